@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Process-wide logger. Settings are written once at start-up (fg_log_init, main thread) and
+ * then only read, so any thread may log. Each line is formatted into a stack buffer and
+ * written with a single write(2): lines from different threads never interleave.
+ */
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { LINE_MAX_LEN = 2048 };
+
+static enum fg_log_level g_level = FG_LOG_INFO;
+static enum fg_log_format g_format = FG_LOG_HUMAN;
+static int g_fd = STDERR_FILENO;
+
+static const char *const level_names[] = {
+	[FG_LOG_ERROR] = "ERROR",
+	[FG_LOG_WARN] = "WARN",
+	[FG_LOG_INFO] = "INFO",
+	[FG_LOG_DEBUG] = "DEBUG",
+};
+
+void fg_log_init(void)
+{
+	const char *fmt = getenv("FIREZONE_LOG_FORMAT");
+	const char *lvl = getenv("FASTGATE_LOG");
+
+	if (fmt && strcasecmp(fmt, "json") == 0)
+		g_format = FG_LOG_JSON;
+	else
+		g_format = FG_LOG_HUMAN;
+	if (lvl) {
+		for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+			if (strcasecmp(lvl, level_names[i]) == 0)
+				g_level = (enum fg_log_level)i;
+	}
+}
+
+void fg_log_set_level(enum fg_log_level level) { g_level = level; }
+void fg_log_set_format(enum fg_log_format format) { g_format = format; }
+void fg_log_set_fd(int fd) { g_fd = fd; }
+bool fg_log_enabled(enum fg_log_level level) { return level <= g_level; }
+enum fg_log_format fg_log_get_format(void) { return g_format; }
+
+static size_t put_timestamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	int m = snprintf(buf + n, len - n, ".%06ldZ", ts.tv_nsec / 1000);
+	return n + (m > 0 ? (size_t)m : 0);
+}
+
+/* Appends s as a JSON string body (without quotes); returns the new position. */
+static size_t put_json_escaped(char *buf, size_t pos, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; *s && pos + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			buf[pos++] = '\\';
+			buf[pos++] = (char)c;
+		} else if (c == '\n') {
+			buf[pos++] = '\\';
+			buf[pos++] = 'n';
+		} else if (c < 0x20) {
+			memcpy(buf + pos, "\\u00", 4);
+			buf[pos + 4] = hex[c >> 4];
+			buf[pos + 5] = hex[c & 15];
+			pos += 6;
+		} else {
+			buf[pos++] = (char)c;
+		}
+	}
+	return pos;
+}
+
+void fg_vlog(enum fg_log_level level, const char *target, const char *fmt, va_list ap)
+{
+	char msg[LINE_MAX_LEN], line[LINE_MAX_LEN + 256], ts[40];
+	size_t pos;
+	int n;
+
+	if (!fg_log_enabled(level))
+		return;
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		return;
+	/* Strip one trailing newline: every entry is one line. */
+	size_t mlen = strlen(msg);
+	while (mlen && (msg[mlen - 1] == '\n' || msg[mlen - 1] == '\r'))
+		msg[--mlen] = '\0';
+	put_timestamp(ts, sizeof(ts));
+	if (g_format == FG_LOG_JSON) {
+		n = snprintf(line, sizeof(line), "{\"timestamp\":\"%s\",\"level\":\"%s\",\"message\":\"",
+			     ts, level_names[level]);
+		pos = put_json_escaped(line, (size_t)n, sizeof(line) - 32, msg);
+		n = snprintf(line + pos, sizeof(line) - pos, "\",\"target\":\"%s\"}\n", target);
+		pos += n > 0 ? (size_t)n : 0;
+	} else {
+		n = snprintf(line, sizeof(line), "%s %5s %s: %s\n", ts, level_names[level], target, msg);
+		pos = n > 0 ? (size_t)n : 0;
+	}
+	if (pos > sizeof(line))
+		pos = sizeof(line);
+	ssize_t w;
+	do {
+		w = write(g_fd, line, pos);
+	} while (w < 0 && errno == EINTR);
+}
+
+void fg_log(enum fg_log_level level, const char *target, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fg_vlog(level, target, fmt, ap);
+	va_end(ap);
+}
+
+void fg_fatal(const char *target, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fg_vlog(FG_LOG_ERROR, target, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+/* fopencookie() backend: buffers partial lines, logs complete ones. */
+struct stream_ctx {
+	const char *target;
+	char buf[LINE_MAX_LEN];
+	size_t len;
+};
+
+static enum fg_log_level guess_level(const char *line)
+{
+	/* DPDK prefixes nothing standard; treat its messages as info, errors as warnings. */
+	if (strcasestr(line, "error") || strcasestr(line, "fail"))
+		return FG_LOG_WARN;
+	return FG_LOG_INFO;
+}
+
+static ssize_t stream_write(void *cookie, const char *data, size_t size)
+{
+	struct stream_ctx *c = cookie;
+
+	for (size_t i = 0; i < size; i++) {
+		if (data[i] == '\n' || c->len == sizeof(c->buf) - 1) {
+			c->buf[c->len] = '\0';
+			if (c->len)
+				fg_log(guess_level(c->buf), c->target, "%s", c->buf);
+			c->len = 0;
+			if (data[i] == '\n')
+				continue;
+		}
+		c->buf[c->len++] = data[i];
+	}
+	return (ssize_t)size;
+}
+
+static int stream_close(void *cookie)
+{
+	free(cookie);
+	return 0;
+}
+
+FILE *fg_log_stream(const char *target)
+{
+	struct stream_ctx *c = calloc(1, sizeof(*c));
+	cookie_io_functions_t io = { .write = stream_write, .close = stream_close };
+	FILE *f;
+
+	if (!c)
+		return NULL;
+	c->target = target;
+	f = fopencookie(c, "w", io);
+	if (!f) {
+		free(c);
+		return NULL;
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	return f;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Logging for every fastgate process: human lines by default, JSON lines (tracing style,
+ * flattened fields) with FIREZONE_LOG_FORMAT=json. Level from FASTGATE_LOG (error, warn,
+ * info, debug; default info). Lines are written with one write(2) each, so threads may
+ * log concurrently, but worker lcores must never log per packet.
+ */
+#ifndef FG_LOG_H
+#define FG_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+enum fg_log_level {
+	FG_LOG_ERROR = 0,  /* a bug: tests fail when a normal scenario logs one */
+	FG_LOG_WARN,       /* an operator should look */
+	FG_LOG_INFO,
+	FG_LOG_DEBUG,
+};
+
+enum fg_log_format {
+	FG_LOG_HUMAN = 0,
+	FG_LOG_JSON,
+};
+
+/* Reads FIREZONE_LOG_FORMAT and FASTGATE_LOG. Safe to call more than once. */
+void fg_log_init(void);
+void fg_log_set_level(enum fg_log_level level);
+void fg_log_set_format(enum fg_log_format format);
+void fg_log_set_fd(int fd);
+bool fg_log_enabled(enum fg_log_level level);
+enum fg_log_format fg_log_get_format(void);
+
+void fg_log(enum fg_log_level level, const char *target, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void fg_vlog(enum fg_log_level level, const char *target, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+/* Logs at ERROR and exits(1). For start-up failures only. */
+void fg_fatal(const char *target, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+/* A FILE* whose complete lines are re-emitted through fg_log (for rte_openlog_stream). */
+FILE *fg_log_stream(const char *target);
+
+#define fg_err(target, ...)   fg_log(FG_LOG_ERROR, target, __VA_ARGS__)
+#define fg_warn(target, ...)  fg_log(FG_LOG_WARN, target, __VA_ARGS__)
+#define fg_info(target, ...)  fg_log(FG_LOG_INFO, target, __VA_ARGS__)
+#define fg_debug(target, ...) \
+	do { if (fg_log_enabled(FG_LOG_DEBUG)) fg_log(FG_LOG_DEBUG, target, __VA_ARGS__); } while (0)
+
+#endif
