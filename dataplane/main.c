@@ -1,2 +1,183 @@
 // SPDX-License-Identifier: MIT
-int main(void) { return 0; }
+/*
+ * fastgate-dataplane: wires the modules together. Usage follows DPDK convention:
+ *   fastgate-dataplane [EAL options] -- --config FILE [--stats-file FILE] [--idle-sleep-us N]
+ * The main lcore becomes the service lcore; the next Workers lcores run the fast path.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+
+#include "config.h"
+#include "dp_setup.h"
+#include "log.h"
+#include "service.h"
+#include "uapi_server.h"
+#include "worker.h"
+
+static const char *const TAG = "fastgate.main";
+
+static struct fg_dp g_dp;
+static struct fg_svc g_svc;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fastgate-dataplane [EAL options] -- --config FILE [options]\n"
+		"\n"
+		"  --config FILE         the data plane's INI configuration (see config/fastgate.conf)\n"
+		"  --stats-file FILE     where SIGUSR1 and exit write the counters\n"
+		"                        (default /var/run/fastgate/<tun name>.stats)\n"
+		"  --uapi-dir DIR        directory of the WireGuard UAPI socket (default /var/run/wireguard)\n"
+		"  --idle-sleep-us N     let idle workers sleep N us (0 = poll, the default)\n"
+		"  --version             print the version and exit\n"
+		"  --help                this text\n"
+		"\n"
+		"Environment: FIREZONE_LOG_FORMAT=json for JSON log lines, FASTGATE_LOG=debug|info|warn|error.\n"
+		"Signals: SIGINT/SIGTERM stop cleanly, SIGUSR1 writes the stats file.\n");
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		g_svc.dump_requested = 1;
+	else
+		__atomic_store_n(&g_dp.quit, 1, __ATOMIC_RELAXED);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "stats-file", required_argument, NULL, 's' },
+		{ "uapi-dir", required_argument, NULL, 'u' },
+		{ "idle-sleep-us", required_argument, NULL, 'i' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *stats_path = NULL, *uapi_dir = "/var/run/wireguard";
+	struct fg_dp_options dopt = { 0 };
+	static struct fg_config cfg;
+	char err[1024], stats_default[256];
+	unsigned lcore;
+	int ret, opt;
+
+	fg_log_init();
+	/* --version / --help work without an EAL. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("fastgate-dataplane %s\n", FG_VERSION);
+			return 0;
+		}
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		}
+	}
+	FILE *dpdk_log = fg_log_stream("dpdk");
+	if (dpdk_log)
+		rte_openlog_stream(dpdk_log);
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0)
+		fg_fatal(TAG, "EAL initialisation failed: %s", rte_strerror(rte_errno));
+	argc -= ret;
+	argv += ret;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 's':
+			stats_path = optarg;
+			break;
+		case 'u':
+			uapi_dir = optarg;
+			break;
+		case 'i':
+			dopt.idle_sleep_us = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!config_path) {
+		usage(stderr);
+		fg_fatal(TAG, "--config FILE is required");
+	}
+	if (fg_config_load(config_path, &cfg, err, sizeof(err)) < 0)
+		fg_fatal(TAG, "%s", err);
+
+	if (fg_dp_init(&g_dp, &cfg, &dopt, err, sizeof(err)) < 0)
+		fg_fatal(TAG, "%s", err);
+	if (fg_dp_setup_host(&g_dp, err, sizeof(err)) < 0) {
+		fg_dp_fini(&g_dp);
+		fg_fatal(TAG, "%s", err);
+	}
+	if (fg_svc_init(&g_svc, &g_dp) < 0) {
+		fg_dp_fini(&g_dp);
+		fg_fatal(TAG, "service state: out of memory");
+	}
+	if (fg_dp_load_peers(&g_svc, &cfg, err, sizeof(err)) < 0) {
+		fg_dp_fini(&g_dp);
+		fg_fatal(TAG, "%s: %s", config_path, err);
+	}
+	if (!stats_path) {
+		mkdir("/var/run/fastgate", 0755);
+		snprintf(stats_default, sizeof(stats_default), "/var/run/fastgate/%s.stats", g_dp.tun.name);
+		stats_path = stats_default;
+	}
+	g_svc.stats_path = stats_path;
+	g_svc.uapi = fg_uapi_server_open(&g_svc, uapi_dir, g_dp.tun.name);
+	if (!g_svc.uapi) {
+		int e = errno;
+
+		fg_dp_fini(&g_dp);
+		fg_fatal(TAG, "UAPI socket %s/%s.sock: %s", uapi_dir, g_dp.tun.name, strerror(e));
+	}
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	fg_worker_set_dp(&g_dp);
+	for (unsigned w = 0; w < g_dp.nworkers; w++) {
+		ret = rte_eal_remote_launch(fg_worker_main, &g_dp.workers[w], g_dp.workers[w].lcore);
+		if (ret != 0)
+			fg_fatal(TAG, "cannot launch worker %u on lcore %u: %s", w, g_dp.workers[w].lcore,
+				 strerror(-ret));
+	}
+	fg_info(TAG, "fastgate-dataplane %s running: %u worker(s), tun %s, uapi %s, listen port %u, aead %s, %zu peer(s)",
+		FG_VERSION, g_dp.nworkers, g_dp.tun.name, fg_uapi_server_path(g_svc.uapi), g_dp.local.listen_port,
+		fg_aead_backend_name(), cfg.n_peers);
+
+	fg_svc_run(&g_svc);
+
+	fg_info(TAG, "shutting down");
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		rte_eal_wait_lcore(lcore);
+	fg_svc_stats_dump(&g_svc);
+	fg_uapi_server_close(g_svc.uapi);
+	g_svc.uapi = NULL;
+	fg_svc_fini(&g_svc);
+	fg_dp_fini(&g_dp);
+	fg_config_free(&cfg);
+	rte_eal_cleanup();
+	fg_info(TAG, "stopped");
+	return 0;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Named per-reason drop counters and per-lcore packet counters. One X-macro generates both
+ * the enum and the names printed by stats, so a reason cannot be counted without a name.
+ * Each lcore owns its own struct fg_lcore_counters (cache aligned, written only by that
+ * lcore, read by the service lcore for stats): no atomics on the fast path.
+ */
+#ifndef FG_COUNTERS_H
+#define FG_COUNTERS_H
+
+#include <stdint.h>
+
+#define FG_DROP_REASONS(X)                                                         \
+	X(ETH_SHORT, "eth_short")                   /* frame shorter than its headers */ \
+	X(ETHERTYPE, "ethertype_unsupported")                                        \
+	X(NOT_FOR_US, "not_for_us")                 /* L2/L3 destination not ours */     \
+	X(IP_MALFORMED, "ip_malformed")             /* version, header or total length */\
+	X(IP_CHECKSUM, "ip_checksum")                                                \
+	X(IP_FRAGMENT, "ip_fragment")                                                \
+	X(IP_PROTO, "ip_proto_unsupported")                                          \
+	X(UDP_MALFORMED, "udp_malformed")                                            \
+	X(UDP_CHECKSUM, "udp_checksum")                                              \
+	X(UDP_PORT, "udp_port_closed")                                               \
+	X(ICMP_UNHANDLED, "icmp_unhandled")                                          \
+	X(WG_TYPE, "wg_bad_type")                   /* not WireGuard, STUN or ChannelData */ \
+	X(WG_LENGTH, "wg_bad_length")                                                \
+	X(STUN, "stun_no_agent")                    /* until the relay/ICE issue */      \
+	X(CHANNEL_DATA, "channeldata_no_relay")     /* until the relay issue */          \
+	X(WG_UNKNOWN_INDEX, "wg_unknown_receiver_index")                             \
+	X(WG_KEYPAIR_EXPIRED, "wg_keypair_expired")                                  \
+	X(WG_REPLAY, "wg_replayed_counter")                                          \
+	X(WG_DECRYPT, "wg_decrypt_failed")                                           \
+	X(INNER_MALFORMED, "inner_malformed")                                        \
+	X(INNER_SOURCE, "inner_source_not_allowed") /* cryptokey routing */          \
+	X(HANDSHAKE_QUEUE_FULL, "handshake_queue_full")                              \
+	X(HANDSHAKE_MAC1, "handshake_bad_mac1")                                      \
+	X(HANDSHAKE_RATELIMIT, "handshake_ratelimited")                              \
+	X(HANDSHAKE_INVALID, "handshake_invalid")   /* failed to authenticate, unknown peer, stale */ \
+	X(COOKIE_INVALID, "cookie_reply_invalid")                                    \
+	X(HANDOFF_FULL, "handoff_queue_full")       /* to the keypair's owner lcore */   \
+	X(PUNT_FULL, "punt_queue_full")             /* ARP/ND to the service lcore */    \
+	X(TUN_TOO_BIG, "tun_packet_too_big")                                         \
+	X(TUN_MALFORMED, "tun_packet_malformed")                                     \
+	X(TUN_NO_PEER, "tun_no_peer_for_destination")                                \
+	X(TUN_NO_SESSION, "tun_no_session")                                          \
+	X(TUN_WRITE, "tun_write_failed")                                             \
+	X(PEER_NO_ENDPOINT, "peer_no_endpoint")                                      \
+	X(NEIGH_UNRESOLVED, "neighbour_unresolved")                                  \
+	X(MBUF_ALLOC, "mbuf_alloc_failed")                                           \
+	X(NIC_TX_FULL, "nic_tx_full")
+
+enum fg_drop {
+	FG_DROP_NONE = 0,
+#define FG_DROP_ENUM(name, str) FG_DROP_##name,
+	FG_DROP_REASONS(FG_DROP_ENUM)
+#undef FG_DROP_ENUM
+	FG_DROP_MAX,
+};
+
+extern const char *const fg_drop_names[FG_DROP_MAX];
+
+#endif

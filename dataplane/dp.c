@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Builds and tears down the data plane's shared context from the configuration: the mbuf
+ * pool, the port, the rings, the tables, the TUN, and the static peers. Main lcore only,
+ * before the workers start and after they stop.
+ */
+#include "dp_setup.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "clock.h"
+#include "log.h"
+#include "port.h"
+
+static const char *const TAG = "fastgate.dp";
+
+uint64_t fg_clock_tsc_hz;
+uint64_t fg_clock_mult;
+
+static struct rte_ring *make_ring(const char *what, unsigned idx, unsigned size, unsigned flags, unsigned esize)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	snprintf(name, sizeof(name), "fg_%s%u", what, idx);
+	if (esize)
+		return rte_ring_create_elem(name, esize, size, (int)rte_socket_id(), flags);
+	return rte_ring_create(name, size, (int)rte_socket_id(), flags);
+}
+
+int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_options *opt, char *err, size_t errlen)
+{
+	unsigned lcore, w = 0;
+	int ret;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->cfg = cfg;
+	dp->nworkers = cfg->dp.workers;
+	dp->burst = cfg->dp.burst;
+	dp->mtu = cfg->iface.mtu;
+	dp->idle_sleep_us = opt->idle_sleep_us;
+	dp->port_id = cfg->uplink.port;
+	fg_clock_init();
+
+	if (rte_eth_dev_count_avail() == 0) {
+		snprintf(err, errlen, "no DPDK port was probed (check the --vdev / PCI options, and that "
+			 "the EAL runs in the interface's network namespace)");
+		return -ENODEV;
+	}
+	if (dp->nworkers > FG_MAX_WORKERS || rte_lcore_count() < dp->nworkers + 1) {
+		snprintf(err, errlen, "[Dataplane] Workers = %u needs %u lcores (the main lcore runs the "
+			 "service loop), the EAL has %u (-l)", dp->nworkers, dp->nworkers + 1, rte_lcore_count());
+		return -EINVAL;
+	}
+	ret = fg_aead_init(FG_AEAD_LIBSODIUM);
+	if (ret < 0) {
+		snprintf(err, errlen, "crypto initialisation failed");
+		return ret;
+	}
+	dp->pool = rte_pktmbuf_pool_create("fg_mbufs", cfg->dp.mbuf_count, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					   (int)rte_socket_id());
+	if (!dp->pool) {
+		snprintf(err, errlen, "mbuf pool of %u: %s (raise -m or lower MbufCount)", cfg->dp.mbuf_count,
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	struct fg_port_conf pc = {
+		.port = dp->port_id,
+		.nqueues = (uint16_t)dp->nworkers,
+		.rx_desc = (uint16_t)cfg->dp.rx_descriptors,
+		.tx_desc = (uint16_t)cfg->dp.tx_descriptors,
+		.pool = dp->pool,
+	};
+	ret = fg_port_setup(&pc, &dp->local.mac, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (cfg->uplink.has_mac) {
+		memcpy(dp->local.mac.addr_bytes, cfg->uplink.mac, 6);
+		rte_eth_dev_default_mac_addr_set(dp->port_id, &dp->local.mac);
+	}
+	memcpy(&dp->local.ip4, cfg->uplink.address.ip.addr, 4);
+	dp->uplink_prefix_len = cfg->uplink.address.len;
+	dp->gateway4 = cfg->uplink.gateway;
+	if (cfg->uplink.address6.ip.family == AF_INET6) {
+		memcpy(dp->local.ip6, cfg->uplink.address6.ip.addr, 16);
+		dp->local.has_ip6 = true;
+	}
+	dp->local.listen_port = cfg->iface.listen_port;
+
+	ret = fg_tables_init(&dp->tables, cfg->dp.max_peers, dp->nworkers);
+	if (ret < 0) {
+		snprintf(err, errlen, "peer tables for %u peers: %s", cfg->dp.max_peers, strerror(-ret));
+		return ret;
+	}
+	dp->allowed = fg_route_create("allowed", cfg->dp.max_peers * 4 + 1024, cfg->dp.max_peers * 4 + 1024,
+				      dp->tables.qsbr);
+	if (!dp->allowed) {
+		snprintf(err, errlen, "allowed-IPs tables: %s (raise -m)", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	dp->hs_ring = make_ring("hs", 0, cfg->dp.handshake_queue, RING_F_SC_DEQ, 0);
+	dp->punt_ring = make_ring("punt", 0, FG_PUNT_RING, RING_F_SC_DEQ, 0);
+	dp->ev_ring = make_ring("ev", 0, FG_EVENT_RING, RING_F_SC_DEQ, sizeof(struct fg_event));
+	if (!dp->hs_ring || !dp->punt_ring || !dp->ev_ring) {
+		snprintf(err, errlen, "rings: %s", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	dp->hs_under_load = cfg->dp.under_load_threshold;
+
+	ret = fg_tun_open(&dp->tun, cfg->host.name, dp->nworkers);
+	if (ret < 0) {
+		snprintf(err, errlen, "TUN %s: %s", cfg->host.name, strerror(-ret));
+		return ret;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (w == dp->nworkers)
+			break;
+		struct fg_worker *wk = &dp->workers[w];
+
+		wk->idx = w;
+		wk->lcore = lcore;
+		wk->port = dp->port_id;
+		wk->queue = (uint16_t)w;
+		wk->tun_fd = dp->tun.fds[w];
+		wk->handoff = make_ring("ho", w, FG_HANDOFF_RING, RING_F_SC_DEQ, 0);
+		wk->svc_tx = make_ring("stx", w, FG_SVC_TX_RING, RING_F_SP_ENQ | RING_F_SC_DEQ, 0);
+		if (!wk->handoff || !wk->svc_tx) {
+			snprintf(err, errlen, "worker rings: %s", rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+		w++;
+	}
+	return 0;
+}
+
+int fg_dp_setup_host(struct fg_dp *dp, char *err, size_t errlen)
+{
+	struct fg_config *cfg = dp->cfg;
+	char a[FG_PREFIX_STRLEN];
+	int ret;
+
+	if ((ret = fg_tun_set_mtu(&dp->tun, cfg->iface.mtu)) < 0 ||
+	    (ret = fg_tun_set_txqueuelen(&dp->tun, cfg->host.tx_queue_len)) < 0) {
+		snprintf(err, errlen, "TUN %s: link settings: %s", dp->tun.name, strerror(-ret));
+		return ret;
+	}
+	for (size_t i = 0; i < cfg->iface.n_addresses; i++) {
+		ret = fg_tun_add_address(&dp->tun, &cfg->iface.addresses[i]);
+		if (ret < 0) {
+			fg_prefix_format(&cfg->iface.addresses[i], a, sizeof(a));
+			if (cfg->iface.addresses[i].ip.family == AF_INET6) {
+				/* Single-stack hosts run on IPv4 alone, as the Firezone gateway does. */
+				fg_warn(TAG, "TUN %s: address %s: %s (IPv6 disabled?); continuing without it",
+					dp->tun.name, a, strerror(-ret));
+				continue;
+			}
+			snprintf(err, errlen, "TUN %s: address %s: %s", dp->tun.name, a, strerror(-ret));
+			return ret;
+		}
+	}
+	if ((ret = fg_tun_set_up(&dp->tun, true)) < 0) {
+		snprintf(err, errlen, "TUN %s: up: %s", dp->tun.name, strerror(-ret));
+		return ret;
+	}
+	for (size_t i = 0; i < cfg->host.n_routes; i++) {
+		ret = fg_tun_add_route(&dp->tun, &cfg->host.routes[i]);
+		if (ret < 0) {
+			fg_prefix_format(&cfg->host.routes[i], a, sizeof(a));
+			if (cfg->host.routes[i].ip.family == AF_INET6) {
+				fg_warn(TAG, "TUN %s: route %s: %s; continuing without it", dp->tun.name, a,
+					strerror(-ret));
+				continue;
+			}
+			snprintf(err, errlen, "TUN %s: route %s: %s", dp->tun.name, a, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int fg_dp_load_peers(struct fg_svc *s, const struct fg_config *cfg, char *err, size_t errlen)
+{
+	int ret = fg_svc_set_private_key(s, cfg->iface.private_key);
+
+	if (ret < 0) {
+		snprintf(err, errlen, "[Interface] PrivateKey: %s", strerror(-ret));
+		return ret;
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct fg_config_peer *cp = &cfg->peers[i];
+		uint32_t slot = fg_svc_peer_add(s, cp->public_key);
+
+		if (slot == FG_SLOT_NONE) {
+			snprintf(err, errlen, "[Peer] at line %u: %s", cp->line, strerror(errno));
+			return -errno;
+		}
+		if (cp->has_preshared_key)
+			fg_svc_peer_set_psk(s, slot, cp->preshared_key);
+		for (size_t j = 0; j < cp->n_allowed_ips; j++) {
+			ret = fg_svc_peer_add_allowed(s, slot, &cp->allowed_ips[j]);
+			if (ret < 0) {
+				snprintf(err, errlen, "[Peer] at line %u: AllowedIPs: %s", cp->line, strerror(-ret));
+				return ret;
+			}
+		}
+		if (cp->has_endpoint)
+			fg_svc_peer_set_endpoint(s, slot, &cp->endpoint);
+		if (cp->persistent_keepalive)
+			fg_svc_peer_set_keepalive(s, slot, cp->persistent_keepalive);
+	}
+	return 0;
+}
+
+void fg_dp_fini(struct fg_dp *dp)
+{
+	for (unsigned w = 0; w < dp->nworkers; w++) {
+		struct rte_mbuf *m;
+
+		if (dp->workers[w].handoff)
+			while (rte_ring_dequeue(dp->workers[w].handoff, (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+		if (dp->workers[w].svc_tx)
+			while (rte_ring_dequeue(dp->workers[w].svc_tx, (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+		rte_ring_free(dp->workers[w].handoff);
+		rte_ring_free(dp->workers[w].svc_tx);
+	}
+	fg_tun_close(&dp->tun);
+	if (dp->pool)
+		fg_port_close(dp->port_id);
+	rte_ring_free(dp->hs_ring);
+	rte_ring_free(dp->punt_ring);
+	rte_ring_free(dp->ev_ring);
+	fg_route_free(dp->allowed);
+	if (dp->tables.peers)
+		fg_tables_free(&dp->tables);
+	rte_mempool_free(dp->pool);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data plane's shared context: what the main lcore sets up before launching workers,
+ * and the per-lcore state. Fields above the worker array are written only before the
+ * workers start or by the service lcore with the publication rules of peers.h / route.h.
+ * Each struct fg_worker is owned by its worker lcore; the service lcore only reads its
+ * counters (torn 64-bit reads are impossible on x86-64).
+ */
+#ifndef FG_DP_H
+#define FG_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "aead.h"
+#include "counters.h"
+#include "netpkt.h"
+#include "peers.h"
+#include "route.h"
+#include "tun.h"
+
+enum {
+	FG_MAX_WORKERS = 16,
+	FG_BURST_MAX = 64,
+	FG_TXBUF = 4 * FG_BURST_MAX,
+	FG_PUNT_RING = 256,
+	FG_EVENT_RING = 4096,
+	FG_SVC_TX_RING = 1024,
+	FG_HANDOFF_RING = 1024,
+};
+
+struct fg_lcore_counters {
+	uint64_t drops[FG_DROP_MAX];
+	uint64_t nic_rx_packets;
+	uint64_t nic_rx_bytes;
+	uint64_t nic_tx_packets;
+	uint64_t nic_tx_bytes;
+	uint64_t tun_rx_packets;
+	uint64_t tun_rx_bytes;
+	uint64_t tun_tx_packets;
+	uint64_t tun_tx_bytes;
+	uint64_t decrypted;
+	uint64_t encrypted;
+	uint64_t keepalives_rx;
+	uint64_t handshakes_punted;
+	uint64_t handoffs;
+	uint64_t echo_replies;
+	uint64_t busy_loops;
+	uint64_t idle_loops;
+} __rte_cache_aligned;
+
+struct fg_worker {
+	unsigned idx;                /* 0..nworkers-1, also its QSBR thread id */
+	unsigned lcore;
+	uint16_t port;
+	uint16_t queue;              /* its RX and TX queue on the port */
+	int tun_fd;                  /* its TUN queue */
+	struct rte_ring *handoff;    /* MP/SC: data packets for keypairs this worker owns */
+	struct rte_ring *svc_tx;     /* SP/SC: frames the service lcore wants sent */
+	struct rte_mbuf *tx[FG_TXBUF];
+	unsigned ntx;
+	struct fg_lcore_counters cnt;
+} __rte_cache_aligned;
+
+struct fg_dp {
+	struct fg_config *cfg;
+	struct fg_netpkt_local local;   /* listen_port may change at run time (UAPI) */
+	struct fg_ip gateway4;          /* next hop for off-link peers, family 0 = none */
+	uint32_t uplink_prefix_len;
+	struct fg_tables tables;
+	struct fg_route_table *allowed; /* cryptokey routing: allowed IPs → peer slot */
+	struct rte_mempool *pool;
+	struct rte_ring *hs_ring;       /* MP/SC: handshake messages to the service lcore */
+	struct rte_ring *punt_ring;     /* MP/SC: ARP / ND to the service lcore */
+	struct rte_ring *ev_ring;       /* MP/SC: struct fg_event to the service lcore */
+	uint32_t hs_under_load;         /* ring occupancy that turns on cookie replies */
+	struct fg_tun tun;
+	uint32_t mtu;
+	uint32_t burst;
+	uint32_t idle_sleep_us;
+	uint16_t port_id;
+	unsigned nworkers;
+	volatile int quit;
+	struct fg_lcore_counters svc_cnt; /* the service lcore's own */
+	struct fg_worker workers[FG_MAX_WORKERS];
+};
+
+#endif

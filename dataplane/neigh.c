@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ARP and IPv6 neighbour discovery for the uplink (see neigh.h). Service lcore only.
+ */
+#include "neigh.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_arp.h>
+
+#include "clock.h"
+#include "log.h"
+#include "service.h"
+
+static const char *const TAG = "fastgate.neigh";
+
+static struct fg_neigh_entry *find(struct fg_neigh *n, const struct fg_ip *ip)
+{
+	for (unsigned i = 0; i < n->n; i++)
+		if (fg_ip_equal(&n->e[i].ip, ip))
+			return &n->e[i];
+	return NULL;
+}
+
+static struct fg_neigh_entry *find_or_add(struct fg_neigh *n, const struct fg_ip *ip, uint64_t now)
+{
+	struct fg_neigh_entry *e = find(n, ip);
+
+	if (e)
+		return e;
+	if (n->n == FG_NEIGH_MAX) {
+		/* Evict the least recently updated entry. */
+		unsigned old = 0;
+
+		for (unsigned i = 1; i < n->n; i++)
+			if (n->e[i].updated_ns < n->e[old].updated_ns)
+				old = i;
+		e = &n->e[old];
+	} else {
+		e = &n->e[n->n++];
+	}
+	memset(e, 0, sizeof(*e));
+	e->ip = *ip;
+	e->updated_ns = now;
+	return e;
+}
+
+int fg_neigh_lookup(const struct fg_neigh *n, const struct fg_ip *ip, struct rte_ether_addr *mac)
+{
+	for (unsigned i = 0; i < n->n; i++) {
+		if (n->e[i].resolved && fg_ip_equal(&n->e[i].ip, ip)) {
+			*mac = n->e[i].mac;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void fg_neigh_next_hop(const struct fg_svc *s, const struct fg_ip *dst, struct fg_ip *hop)
+{
+	const struct fg_dp *dp = s->dp;
+
+	*hop = *dst;
+	if (dst->family == AF_INET && dp->gateway4.family == AF_INET && dp->local.ip4) {
+		struct fg_prefix uplink = { .len = (uint8_t)dp->uplink_prefix_len };
+
+		uplink.ip.family = AF_INET;
+		memcpy(uplink.ip.addr, &dp->local.ip4, 4);
+		if (!fg_prefix_contains(&uplink, dst))
+			*hop = dp->gateway4;
+	}
+}
+
+static void send_frame(struct fg_svc *s, struct rte_mbuf *m)
+{
+	if (rte_ring_sp_enqueue(s->dp->workers[0].svc_tx, m) != 0) {
+		s->dp->svc_cnt.drops[FG_DROP_NIC_TX_FULL]++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+static void release_held(struct fg_svc *s, const struct fg_ip *ip, const struct rte_ether_addr *mac)
+{
+	struct fg_neigh *n = &s->neigh;
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < n->nheld; i++) {
+		struct fg_neigh_held *h = &n->held[i];
+		struct fg_ip hop;
+
+		fg_neigh_next_hop(s, &h->ip, &hop);
+		if (fg_ip_equal(&hop, ip)) {
+			struct rte_ether_hdr *eh = rte_pktmbuf_mtod(h->m, struct rte_ether_hdr *);
+
+			eh->dst_addr = *mac;
+			send_frame(s, h->m);
+		} else {
+			n->held[j++] = *h;
+		}
+	}
+	n->nheld = j;
+}
+
+/* Records a mapping and refreshes every peer path that goes through it. */
+static void learn(struct fg_svc *s, const struct fg_ip *ip, const struct rte_ether_addr *mac, uint64_t now)
+{
+	struct fg_neigh_entry *e = find_or_add(&s->neigh, ip, now);
+	bool changed = !e->resolved || !rte_is_same_ether_addr(&e->mac, mac);
+
+	e->mac = *mac;
+	e->resolved = true;
+	e->updated_ns = now;
+	if (!changed)
+		return;
+	char a[FG_ADDR_STRLEN];
+	fg_debug(TAG, "%s is at " RTE_ETHER_ADDR_PRT_FMT, fg_ip_format(ip, a, sizeof(a)),
+		 RTE_ETHER_ADDR_BYTES(mac));
+	release_held(s, ip, mac);
+	for (uint32_t i = 0; i < s->nlive; i++)
+		fg_svc_peer_update_path(s, s->live[i], NULL);
+}
+
+void fg_neigh_resolve(struct fg_svc *s, const struct fg_ip *ip, uint64_t now)
+{
+	struct fg_dp *dp = s->dp;
+	struct fg_neigh_entry *e = find_or_add(&s->neigh, ip, now);
+	struct rte_mbuf *m;
+	uint32_t len;
+
+	if (e->probed_ns && now - e->probed_ns < FG_NS_PER_S)
+		return;
+	e->probed_ns = now;
+	m = rte_pktmbuf_alloc(dp->pool);
+	if (!m) {
+		dp->svc_cnt.drops[FG_DROP_MBUF_ALLOC]++;
+		return;
+	}
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	if (ip->family == AF_INET) {
+		struct rte_ether_addr bcast, zero;
+		uint32_t tip;
+
+		memset(&bcast, 0xff, sizeof(bcast));
+		memset(&zero, 0, sizeof(zero));
+		memcpy(&tip, ip->addr, 4);
+		len = fg_netpkt_arp_build(frame, RTE_ARP_OP_REQUEST, &bcast, &dp->local.mac, dp->local.ip4, &zero, tip);
+	} else if (dp->local.has_ip6) {
+		len = fg_netpkt_nd_build_ns(frame, &dp->local, ip->addr);
+	} else {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	m->data_len = m->pkt_len = len;
+	s->neigh.arp_requests_sent++;
+	send_frame(s, m);
+}
+
+void fg_neigh_hold(struct fg_svc *s, const struct fg_ip *ip, struct rte_mbuf *m, uint64_t now)
+{
+	struct fg_neigh *n = &s->neigh;
+	struct fg_ip hop;
+
+	fg_neigh_next_hop(s, ip, &hop);
+	if (n->nheld == FG_NEIGH_HELD_MAX) {
+		n->held_dropped++;
+		s->dp->svc_cnt.drops[FG_DROP_NEIGH_UNRESOLVED]++;
+		rte_pktmbuf_free(m);
+	} else {
+		n->held[n->nheld++] = (struct fg_neigh_held){ .m = m, .ip = *ip, .since_ns = now };
+	}
+	fg_neigh_resolve(s, &hop, now);
+}
+
+void fg_neigh_tick(struct fg_svc *s, uint64_t now)
+{
+	struct fg_neigh *n = &s->neigh;
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < n->nheld; i++) {
+		if (now - n->held[i].since_ns > FG_NS_PER_S) {
+			n->held_dropped++;
+			s->dp->svc_cnt.drops[FG_DROP_NEIGH_UNRESOLVED]++;
+			rte_pktmbuf_free(n->held[i].m);
+		} else {
+			n->held[j++] = n->held[i];
+		}
+	}
+	n->nheld = j;
+}
+
+void fg_neigh_flush(struct fg_svc *s)
+{
+	for (unsigned i = 0; i < s->neigh.nheld; i++)
+		rte_pktmbuf_free(s->neigh.held[i].m);
+	s->neigh.nheld = 0;
+}
+
+static void handle_arp(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
+{
+	struct fg_dp *dp = s->dp;
+	struct fg_arp arp;
+	struct fg_ip sender = { .family = AF_INET };
+
+	if (fg_netpkt_arp_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &arp) < 0) {
+		dp->svc_cnt.drops[FG_DROP_ETH_SHORT]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(sender.addr, &arp.sip, 4);
+	/* Learn from requests for us and from replies (RFC 826 merge rule, restricted to
+	 * traffic that concerns us). */
+	if (arp.sip && (arp.tip == dp->local.ip4 || find(&s->neigh, &sender)))
+		learn(s, &sender, &arp.sha, now);
+	if (arp.op == RTE_ARP_OP_REQUEST && arp.tip == dp->local.ip4 && dp->local.ip4) {
+		uint32_t len = fg_netpkt_arp_build(rte_pktmbuf_mtod(m, uint8_t *), RTE_ARP_OP_REPLY, &arp.sha,
+						   &dp->local.mac, dp->local.ip4, &arp.sha, arp.sip);
+
+		m->data_len = m->pkt_len = len;
+		s->neigh.arp_replies_sent++;
+		send_frame(s, m);
+		return;
+	}
+	rte_pktmbuf_free(m);
+}
+
+static void handle_nd(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
+{
+	struct fg_dp *dp = s->dp;
+	struct fg_nd nd;
+	struct fg_ip who = { .family = AF_INET6 };
+
+	if (fg_netpkt_nd_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &nd) < 0) {
+		dp->svc_cnt.drops[FG_DROP_ICMP_UNHANDLED]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (nd.type == 135) { /* neighbour solicitation */
+		memcpy(who.addr, nd.src_ip, 16);
+		if (nd.has_lladdr)
+			learn(s, &who, &nd.lladdr, now);
+		if (dp->local.has_ip6 && memcmp(nd.target, dp->local.ip6, 16) == 0 && nd.has_lladdr) {
+			uint32_t len = fg_netpkt_nd_build_na(rte_pktmbuf_mtod(m, uint8_t *), &dp->local, nd.src_ip,
+							     &nd.lladdr);
+
+			m->data_len = m->pkt_len = len;
+			send_frame(s, m);
+			return;
+		}
+	} else if (nd.type == 136 && nd.has_lladdr) { /* advertisement */
+		memcpy(who.addr, nd.target, 16);
+		learn(s, &who, &nd.lladdr, now);
+	}
+	rte_pktmbuf_free(m);
+}
+
+void fg_neigh_handle(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (rte_pktmbuf_data_len(m) >= sizeof(*eh) && eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+		handle_arp(s, m, now);
+	else
+		handle_nd(s, m, now);
+}

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The service lcore's loop and peer management (see service.h). Single-threaded: every
+ * function here runs on the main lcore, which is the only writer of the shared tables.
+ */
+#include "service.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
+#include <sodium.h>
+
+#include "clock.h"
+#include "keys.h"
+#include "log.h"
+#include "messages.h"
+#include "uapi_server.h"
+
+static const char *const TAG = "fastgate.service";
+static unsigned g_svc_seq;
+
+enum {
+	SCAN_INTERVAL_MS = 100,
+	HANDSHAKE_BUDGET = 32,
+	UNDER_LOAD_HOLD_S = 1,
+};
+
+static struct rte_hash *make_hash(const char *what, uint32_t entries, uint32_t key_len)
+{
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = entries,
+		.key_len = key_len,
+		.socket_id = SOCKET_ID_ANY,
+	};
+
+	snprintf(name, sizeof(name), "fg%s%u", what, g_svc_seq);
+	return rte_hash_create(&hp);
+}
+
+int fg_svc_init(struct fg_svc *s, struct fg_dp *dp)
+{
+	uint32_t max = dp->tables.max_peers;
+
+	memset(s, 0, sizeof(*s));
+	g_svc_seq++;
+	s->dp = dp;
+	s->peers = calloc(max, sizeof(*s->peers));
+	s->live = calloc(max, sizeof(*s->live));
+	s->by_pubkey = make_hash("pub", max * 2, 32);
+	s->pending = make_hash("hs", max * 2 + 64, sizeof(uint32_t));
+	s->rl = fg_wg_ratelimiter_create(8192, 20, 5);
+	if (!s->peers || !s->live || !s->by_pubkey || !s->pending || !s->rl) {
+		fg_svc_fini(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void fg_svc_fini(struct fg_svc *s)
+{
+	if (s->peers) {
+		sodium_memzero(s->peers, sizeof(*s->peers) * s->dp->tables.max_peers);
+		free(s->peers);
+	}
+	free(s->live);
+	rte_hash_free(s->by_pubkey);
+	rte_hash_free(s->pending);
+	if (s->rl)
+		fg_wg_ratelimiter_free(s->rl);
+	if (s->dp)
+		fg_neigh_flush(s);
+	sodium_memzero(&s->local, sizeof(s->local));
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- device and peers --------------------------------------------------------------- */
+
+int fg_svc_set_private_key(struct fg_svc *s, const uint8_t key[32])
+{
+	int r;
+
+	if (fg_key_is_zero(key)) {
+		sodium_memzero(&s->local, sizeof(s->local));
+		s->has_key = false;
+	} else {
+		r = fg_noise_local_init(&s->local, key);
+		if (r < 0)
+			return r;
+		s->has_key = true;
+		fg_wg_cookie_checker_init(&s->checker, s->local.public_key);
+	}
+	/* Every peer's precomputed DH and session depend on our key. */
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		uint32_t slot = s->live[i];
+		struct fg_svc_peer *sp = &s->peers[slot];
+		uint8_t psk[32];
+
+		memcpy(psk, sp->noise.psk, 32);
+		if (s->has_key && sodium_memcmp(sp->public_key, s->local.public_key, 32) == 0) {
+			/* A peer with our own key cannot exist (kernel semantics): drop it. */
+			fg_svc_peer_remove(s, slot);
+			i--;
+			sodium_memzero(psk, sizeof(psk));
+			continue;
+		}
+		if (s->has_key)
+			fg_noise_peer_init(&sp->noise, &s->local, sp->public_key, psk);
+		fg_noise_handshake_clear(&sp->hs);
+		fg_peer_clear_keypairs(&s->dp->tables, slot);
+		sodium_memzero(psk, sizeof(psk));
+	}
+	return 0;
+}
+
+uint32_t fg_svc_peer_find(struct fg_svc *s, const uint8_t pub[32])
+{
+	void *v;
+
+	if (rte_hash_lookup_data(s->by_pubkey, pub, &v) < 0)
+		return FG_SLOT_NONE;
+	return (uint32_t)(uintptr_t)v;
+}
+
+uint32_t fg_svc_peer_add(struct fg_svc *s, const uint8_t pub[32])
+{
+	uint32_t slot = fg_svc_peer_find(s, pub);
+	struct fg_svc_peer *sp;
+
+	if (slot != FG_SLOT_NONE)
+		return slot;
+	if (fg_key_is_zero(pub)) {
+		errno = EINVAL;
+		return FG_SLOT_NONE;
+	}
+	slot = fg_peer_alloc(&s->dp->tables);
+	if (slot == FG_SLOT_NONE) {
+		errno = ENOSPC;
+		return FG_SLOT_NONE;
+	}
+	sp = &s->peers[slot];
+	memset(sp, 0, sizeof(*sp));
+	sp->used = true;
+	memcpy(sp->public_key, pub, 32);
+	if (s->has_key)
+		fg_noise_peer_init(&sp->noise, &s->local, pub, NULL);
+	else
+		memcpy(sp->noise.public_key, pub, 32);
+	fg_wg_cookie_init(&sp->cookie, pub);
+	fg_wg_timers_init(&sp->timers, 0);
+	if (rte_hash_add_key_data(s->by_pubkey, pub, (void *)(uintptr_t)slot) < 0) {
+		fg_peer_retire(&s->dp->tables, slot);
+		sp->used = false;
+		errno = ENOSPC;
+		return FG_SLOT_NONE;
+	}
+	s->live[s->nlive++] = slot;
+	return slot;
+}
+
+void fg_svc_peer_remove(struct fg_svc *s, uint32_t slot)
+{
+	struct fg_svc_peer *sp = &s->peers[slot];
+
+	if (!sp->used)
+		return;
+	fg_route_del_value(s->dp->allowed, slot);
+	if (sp->hs_index)
+		rte_hash_del_key(s->pending, &sp->hs_index);
+	rte_hash_del_key(s->by_pubkey, sp->public_key);
+	fg_peer_retire(&s->dp->tables, slot);
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		if (s->live[i] == slot) {
+			s->live[i] = s->live[--s->nlive];
+			break;
+		}
+	}
+	sodium_memzero(sp, sizeof(*sp));
+}
+
+int fg_svc_peer_set_psk(struct fg_svc *s, uint32_t slot, const uint8_t psk[32])
+{
+	struct fg_svc_peer *sp = &s->peers[slot];
+
+	if (s->has_key)
+		return fg_noise_peer_init(&sp->noise, &s->local, sp->public_key, psk);
+	memcpy(sp->noise.psk, psk, 32);
+	return 0;
+}
+
+void fg_svc_peer_update_path(struct fg_svc *s, uint32_t slot, const struct rte_ether_addr *mac)
+{
+	struct fg_svc_peer *sp = &s->peers[slot];
+	struct fg_peer *p = &s->dp->tables.peers[slot];
+	struct fg_peer_path old, path = { .ep = sp->endpoint };
+	struct fg_ip hop;
+
+	fg_peer_read_path(p, &old);
+	if (path.ep.ip.family == 0) {
+		fg_peer_set_path(&s->dp->tables, slot, &path);
+		return;
+	}
+	fg_neigh_next_hop(s, &path.ep.ip, &hop);
+	if (mac) {
+		/* The MAC a frame from this endpoint came from is its next hop. */
+		path.mac = *mac;
+		path.mac_ok = 1;
+	} else if (fg_neigh_lookup(&s->neigh, &hop, &path.mac) == 0) {
+		path.mac_ok = 1;
+	} else if (old.mac_ok && fg_endpoint_equal(&old.ep, &path.ep)) {
+		path.mac = old.mac;
+		path.mac_ok = 1;
+	} else {
+		fg_neigh_resolve(s, &hop, fg_clock_ns());
+	}
+	if (memcmp(&old, &path, sizeof(path)) != 0)
+		fg_peer_set_path(&s->dp->tables, slot, &path);
+}
+
+int fg_svc_peer_set_endpoint(struct fg_svc *s, uint32_t slot, const struct fg_endpoint *ep)
+{
+	s->peers[slot].endpoint = *ep;
+	fg_svc_peer_update_path(s, slot, NULL);
+	return 0;
+}
+
+int fg_svc_peer_set_keepalive(struct fg_svc *s, uint32_t slot, uint16_t seconds)
+{
+	struct fg_svc_peer *sp = &s->peers[slot];
+	uint64_t now = fg_clock_ns();
+
+	sp->persistent_keepalive = seconds;
+	fg_wg_timers_set_persistent_keepalive(&sp->timers, seconds, now);
+	/* wg(8) semantics: turning it on sends a keepalive at once. */
+	if (seconds)
+		fg_svc_send_keepalive(s, slot, now);
+	return 0;
+}
+
+int fg_svc_peer_add_allowed(struct fg_svc *s, uint32_t slot, const struct fg_prefix *p)
+{
+	return fg_route_add(s->dp->allowed, p, slot);
+}
+
+int fg_svc_peer_clear_allowed(struct fg_svc *s, uint32_t slot)
+{
+	int r = fg_route_del_value(s->dp->allowed, slot);
+
+	return r < 0 ? r : 0;
+}
+
+/* ---- events and timers ---------------------------------------------------------------- */
+
+static bool event_valid(struct fg_svc *s, const struct fg_event *ev)
+{
+	return ev->peer < s->dp->tables.max_peers && s->peers[ev->peer].used &&
+	       s->dp->tables.peers[ev->peer].gen == ev->gen;
+}
+
+static void handle_event(struct fg_svc *s, const struct fg_event *ev, uint64_t now)
+{
+	struct fg_dp *dp = s->dp;
+
+	if (!event_valid(s, ev)) {
+		if (ev->type == FG_EV_WANT_HANDSHAKE && ev->peer < dp->tables.max_peers)
+			__atomic_store_n(&dp->tables.peers[ev->peer].event_pending, 0, __ATOMIC_RELEASE);
+		return;
+	}
+	struct fg_svc_peer *sp = &s->peers[ev->peer];
+	switch (ev->type) {
+	case FG_EV_WANT_HANDSHAKE:
+		__atomic_store_n(&dp->tables.peers[ev->peer].event_pending, 0, __ATOMIC_RELEASE);
+		fg_svc_send_initiation(s, ev->peer, now, false);
+		break;
+	case FG_EV_ROAM: {
+		const struct fg_keypair *kp = fg_keypair_get(&dp->tables, ev->keypair);
+
+		if (!kp || !kp->live || kp->peer != ev->peer)
+			break;
+		if (!fg_endpoint_equal(&sp->endpoint, &ev->ep)) {
+			char a[FG_ENDPOINT_STRLEN];
+
+			fg_info(TAG, "peer %u roamed to %s", ev->peer, fg_endpoint_format(&ev->ep, a, sizeof(a)));
+			s->stats.roams++;
+		}
+		sp->endpoint = ev->ep;
+		fg_svc_peer_update_path(s, ev->peer, &ev->mac);
+		break;
+	}
+	case FG_EV_CONFIRM:
+		if (fg_keypair_confirm(&dp->tables, ev->peer, ev->keypair)) {
+			fg_wg_timers_handshake_complete(&sp->timers, now);
+			sp->last_handshake_wall_ns = fg_clock_wall_ns();
+			s->stats.handshakes_completed++;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Feeds the workers' activity stamps to a peer's timers, oldest first. */
+static void feed_activity(struct fg_svc_peer *sp, struct fg_peer *p)
+{
+	uint64_t v;
+
+	v = __atomic_load_n(&p->last_rx_auth_ns, __ATOMIC_RELAXED);
+	if (v != sp->seen_rx_auth) {
+		sp->seen_rx_auth = v;
+		fg_wg_timers_any_authenticated_packet_received(&sp->timers, v);
+		fg_wg_timers_any_authenticated_packet_traversal(&sp->timers, v);
+	}
+	v = __atomic_load_n(&p->last_rx_data_ns, __ATOMIC_RELAXED);
+	if (v != sp->seen_rx_data) {
+		sp->seen_rx_data = v;
+		fg_wg_timers_data_received(&sp->timers, v);
+	}
+	v = __atomic_load_n(&p->last_tx_auth_ns, __ATOMIC_RELAXED);
+	if (v != sp->seen_tx_auth) {
+		sp->seen_tx_auth = v;
+		fg_wg_timers_any_authenticated_packet_sent(&sp->timers, v);
+		fg_wg_timers_any_authenticated_packet_traversal(&sp->timers, v);
+	}
+	v = __atomic_load_n(&p->last_tx_data_ns, __ATOMIC_RELAXED);
+	if (v != sp->seen_tx_data) {
+		sp->seen_tx_data = v;
+		fg_wg_timers_data_sent(&sp->timers, v);
+	}
+}
+
+static void scan_timers(struct fg_svc *s, uint64_t now)
+{
+	struct fg_dp *dp = s->dp;
+
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		uint32_t slot = s->live[i];
+		struct fg_svc_peer *sp = &s->peers[slot];
+		unsigned act;
+
+		feed_activity(sp, &dp->tables.peers[slot]);
+		act = fg_wg_timers_tick(&sp->timers, now);
+		if (act & FG_WG_TIMER_ZERO_KEYS) {
+			fg_peer_clear_keypairs(&dp->tables, slot);
+			fg_noise_handshake_clear(&sp->hs);
+		}
+		if (act & (FG_WG_TIMER_SEND_INITIATION | FG_WG_TIMER_NEW_HANDSHAKE))
+			fg_svc_send_initiation(s, slot, now, (act & FG_WG_TIMER_SEND_INITIATION) != 0);
+		if (act & FG_WG_TIMER_SEND_KEEPALIVE)
+			fg_svc_send_keepalive(s, slot, now);
+		if (act & FG_WG_TIMER_GIVE_UP) {
+			char a[FG_KEY_B64_LEN];
+
+			fg_key_to_base64(a, sp->public_key);
+			fg_debug(TAG, "peer %s: handshake did not complete after %d attempts", a,
+				 FG_WG_MAX_TIMER_HANDSHAKES + 2);
+		}
+	}
+}
+
+unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
+{
+	struct fg_dp *dp = s->dp;
+	struct rte_mbuf *ms[HANDSHAKE_BUDGET];
+	struct fg_event evs[64];
+	static uint64_t under_load_until;
+	unsigned n, work = 0;
+
+	n = rte_ring_sc_dequeue_burst_elem(dp->ev_ring, evs, sizeof(evs[0]), 64, NULL);
+	for (unsigned i = 0; i < n; i++)
+		handle_event(s, &evs[i], now);
+	work += n;
+
+	n = rte_ring_sc_dequeue_burst(dp->punt_ring, (void **)ms, HANDSHAKE_BUDGET, NULL);
+	for (unsigned i = 0; i < n; i++)
+		fg_neigh_handle(s, ms[i], now);
+	work += n;
+
+	if (rte_ring_count(dp->hs_ring) >= dp->hs_under_load)
+		under_load_until = now + UNDER_LOAD_HOLD_S * FG_NS_PER_S;
+	n = rte_ring_sc_dequeue_burst(dp->hs_ring, (void **)ms, HANDSHAKE_BUDGET, NULL);
+	for (unsigned i = 0; i < n; i++)
+		fg_svc_handle_handshake(s, ms[i], now, now < under_load_until);
+	work += n;
+
+	if (now >= s->next_scan_ns) {
+		s->next_scan_ns = now + SCAN_INTERVAL_MS * (uint64_t)FG_NS_PER_MS;
+		scan_timers(s, now);
+		fg_neigh_tick(s, now);
+	}
+	if (now >= s->next_gc_ns) {
+		s->next_gc_ns = now + FG_NS_PER_S;
+		fg_wg_ratelimiter_gc(s->rl, now);
+	}
+	fg_tables_reclaim(&dp->tables);
+	return work;
+}
+
+int fg_svc_run(struct fg_svc *s)
+{
+	struct fg_dp *dp = s->dp;
+
+	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
+		unsigned work = fg_svc_poll(s, fg_clock_ns());
+
+		/* Sleeps up to 1 ms in epoll when idle: the UAPI socket wakes it at once, the
+		 * workers' rings within a millisecond. */
+		if (s->uapi)
+			work += (unsigned)fg_uapi_server_poll(s->uapi, work ? 0 : 1);
+		if (s->dump_requested) {
+			s->dump_requested = 0;
+			fg_svc_stats_dump(s);
+		}
+	}
+	return 0;
+}

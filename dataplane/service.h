@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The service lcore: Noise handshakes (initiator and responder), cookie replies under load,
+ * the WireGuard timers of every peer, the neighbour table, the UAPI socket and the stats
+ * dump. It is the single writer of the peer, keypair and route tables. Everything in
+ * struct fg_svc belongs to the service lcore alone. Its loop sleeps when idle (it shares a
+ * core with the control plane on small machines).
+ */
+#ifndef FG_SERVICE_H
+#define FG_SERVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_hash.h>
+
+#include "cookie.h"
+#include "dp.h"
+#include "neigh.h"
+#include "noise.h"
+#include "ratelimiter.h"
+#include "timers.h"
+
+struct fg_svc_peer {
+	bool used;
+	uint8_t public_key[32];
+	struct fg_noise_peer noise;
+	struct fg_noise_handshake hs;
+	uint32_t hs_index;            /* local index of the handshake in flight, or 0 */
+	struct fg_wg_cookie cookie;
+	struct fg_wg_timers timers;
+	uint16_t persistent_keepalive;
+	struct fg_endpoint endpoint;  /* configured or learned; family 0 = none */
+	uint64_t last_handshake_wall_ns;
+	uint64_t last_init_sent_ns;
+	uint64_t seen_rx_data, seen_tx_data, seen_rx_auth, seen_tx_auth;
+};
+
+struct fg_svc_stats {
+	uint64_t handshakes_initiated;
+	uint64_t handshakes_responded;
+	uint64_t handshakes_completed;
+	uint64_t cookies_sent;
+	uint64_t cookies_received;
+	uint64_t keepalives_sent;
+	uint64_t roams;
+	uint64_t uapi_requests;
+};
+
+struct fg_uapi_server;
+
+struct fg_svc {
+	struct fg_dp *dp;
+	struct fg_noise_local local;
+	bool has_key;
+	struct fg_wg_cookie_checker checker;
+	struct fg_wg_ratelimiter *rl;
+	struct fg_svc_peer *peers;    /* indexed by peer slot */
+	uint32_t *live;               /* dense list of used slots, for the timer scan */
+	uint32_t nlive;
+	struct rte_hash *by_pubkey;   /* public key → peer slot */
+	struct rte_hash *pending;     /* handshake local index → peer slot */
+	struct fg_neigh neigh;
+	struct fg_uapi_server *uapi;
+	struct fg_svc_stats stats;
+	uint64_t next_scan_ns;
+	uint64_t next_gc_ns;
+	const char *stats_path;
+	volatile int dump_requested;  /* set by SIGUSR1 */
+};
+
+int fg_svc_init(struct fg_svc *s, struct fg_dp *dp);
+void fg_svc_fini(struct fg_svc *s);
+/* The main loop; returns when dp->quit is set. */
+int fg_svc_run(struct fg_svc *s);
+/* One iteration without sleeping (tests). Returns work done. */
+unsigned fg_svc_poll(struct fg_svc *s, uint64_t now);
+
+/* Device and peer management (UAPI, static config). */
+int fg_svc_set_private_key(struct fg_svc *s, const uint8_t key[32]);
+uint32_t fg_svc_peer_find(struct fg_svc *s, const uint8_t pub[32]);
+/* Creates a peer (or returns the existing one); FG_SLOT_NONE with errno on failure. */
+uint32_t fg_svc_peer_add(struct fg_svc *s, const uint8_t pub[32]);
+void fg_svc_peer_remove(struct fg_svc *s, uint32_t slot);
+int fg_svc_peer_set_psk(struct fg_svc *s, uint32_t slot, const uint8_t psk[32]);
+int fg_svc_peer_set_endpoint(struct fg_svc *s, uint32_t slot, const struct fg_endpoint *ep);
+int fg_svc_peer_set_keepalive(struct fg_svc *s, uint32_t slot, uint16_t seconds);
+int fg_svc_peer_add_allowed(struct fg_svc *s, uint32_t slot, const struct fg_prefix *p);
+int fg_svc_peer_clear_allowed(struct fg_svc *s, uint32_t slot);
+
+/* Handshake plumbing (handshake.c). */
+void fg_svc_handle_handshake(struct fg_svc *s, struct rte_mbuf *m, uint64_t now, bool under_load);
+int fg_svc_send_initiation(struct fg_svc *s, uint32_t slot, uint64_t now, bool retry);
+int fg_svc_send_keepalive(struct fg_svc *s, uint32_t slot, uint64_t now);
+/* Sends a UDP payload to a path (copied into a fresh mbuf) through worker 0's TX ring. */
+int fg_svc_send_udp(struct fg_svc *s, const struct fg_peer_path *path, const void *payload, uint16_t len);
+/* Recomputes a peer's path from its endpoint and the neighbour table. */
+void fg_svc_peer_update_path(struct fg_svc *s, uint32_t slot, const struct rte_ether_addr *mac);
+
+/* Stats (stats.c). */
+void fg_svc_stats_write(struct fg_svc *s, FILE *f);
+int fg_svc_stats_dump(struct fg_svc *s);
+
+#endif

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The data plane's counters as text: per-reason drops (summed over lcores), per-lcore
+ * packets and bytes, handshakes. Written by the service lcore on SIGUSR1 and at exit, to a
+ * file replaced atomically, so scripts and the demo can read it. Reads of the workers'
+ * counters race benignly with their increments (aligned 64-bit loads).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "service.h"
+
+static const char *const TAG = "fastgate.stats";
+
+static void put_lcore(FILE *f, const char *who, const struct fg_lcore_counters *c)
+{
+	fprintf(f, "%s.nic_rx_packets %lu\n%s.nic_rx_bytes %lu\n", who, c->nic_rx_packets, who, c->nic_rx_bytes);
+	fprintf(f, "%s.nic_tx_packets %lu\n%s.nic_tx_bytes %lu\n", who, c->nic_tx_packets, who, c->nic_tx_bytes);
+	fprintf(f, "%s.tun_rx_packets %lu\n%s.tun_rx_bytes %lu\n", who, c->tun_rx_packets, who, c->tun_rx_bytes);
+	fprintf(f, "%s.tun_tx_packets %lu\n%s.tun_tx_bytes %lu\n", who, c->tun_tx_packets, who, c->tun_tx_bytes);
+	fprintf(f, "%s.decrypted %lu\n%s.encrypted %lu\n", who, c->decrypted, who, c->encrypted);
+	fprintf(f, "%s.keepalives_rx %lu\n%s.handshakes_punted %lu\n", who, c->keepalives_rx, who,
+		c->handshakes_punted);
+	fprintf(f, "%s.handoffs %lu\n%s.echo_replies %lu\n", who, c->handoffs, who, c->echo_replies);
+}
+
+void fg_svc_stats_write(struct fg_svc *s, FILE *f)
+{
+	struct fg_dp *dp = s->dp;
+	uint64_t drops[FG_DROP_MAX];
+	char who[32];
+
+	for (unsigned r = 0; r < FG_DROP_MAX; r++) {
+		drops[r] = dp->svc_cnt.drops[r];
+		for (unsigned w = 0; w < dp->nworkers; w++)
+			drops[r] += dp->workers[w].cnt.drops[r];
+	}
+	fprintf(f, "aead_backend %s\n", fg_aead_backend_name());
+	fprintf(f, "workers %u\n", dp->nworkers);
+	fprintf(f, "peers %u\n", s->nlive);
+	fprintf(f, "handshakes_initiated %lu\n", s->stats.handshakes_initiated);
+	fprintf(f, "handshakes_responded %lu\n", s->stats.handshakes_responded);
+	fprintf(f, "handshakes_completed %lu\n", s->stats.handshakes_completed);
+	fprintf(f, "cookies_sent %lu\n", s->stats.cookies_sent);
+	fprintf(f, "cookies_received %lu\n", s->stats.cookies_received);
+	fprintf(f, "keepalives_sent %lu\n", s->stats.keepalives_sent);
+	fprintf(f, "roams %lu\n", s->stats.roams);
+	fprintf(f, "uapi_requests %lu\n", s->stats.uapi_requests);
+	fprintf(f, "arp_requests_sent %lu\n", s->neigh.arp_requests_sent);
+	fprintf(f, "arp_replies_sent %lu\n", s->neigh.arp_replies_sent);
+	for (unsigned r = 1; r < FG_DROP_MAX; r++)
+		fprintf(f, "drop.%s %lu\n", fg_drop_names[r], drops[r]);
+	put_lcore(f, "service", &dp->svc_cnt);
+	for (unsigned w = 0; w < dp->nworkers; w++) {
+		snprintf(who, sizeof(who), "worker%u", w);
+		put_lcore(f, who, &dp->workers[w].cnt);
+	}
+}
+
+int fg_svc_stats_dump(struct fg_svc *s)
+{
+	char tmp[512];
+	FILE *f;
+
+	if (!s->stats_path)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->stats_path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		fg_warn(TAG, "cannot write %s: %s", tmp, strerror(errno));
+		return -errno;
+	}
+	fg_svc_stats_write(s, f);
+	if (fclose(f) != 0 || rename(tmp, s->stats_path) != 0) {
+		int e = errno;
+
+		fg_warn(TAG, "cannot write %s: %s", s->stats_path, strerror(e));
+		unlink(tmp);
+		return -e;
+	}
+	return 0;
+}

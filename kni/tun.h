@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host TUN interface of the data plane: a multi-queue layer-3 TUN device (one
+ * non-blocking queue fd per worker) that the data plane creates, configures over
+ * rtnetlink (MTU, queue length, up/down, IPv4 and IPv6 addresses and routes) and removes
+ * by closing its queues. The struct and its configuration belong to the thread that
+ * opened it (the service lcore); afterwards each worker only reads and writes its own
+ * queue fd through the burst helpers, which keep no state of their own.
+ */
+#ifndef FG_TUN_H
+#define FG_TUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <net/if.h>
+
+#include "addr.h"
+
+enum {
+	FG_TUN_MAX_QUEUES = 16,
+};
+
+struct fg_tun {
+	char name[IFNAMSIZ];
+	int ifindex;
+	unsigned nqueues;
+	int fds[FG_TUN_MAX_QUEUES];  /* -1 when closed */
+};
+
+/*
+ * Creates the device: IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE, nqueues (1..16) queue fds,
+ * each O_NONBLOCK and O_CLOEXEC. The device is not persistent: it disappears with its
+ * last fd. Link-local IPv6 address generation is switched off (best effort: skipped
+ * where IPv6 is unavailable). Returns 0 or:
+ *   -EINVAL  bad name (empty, too long, contains '/', '%' or whitespace) or nqueues
+ *   -EBUSY   an interface of that name exists already (another process, a leftover
+ *            persistent TUN, or any other kind of link)
+ *   -ENOENT  no /dev/net/tun; -EPERM without CAP_NET_ADMIN; other -errno from the kernel
+ * On failure t is left closed (every fd -1).
+ */
+int fg_tun_open(struct fg_tun *t, const char *name, unsigned nqueues);
+
+/* Link settings over rtnetlink. Return 0 or -errno. */
+int fg_tun_set_mtu(struct fg_tun *t, unsigned mtu);
+int fg_tun_set_txqueuelen(struct fg_tun *t, unsigned qlen);
+int fg_tun_set_up(struct fg_tun *t, bool up);
+
+/*
+ * Interface addresses: p->ip is the address and p->len the prefix length (parse with
+ * fg_prefix_parse_host to keep the host bits). IPv6 addresses are added with NODAD, so
+ * they are usable at once. Adding is idempotent (replace semantics). An IPv6 address
+ * fails with -EAFNOSUPPORT when IPv6 is disabled on the device or in the namespace:
+ * callers report it as a warning and carry on with IPv4.
+ */
+int fg_tun_add_address(struct fg_tun *t, const struct fg_prefix *p);
+int fg_tun_del_address(struct fg_tun *t, const struct fg_prefix *p);
+/* Removes every address of both families from the device (before re-configuration). */
+int fg_tun_flush_addresses(struct fg_tun *t);
+
+/*
+ * Routes through this device in the main table (replace semantics: an existing route to
+ * the same prefix is taken over). Host bits of p are ignored. IPv4 routes need the device
+ * up (-ENETDOWN otherwise). IPv6 routes fail with -EAFNOSUPPORT where IPv6 is disabled.
+ */
+int fg_tun_add_route(struct fg_tun *t, const struct fg_prefix *p);
+int fg_tun_del_route(struct fg_tun *t, const struct fg_prefix *p);
+
+/* Closes every queue fd; a non-persistent TUN disappears with its last fd. Idempotent. */
+void fg_tun_close(struct fg_tun *t);
+
+/*
+ * Worker I/O on one queue fd; never blocks. read: up to n packets into bufs[i] (cap bytes
+ * each, at most 65535), lens[i] set; stops at the first EAGAIN and returns the count
+ * read. A packet larger than cap (the kernel cuts it; the IP length field shows it) or
+ * one that is not IPv4/IPv6 is dropped and adds one to *errors, as does a failed read.
+ * write: writes bufs[0..n) in order, stops at the first EAGAIN and returns the number of
+ * packets consumed from the front: those written plus those the kernel refused (each
+ * refusal counted in *errors, e.g. a packet that is not IPv4/IPv6). The caller keeps
+ * packets [ret, n) for a later retry or drops them.
+ */
+unsigned fg_tun_read_burst(int fd, uint8_t *const bufs[], uint16_t lens[], unsigned n,
+			   unsigned cap, uint64_t *errors);
+unsigned fg_tun_write_burst(int fd, uint8_t *const bufs[], const uint16_t lens[], unsigned n,
+			    uint64_t *errors);
+
+#endif
