@@ -4,12 +4,15 @@
  * here, so no branch and no table index depends on a key byte or a key character: each
  * character class is selected with arithmetic masks, and validity is accumulated and tested
  * once at the end. Only the length of the text, which is not secret, is checked by branch.
- * No state; any thread.
+ * fg_key_redact(), for error messages, is the exception: it branches freely, as no valid key
+ * reaches it. No state; any thread.
  */
 #include "keys.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -165,4 +168,77 @@ bool fg_key_is_zero(const uint8_t key[FG_KEY_LEN])
 {
 	/* libsodium's test reads every byte whatever their values. */
 	return sodium_is_zero(key, FG_KEY_LEN) == 1;
+}
+
+static bool text_key_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '=';
+}
+
+/* The length of the run of base64/hex characters starting at text[i] if it may be a key. */
+static size_t secret_run(const char *text, size_t len, size_t i)
+{
+	size_t n = 0;
+	bool digits_only = true;
+
+	if (i > 0 && text_key_char((unsigned char)text[i - 1]))
+		return 0;
+	while (i + n < len && text_key_char((unsigned char)text[i + n])) {
+		digits_only = digits_only && text[i + n] >= '0' && text[i + n] <= '9';
+		n++;
+	}
+	return n >= FG_KEY_REDACT_RUN && !digits_only ? n : 0;
+}
+
+/* The length of text up to the end of the first secret key name in it, or len. */
+static size_t before_secret(const char *text, size_t len)
+{
+	static const char *const names[] = {
+		"PrivateKey", "PresharedKey", "private_key", "preshared_key",
+	};
+
+	for (size_t pos = 0; pos < len; pos++) {
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			size_t k = strlen(names[i]);
+
+			if (len - pos >= k && strncasecmp(text + pos, names[i], k) == 0)
+				return pos + k;
+		}
+	}
+	return len;
+}
+
+void fg_key_redact(char *out, size_t outlen, const char *text, size_t len, size_t max)
+{
+	size_t o = 0, i = 0;
+
+	if (!out || outlen == 0)
+		return;
+	len = text ? before_secret(text, len) : 0;
+	while (i < len && i < max) {
+		unsigned char c = (unsigned char)text[i];
+		size_t run = secret_run(text, len, i), n, skip = 1;
+		char piece[16];
+
+		if (run) {
+			n = (size_t)snprintf(piece, sizeof(piece), "[redacted]");
+			skip = run;
+		} else if (c < 0x20 || c >= 0x7f || c == '\'' || c == '"' || c == '\\') {
+			n = (size_t)snprintf(piece, sizeof(piece), "\\x%02x", c);
+		} else {
+			piece[0] = (char)c;
+			n = 1;
+		}
+		if (o + n + 4 > outlen)  /* keep room for "..." and the NUL */
+			break;
+		memcpy(out + o, piece, n);
+		o += n;
+		i += skip;
+	}
+	if (i < len && o + 4 <= outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
 }

@@ -3,8 +3,8 @@
  * Parser for the data plane's static configuration file (format in config.h). A line-by-line
  * pass fills struct fg_config through a table of (section, key, handler); a final pass checks
  * what one line cannot (required keys, cross-field limits, duplicate peers). Every error is
- * "FILE:LINE: message: 'text'" where text is the offending section, key or value, escaped and
- * cut short; values of key fields are never quoted, and each line copy is wiped after use.
+ * "FILE:LINE: message: 'text'" where text is the offending section, key or value, escaped, cut
+ * short and stripped of anything that may be a key (fg_key_redact); each line copy is wiped.
  * Runs on the main lcore at start-up; no state of its own.
  */
 #include "config.h"
@@ -52,7 +52,6 @@ static const char *const section_names[SEC_COUNT] = {
 
 enum key_flags {
 	KEY_LIST = 1u << 0,    /* comma list; the key may repeat */
-	KEY_SECRET = 1u << 1,  /* a key: the value is never quoted */
 };
 
 struct parser {
@@ -79,39 +78,48 @@ struct key_def {
 	unsigned int flags;
 };
 
-static void quote(const char *text, size_t len, char *out, size_t outlen)
+/* Unless told the text is a public key, it is quoted through fg_key_redact(). */
+static int vfail(struct parser *p, unsigned int line, const char *text, size_t text_len,
+		 bool redact, const char *fmt, va_list ap)
 {
-	size_t o = 0;
+	char msg[MSG_MAX], q[QUOTE_MAX * 4 + 32];
 
-	for (size_t i = 0; i < len && i < QUOTE_MAX && o + 5 < outlen; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		if (c < 0x20 || c >= 0x7f || c == '\'' || c == '\\')
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	if (len > QUOTE_MAX && o + 4 < outlen) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
+	if (!p->err || p->errlen == 0)
+		return -EINVAL;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (redact)
+		fg_key_redact(q, sizeof(q), text, text_len, QUOTE_MAX);
+	else
+		snprintf(q, sizeof(q), "%.*s", (int)text_len, text);
+	snprintf(p->err, p->errlen, "%s:%u: %s: '%s'", p->name, line, msg, q);
+	return -EINVAL;
 }
 
 static int __attribute__((format(printf, 5, 6)))
 fail_at(struct parser *p, unsigned int line, const char *text, size_t text_len, const char *fmt, ...)
 {
-	char msg[MSG_MAX], q[QUOTE_MAX * 4 + 8];
 	va_list ap;
+	int rc;
 
-	if (!p->err || p->errlen == 0)
-		return -EINVAL;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = vfail(p, line, text, text_len, true, fmt, ap);
 	va_end(ap);
-	quote(text, text_len, q, sizeof(q));
-	snprintf(p->err, p->errlen, "%s:%u: %s: '%s'", p->name, line, msg, q);
-	return -EINVAL;
+	return rc;
+}
+
+/* For messages about a valid peer public key, which is not secret and worth showing. */
+static int __attribute__((format(printf, 4, 5)))
+fail_public_key(struct parser *p, unsigned int line, const uint8_t key[FG_KEY_LEN], const char *fmt, ...)
+{
+	char b64[FG_KEY_B64_LEN];
+	va_list ap;
+	int rc;
+
+	fg_key_to_base64(b64, key);
+	va_start(ap, fmt);
+	rc = vfail(p, line, b64, strlen(b64), false, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 #define fail(p, text, ...) fail_at(p, (p)->line, text, strlen(text), __VA_ARGS__)
@@ -287,42 +295,42 @@ static bool v6_usable(const struct fg_ip *ip)
 	return ip->family == AF_INET6 && ip->addr[0] != 0xff && memcmp(ip->addr, zero, 16) != 0;
 }
 
-static int uplink_address(struct parser *p, const char *value)
+/* An outer address: unicast, with an explicit prefix length. */
+static int outer_address(struct parser *p, const char *value, struct fg_prefix *a, bool v6)
 {
-	struct fg_prefix *a = &p->cfg->uplink.address;
-
 	if (!strchr(value, '/') || fg_prefix_parse_host(value, a) < 0 || a->len == 0 ||
-	    !v4_usable(&a->ip))
-		return fail(p, value, "invalid Address (want unicast IPv4 with prefix length, e.g. 198.18.1.1/24)");
+	    !(v6 ? v6_usable(&a->ip) : v4_usable(&a->ip)))
+		return fail(p, value, "invalid Address%s (want unicast IPv%c with prefix length, e.g. %s)",
+			    v6 ? "6" : "", v6 ? '6' : '4', v6 ? "2001:2::1/64" : "198.18.1.1/24");
 	return 0;
 }
 
-static int uplink_gateway(struct parser *p, const char *value)
+static int outer_gateway(struct parser *p, const char *value, struct fg_ip *g, bool v6)
 {
-	struct fg_ip *g = &p->cfg->uplink.gateway;
-
-	if (fg_ip_parse(value, g) < 0 || !v4_usable(g))
-		return fail(p, value, "invalid Gateway (want a unicast IPv4 address)");
+	if (fg_ip_parse(value, g) < 0 || !(v6 ? v6_usable(g) : v4_usable(g)))
+		return fail(p, value, "invalid Gateway%s (want a unicast IPv%c address)", v6 ? "6" : "",
+			    v6 ? '6' : '4');
 	return 0;
+}
+
+static int uplink_address(struct parser *p, const char *value)
+{
+	return outer_address(p, value, &p->cfg->uplink.address, false);
 }
 
 static int uplink_address6(struct parser *p, const char *value)
 {
-	struct fg_prefix *a = &p->cfg->uplink.address6;
+	return outer_address(p, value, &p->cfg->uplink.address6, true);
+}
 
-	if (!strchr(value, '/') || fg_prefix_parse_host(value, a) < 0 || a->len == 0 ||
-	    !v6_usable(&a->ip))
-		return fail(p, value, "invalid Address6 (want unicast IPv6 with prefix length)");
-	return 0;
+static int uplink_gateway(struct parser *p, const char *value)
+{
+	return outer_gateway(p, value, &p->cfg->uplink.gateway, false);
 }
 
 static int uplink_gateway6(struct parser *p, const char *value)
 {
-	struct fg_ip *g = &p->cfg->uplink.gateway6;
-
-	if (fg_ip_parse(value, g) < 0 || !v6_usable(g))
-		return fail(p, value, "invalid Gateway6 (want a unicast IPv6 address)");
-	return 0;
+	return outer_gateway(p, value, &p->cfg->uplink.gateway6, true);
 }
 
 static int uplink_port(struct parser *p, const char *value)
@@ -429,12 +437,12 @@ static int host_tx_queue_len(struct parser *p, const char *value)
 }
 
 static const struct key_def keys[] = {
-	{ SEC_INTERFACE, "PrivateKey", iface_private_key, KEY_SECRET },
+	{ SEC_INTERFACE, "PrivateKey", iface_private_key, 0 },
 	{ SEC_INTERFACE, "ListenPort", iface_listen_port, 0 },
 	{ SEC_INTERFACE, "Address", iface_address, KEY_LIST },
 	{ SEC_INTERFACE, "MTU", iface_mtu, 0 },
-	{ SEC_PEER, "PublicKey", peer_public_key, KEY_SECRET },
-	{ SEC_PEER, "PresharedKey", peer_preshared_key, KEY_SECRET },
+	{ SEC_PEER, "PublicKey", peer_public_key, 0 },
+	{ SEC_PEER, "PresharedKey", peer_preshared_key, 0 },
 	{ SEC_PEER, "AllowedIPs", peer_allowed_ip, KEY_LIST },
 	{ SEC_PEER, "Endpoint", peer_endpoint, 0 },
 	{ SEC_PEER, "PersistentKeepalive", peer_keepalive, 0 },
@@ -582,25 +590,6 @@ static char *trim(char *s)
 	return s;
 }
 
-/*
- * Length of line that may be quoted: the text up to the end of the first secret key name it
- * mentions (even in a comment), or all of it.
- */
-static size_t redacted_len(const char *line, size_t len)
-{
-	static const char *const secret[] = { "PrivateKey", "PresharedKey" };
-
-	for (size_t pos = 0; pos < len; pos++) {
-		for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
-			size_t k = strlen(secret[i]);
-
-			if (len - pos >= k && strncasecmp(line + pos, secret[i], k) == 0)
-				return pos + k;
-		}
-	}
-	return len;
-}
-
 static int key_line(struct parser *p, char *text)
 {
 	char *eq = strchr(text, '=');
@@ -610,8 +599,7 @@ static int key_line(struct parser *p, char *text)
 	int rc;
 
 	if (!eq)
-		return fail_at(p, p->line, text, redacted_len(text, strlen(text)),
-			       "expected 'Key = Value'");
+		return fail(p, text, "expected 'Key = Value'");
 	*eq = '\0';
 	key = trim(text);
 	value = trim(eq + 1);
@@ -690,12 +678,11 @@ static int parse_line(struct parser *p, const char *raw, size_t len)
 	int rc;
 
 	if (len > FG_CONFIG_MAX_LINE)
-		return fail_at(p, p->line, raw, redacted_len(raw, QUOTE_MAX + 1),
-			       "line longer than %d bytes", FG_CONFIG_MAX_LINE);
+		return fail_at(p, p->line, raw, len, "line longer than %d bytes", FG_CONFIG_MAX_LINE);
 	if (memchr(raw, '\0', len))
-		return fail_at(p, p->line, raw, redacted_len(raw, len), "NUL byte in line");
+		return fail_at(p, p->line, raw, len, "NUL byte in line");
 	if (!valid_utf8((const unsigned char *)raw, len))
-		return fail_at(p, p->line, raw, redacted_len(raw, len), "invalid UTF-8");
+		return fail_at(p, p->line, raw, len, "invalid UTF-8");
 	memcpy(buf, raw, len);
 	buf[len] = '\0';
 	/* A comment starts at '#' or ';' at the start of the line or after whitespace. */
@@ -729,18 +716,15 @@ static int check_peers(struct parser *p)
 {
 	struct fg_config *c = p->cfg;
 	struct fg_config_peer **sorted;
-	char b64[FG_KEY_B64_LEN];
 	int rc = 0;
 
 	if (c->n_peers > c->dp.max_peers)
 		return fail_at(p, c->peers[c->dp.max_peers].line, "[Peer]", 6,
 			       "more peers than MaxPeers (%u)", c->dp.max_peers);
 	for (size_t i = 0; i < c->n_peers; i++) {
-		if (memcmp(c->peers[i].public_key, c->iface.public_key, FG_KEY_LEN) == 0) {
-			fg_key_to_base64(b64, c->peers[i].public_key);
-			return fail_at(p, c->peers[i].line, b64, strlen(b64),
-				       "peer PublicKey is this interface's own key");
-		}
+		if (memcmp(c->peers[i].public_key, c->iface.public_key, FG_KEY_LEN) == 0)
+			return fail_public_key(p, c->peers[i].line, c->peers[i].public_key,
+					       "peer PublicKey is this interface's own key");
 	}
 	if (c->n_peers < 2)
 		return 0;
@@ -752,9 +736,8 @@ static int check_peers(struct parser *p)
 	qsort(sorted, c->n_peers, sizeof(*sorted), compare_peer_keys);
 	for (size_t i = 1; i < c->n_peers; i++) {
 		if (memcmp(sorted[i - 1]->public_key, sorted[i]->public_key, FG_KEY_LEN) == 0) {
-			fg_key_to_base64(b64, sorted[i]->public_key);
-			rc = fail_at(p, sorted[i]->line, b64, strlen(b64),
-				     "duplicate PublicKey (first at line %u)", sorted[i - 1]->line);
+			rc = fail_public_key(p, sorted[i]->line, sorted[i]->public_key,
+					     "duplicate PublicKey (first at line %u)", sorted[i - 1]->line);
 			break;
 		}
 	}

@@ -217,6 +217,15 @@ int fg_dp_load_peers(struct fg_svc *s, const struct fg_config *cfg, char *err, s
 	return 0;
 }
 
+void fg_dp_release_host(struct fg_dp *dp)
+{
+	fg_tun_close(&dp->tun);
+	if (dp->pool && !dp->port_closed) {
+		fg_port_close(dp->port_id);
+		dp->port_closed = true;
+	}
+}
+
 void fg_dp_fini(struct fg_dp *dp)
 {
 	for (unsigned w = 0; w < dp->nworkers; w++) {
@@ -231,9 +240,7 @@ void fg_dp_fini(struct fg_dp *dp)
 		rte_ring_free(dp->workers[w].handoff);
 		rte_ring_free(dp->workers[w].svc_tx);
 	}
-	fg_tun_close(&dp->tun);
-	if (dp->pool)
-		fg_port_close(dp->port_id);
+	fg_dp_release_host(dp);
 	rte_ring_free(dp->hs_ring);
 	rte_ring_free(dp->punt_ring);
 	rte_ring_free(dp->ev_ring);

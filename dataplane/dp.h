@@ -86,6 +86,7 @@ struct fg_dp {
 	uint16_t port_id;
 	unsigned nworkers;
 	volatile int quit;
+	bool port_closed;
 	struct fg_lcore_counters svc_cnt; /* the service lcore's own */
 	struct fg_worker workers[FG_MAX_WORKERS];
 };

@@ -23,6 +23,8 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 int fg_dp_setup_host(struct fg_dp *dp, char *err, size_t errlen);
 /* The private key and [Peer] sections into the service lcore's tables. */
 int fg_dp_load_peers(struct fg_svc *s, const struct fg_config *cfg, char *err, size_t errlen);
+/* Closes the TUN and the port (what the host and the wire see); idempotent. */
+void fg_dp_release_host(struct fg_dp *dp);
 void fg_dp_fini(struct fg_dp *dp);
 
 #endif

@@ -91,12 +91,15 @@ static inline uint32_t rd32(const uint8_t *p)
  */
 static inline uint32_t sum_add(uint32_t sum, const void *buf, uint32_t len)
 {
-	return __rte_raw_cksum(buf, len, sum);
+	/* Only the last buffer of a sum may have an odd length. */
+	return sum + rte_raw_cksum(buf, len);
 }
 
 static inline uint16_t sum_fold(uint32_t sum)
 {
-	return __rte_raw_cksum_reduce(sum);
+	sum = (sum >> 16) + (sum & 0xffff);
+	sum += sum >> 16;
+	return (uint16_t)sum;
 }
 
 /* Pseudo-header sums (src, dst, protocol, upper-layer length) for UDP, ICMPv6. */
@@ -286,36 +289,38 @@ static enum fg_outer_kind parse_icmp6(const struct rte_ipv6_hdr *ip, const uint8
 {
 	uint8_t type;
 
-	*why = FG_DROP_ICMP_UNHANDLED;
 	if (l4len < ICMP6_MIN_LEN ||
 	    sum_fold(sum_add(pseudo6(ip, PROTO_ICMP6, l4len), l4, l4len)) != 0xffff)
-		return FG_OUTER_DROP;
+		goto unhandled;
 	type = l4[0];
 	if (type == ICMP6_ECHO_REQUEST) {
-		if (!unicast) {
-			*why = FG_DROP_NOT_FOR_US;
-			return FG_OUTER_DROP;
-		}
+		if (!unicast)
+			goto not_for_us;
 		if (l4len < ICMP_ECHO_LEN || l4[1] != 0)
-			return FG_OUTER_DROP;
+			goto unhandled;
 		return FG_OUTER_ECHO;
 	}
 	if (type != FG_ND_ROUTER_ADVERT && type != FG_ND_NEIGH_SOLICIT &&
 	    type != FG_ND_NEIGH_ADVERT) {
 		if (!unicast)
-			*why = FG_DROP_NOT_FOR_US;
-		return FG_OUTER_DROP;
+			goto not_for_us;
+		goto unhandled;
 	}
 	/* RFC 4861 §6.1, §7.1: only on-link senders (hop limit untouched by a router). */
 	if (ip->hop_limits != ND_HOP_LIMIT || l4[1] != 0 ||
 	    l4len < (type == FG_ND_ROUTER_ADVERT ? ND_RA_LEN : ND_NS_NA_LEN))
-		return FG_OUTER_DROP;
-	if (type == FG_ND_NEIGH_SOLICIT && memcmp(l4 + 8, local->ip6, 16) != 0) {
-		/* Another host sharing our solicited-node group: not ours to answer. */
-		*why = FG_DROP_NOT_FOR_US;
-		return FG_OUTER_DROP;
-	}
+		goto unhandled;
+	/* Another host sharing our solicited-node group: not ours to answer. */
+	if (type == FG_ND_NEIGH_SOLICIT && memcmp(l4 + 8, local->ip6, 16) != 0)
+		goto not_for_us;
 	return FG_OUTER_ND;
+
+unhandled:
+	*why = FG_DROP_ICMP_UNHANDLED;
+	return FG_OUTER_DROP;
+not_for_us:
+	*why = FG_DROP_NOT_FOR_US;
+	return FG_OUTER_DROP;
 }
 
 static enum fg_outer_kind parse_ip6(const uint8_t *frame, uint32_t len,

@@ -381,10 +381,14 @@ out:
 	return rc;
 }
 
-/* The first error of a set ends the peer being configured; later lines are skipped. */
+/*
+ * The first error of a set ends the peer being configured (a peer not begun yet is dropped,
+ * not created); the rest of the request is skipped.
+ */
 static void set_fail(struct fg_uapi_session *s, const struct fg_uapi_ops *ops, void *ctx, int rc)
 {
 	s->error = rc;
+	s->peer_pending = false;
 	peer_close(s, ops, ctx);
 }
 

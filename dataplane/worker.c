@@ -145,7 +145,7 @@ static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data 
 		if (!kp->confirm_sent && __atomic_load_n(&p->kp[FG_KP_NEXT], __ATOMIC_ACQUIRE) == d[i].kp_slot) {
 			struct fg_event ev = { .type = FG_EV_CONFIRM, .peer = kp->peer, .gen = kp->peer_gen,
 					       .keypair = d[i].kp_slot };
-			kp->confirm_sent = 1;
+			__atomic_store_n(&kp->confirm_sent, 1, __ATOMIC_RELEASE);
 			post_event(dp, &ev);
 		}
 		if (!kp->rekey_requested &&
@@ -321,6 +321,18 @@ static void rx_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **pk
 		rx_data_batch(dp, w, data, ndata, now);
 }
 
+/* The keypair to encrypt with: NEXT as soon as data arrived on it (the responder's
+ * confirmation, which the service lcore turns into CURRENT a moment later), else CURRENT. */
+static inline struct fg_keypair *send_keypair(struct fg_dp *dp, struct fg_peer *p)
+{
+	struct fg_keypair *next = fg_keypair_get(&dp->tables, fg_peer_kp(p, FG_KP_NEXT));
+
+	if (next && __atomic_load_n(&next->confirm_sent, __ATOMIC_ACQUIRE) &&
+	    __atomic_load_n(&next->live, __ATOMIC_ACQUIRE))
+		return next;
+	return fg_keypair_get(&dp->tables, fg_peer_kp(p, FG_KP_CURRENT));
+}
+
 struct tx_data {
 	struct rte_mbuf *m;
 	struct fg_peer *p;
@@ -358,8 +370,7 @@ static void tun_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **m
 			continue;
 		}
 		struct fg_peer *p = &dp->tables.peers[slot];
-		uint32_t kslot = fg_peer_kp(p, FG_KP_CURRENT);
-		struct fg_keypair *kp = fg_keypair_get(&dp->tables, kslot);
+		struct fg_keypair *kp = send_keypair(dp, p);
 
 		if (!kp || !__atomic_load_n(&kp->live, __ATOMIC_ACQUIRE) ||
 		    fg_wg_timers_keypair_expired(kp->birth_ns, 0, now)) {

@@ -45,6 +45,9 @@ enum {
 	DEFAULT_TIMEOUT_S = 30,
 	DEFAULT_COUNT = 3,
 	MAX_FLOOD = 20000,
+	DECOY_GAP_MS = 20,         /* decoys first, then our initiation */
+	POLL_MS = 100,
+	RCVBUF_BYTES = 8 << 20,    /* room for thousands of cookie replies to decoys */
 };
 
 #define NS_PER_MS 1000000ULL
@@ -80,6 +83,8 @@ struct peer_state {
 	unsigned int other_cookies;            /* cookie replies not for our last message */
 	uint16_t next_seq;
 	uint64_t last_initiation_ns, last_echo_ns;
+	bool initiation_pending;               /* decoys sent, initiation due */
+	uint64_t initiation_due_ns;
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -249,6 +254,7 @@ static void send_initiation(struct peer_state *st, uint64_t now)
 	uint32_t index = randombytes_random();
 	int ret;
 
+	st->initiation_pending = false;
 	ret = fg_noise_create_initiation(&msg, &st->hs, &st->local, &st->peer, index,
 					 clock_ns(CLOCK_REALTIME));
 	if (ret) {
@@ -256,11 +262,25 @@ static void send_initiation(struct peer_state *st, uint64_t now)
 		return;
 	}
 	fg_wg_cookie_add_macs(&st->cookie, &msg, sizeof(msg), now);
-	send_decoys(st, now);
 	send_raw(st, &msg, sizeof(msg));
-	st->last_initiation_ns = now;
 	fprintf(stderr, "wg_udp_peer: sent initiation%s\n",
 		sodium_is_zero(msg.macs.mac2, FG_WG_MAC_LEN) ? "" : " with mac2");
+}
+
+/*
+ * Starts a handshake attempt. With --flood the decoys go first and the initiation a
+ * little later, once the peer has read them off its socket into its handshake queue.
+ */
+static void start_initiation(struct peer_state *st, uint64_t now)
+{
+	st->last_initiation_ns = now;
+	if (st->flood) {
+		send_decoys(st, now);
+		st->initiation_due_ns = now + DECOY_GAP_MS * NS_PER_MS;
+		st->initiation_pending = true;
+		return;
+	}
+	send_initiation(st, now);
 }
 
 /* Under (simulated) load: answer a handshake message without a valid mac2 with a cookie. */
@@ -486,8 +506,10 @@ static void tick(struct peer_state *st, uint64_t now)
 	if (st->mode != MODE_INITIATOR)
 		return;
 	if (!st->cur.valid) {
-		if (now - st->last_initiation_ns >= RETRY_MS * NS_PER_MS)
+		if (st->initiation_pending && now >= st->initiation_due_ns)
 			send_initiation(st, now);
+		else if (now - st->last_initiation_ns >= RETRY_MS * NS_PER_MS)
+			start_initiation(st, now);
 	} else if (now - st->last_echo_ns >= RETRY_MS * NS_PER_MS) {
 		send_echo_request(st, now);
 	}
@@ -505,13 +527,13 @@ static int run(struct peer_state *st, unsigned int timeout_s)
 	uint32_t type;
 
 	if (st->mode == MODE_INITIATOR)
-		send_initiation(st, mono_ns());
+		start_initiation(st, mono_ns());
 	while (!done(st)) {
 		now = mono_ns();
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		tick(st, now);
-		if (poll(&pfd, 1, 100) <= 0)
+		if (poll(&pfd, 1, st->initiation_pending ? 1 : POLL_MS) <= 0)
 			continue;
 		slen = sizeof(src);
 		n = recvfrom(st->fd, buf, sizeof(buf), 0, (struct sockaddr *)&src, &slen);
@@ -576,7 +598,7 @@ int main(int argc, char **argv)
 	const char *key_file = NULL, *psk_file = NULL, *peer_b64 = NULL, *listen_s = NULL;
 	const char *endpoint_s = NULL, *addr_s = NULL, *peer_addr_s = NULL;
 	unsigned int timeout_s = DEFAULT_TIMEOUT_S;
-	int c, ret = 2;
+	int c, ret = 2, rcvbuf = RCVBUF_BYTES;
 
 	memset(psk, 0, sizeof(psk));
 	memset(priv, 0, sizeof(priv));
@@ -643,6 +665,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wg_udp_peer: socket/bind %s: %s\n", listen_s, strerror(errno));
 		goto out;
 	}
+	/* Answers to decoys must not push the one reply that matters out of the buffer. */
+	if (setsockopt(st.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
+		setsockopt(st.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	fprintf(stderr, "wg_udp_peer: %s on %s\n",
 		st.mode == MODE_RESPONDER ? "responder" : "initiator", listen_s);
 	ret = run(&st, timeout_s);

@@ -229,6 +229,73 @@ static void test_is_zero(void)
 	}
 }
 
+static void test_redact(void)
+{
+	static const struct {
+		const char *text;
+		size_t len;   /* 0: strlen */
+		size_t max;
+		size_t outlen;
+		const char *want;
+	} cases[] = {
+		{ "hello", 0, 64, 64, "hello" },
+		{ "it's \"x\" \\", 0, 64, 64, "it\\x27s \\x22x\\x22 \\x5c" },
+		{ "\x01\x7f\xff\xc3\xa9", 0, 64, 64, "\\x01\\x7f\\xff\\xc3\\xa9" },
+		{ "a\0b", 3, 64, 64, "a\\x00b" },
+		{ alice_b64, 0, 64, 64, "[redacted]" },
+		{ alice_hex, 0, 64, 64, "[redacted]" },
+		{ "key = dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo= # x", 0, 64, 64, "key = [redacted] # x" },
+		{ "[dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=]", 0, 64, 64, "[[redacted]]" },
+		{ "PrivateKey = abc", 0, 64, 64, "PrivateKey" },
+		{ "  presharedkey: abc", 0, 64, 64, "  presharedkey" },
+		{ "x private_key=abc", 0, 64, 64, "x private_key" },
+		{ "preshared_key", 0, 64, 64, "preshared_key" },
+		{ "aaaaaaaaaaaaaaaaaaa", 0, 64, 64, "aaaaaaaaaaaaaaaaaaa" },        /* 19 */
+		{ "aaaaaaaaaaaaaaaaaaaa", 0, 64, 64, "[redacted]" },                /* 20 */
+		{ "123456789012345678901234567890", 0, 64, 64, "123456789012345678901234567890" },
+		{ "fd00:2021:1111::1/107, 100.64.0.1/11", 0, 64, 64, "fd00:2021:1111::1/107, 100.64.0.1/11" },
+		{ "abcdef", 0, 3, 64, "abc..." },
+		{ "abcdefgh", 4, 64, 64, "abcd" },
+		{ "abcdef", 0, 64, 5, "a..." },
+		{ "abcdef", 0, 64, 4, "..." },
+		{ "abcdef", 0, 64, 1, "" },
+		{ "\xff\xff", 0, 64, 8, "\\xff..." },
+		{ "\xff\xff", 0, 64, 7, "..." },
+		/* a run cut by max is still recognised whole */
+		{ "x dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=", 0, 4, 64, "x [redacted]" },
+		{ "x dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo= y", 0, 4, 64, "x [redacted]..." },
+	};
+	char out[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
+
+		memset(out, 'Z', sizeof(out));
+		fg_key_redact(out, cases[i].outlen, cases[i].text, len, cases[i].max);
+		if (strcmp(out, cases[i].want) != 0)
+			fprintf(stderr, "\n  case %zu: got '%s' want '%s'\n", i, out, cases[i].want);
+		CU_ASSERT_STRING_EQUAL(out, cases[i].want);
+		/* Nothing written past outlen. */
+		CU_ASSERT_EQUAL(out[cases[i].outlen], 'Z');
+	}
+	fg_key_redact(out, sizeof(out), NULL, 5, 64);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	fg_key_redact(NULL, 0, "x", 1, 64);
+
+	/* 4 * max + 16 bytes always hold the whole text, whatever the bytes. */
+	for (int round = 0; round < RANDOM_ROUNDS; round++) {
+		enum { MAX = 32 };
+		char text[MAX], big[4 * MAX + 16];
+
+		randombytes_buf(text, sizeof(text));
+		fg_key_redact(big, sizeof(big), text, sizeof(text), MAX);
+		CU_ASSERT_PTR_NULL(strstr(big, "..."));
+		/* Every output byte is printable ASCII. */
+		for (const char *c = big; *c; c++)
+			CU_ASSERT_TRUE(*c >= 0x20 && *c < 0x7f);
+	}
+}
+
 int main(void)
 {
 	static const struct {
@@ -240,6 +307,7 @@ int main(void)
 		{ "corruptions vs libsodium", test_corruptions_vs_sodium },
 		{ "hostile", test_hostile },
 		{ "is zero", test_is_zero },
+		{ "redact", test_redact },
 	};
 	CU_pSuite suite;
 	unsigned int failures;

@@ -237,10 +237,11 @@ static void test_demux_truncated(void)
 			enum fg_drop why;
 			enum fg_demux d = demux(p, n, c->port, &why);
 
-			if (c->want == FG_DEMUX_WG_DATA)
+			if (c->want == FG_DEMUX_WG_DATA) {
 				CU_ASSERT_EQUAL(d, n >= 32 ? FG_DEMUX_WG_DATA : FG_DEMUX_DROP);
-			else if (c->want != FG_DEMUX_CHANNEL_DATA)
+			} else if (c->want != FG_DEMUX_CHANNEL_DATA) {
 				CU_ASSERT_NOT_EQUAL(d, c->want);
+			}
 			CU_ASSERT((d == FG_DEMUX_DROP) == (why != FG_DROP_MAX));
 		}
 	}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * CUnit suite for noise.c: complete IKpsk2 handshakes in both directions whose keys
- * interoperate through transport.c, determinism with fixed keys and ephemerals (with
- * the X25519 public key checked against RFC 7748), and every rejection: wrong PSK,
+ * interoperate through transport.c, determinism with fixed keys and ephemerals, whole
+ * wire messages and keys against a naive Python reference (gen_noise_vectors.py), the
+ * X25519 public key against RFC 7748, and every rejection: wrong PSK,
  * wrong static key, each tampered byte, replayed and flooded initiations, low-order
  * points, wrong states and indices. Time is injected; single-threaded. The interop test
  * (tests/interop) checks the same code against wireguard-go.
@@ -11,6 +12,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "cookie.h"
 #include "noise.h"
 #include "transport.h"
 #include "wg_test.h"
@@ -221,6 +223,54 @@ static void test_fixed_keys_deterministic(void)
 	CU_ASSERT_EQUAL(memcmp((uint8_t *)&r1 + 8, want, 4), 0);
 	CU_ASSERT_TRUE(sodium_is_zero((uint8_t *)&i1.macs, sizeof(i1.macs)));
 	CU_ASSERT_TRUE(sodium_is_zero((uint8_t *)&r1.macs, sizeof(r1.macs)));
+}
+
+/*
+ * Known answers from gen_noise_vectors.py (a naive Python implementation on hashlib and
+ * the cryptography package), for the inputs of fixed_run(): whole wire messages with
+ * mac1 (added here by cookie.c) and the initiator's transport keys.
+ */
+static const char vec_initiation[] =
+	"0100000044332211358072d6365880d1aeea329adf9121383851ed21a28e3b75"
+	"e965d0d2cd1662541ae92d89ddc80916de8403b7d112a71c7904f9472e7d3f58"
+	"913fbad0f47b37a893b34ed5b608d1010adbe60b1a417ab33b7d3fcd3e968600"
+	"95a994be149657fb31975217f1f123a98da5250d8f07a063618d230e04b41a7b"
+	"9a35408500000000000000000000000000000000";
+static const char vec_response[] =
+	"020000008877665544332211675dd574ed7789310b3d2e7681f3790b466c773b"
+	"1521fecf36577958371ea52fc84712a2175d212ad4b3d637d8f0344f4245df3d"
+	"9bb0cc95539cae0054e7f85300000000000000000000000000000000";
+static const char vec_i_send[] =
+	"b8b961bc08f56156d37737d1508001a3c5411bba204d4097d321c26f5316477d";
+static const char vec_i_recv[] =
+	"7e4c503ec89e8fd14cff779f616ea44393f97f66da60e55c534ec7164110fb55";
+
+static void test_reference_vectors(void)
+{
+	struct fg_wg_msg_initiation init;
+	struct fg_wg_msg_response resp;
+	struct fg_noise_keypair_keys ki, kr;
+	struct fg_wg_cookie to_b, to_a;
+	struct pair p;
+	uint8_t want_init[148], want_resp[92], want[32];
+
+	fixed_run(&init, &resp, &ki, &kr);
+	make_pair(&p, NULL, NULL);
+	fg_wg_cookie_init(&to_b, p.b.public_key);
+	fg_wg_cookie_init(&to_a, p.a.public_key);
+	fg_wg_cookie_add_macs(&to_b, &init, sizeof(init), MONO0);
+	fg_wg_cookie_add_macs(&to_a, &resp, sizeof(resp), MONO0);
+
+	unhex(want_init, sizeof(want_init), vec_initiation);
+	unhex(want_resp, sizeof(want_resp), vec_response);
+	CU_ASSERT_EQUAL(memcmp(&init, want_init, sizeof(want_init)), 0);
+	CU_ASSERT_EQUAL(memcmp(&resp, want_resp, sizeof(want_resp)), 0);
+	unhex(want, 32, vec_i_send);
+	CU_ASSERT_EQUAL(memcmp(ki.send, want, 32), 0);
+	CU_ASSERT_EQUAL(memcmp(kr.recv, want, 32), 0);
+	unhex(want, 32, vec_i_recv);
+	CU_ASSERT_EQUAL(memcmp(ki.recv, want, 32), 0);
+	CU_ASSERT_EQUAL(memcmp(kr.send, want, 32), 0);
 }
 
 static void test_wrong_psk(void)
@@ -516,6 +566,7 @@ int main(void)
 		WG_TEST(test_b_initiates),
 		WG_TEST(test_rfc7748_public_key),
 		WG_TEST(test_fixed_keys_deterministic),
+		WG_TEST(test_reference_vectors),
 		WG_TEST(test_wrong_psk),
 		WG_TEST(test_wrong_static),
 		WG_TEST(test_tampered_initiation),

@@ -1,0 +1,208 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# End to end: real wireguard-go clients reach a resource through fastgate-dataplane on a
+# DPDK net_af_packet port, and the resource reaches them back through the host TUN.
+# Checks ping both ways over inner IPv4 and IPv6, 10 MB TCP transfers both ways with
+# SHA-256, two clients at once (the second added with `wg set` at run time), roaming in
+# the middle of a transfer, a forced re-handshake with a new PSK, `wg show`, `wg set ...
+# remove`, and hostile traffic dropped and counted while a legitimate ping runs.
+# Prints one PASS/FAIL line per check, the measured transfer rates, and
+# "e2e-dataplane: N passed, N failed". Needs root. Usage: test_dataplane.sh [BUILD_DIR]
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+[ $# -ge 1 ] && FG_BUILD=$(cd "$1" && pwd)
+# shellcheck source=tests/e2e/lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=tests/e2e/topo.sh
+. "$HERE/topo.sh"
+fg_require_root
+[ -x "$FG_DP_BIN" ] || fg_fail "no data plane binary at $FG_DP_BIN (build first)"
+
+PASSED=0
+FAILED=0
+check() { # check NAME CMD...
+	local name=$1; shift
+	if "$@"; then
+		echo "PASS: $name"; PASSED=$((PASSED + 1))
+	else
+		echo "FAIL: $name"; FAILED=$((FAILED + 1))
+	fi
+}
+
+topo_up
+gw_start
+client_up 1
+C1PUB=$(cat "$FG_WORK/c1.pub")
+C2PUB=$(cat "$FG_WORK/c2.pub")
+head -c 10000000 /dev/urandom >"$FG_WORK/10M"
+SUM=$(fg_sha256 "$FG_WORK/10M")
+
+# Capture the client's datagrams for the replay check.
+fg_bg "$FG_WORK/tcpdump.log" ip netns exec "$NS_L" tcpdump -i l1 -U -w "$FG_WORK/c1.pcap" -c 400 udp port 51820
+TCPDUMP_PID=$FG_LAST_PID
+sleep 0.5
+
+pings() { # pings NS DST: 3 echoes, the first may wait for a handshake
+	ip netns exec "$1" ping -c 3 -i 0.2 -W 6 -q "$2" >/dev/null
+}
+check "ping client -> resource (inner IPv4)" pings "$NS_C1" "$RES4"
+check "ping client -> resource (inner IPv6)" pings "$NS_C1" "$RES6"
+check "ping resource -> client (inner IPv4)" pings "$NS_R" 100.64.0.2
+check "ping resource -> client (inner IPv6)" pings "$NS_R" fd00:2021:1111::2
+check "ping client -> gateway tunnel address" pings "$NS_C1" 100.64.0.1
+
+# upload NS SRCFILE OUT PORT: TCP from a client namespace to the resource; prints Mbit/s
+upload() {
+	local ns=$1 src=$2 out=$3 PORT=$4 t0 t1 pid
+	rm -f "$out"
+	fg_bg "$out.srv.log" ip netns exec "$NS_R" timeout 90 socat -u "TCP-LISTEN:$PORT,bind=$RES4,reuseaddr" "CREATE:$out"
+	pid=$FG_LAST_PID
+	sleep 0.3
+	t0=$(date +%s.%N)
+	ip netns exec "$ns" timeout 90 socat -u "OPEN:$src" "TCP:$RES4:$PORT" || return 1
+	wait "$pid" || return 1
+	t1=$(date +%s.%N)
+	echo "$t0 $t1 $(stat -c %s "$src")" | awk '{ printf "%.0f\n", $3 * 8 / ($2 - $1) / 1e6 }'
+}
+# download NS SRCFILE OUT PORT: TCP from the resource to a client namespace; prints Mbit/s
+download() {
+	local ns=$1 src=$2 out=$3 PORT=$4 t0 t1 pid
+	rm -f "$out"
+	fg_bg "$out.srv.log" ip netns exec "$NS_R" timeout 90 socat -u "OPEN:$src" "TCP-LISTEN:$PORT,bind=$RES4,reuseaddr"
+	pid=$FG_LAST_PID
+	sleep 0.3
+	t0=$(date +%s.%N)
+	ip netns exec "$ns" timeout 90 socat -u "TCP:$RES4:$PORT" "CREATE:$out" || return 1
+	wait "$pid" || true
+	t1=$(date +%s.%N)
+	echo "$t0 $t1 $(stat -c %s "$src")" | awk '{ printf "%.0f\n", $3 * 8 / ($2 - $1) / 1e6 }'
+}
+same() { [ -f "$1" ] && [ "$(fg_sha256 "$1")" = "$SUM" ]; }
+
+UP=$(upload "$NS_C1" "$FG_WORK/10M" "$FG_WORK/up.out" 20001 || echo 0)
+check "10 MB TCP client -> resource, SHA-256 matches ($UP Mbit/s)" same "$FG_WORK/up.out"
+DOWN=$(download "$NS_C1" "$FG_WORK/10M" "$FG_WORK/down.out" 20002 || echo 0)
+check "10 MB TCP resource -> client, SHA-256 matches ($DOWN Mbit/s)" same "$FG_WORK/down.out"
+echo "RATE upload_mbit=$UP download_mbit=$DOWN"
+
+# --- wg show -----------------------------------------------------------------------------------
+wg_show_ok() {
+	local dump line
+	dump=$(wg show "$GW_TUN" dump) || return 1
+	line=$(printf '%s\n' "$dump" | awk -v k="$C1PUB" '$1 == k')
+	[ -n "$line" ] || return 1
+	# public-key psk endpoint allowed-ips latest-handshake rx tx keepalive
+	set -- $line
+	[ "$5" -gt 0 ] && [ "$6" -gt 10000000 ] && [ "$7" -gt 10000000 ] && [ "$2" != "(none)" ]
+}
+check "wg show lists the peer with handshake time and byte counters" wg_show_ok
+wg show "$GW_TUN"
+
+# --- a second client added at run time, both transferring at once -----------------------------
+wg set "$GW_TUN" peer "$C2PUB" allowed-ips 100.64.0.3/32,fd00:2021:1111::3/128
+client_up 2
+check "client 2 (added with wg set) pings the resource" pings "$NS_C2" "$RES4"
+two_at_once() {
+	local r1 r2
+	download "$NS_C1" "$FG_WORK/10M" "$FG_WORK/two1.out" 20003 >"$FG_WORK/two1.rate" &
+	r1=$!
+	download "$NS_C2" "$FG_WORK/10M" "$FG_WORK/two2.out" 20004 >"$FG_WORK/two2.rate" &
+	r2=$!
+	wait "$r1" && wait "$r2" && same "$FG_WORK/two1.out" && same "$FG_WORK/two2.out"
+}
+check "two clients download 10 MB at once, both SHA-256 match" two_at_once
+echo "RATE two_clients_mbit=$(cat "$FG_WORK/two1.rate" 2>/dev/null)+$(cat "$FG_WORK/two2.rate" 2>/dev/null)"
+
+# --- hostile traffic while a legitimate ping runs ------------------------------------------------
+fg_stop "$TCPDUMP_PID" || true
+gw_stats_refresh
+cp "$GW_STATS" "$FG_WORK/before.stats"
+hostile_run() {
+	local ping_pid k ok=0
+	ip netns exec "$NS_C1" ping -c 100 -i 0.02 -W 2 -q "$RES4" >"$FG_WORK/hostile-ping.log" 2>&1 &
+	ping_pid=$!
+	for k in truncated oversized wrongtype unknownindex badmac1 garbage; do
+		ip netns exec "$NS_C2" /usr/bin/python3 "$HERE/hostile.py" "$GW_ADDR" 51820 "$k" 200 >/dev/null || ok=1
+	done
+	ip netns exec "$NS_C2" /usr/bin/python3 "$HERE/hostile.py" "$GW_ADDR" 51820 replay 200 "$FG_WORK/c1.pcap" >"$FG_WORK/replay.log" || ok=1
+	wait "$ping_pid" || ok=1
+	return $ok
+}
+check "legitimate ping loses nothing during a hostile flood" hostile_run
+gw_stats_refresh
+grew() { # grew COUNTER MIN: the counter rose by at least MIN since before.stats
+	local a b
+	a=$(awk -v k="$1" '$1 == k { print $2 }' "$FG_WORK/before.stats")
+	b=$(gw_stat "$1")
+	[ $((b - a)) -ge "$2" ] || { echo "  $1: $a -> $b (wanted +$2)"; return 1; }
+}
+check "truncated and oversized handshake messages counted (wg_bad_length)" grew drop.wg_bad_length 350
+check "wrong message types counted (wg_bad_type)" grew drop.wg_bad_type 200
+check "unknown receiver indexes counted" grew drop.wg_unknown_receiver_index 200
+bad_mac1() {
+	local a b
+	a=$(awk '$1 == "drop.handshake_bad_mac1" || $1 == "drop.handshake_queue_full" { s += $2 } END { print s }' "$FG_WORK/before.stats")
+	b=$(awk '$1 == "drop.handshake_bad_mac1" || $1 == "drop.handshake_queue_full" { s += $2 } END { print s }' "$GW_STATS")
+	[ $((b - a)) -ge 200 ]
+}
+check "initiations with a bad MAC1 counted" bad_mac1
+check "replayed data messages counted (wg_replayed_counter)" grew drop.wg_replayed_counter 150
+check "data plane alive after hostile traffic" fg_alive "$GW_PID"
+check "ping still works after hostile traffic" pings "$NS_C1" "$RES4"
+
+# --- roaming in the middle of a transfer -----------------------------------------------------------
+roam_run() {
+	local pid
+	# 20 Mbit/s toward client 1 makes the 10 MB download last about 4 s.
+	ip netns exec "$NS_L" tc qdisc add dev l1 root tbf rate 20mbit burst 64kb latency 400ms
+	# keep the new address when the old primary one goes
+	ip netns exec "$NS_C1" sysctl -qw net.ipv4.conf.c1.promote_secondaries=1
+	download "$NS_C1" "$FG_WORK/10M" "$FG_WORK/roam.out" 20005 >"$FG_WORK/roam.rate" &
+	pid=$!
+	sleep 1.5
+	ip -n "$NS_C1" addr add 198.18.1.12/24 dev c1
+	ip -n "$NS_C1" addr del 198.18.1.2/24 dev c1
+	wait "$pid" || return 1
+	ip netns exec "$NS_L" tc qdisc del dev l1 root
+	same "$FG_WORK/roam.out" && wg show "$GW_TUN" endpoints | grep -q "198.18.1.12:"
+}
+check "client 1 changes address mid-download: transfer completes, endpoint follows" roam_run
+
+# --- forced re-handshake: new PSK on both ends, the client restarts its session -------------------
+rehandshake() {
+	local before after
+	gw_stats_refresh
+	before=$(gw_stat handshakes_responded)
+	(umask 077 && wg genpsk >"$FG_WORK/new.psk")
+	wg set "$GW_TUN" peer "$C1PUB" preshared-key "$FG_WORK/new.psk"
+	wg set "$WG_C1" peer "$(cat "$FG_WORK/gw.pub")" remove
+	wg set "$WG_C1" peer "$(cat "$FG_WORK/gw.pub")" preshared-key "$FG_WORK/new.psk" \
+		endpoint "$GW_ADDR:51820" allowed-ips "198.18.2.0/24,2001:2:0:2::/64,100.64.0.1/32,fd00:2021:1111::1/128"
+	pings "$NS_C1" "$RES4" || return 1
+	gw_stats_refresh
+	after=$(gw_stat handshakes_responded)
+	[ "$after" -gt "$before" ]
+}
+check "forced re-handshake with a new PSK, traffic continues" rehandshake
+
+# --- wg set ... remove cuts a peer's traffic -----------------------------------------------------
+removed_cut() {
+	wg set "$GW_TUN" peer "$C2PUB" remove
+	! ip netns exec "$NS_C2" ping -c 3 -i 0.3 -W 1 -q "$RES4" >/dev/null 2>&1 &&
+		pings "$NS_C1" "$RES4" && ! wg show "$GW_TUN" peers | grep -q "$C2PUB"
+}
+check "wg set remove cuts that peer, the other keeps working" removed_cut
+
+gw_stats_refresh
+echo "--- data plane counters (non-zero)"
+grep -v ' 0$' "$GW_STATS" | sed 's/^/  /'
+check "data plane logged no ERROR" fg_check_log_no_errors "$GW_LOG"
+stop_clean() {
+	fg_stop "$GW_PID"
+	! ip -n "$NS_G" link show "$GW_TUN" >/dev/null 2>&1 && [ ! -e "$FG_WG_RUNDIR/$GW_TUN.sock" ] &&
+		grep -q "stopped" "$GW_LOG"
+}
+check "SIGTERM: clean stop, TUN and UAPI socket removed" stop_clean
+echo "e2e-dataplane: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
