@@ -18,7 +18,7 @@
 #include "kdf.h"
 
 static const char construction[] = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
-static const char identifier[] = "WireGuard v1 zx2c4 Jason@zx2c4.co";
+static const char identifier[] = "WireGuard v1 zx2c4 Jason@zx2c4.com";
 
 enum {
 	NS_PER_S = 1000000000,
