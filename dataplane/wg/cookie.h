@@ -9,6 +9,7 @@
  *   - the per-peer cookie (sending side): adds mac1/mac2 to our handshake messages and
  *     consumes the peer's cookie replies.
  * All state is owned by the service lcore. Times are monotonic ns passed in by the caller.
+ * The process must have called sodium_init() first (secrets and nonces are random).
  * The message buffers given here are whole initiations (148 bytes) or responses
  * (92 bytes); the macs are their last 32 bytes.
  */

@@ -396,8 +396,6 @@ int fg_noise_create_response_with_ephemeral(struct fg_wg_msg_response *msg,
 	*hs = n;
 	ret = 0;
 out:
-	if (ret)
-		fg_noise_handshake_clear(hs);
 	sodium_memzero(&n, sizeof(n));
 	sodium_memzero(key, sizeof(key));
 	sodium_memzero(tau, sizeof(tau));

@@ -6,7 +6,9 @@
  * values, handshakes in progress) belongs to the service lcore; nothing is locked. The
  * functions never touch the network, the clock or the MAC fields: times come in as
  * arguments and cookie.c fills/validates macs. Failures never disturb an existing
- * handshake: a forged response leaves the initiator's state as it was.
+ * handshake: a forged response leaves the initiator's state as it was. The process must
+ * have called sodium_init() before using this module (ephemeral keys come from
+ * randombytes).
  *
  * Return values (int): 0 on success, or
  *   -EINVAL        bad state or arguments (handshake in the wrong state, index mismatch,
@@ -143,7 +145,8 @@ int fg_noise_consume_initiation_finish(const struct fg_wg_msg_initiation *msg,
 /*
  * Responder, step 3: hs must be CONSUMED_INITIATION. Fills msg (type, sender_index =
  * local_index, receiver_index, ephemeral, encrypted empty payload; macs left zero).
- * hs becomes CREATED_RESPONSE; on failure hs is wiped (the initiation is spent).
+ * hs becomes CREATED_RESPONSE; on failure hs is unchanged. p must be the peer whose
+ * initiation hs consumed (else -EINVAL).
  */
 int fg_noise_create_response(struct fg_wg_msg_response *msg, struct fg_noise_handshake *hs,
 			     const struct fg_noise_local *l, const struct fg_noise_peer *p,

@@ -477,6 +477,7 @@ static void test_bad_states(void)
 	make_pair(&p, NULL, NULL);
 	memset(&zero, 0, sizeof(zero));
 	memset(&resp, 0, sizeof(resp));
+	memset(&init, 0, sizeof(init));
 	memset(&k, 0x5a, sizeof(k));
 	hr = zero;
 	CU_ASSERT_EQUAL(fg_noise_derive_keys(&hr, &k), -EINVAL);
@@ -488,8 +489,16 @@ static void test_bad_states(void)
 
 	CU_ASSERT_EQUAL_FATAL(fg_noise_create_initiation(&init, &hi, &p.a, &p.a_b, INDEX_A,
 							 WALL0), 0);
-	/* An initiator's handshake has no keys until the response. */
+	/* An initiator's handshake has no keys until the response... */
 	CU_ASSERT_EQUAL(fg_noise_derive_keys(&hi, &k), -EINVAL);
+	/* ...and cannot be answered; refusing leaves it intact. */
+	{
+		struct fg_noise_handshake saved = hi;
+
+		CU_ASSERT_EQUAL(fg_noise_create_response(&resp, &hi, &p.b, &p.b_a, INDEX_B),
+				-EINVAL);
+		CU_ASSERT_EQUAL(memcmp(&saved, &hi, sizeof(hi)), 0);
+	}
 	CU_ASSERT_EQUAL_FATAL(fg_noise_consume_initiation_begin(&init, &p.b, &hr, s), 0);
 	/* Began but not finished: no response yet. */
 	CU_ASSERT_EQUAL(fg_noise_create_response(&resp, &hr, &p.b, &p.b_a, INDEX_B), -EINVAL);
