@@ -69,16 +69,16 @@ out:
 }
 
 /* dst = AEAD(key, 0, src, h) || tag */
-static void seal(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[FG_WG_KEY_LEN],
-		 const uint8_t h[FG_WG_HASH_LEN])
+static void aead_seal(uint8_t *dst, const uint8_t *src, size_t len,
+		      const uint8_t key[FG_WG_KEY_LEN], const uint8_t h[FG_WG_HASH_LEN])
 {
 	crypto_aead_chacha20poly1305_ietf_encrypt(dst, NULL, src, len, h, FG_WG_HASH_LEN, NULL,
 						  zero_nonce, key);
 }
 
 /* dst = AEAD-open(key, 0, src (len includes the tag), h); false if the tag is wrong. */
-static bool open_(uint8_t *dst, const uint8_t *src, size_t len,
-		  const uint8_t key[FG_WG_KEY_LEN], const uint8_t h[FG_WG_HASH_LEN])
+static bool aead_open(uint8_t *dst, const uint8_t *src, size_t len,
+		      const uint8_t key[FG_WG_KEY_LEN], const uint8_t h[FG_WG_HASH_LEN])
 {
 	return crypto_aead_chacha20poly1305_ietf_decrypt(dst, NULL, NULL, src, len, h,
 							 FG_WG_HASH_LEN, zero_nonce, key) == 0;
@@ -187,7 +187,7 @@ int fg_noise_create_initiation_with_ephemeral(struct fg_wg_msg_initiation *msg,
 	}
 
 	/* s */
-	seal(msg->encrypted_static, l->public_key, FG_WG_KEY_LEN, key, n.hash);
+	aead_seal(msg->encrypted_static, l->public_key, FG_WG_KEY_LEN, key, n.hash);
 	mix_hash(n.hash, msg->encrypted_static, sizeof(msg->encrypted_static));
 
 	/* ss, from the precomputed static-static secret */
@@ -195,7 +195,7 @@ int fg_noise_create_initiation_with_ephemeral(struct fg_wg_msg_initiation *msg,
 
 	/* {t} */
 	fg_wg_tai64n(timestamp, wall_ns);
-	seal(msg->encrypted_timestamp, timestamp, sizeof(timestamp), key, n.hash);
+	aead_seal(msg->encrypted_timestamp, timestamp, sizeof(timestamp), key, n.hash);
 	mix_hash(n.hash, msg->encrypted_timestamp, sizeof(msg->encrypted_timestamp));
 
 	n.state = FG_NOISE_STATE_CREATED_INITIATION;
@@ -252,8 +252,8 @@ int fg_noise_consume_initiation_begin(const struct fg_wg_msg_initiation *msg,
 	}
 
 	/* s */
-	if (!open_(n.remote_static, msg->encrypted_static, sizeof(msg->encrypted_static), key,
-		   n.hash)) {
+	if (!aead_open(n.remote_static, msg->encrypted_static, sizeof(msg->encrypted_static),
+		       key, n.hash)) {
 		ret = -EBADMSG;
 		goto out;
 	}
@@ -308,8 +308,8 @@ int fg_noise_consume_initiation_finish(const struct fg_wg_msg_initiation *msg,
 	fg_wg_kdf2(chaining_key, key, chaining_key, p->static_static, FG_WG_KEY_LEN);
 
 	/* {t} */
-	if (!open_(timestamp, msg->encrypted_timestamp, sizeof(msg->encrypted_timestamp), key,
-		   hash)) {
+	if (!aead_open(timestamp, msg->encrypted_timestamp, sizeof(msg->encrypted_timestamp),
+		       key, hash)) {
 		ret = -EBADMSG;
 		goto out;
 	}
@@ -388,7 +388,7 @@ int fg_noise_create_response_with_ephemeral(struct fg_wg_msg_response *msg,
 	mix_hash(n.hash, tau, sizeof(tau));
 
 	/* {} */
-	seal(msg->encrypted_nothing, NULL, 0, key, n.hash);
+	aead_seal(msg->encrypted_nothing, NULL, 0, key, n.hash);
 	mix_hash(n.hash, msg->encrypted_nothing, sizeof(msg->encrypted_nothing));
 
 	n.local_index = local_index;
@@ -455,7 +455,8 @@ int fg_noise_consume_response(const struct fg_wg_msg_response *msg,
 	mix_hash(n.hash, tau, sizeof(tau));
 
 	/* {} */
-	if (!open_(empty, msg->encrypted_nothing, sizeof(msg->encrypted_nothing), key, n.hash)) {
+	if (!aead_open(empty, msg->encrypted_nothing, sizeof(msg->encrypted_nothing), key,
+		       n.hash)) {
 		ret = -EBADMSG;
 		goto out;
 	}

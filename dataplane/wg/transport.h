@@ -30,7 +30,8 @@ size_t fg_wg_transport_seal(uint8_t *buf, size_t padded_plain_len,
  * plaintext then starts at buf + FG_WG_DATA_HDR_LEN. Returns the plaintext length (still
  * padded; 0 for a keepalive) and the message counter in *counter_out, or -EBADMSG (too
  * short, too long, not a data message, or the tag does not verify; *counter_out is not
- * written then, and the payload bytes are unspecified: never plaintext). Does not check the counter against a replay window.
+ * written then, and the payload bytes are unspecified: never plaintext). Does not check
+ * the counter against a replay window.
  */
 int fg_wg_transport_open(uint8_t *buf, size_t len, const uint8_t key[FG_WG_KEY_LEN],
 			 uint64_t *counter_out);

@@ -2,12 +2,16 @@
 # SPDX-License-Identifier: MIT
 """Hostile traffic for the data plane's WireGuard port (end-to-end tests).
 
-usage: hostile.py DST_IP DST_PORT KIND COUNT [PCAP]
-KIND: truncated | oversized | wrongtype | unknownindex | badmac1 | garbage | replay
+usage: hostile.py DST_IP DST_PORT KIND COUNT [PCAP | PUBKEY]
+KIND: truncated | oversized | wrongtype | unknownindex | badmac1 | garbage | replay | mac1flood
+mac1flood sends initiations with a valid MAC1 for the responder's base64 PUBKEY and random
+contents: each costs the responder a Diffie-Hellman, which is what cookies defend against.
 replay re-sends every WireGuard data message (type 4) sent to DST_PORT in PCAP
 (Ethernet, UDP/IPv4).
 Prints "sent N". Sends only to the address given (a test namespace's gateway).
 """
+import base64
+import hashlib
 import os
 import random
 import socket
@@ -36,6 +40,12 @@ def make(kind, i, rnd):
         n = rnd.randint(0, 1400)
         return bytes(rnd.getrandbits(8) for _ in range(n))
     raise SystemExit("unknown kind " + kind)
+
+
+def mac1_initiation(mac1_key, rnd):
+    body = struct.pack("<II", 1, rnd.getrandbits(32)) + bytes(rnd.getrandbits(8) for _ in range(108))
+    mac1 = hashlib.blake2s(body, digest_size=16, key=mac1_key).digest()
+    return body + mac1 + bytes(16)
 
 
 def pcap_data_messages(path, dport):
@@ -70,7 +80,14 @@ def main():
     rnd = random.Random(int.from_bytes(os.urandom(8), "little"))
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sent = 0
-    if kind == "replay":
+    if kind == "mac1flood":
+        pub = base64.b64decode(sys.argv[5])
+        key = hashlib.blake2s(b"mac1----" + pub).digest()
+        pool = [mac1_initiation(key, rnd) for _ in range(256)]
+        for i in range(count):
+            s.sendto(pool[i % len(pool)], dst)
+            sent += 1
+    elif kind == "replay":
         msgs = pcap_data_messages(sys.argv[5], dst[1])
         for i in range(count):
             if not msgs:

@@ -151,6 +151,29 @@ check "replayed data messages counted (wg_replayed_counter)" grew drop.wg_replay
 check "data plane alive after hostile traffic" fg_alive "$GW_PID"
 check "ping still works after hostile traffic" pings "$NS_C1" "$RES4"
 
+# --- a handshake flood: cookie replies under load, a real client still gets through ----------------
+under_load() {
+	local before flood ok=0
+	gw_stats_refresh
+	before=$(gw_stat cookies_sent)
+	ip netns exec "$NS_C2" /usr/bin/python3 "$HERE/hostile.py" "$GW_ADDR" 51820 mac1flood 150000 \
+		"$(cat "$FG_WORK/gw.pub")" >/dev/null &
+	flood=$!
+	sleep 1
+	# client 1 drops its session and must handshake during the flood: wireguard-go gets a
+	# cookie reply, retries with MAC2, and is admitted
+	wg set "$WG_C1" peer "$(cat "$FG_WORK/gw.pub")" remove
+	wg set "$WG_C1" peer "$(cat "$FG_WORK/gw.pub")" preshared-key "$FG_WORK/c1.psk" \
+		endpoint "$GW_ADDR:51820" allowed-ips "198.18.2.0/24,2001:2:0:2::/64,100.64.0.1/32,fd00:2021:1111::1/128"
+	ip netns exec "$NS_C1" ping -c 1 -W 15 -q "$RES4" >/dev/null || ok=1
+	wait "$flood" || ok=1
+	gw_stats_refresh
+	echo "  cookies sent: $before -> $(gw_stat cookies_sent), queue-full drops: $(gw_stat drop.handshake_queue_full)"
+	[ "$(gw_stat cookies_sent)" -gt "$before" ] && return $ok
+}
+check "handshake flood: cookie replies sent, a real client still completes a handshake" under_load
+check "ping works after the flood" pings "$NS_C1" "$RES4"
+
 # --- roaming in the middle of a transfer -----------------------------------------------------------
 roam_run() {
 	local pid

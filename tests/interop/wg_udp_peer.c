@@ -5,10 +5,10 @@
  * It answers ICMP echo requests (IPv4 inside the tunnel) with encrypted echo replies,
  * and in initiator mode it first completes a handshake and then pings the peer itself,
  * counting the replies. With --under-load the responder demands mac2 and sends cookie
- * replies, to check the cookie exchange too. run.sh points a real wireguard-go at it both ways. One thread
- * owns everything; it exits 0 once --count echoes have been answered (responder) or
- * received (initiator), and 1 at --timeout. Secrets are read from files (never argv)
- * and never printed.
+ * replies; with --flood the initiator loads its peer so that it sends us one. run.sh
+ * points a real wireguard-go at it both ways. One thread owns everything; it exits 0
+ * once --count echoes have been answered (responder) or received (initiator), and 1 at
+ * --timeout. Secrets are read from files (never argv) and never printed.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -39,7 +39,7 @@ enum {
 	ICMP_PAYLOAD_LEN = 56,
 	ICMP_ECHO_REPLY = 0,
 	ICMP_ECHO_REQUEST = 8,
-	IPPROTO_ICMP_ = 1,
+	INNER_PROTO_ICMP = 1,
 	ECHO_ID = 0x4647,          /* "FG" */
 	RETRY_MS = 1000,           /* handshake and echo retransmission */
 	DEFAULT_TIMEOUT_S = 30,
@@ -196,7 +196,7 @@ static void fill_ipv4(uint8_t *ip, size_t total, struct in_addr src, struct in_a
 	ip[0] = 0x45;
 	put16(ip + 2, (uint16_t)total);
 	ip[8] = 64; /* TTL */
-	ip[9] = IPPROTO_ICMP_;
+	ip[9] = INNER_PROTO_ICMP;
 	memcpy(ip + 12, &src, 4);
 	memcpy(ip + 16, &dst, 4);
 	put16(ip + 10, csum(ip, IPV4_HDR_LEN));
@@ -489,7 +489,7 @@ static void on_data(struct peer_state *st, uint8_t *buf, size_t len,
 	if (ip_len < IPV4_HDR_LEN || ip_len > (size_t)n ||
 	    memcmp(ip + 12, &st->peer_addr, 4) != 0 || memcmp(ip + 16, &st->addr, 4) != 0)
 		return;
-	if (ip[9] == IPPROTO_ICMP_)
+	if (ip[9] == INNER_PROTO_ICMP)
 		on_icmp(st, buf, ip_len, now);
 }
 

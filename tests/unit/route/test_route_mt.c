@@ -182,6 +182,15 @@ static bool churn_allowed(const struct fg_prefix *p)
 	return true;
 }
 
+/* Togglers are disjoint so that one coming and going never changes another's answer. */
+static bool overlaps_toggler(const struct fg_prefix *p, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (contains(p, &toggle[i].p.ip) || contains(&toggle[i].p, &p->ip))
+			return true;
+	return false;
+}
+
 /* Deeper prefixes inside stable ones that the writer removes and adds back: their probe sees
  * either the toggler's value or the stable cover's, and the LPM groups under them are freed
  * and reused all the time. */
@@ -191,20 +200,25 @@ static void setup_togglers(void)
 	for (int k = 0; k < TOGGLERS; k++) {
 		struct held *h = &toggle[k];
 		struct probe *q = &probes[nprobes];
+		struct fg_prefix p;
 
-		do {
+		for (int n = 0;; n++) {
 			const struct held *s = &stable[2 * below(STABLE_PER_FAMILY) + (uint32_t)k % 2];
 			unsigned int max = s->p.ip.family == AF_INET ? 32 : 128;
+			/* deep enough to sit in second-level groups, always longer than s */
+			unsigned int min = RTE_MAX(s->p.len + 1u, s->p.ip.family == AF_INET ? 25u : 40u);
 
-			if (s->p.len >= max)
+			CU_ASSERT_FATAL(n < GEN_ATTEMPTS);
+			if (min > max)
 				continue;
-			h->p.len = (uint8_t)(s->p.len + 1 + below(max - s->p.len));
-			h->p.len = (uint8_t)RTE_MAX(h->p.len, s->p.ip.family == AF_INET ? 25 : 40);
-			h->p.len = (uint8_t)RTE_MIN(h->p.len, max);
-			random_host(&h->p.ip, &s->p);
-			h->p.ip.family = s->p.ip.family;
-			mask(&h->p);
-		} while (h->p.len == 0 || !churn_allowed(&h->p));
+			memset(&p, 0, sizeof(p));
+			random_host(&p.ip, &s->p);
+			p.len = (uint8_t)(min + below(max - min + 1));
+			mask(&p);
+			if (churn_allowed(&p) && !overlaps_toggler(&p, k))
+				break;
+		}
+		h->p = p;
 		h->value = TOGGLE_VALUE + (uint32_t)k;
 		random_host(&q->ip, &h->p);
 		q->cover_len = -1;
@@ -213,9 +227,9 @@ static void setup_togglers(void)
 				q->cover_len = stable[i].p.len;
 				q->want_b = stable[i].value;
 			}
+		/* churn must stay shorter than the stable cover, toggler present or not */
 		CU_ASSERT_FATAL(q->cover_len >= 0 && q->want_b != FLIP_VALUE_A);
 		q->want_a = h->value;
-		q->cover_len = h->p.len;
 		nprobes++;
 	}
 }
