@@ -61,6 +61,7 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM   # so that a timeout (SIGTERM from meson) still cleans up
 
 log() { printf '[wg-interop] %s\n' "$*" >&2; }
 fail() { log "FAIL: $*"; FAILED=1; }
