@@ -51,6 +51,8 @@ check "ping client -> resource (inner IPv6)" pings "$NS_C1" "$RES6"
 check "ping resource -> client (inner IPv4)" pings "$NS_R" 100.64.0.2
 check "ping resource -> client (inner IPv6)" pings "$NS_R" fd00:2021:1111::2
 check "ping client -> gateway tunnel address" pings "$NS_C1" 100.64.0.1
+check "ICMP echo to the data plane's uplink address (answered by DPDK)" pings "$NS_C1" "$GW_ADDR"
+check "ICMPv6 echo to the data plane's IPv6 uplink address (ND + echo by DPDK)" pings "$NS_C1" "$GW_ADDR6"
 
 # upload NS SRCFILE OUT PORT: TCP from a client namespace to the resource; prints Mbit/s
 upload() {
@@ -101,8 +103,9 @@ wg show "$GW_TUN"
 
 # --- a second client added at run time, both transferring at once -----------------------------
 wg set "$GW_TUN" peer "$C2PUB" allowed-ips 100.64.0.3/32,fd00:2021:1111::3/128
-client_up 2
-check "client 2 (added with wg set) pings the resource" pings "$NS_C2" "$RES4"
+client_up 2 "[$GW_ADDR6]:51820" 51999
+check "client 2 (added with wg set, IPv6 outer) pings the resource" pings "$NS_C2" "$RES4"
+check "wg show: client 2's endpoint is its IPv6 address" bash -c "wg show $GW_TUN endpoints | grep -q '\[2001:2:0:1::3\]:51999'"
 two_at_once() {
 	local r1 r2
 	download "$NS_C1" "$FG_WORK/10M" "$FG_WORK/two1.out" 20003 >"$FG_WORK/two1.rate" &
@@ -209,6 +212,33 @@ rehandshake() {
 }
 check "forced re-handshake with a new PSK, traffic continues" rehandshake
 
+# --- the gateway initiates: a peer with an endpoint and no session, the client cannot initiate ----
+gateway_initiates() {
+	local got
+	wg set "$GW_TUN" peer "$C2PUB" remove
+	wg set "$GW_TUN" peer "$C2PUB" allowed-ips 100.64.0.3/32,fd00:2021:1111::3/128 endpoint 198.18.1.3:51999
+	wg set "$WG_C2" peer "$(cat "$FG_WORK/gw.pub")" remove
+	wg set "$WG_C2" peer "$(cat "$FG_WORK/gw.pub")" allowed-ips "$CLIENT_ALLOWED"
+	# the first echo starts the handshake (ARP for 198.18.1.3 first); later ones get through
+	got=$(ip netns exec "$NS_R" ping -c 6 -i 0.5 -W 2 100.64.0.3 | awk '/received/ { print $4 }')
+	echo "  $got of 6 echoes answered"
+	[ "${got:-0}" -ge 3 ] && wg show "$WG_C2" endpoints | grep -q "198.18.1.1:51820"
+}
+check "gateway-initiated handshake (ARP-resolved endpoint), resource reaches client 2" gateway_initiates
+keepalive() {
+	local a b
+	gw_stats_refresh
+	a=$(gw_stat keepalives_sent)
+	wg set "$GW_TUN" peer "$C2PUB" persistent-keepalive 1
+	sleep 3.5
+	gw_stats_refresh
+	b=$(gw_stat keepalives_sent)
+	wg set "$GW_TUN" peer "$C2PUB" persistent-keepalive 0
+	echo "  keepalives sent: $a -> $b"
+	[ $((b - a)) -ge 3 ]
+}
+check "persistent keepalive every second" keepalive
+
 # --- wg set ... remove cuts a peer's traffic -----------------------------------------------------
 removed_cut() {
 	wg set "$GW_TUN" peer "$C2PUB" remove
@@ -227,5 +257,19 @@ stop_clean() {
 		grep -q "stopped" "$GW_LOG"
 }
 check "SIGTERM: clean stop, TUN and UAPI socket removed" stop_clean
+
+# --- a bad configuration is refused with FILE:LINE, in both log formats ------------------------
+bad_config() {
+	local out st=0
+	sed 's/^ListenPort = 51820/ListenPort = 99999/' "$GW_CONF" >"$FG_WORK/bad.conf"
+	out=$(ip netns exec "$NS_G" "$FG_DP_BIN" -l 0 --no-pci --no-huge --no-shconf --no-telemetry \
+		--iova-mode=va -m 64 --vdev=net_af_packet0,iface=gx -- --config "$FG_WORK/bad.conf" 2>&1) || st=$?
+	echo "$out" | grep -E "ERROR" | sed 's/^/  /'
+	[ "$st" -ne 0 ] && echo "$out" | grep -q "bad.conf:[0-9]*: .*99999" || return 1
+	out=$(FIREZONE_LOG_FORMAT=json "$FG_DP_BIN" -l 0 --no-pci --no-huge --no-shconf --no-telemetry \
+		--iova-mode=va -m 64 -- --config "$FG_WORK/bad.conf" 2>&1) || st=$?
+	echo "$out" | grep '"level":"ERROR"' | grep -q 'bad.conf:[0-9]*: '
+}
+check "bad configuration refused, FILE:LINE named (human and JSON logs)" bad_config
 echo "e2e-dataplane: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -18,7 +18,9 @@ FG_BUILD=${FG_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
 FG_DP_BIN=${FG_DP_BIN:-$FG_BUILD/dataplane/fastgate-dataplane}
 RES4=198.18.2.2
 RES6=2001:2:0:2::2
+CLIENT_ALLOWED=198.18.2.0/24,2001:2:0:2::/64,100.64.0.1/32,fd00:2021:1111::1/128
 GW_ADDR=198.18.1.1
+GW_ADDR6=2001:2:0:1::1
 
 topo_up() {
 	NS_C1=$(fg_name c1); NS_C2=$(fg_name c2); NS_L=$(fg_name l)
@@ -31,6 +33,8 @@ topo_up() {
 	ip -n "$NS_L" link set b0 up
 	fg_veth "$NS_C1" c1 198.18.1.2/24 "$NS_L" l1 -
 	fg_veth "$NS_C2" c2 198.18.1.3/24 "$NS_L" l2 -
+	ip -n "$NS_C1" -6 addr add 2001:2:0:1::2/64 dev c1 nodad
+	ip -n "$NS_C2" -6 addr add 2001:2:0:1::3/64 dev c2 nodad
 	fg_veth --dpdk 1 "$NS_G" gx - "$NS_L" lg -
 	for n in l1 l2 lg; do ip -n "$NS_L" link set "$n" master b0; done
 	fg_veth "$NS_G" gr 198.18.2.1/24 "$NS_R" rr 198.18.2.2/24
@@ -63,6 +67,7 @@ AllowedIPs = 100.64.0.2/32, fd00:2021:1111::2/128
 
 [Uplink]
 Address = $GW_ADDR/24
+Address6 = $GW_ADDR6/64
 
 [Dataplane]
 Workers = 1
@@ -89,16 +94,16 @@ gw_start() {
 	fg_alive "$GW_PID" || { cat "$GW_LOG" >&2; fg_fail "data plane exited"; }
 }
 
-# client_up N: start wireguard-go for client N (1 or 2) and point it at the gateway.
+# client_up N [ENDPOINT|- [LISTENPORT]]: start wireguard-go for client N (1 or 2) and point it
+# at the gateway (default endpoint $GW_ADDR:51820; "-" for none: the gateway must initiate).
 client_up() {
-	local n=$1 ns ifn psk=-
+	local n=$1 ep=${2:-$GW_ADDR:51820} lport=${3:--} ns ifn psk=-
 	ns=$([ "$n" = 1 ] && echo "$NS_C1" || echo "$NS_C2")
 	ifn=$([ "$n" = 1 ] && echo "$WG_C1" || echo "$WG_C2")
 	[ "$n" = 1 ] && psk=$FG_WORK/c1.psk
 	fg_wggo_start "$ns" "$ifn"
-	fg_wg_client "$ns" "$ifn" "$FG_WORK/c$n.key" "$(cat "$FG_WORK/gw.pub")" "$psk" "$GW_ADDR:51820" \
-		"198.18.2.0/24,2001:2:0:2::/64,100.64.0.1/32,fd00:2021:1111::1/128" \
-		"100.64.0.$((n + 1))/32" "fd00:2021:1111::$((n + 1))/128"
+	fg_wg_client "$ns" "$ifn" "$FG_WORK/c$n.key" "$(cat "$FG_WORK/gw.pub")" "$psk" "$ep" \
+		"$CLIENT_ALLOWED" "100.64.0.$((n + 1))/32" "fd00:2021:1111::$((n + 1))/128" "$lport"
 }
 
 # gw_stat NAME: one counter from a fresh stats dump.

@@ -23,7 +23,7 @@
 enum {
 	MISS = -1,             /* lv() result for -ENOENT */
 	DIFF_RULES = 4096,     /* per family */
-	DIFF_STEPS = 12000,
+	DIFF_STEPS = 20000,
 	DIFF_LOOKUPS = 4,      /* per step */
 	DIFF_VALUES = 64,      /* small value space so del_value hits several prefixes */
 	BENCH_PEERS = 10000,
@@ -708,7 +708,7 @@ static void test_bench(void)
 			}
 		}
 	ns6 = (now_ns() - t0) / ((double)BENCH_ROUNDS * BENCH_ADDRS);
-	printf("\n  %u peers: add %.0f ns (no qsbr), lookup4 %.1f ns, lookup6 %.1f ns "
+	printf("\n  %u prefixes: add %.0f ns (no qsbr), lookup4 %.1f ns, lookup6 %.1f ns "
 	       "(%" PRIu64 " hits, sum %" PRIu64 ") ", fg_route_count(t), add_ns, ns4, ns6, hits,
 	       sum);
 	CU_ASSERT(hits > 0);

@@ -4,8 +4,10 @@
  * addresses in "stable" prefixes that are never removed (and in prefixes whose value flips
  * between two known values, in deeper prefixes that come and go inside stable ones, and in
  * ranges nothing ever covers) and reports a quiescent state after each pass, while the main
- * lcore, the only writer, adds, replaces and removes thousands of other prefixes around them. Every answer the reader gets must be right. Both
- * sides are bounded by iteration counts. The reader owns its counters until it is joined.
+ * lcore, the only writer, adds, replaces and removes thousands of other prefixes around them.
+ * Every answer the reader gets must be right. Both sides are bounded by iteration counts. A
+ * second test holds a looked-up value and checks that removing or replacing it waits for the
+ * reader's next quiescent state. The reader owns its result fields until it is joined.
  */
 #include <CUnit/Basic.h>
 #include <errno.h>
@@ -41,6 +43,8 @@ enum {
 	READER_MAX_PASSES = 50000000,
 	READER_THREAD = 0,
 	GEN_ATTEMPTS = 1000,
+	HOLD_SPINS = 1000000,      /* pauses a reader keeps a value: far longer than a write */
+	HOLD_MISS = 0x7fffffff,    /* struct hold: the lookup must miss afterwards */
 };
 
 struct probe {
@@ -478,6 +482,130 @@ static void test_reader_vs_writer(void)
 	rte_free(qsbr);
 }
 
+/* --- a writer call that removes a mapping waits for a reader still holding it ---------- */
+
+enum hold_op {
+	HOLD_DEL,
+	HOLD_DEL_VALUE,
+	HOLD_REPLACE,
+	HOLD_DEL_DEFAULT,
+};
+
+struct hold {
+	enum hold_op op;
+	const char *prefix;
+	const char *addr;
+	uint32_t old_value;
+	uint32_t new_value;   /* HOLD_REPLACE: the replacement; else what remains (or MISS) */
+	/* written by the reader lcore, read after it is joined */
+	int rc_before;
+	uint32_t before;
+	int returned_early;
+	int rc_after;
+	uint32_t after;
+};
+
+static int holding;
+static int writer_returned;
+
+static int lookup_str(const char *addr, uint32_t *v)
+{
+	struct fg_ip ip;
+
+	if (fg_ip_parse(addr, &ip) != 0)
+		return -EINVAL;
+	if (ip.family == AF_INET) {
+		uint32_t be;
+
+		memcpy(&be, ip.addr, 4);
+		return fg_route_lookup4(tbl, be, v);
+	}
+	return fg_route_lookup6(tbl, ip.addr, v);
+}
+
+static int hold_reader(void *arg)
+{
+	struct hold *h = arg;
+
+	rte_rcu_qsbr_thread_register(qsbr, READER_THREAD);
+	rte_rcu_qsbr_thread_online(qsbr, READER_THREAD);
+	h->rc_before = lookup_str(h->addr, &h->before);
+	__atomic_store_n(&holding, 1, __ATOMIC_RELEASE);
+	/* Still "using" the value: the writer must not have returned. */
+	for (int i = 0; i < HOLD_SPINS; i++)
+		rte_pause();
+	h->returned_early = __atomic_load_n(&writer_returned, __ATOMIC_ACQUIRE);
+	rte_rcu_qsbr_quiescent(qsbr, READER_THREAD);
+	for (int i = 0; i < HOLD_SPINS && !__atomic_load_n(&writer_returned, __ATOMIC_ACQUIRE); i++) {
+		rte_rcu_qsbr_quiescent(qsbr, READER_THREAD);
+		rte_pause();
+	}
+	h->rc_after = lookup_str(h->addr, &h->after);
+	rte_rcu_qsbr_thread_offline(qsbr, READER_THREAD);
+	rte_rcu_qsbr_thread_unregister(qsbr, READER_THREAD);
+	return 0;
+}
+
+static void test_writer_waits_for_holder(void)
+{
+	struct hold cases[] = {
+		{ .op = HOLD_DEL, .prefix = "100.64.0.7/32", .addr = "100.64.0.7",
+		  .old_value = 7, .new_value = HOLD_MISS },
+		{ .op = HOLD_DEL_VALUE, .prefix = "fd00:2021:1111::7/128",
+		  .addr = "fd00:2021:1111::7", .old_value = 7, .new_value = 70 },
+		{ .op = HOLD_REPLACE, .prefix = "10.9.0.0/16", .addr = "10.9.1.1",
+		  .old_value = 9, .new_value = 90 },
+		{ .op = HOLD_DEL_DEFAULT, .prefix = "::/0", .addr = "2001:db8::1",
+		  .old_value = 11, .new_value = HOLD_MISS },
+	};
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	struct fg_prefix p;
+
+	CU_ASSERT_FATAL(lcore < RTE_MAX_LCORE);
+	qsbr = rte_zmalloc("route_qsbr_hold", sz, RTE_CACHE_LINE_SIZE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(qsbr);
+	CU_ASSERT_FATAL(rte_rcu_qsbr_init(qsbr, 1) == 0);
+	tbl = fg_route_create("hold", 64, 64, qsbr);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tbl);
+	CU_ASSERT_FATAL(fg_prefix_parse("fd00:2021:1111::/107", &p) == 0);
+	CU_ASSERT_FATAL(fg_route_add(tbl, &p, 70) == 0);
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct hold *h = &cases[k];
+		int rc;
+
+		CU_ASSERT_FATAL(fg_prefix_parse(h->prefix, &p) == 0);
+		CU_ASSERT_FATAL(fg_route_add(tbl, &p, h->old_value) == 0);
+		__atomic_store_n(&holding, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&writer_returned, 0, __ATOMIC_RELAXED);
+		CU_ASSERT_FATAL(rte_eal_remote_launch(hold_reader, h, lcore) == 0);
+		while (!__atomic_load_n(&holding, __ATOMIC_ACQUIRE))
+			rte_pause();
+		if (h->op == HOLD_DEL_VALUE)
+			rc = fg_route_del_value(tbl, h->old_value) == 1 ? 0 : -1;
+		else if (h->op == HOLD_REPLACE)
+			rc = fg_route_add(tbl, &p, h->new_value);
+		else
+			rc = fg_route_del(tbl, &p);
+		__atomic_store_n(&writer_returned, 1, __ATOMIC_RELEASE);
+		CU_ASSERT_EQUAL(rte_eal_wait_lcore(lcore), 0);
+
+		CU_ASSERT_EQUAL(rc, 0);
+		CU_ASSERT_EQUAL(h->rc_before, 0);
+		CU_ASSERT_EQUAL(h->before, h->old_value);
+		CU_ASSERT_EQUAL(h->returned_early, 0);
+		if (h->new_value == HOLD_MISS) {
+			CU_ASSERT_EQUAL(h->rc_after, -ENOENT);
+		} else {
+			CU_ASSERT_EQUAL(h->rc_after, 0);
+			CU_ASSERT_EQUAL(h->after, h->new_value);
+		}
+	}
+	fg_route_free(tbl);
+	rte_free(qsbr);
+}
+
 int main(int argc, char **argv)
 {
 	static char *defaults[] = {
@@ -499,7 +627,9 @@ int main(int argc, char **argv)
 		return 1;
 	suite = CU_add_suite("route_mt", NULL, NULL);
 	if (suite == NULL ||
-	    CU_add_test(suite, "reader lcore vs writer churn", test_reader_vs_writer) == NULL) {
+	    CU_add_test(suite, "reader lcore vs writer churn", test_reader_vs_writer) == NULL ||
+	    CU_add_test(suite, "writer waits for a reader holding a value",
+			test_writer_waits_for_holder) == NULL) {
 		CU_cleanup_registry();
 		return 1;
 	}
