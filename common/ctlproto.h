@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket between fastgate-controlplane (client, unprivileged) and
+ * fastgate-dataplane (server, owns the socket): fixed-size typed messages over a Unix
+ * SOCK_SEQPACKET socket, one message per datagram. Every message starts with struct
+ * fg_ctl_hdr; the receiver checks the version and that the datagram's length is exactly
+ * the size of the struct its type names, and answers anything else with a FG_CTL_REPLY
+ * carrying -EPROTO (or drops the connection when it cannot even read a header). Requests
+ * carry a sequence number that the reply echoes. Multi-byte fields are host order: both
+ * processes run on the same machine. No pointers, no variable-length fields: a message can
+ * be validated by its size alone. Pure definitions; no state.
+ *
+ * Conversation:
+ *   client: HELLO                      -> server: HELLO_REPLY
+ *   client: PEER_UPSERT / PEER_REMOVE / RESOURCE_UPSERT / RESOURCE_REMOVE / IFACE_SET
+ *                                      -> server: REPLY (status 0 or -errno)
+ *   client: DUMP                       -> server: PEER_INFO*, RESOURCE_INFO*, REPLY (end)
+ *   client: STATS                      -> server: STATS_REPLY
+ *   server: EVENT (unsolicited, seq 0) when the data plane removed a peer by itself
+ *           (last resource expired) or a handshake completed.
+ */
+#ifndef FG_CTLPROTO_H
+#define FG_CTLPROTO_H
+
+#include <stdint.h>
+
+#include "addr.h"
+
+enum {
+	FG_CTL_VERSION = 1,
+	FG_CTL_ID_LEN = 64,          /* portal ids (UUIDs) as NUL-terminated text */
+	FG_CTL_MAX_FILTERS = 32,
+	FG_CTL_MAX_DROP_REASONS = 64,
+	FG_CTL_MAX_WORKERS = 16,
+};
+
+enum fg_ctl_type {
+	FG_CTL_HELLO = 1,
+	FG_CTL_HELLO_REPLY,
+	FG_CTL_REPLY,
+	FG_CTL_PEER_UPSERT,
+	FG_CTL_PEER_REMOVE,
+	FG_CTL_RESOURCE_UPSERT,
+	FG_CTL_RESOURCE_REMOVE,
+	FG_CTL_IFACE_SET,
+	FG_CTL_DUMP,
+	FG_CTL_PEER_INFO,
+	FG_CTL_RESOURCE_INFO,
+	FG_CTL_STATS,
+	FG_CTL_STATS_REPLY,
+	FG_CTL_EVENT,
+	FG_CTL_TYPE_MAX,
+};
+
+struct fg_ctl_hdr {
+	uint16_t version;
+	uint16_t type;       /* enum fg_ctl_type */
+	uint32_t seq;        /* echoed in replies; 0 for events */
+};
+
+struct fg_ctl_hello {
+	struct fg_ctl_hdr h;
+	char client[32];     /* "fastgate-controlplane 0.1.0" */
+};
+
+struct fg_ctl_hello_reply {
+	struct fg_ctl_hdr h;
+	char version[32];          /* the data plane's version */
+	uint8_t public_key[32];    /* the WireGuard static public key (never the private) */
+	char tun_name[16];
+	uint16_t listen_port;
+	uint16_t pad;
+	struct fg_ip uplink4;      /* family 0 = none */
+	struct fg_ip uplink6;
+	uint64_t started_unix_ns;
+	uint32_t peers;
+	uint32_t workers;
+};
+
+struct fg_ctl_reply {
+	struct fg_ctl_hdr h;
+	int32_t status;            /* 0 or -errno */
+	uint32_t count;            /* DUMP: messages sent before this one */
+	char message[120];         /* a human reason for a failure, may be empty */
+};
+
+enum fg_ctl_peer_flags {
+	FG_CTL_PEER_POLICY = 1 << 0,   /* traffic is checked against the client's resources */
+	FG_CTL_PEER_HAS_PSK = 1 << 1,
+	FG_CTL_PEER_GOODBYE = 1 << 2,  /* PEER_REMOVE: send the p2p Goodbye first */
+};
+
+/* Creates or updates a client's peer; its allowed IPs become exactly ipv4/32 and ipv6/128. */
+struct fg_ctl_peer_upsert {
+	struct fg_ctl_hdr h;
+	char client_id[FG_CTL_ID_LEN];
+	uint8_t public_key[32];
+	uint8_t psk[32];
+	struct fg_ip ipv4;         /* family 0 = none */
+	struct fg_ip ipv6;
+	uint32_t flags;            /* enum fg_ctl_peer_flags */
+	uint32_t pad;
+};
+
+struct fg_ctl_peer_remove {
+	struct fg_ctl_hdr h;
+	uint8_t public_key[32];
+	uint32_t flags;            /* FG_CTL_PEER_GOODBYE */
+	uint32_t pad;
+};
+
+enum fg_ctl_resource_type {
+	FG_CTL_RES_CIDR = 1,
+	FG_CTL_RES_INTERNET = 2,
+};
+
+enum fg_ctl_filter_proto {
+	FG_CTL_FILTER_TCP = 6,
+	FG_CTL_FILTER_UDP = 17,
+	FG_CTL_FILTER_ICMP = 1,    /* all ICMP and ICMPv6 types */
+};
+
+struct fg_ctl_filter {
+	uint8_t proto;             /* enum fg_ctl_filter_proto */
+	uint8_t pad;
+	uint16_t port_lo;          /* TCP/UDP destination port range, inclusive */
+	uint16_t port_hi;
+	uint16_t pad2;
+};
+
+/* Adds or replaces one resource of a client (identified by its peer's public key). An empty
+ * filter list permits everything. expires_at is unix seconds; 0 = never. */
+struct fg_ctl_resource_upsert {
+	struct fg_ctl_hdr h;
+	uint8_t public_key[32];
+	char resource_id[FG_CTL_ID_LEN];
+	uint32_t type;             /* enum fg_ctl_resource_type */
+	uint32_t n_filters;
+	struct fg_prefix prefix;   /* CIDR resources */
+	uint8_t pad[2];
+	uint64_t expires_at;
+	struct fg_ctl_filter filters[FG_CTL_MAX_FILTERS];
+};
+
+/* Removes a resource; the last one going removes the peer after a p2p Goodbye. */
+struct fg_ctl_resource_remove {
+	struct fg_ctl_hdr h;
+	uint8_t public_key[32];
+	char resource_id[FG_CTL_ID_LEN];
+};
+
+/* The gateway's own tunnel addresses (portal init): replaces the TUN's addresses. */
+struct fg_ctl_iface_set {
+	struct fg_ctl_hdr h;
+	struct fg_ip ipv4;         /* family 0 = leave unset */
+	struct fg_ip ipv6;
+};
+
+struct fg_ctl_dump {
+	struct fg_ctl_hdr h;
+};
+
+struct fg_ctl_peer_info {
+	struct fg_ctl_hdr h;
+	char client_id[FG_CTL_ID_LEN];
+	uint8_t public_key[32];
+	struct fg_ip ipv4;
+	struct fg_ip ipv6;
+	struct fg_endpoint endpoint;
+	uint32_t flags;
+	uint32_t n_resources;
+	uint64_t last_handshake_unix_ns;
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
+};
+
+struct fg_ctl_resource_info {
+	struct fg_ctl_hdr h;
+	uint8_t public_key[32];
+	char resource_id[FG_CTL_ID_LEN];
+	uint32_t type;
+	uint32_t n_filters;
+	struct fg_prefix prefix;
+	uint8_t pad[2];
+	uint64_t expires_at;
+	struct fg_ctl_filter filters[FG_CTL_MAX_FILTERS];
+};
+
+struct fg_ctl_stats {
+	struct fg_ctl_hdr h;
+};
+
+struct fg_ctl_lcore_stats {
+	uint64_t nic_rx_packets, nic_rx_bytes, nic_tx_packets, nic_tx_bytes;
+	uint64_t tun_rx_packets, tun_rx_bytes, tun_tx_packets, tun_tx_bytes;
+	uint64_t decrypted, encrypted;
+};
+
+struct fg_ctl_stats_reply {
+	struct fg_ctl_hdr h;
+	char aead[16];
+	uint32_t workers;
+	uint32_t peers;
+	uint32_t n_drops;          /* entries used in drops[] */
+	uint32_t pad;
+	uint64_t handshakes_initiated, handshakes_responded, handshakes_completed;
+	uint64_t cookies_sent, keepalives_sent, roams;
+	uint64_t drops[FG_CTL_MAX_DROP_REASONS];
+	char drop_names[FG_CTL_MAX_DROP_REASONS][32];
+	struct fg_ctl_lcore_stats service;
+	struct fg_ctl_lcore_stats lcores[FG_CTL_MAX_WORKERS];
+};
+
+enum fg_ctl_event_kind {
+	FG_CTL_EV_PEER_EXPIRED = 1,    /* the last resource expired: Goodbye sent, peer removed */
+	FG_CTL_EV_RESOURCE_EXPIRED,    /* one resource expired, others remain */
+	FG_CTL_EV_HANDSHAKE,           /* a session with the peer was (re)established */
+};
+
+struct fg_ctl_event {
+	struct fg_ctl_hdr h;
+	uint32_t kind;                 /* enum fg_ctl_event_kind */
+	uint32_t pad;
+	uint8_t public_key[32];
+	char resource_id[FG_CTL_ID_LEN];
+};
+
+/* The exact size a message of a type must have, or 0 for an unknown type. */
+static inline uint32_t fg_ctl_size(uint16_t type)
+{
+	switch (type) {
+	case FG_CTL_HELLO: return sizeof(struct fg_ctl_hello);
+	case FG_CTL_HELLO_REPLY: return sizeof(struct fg_ctl_hello_reply);
+	case FG_CTL_REPLY: return sizeof(struct fg_ctl_reply);
+	case FG_CTL_PEER_UPSERT: return sizeof(struct fg_ctl_peer_upsert);
+	case FG_CTL_PEER_REMOVE: return sizeof(struct fg_ctl_peer_remove);
+	case FG_CTL_RESOURCE_UPSERT: return sizeof(struct fg_ctl_resource_upsert);
+	case FG_CTL_RESOURCE_REMOVE: return sizeof(struct fg_ctl_resource_remove);
+	case FG_CTL_IFACE_SET: return sizeof(struct fg_ctl_iface_set);
+	case FG_CTL_DUMP: return sizeof(struct fg_ctl_dump);
+	case FG_CTL_PEER_INFO: return sizeof(struct fg_ctl_peer_info);
+	case FG_CTL_RESOURCE_INFO: return sizeof(struct fg_ctl_resource_info);
+	case FG_CTL_STATS: return sizeof(struct fg_ctl_stats);
+	case FG_CTL_STATS_REPLY: return sizeof(struct fg_ctl_stats_reply);
+	case FG_CTL_EVENT: return sizeof(struct fg_ctl_event);
+	default: return 0;
+	}
+}
+
+#endif
