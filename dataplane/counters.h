@@ -46,6 +46,14 @@
 	X(TUN_WRITE, "tun_write_failed")                                             \
 	X(PEER_NO_ENDPOINT, "peer_no_endpoint")                                      \
 	X(NEIGH_UNRESOLVED, "neighbour_unresolved")                                  \
+	X(POLICY_MULTICAST, "policy_multicast")     /* client sent to a multicast address */ \
+	X(POLICY_ICMP_ERROR, "policy_icmp_error_from_client")                        \
+	X(POLICY_SOURCE, "policy_source_not_client") /* source is not the client's tunnel IP */ \
+	X(POLICY_HAIRPIN, "policy_client_to_client")                                 \
+	X(POLICY_PROHIBITED, "policy_prohibited")   /* answered with ICMP prohibited */  \
+	X(POLICY_NET_UNREACHABLE, "policy_net_unreachable") /* ICMP net unreachable */   \
+	X(POLICY_INBOUND, "policy_inbound_not_authorized") /* resource -> client */      \
+	X(P2P_CONTROL, "p2p_control")               /* until the DNS issue */            \
 	X(MBUF_ALLOC, "mbuf_alloc_failed")                                           \
 	X(NIC_TX_FULL, "nic_tx_full")
 
