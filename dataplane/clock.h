@@ -16,16 +16,30 @@ __extension__ typedef unsigned __int128 fg_u128;
 
 extern uint64_t fg_clock_tsc_hz;
 extern uint64_t fg_clock_mult;   /* ns per cycle in 32.32 fixed point */
+extern uint64_t fg_clock_wall_base; /* unix ns at monotonic 0: wall time without a syscall */
 
 static inline void fg_clock_init(void)
 {
 	fg_clock_tsc_hz = rte_get_tsc_hz();
 	fg_clock_mult = (uint64_t)(((fg_u128)1000000000ULL << 32) / fg_clock_tsc_hz);
+	{
+		struct timespec ts;
+		uint64_t mono = (uint64_t)(((fg_u128)rte_get_tsc_cycles() * fg_clock_mult) >> 32);
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		fg_clock_wall_base = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec - mono;
+	}
 }
 
 static inline uint64_t fg_clock_ns(void)
 {
 	return (uint64_t)(((fg_u128)rte_get_tsc_cycles() * fg_clock_mult) >> 32);
+}
+
+/* Unix seconds from the TSC (per packet on workers: policy expiry). */
+static inline uint64_t fg_clock_unix_s(uint64_t now_ns)
+{
+	return (fg_clock_wall_base + now_ns) / 1000000000ULL;
 }
 
 static inline uint64_t fg_clock_wall_ns(void)

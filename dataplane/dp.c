@@ -23,6 +23,7 @@ static const char *const TAG = "fastgate.dp";
 
 uint64_t fg_clock_tsc_hz;
 uint64_t fg_clock_mult;
+uint64_t fg_clock_wall_base;
 
 static struct rte_ring *make_ring(const char *what, unsigned idx, unsigned size, unsigned flags, unsigned esize)
 {
@@ -191,6 +192,15 @@ int fg_dp_load_peers(struct fg_svc *s, const struct fg_config *cfg, char *err, s
 	if (ret < 0) {
 		snprintf(err, errlen, "[Interface] PrivateKey: %s", strerror(-ret));
 		return ret;
+	}
+	/* The gateway's own tunnel addresses, until the portal's init says otherwise. */
+	for (size_t i = 0; i < cfg->iface.n_addresses; i++) {
+		const struct fg_ip *ip = &cfg->iface.addresses[i].ip;
+
+		if (ip->family == AF_INET && !s->gw4.family)
+			s->gw4 = *ip;
+		if (ip->family == AF_INET6 && !s->gw6.family)
+			s->gw6 = *ip;
 	}
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		const struct fg_config_peer *cp = &cfg->peers[i];

@@ -176,25 +176,42 @@ out:
 	return r;
 }
 
-int fg_svc_send_keepalive(struct fg_svc *s, uint32_t slot, uint64_t now)
+int fg_svc_send_data(struct fg_svc *s, uint32_t slot, const void *pkt, uint16_t len, uint64_t now)
 {
 	struct fg_dp *dp = s->dp;
 	struct fg_peer *p = &dp->tables.peers[slot];
 	struct fg_keypair *kp = fg_keypair_get(&dp->tables, fg_peer_kp(p, FG_KP_CURRENT));
-	uint8_t buf[FG_WG_DATA_HDR_LEN + FG_WG_AEAD_TAG_LEN];
+	uint8_t buf[FG_WG_DATA_HDR_LEN + 1536 + FG_WG_AEAD_TAG_LEN];
 	struct fg_peer_path path;
 	uint64_t counter;
+	uint32_t padded = fg_wg_padded_len(len, dp->mtu);
+	int r;
 
+	if (len > 1536 || padded > 1536)
+		return -EMSGSIZE;
 	if (!kp || !kp->live || fg_wg_timers_keypair_expired(kp->birth_ns, 0, now))
 		return -ENOKEY;
 	counter = __atomic_fetch_add(&kp->send_counter, 1, __ATOMIC_RELAXED);
 	if (counter >= FG_WG_REJECT_AFTER_MESSAGES)
 		return -ENOKEY;
 	fg_peer_read_path(p, &path);
-	fg_wg_transport_seal(buf, 0, kp->send_key, kp->remote_index, counter);
+	memset(buf, 0, FG_WG_DATA_HDR_LEN + padded);
+	if (len)
+		memcpy(buf + FG_WG_DATA_HDR_LEN, pkt, len);
+	size_t total = fg_wg_transport_seal(buf, padded, kp->send_key, kp->remote_index, counter);
 	__atomic_store_n(&p->last_tx_auth_ns, now, __ATOMIC_RELAXED);
-	s->stats.keepalives_sent++;
-	return fg_svc_send_udp(s, &path, buf, sizeof(buf));
+	r = fg_svc_send_udp(s, &path, buf, (uint16_t)total);
+	sodium_memzero(buf, sizeof(buf));
+	return r;
+}
+
+int fg_svc_send_keepalive(struct fg_svc *s, uint32_t slot, uint64_t now)
+{
+	int r = fg_svc_send_data(s, slot, NULL, 0, now);
+
+	if (r == 0)
+		s->stats.keepalives_sent++;
+	return r;
 }
 
 static void learn_path(struct fg_svc *s, uint32_t slot, const struct fg_outer_info *info,

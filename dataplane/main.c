@@ -18,6 +18,7 @@
 #include <rte_log.h>
 
 #include "config.h"
+#include "ctl_server.h"
 #include "dp_setup.h"
 #include "log.h"
 #include "service.h"
@@ -38,6 +39,8 @@ static void usage(FILE *f)
 		"  --stats-file FILE     where SIGUSR1 and exit write the counters\n"
 		"                        (default /var/run/fastgate/<tun name>.stats)\n"
 		"  --uapi-dir DIR        directory of the WireGuard UAPI socket (default /var/run/wireguard)\n"
+		"  --ctl-socket PATH     the control socket for fastgate-controlplane\n"
+		"                        (default /var/run/fastgate/<tun name>.ctl)\n"
 		"  --idle-sleep-us N     let idle workers sleep N us (0 = poll, the default)\n"
 		"  --version             print the version and exit\n"
 		"  --help                this text\n"
@@ -60,15 +63,16 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "stats-file", required_argument, NULL, 's' },
 		{ "uapi-dir", required_argument, NULL, 'u' },
+		{ "ctl-socket", required_argument, NULL, 'k' },
 		{ "idle-sleep-us", required_argument, NULL, 'i' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = NULL, *stats_path = NULL, *uapi_dir = "/var/run/wireguard";
+	const char *config_path = NULL, *stats_path = NULL, *uapi_dir = "/var/run/wireguard", *ctl_path = NULL;
 	struct fg_dp_options dopt = { 0 };
 	static struct fg_config cfg;
-	char err[1024], stats_default[256];
+	char err[1024], stats_default[256], ctl_default[256];
 	unsigned lcore;
 	int ret, opt;
 
@@ -104,6 +108,9 @@ int main(int argc, char **argv)
 			break;
 		case 'u':
 			uapi_dir = optarg;
+			break;
+		case 'k':
+			ctl_path = optarg;
 			break;
 		case 'i':
 			dopt.idle_sleep_us = (uint32_t)strtoul(optarg, NULL, 10);
@@ -148,6 +155,21 @@ int main(int argc, char **argv)
 		fg_fatal(TAG, "UAPI socket %s/%s.sock: %s", uapi_dir, g_dp.tun.name, strerror(e));
 	}
 
+	if (!ctl_path) {
+		snprintf(ctl_default, sizeof(ctl_default), "/var/run/fastgate/%s.ctl", g_dp.tun.name);
+		ctl_path = ctl_default;
+	}
+	g_svc.ctl = fg_ctl_server_open(&g_svc, ctl_path);
+	if (!g_svc.ctl) {
+		int e = errno;
+
+		fg_uapi_server_close(g_svc.uapi);
+		fg_dp_fini(&g_dp);
+		fg_fatal(TAG, "control socket %s: %s", ctl_path, strerror(e));
+	}
+	fg_svc_attach_fd(&g_svc, fg_uapi_server_fd(g_svc.uapi));
+	fg_svc_attach_fd(&g_svc, fg_ctl_server_fd(g_svc.ctl));
+
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -162,8 +184,9 @@ int main(int argc, char **argv)
 			fg_fatal(TAG, "cannot launch worker %u on lcore %u: %s", w, g_dp.workers[w].lcore,
 				 strerror(-ret));
 	}
-	fg_info(TAG, "fastgate-dataplane %s running: %u worker(s), tun %s, uapi %s, listen port %u, aead %s, %zu peer(s)",
-		FG_VERSION, g_dp.nworkers, g_dp.tun.name, fg_uapi_server_path(g_svc.uapi), g_dp.local.listen_port,
+	fg_info(TAG, "fastgate-dataplane %s running: %u worker(s), tun %s, uapi %s, control %s, listen port %u, aead %s, %zu peer(s)",
+		FG_VERSION, g_dp.nworkers, g_dp.tun.name, fg_uapi_server_path(g_svc.uapi), fg_ctl_server_path(g_svc.ctl),
+		g_dp.local.listen_port,
 		fg_aead_backend_name(), cfg.n_peers);
 
 	fg_svc_run(&g_svc);
@@ -174,6 +197,8 @@ int main(int argc, char **argv)
 	fg_svc_stats_dump(&g_svc);
 	fg_uapi_server_close(g_svc.uapi);
 	g_svc.uapi = NULL;
+	fg_ctl_server_close(g_svc.ctl);
+	g_svc.ctl = NULL;
 	/* What the host sees goes first (TUN, socket, port); the tables' memory goes back with
 	 * the EAL's, which is much faster than freeing the LPM tables one by one. */
 	fg_dp_release_host(&g_dp);

@@ -24,6 +24,8 @@
 #include "addr.h"
 #include "replay.h"
 
+struct fg_policy;
+
 enum {
 	FG_SLOT_NONE = UINT32_MAX,
 	FG_OWNER_NONE = UINT32_MAX,
@@ -67,6 +69,9 @@ struct fg_peer {
 	uint8_t event_pending;    /* a WANT_HANDSHAKE event is queued */
 	rte_seqlock_t path_lock;
 	struct fg_peer_path path;
+	/* the client's authorizations (portal peers); NULL = a static peer, no policy.
+	 * Published by the service lcore (release), freed after a grace period. */
+	struct fg_policy *policy;
 	/* activity, written by workers (relaxed), consumed by the service's timers */
 	uint64_t rx_bytes;
 	uint64_t tx_bytes;

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_malloc.h>
@@ -19,6 +21,7 @@
 #include "keys.h"
 #include "log.h"
 #include "messages.h"
+#include "ctl_server.h"
 #include "uapi_server.h"
 
 static const char *const TAG = "fastgate.service";
@@ -56,7 +59,9 @@ int fg_svc_init(struct fg_svc *s, struct fg_dp *dp)
 	s->by_pubkey = make_hash("pub", max * 2, 32);
 	s->pending = make_hash("hs", max * 2 + 64, sizeof(uint32_t));
 	s->rl = fg_wg_ratelimiter_create(8192, 20, 5);
-	if (!s->peers || !s->live || !s->by_pubkey || !s->pending || !s->rl) {
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->started_wall_ns = fg_clock_wall_ns();
+	if (!s->peers || !s->live || !s->by_pubkey || !s->pending || !s->rl || s->epfd < 0) {
 		fg_svc_fini(s);
 		return -ENOMEM;
 	}
@@ -74,8 +79,12 @@ void fg_svc_fini(struct fg_svc *s)
 	rte_hash_free(s->pending);
 	if (s->rl)
 		fg_wg_ratelimiter_free(s->rl);
-	if (s->dp)
+	if (s->dp) {
 		fg_neigh_flush(s);
+		fg_svc_garbage_collect(s, true);
+	}
+	if (s->epfd > 0)
+		close(s->epfd);
 	sodium_memzero(&s->local, sizeof(s->local));
 	memset(s, 0, sizeof(*s));
 }
@@ -171,6 +180,7 @@ void fg_svc_peer_remove(struct fg_svc *s, uint32_t slot)
 	if (!sp->used)
 		return;
 	fg_route_del_value(s->dp->allowed, slot);
+	fg_svc_client_release(s, slot);
 	if (sp->hs_index)
 		rte_hash_del_key(s->pending, &sp->hs_index);
 	rte_hash_del_key(s->by_pubkey, sp->public_key);
@@ -391,6 +401,7 @@ unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
 	if (now >= s->next_scan_ns) {
 		s->next_scan_ns = now + SCAN_INTERVAL_MS * (uint64_t)FG_NS_PER_MS;
 		scan_timers(s, now);
+		fg_svc_clients_expire(s, fg_clock_unix_s(now));
 		fg_neigh_tick(s, now);
 	}
 	if (now >= s->next_gc_ns) {
@@ -398,20 +409,34 @@ unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
 		fg_wg_ratelimiter_gc(s->rl, now);
 	}
 	fg_tables_reclaim(&dp->tables);
+	if (s->ngarbage)
+		fg_svc_garbage_collect(s, false);
 	return work;
+}
+
+int fg_svc_attach_fd(struct fg_svc *s, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
 int fg_svc_run(struct fg_svc *s)
 {
 	struct fg_dp *dp = s->dp;
+	struct epoll_event evs[4];
 
 	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
 		unsigned work = fg_svc_poll(s, fg_clock_ns());
 
-		/* Sleeps up to 1 ms in epoll when idle: the UAPI socket wakes it at once, the
-		 * workers' rings within a millisecond. */
+		/* Sleeps up to 1 ms when idle: the sockets wake it at once, the workers' rings
+		 * within a millisecond. */
+		if (!work)
+			epoll_wait(s->epfd, evs, 4, 1);
 		if (s->uapi)
-			work += (unsigned)fg_uapi_server_poll(s->uapi, work ? 0 : 1);
+			work += (unsigned)fg_uapi_server_poll(s->uapi, 0);
+		if (s->ctl)
+			work += (unsigned)fg_ctl_server_poll(s->ctl);
 		if (s->dump_requested) {
 			s->dump_requested = 0;
 			fg_svc_stats_dump(s);

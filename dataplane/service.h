@@ -15,14 +15,28 @@
 #include <rte_hash.h>
 
 #include "cookie.h"
+#include "ctlproto.h"
 #include "dp.h"
 #include "neigh.h"
 #include "noise.h"
 #include "ratelimiter.h"
 #include "timers.h"
 
+struct fg_policy_resource;
+
+/* What the portal authorized for a client (peers provisioned over the control socket). */
+struct fg_svc_client {
+	bool policy;                      /* traffic checked against res[] */
+	char client_id[FG_CTL_ID_LEN];
+	struct fg_ip ipv4, ipv6;
+	struct fg_policy_resource *res;   /* heap array */
+	uint32_t nres, capres;
+	uint64_t next_expiry;             /* unix seconds, 0 = none */
+};
+
 struct fg_svc_peer {
 	bool used;
+	struct fg_svc_client client;
 	uint8_t public_key[32];
 	struct fg_noise_peer noise;
 	struct fg_noise_handshake hs;
@@ -44,10 +58,17 @@ struct fg_svc_stats {
 	uint64_t cookies_received;
 	uint64_t keepalives_sent;
 	uint64_t roams;
+	uint64_t goodbyes_sent;
 	uint64_t uapi_requests;
 };
 
 struct fg_uapi_server;
+struct fg_ctl_server;
+struct fg_policy;
+
+enum {
+	FG_SVC_GARBAGE_MAX = 256,
+};
 
 struct fg_svc {
 	struct fg_dp *dp;
@@ -62,6 +83,13 @@ struct fg_svc {
 	struct rte_hash *pending;     /* handshake local index → peer slot */
 	struct fg_neigh neigh;
 	struct fg_uapi_server *uapi;
+	struct fg_ctl_server *ctl;
+	int epfd;                     /* what the idle service lcore sleeps on */
+	struct fg_ip gw4, gw6;        /* the gateway's own tunnel addresses */
+	/* policies unpublished and waiting for a grace period */
+	struct { struct fg_policy *p; uint64_t token; } garbage[FG_SVC_GARBAGE_MAX];
+	unsigned ngarbage;
+	uint64_t started_wall_ns;
 	struct fg_svc_stats stats;
 	uint64_t next_scan_ns;
 	uint64_t next_gc_ns;
@@ -73,6 +101,8 @@ int fg_svc_init(struct fg_svc *s, struct fg_dp *dp);
 void fg_svc_fini(struct fg_svc *s);
 /* The main loop; returns when dp->quit is set. */
 int fg_svc_run(struct fg_svc *s);
+/* Adds a pollable fd (an epoll set of a socket server) to what the idle loop sleeps on. */
+int fg_svc_attach_fd(struct fg_svc *s, int fd);
 /* One iteration without sleeping (tests). Returns work done. */
 unsigned fg_svc_poll(struct fg_svc *s, uint64_t now);
 
@@ -96,6 +126,22 @@ int fg_svc_send_keepalive(struct fg_svc *s, uint32_t slot, uint64_t now);
 int fg_svc_send_udp(struct fg_svc *s, const struct fg_peer_path *path, const void *payload, uint16_t len);
 /* Recomputes a peer's path from its endpoint and the neighbour table. */
 void fg_svc_peer_update_path(struct fg_svc *s, uint32_t slot, const struct rte_ether_addr *mac);
+
+/* Portal clients, their resources and policies (clients.c). */
+int fg_svc_client_upsert(struct fg_svc *s, const struct fg_ctl_peer_upsert *m);
+int fg_svc_client_remove(struct fg_svc *s, const uint8_t pub[32], bool goodbye);
+int fg_svc_resource_upsert(struct fg_svc *s, const struct fg_ctl_resource_upsert *m);
+/* *peer_removed is set when it was the client's last resource (Goodbye sent, peer gone). */
+int fg_svc_resource_remove(struct fg_svc *s, const uint8_t pub[32], const char *id, bool *peer_removed);
+int fg_svc_iface_set(struct fg_svc *s, const struct fg_ip *ipv4, const struct fg_ip *ipv6);
+/* Expires resources (called from the ~10 Hz scan); emits control-socket events. */
+void fg_svc_clients_expire(struct fg_svc *s, uint64_t now_unix);
+/* Frees the client state of a peer being removed (its policy after a grace period). */
+void fg_svc_client_release(struct fg_svc *s, uint32_t slot);
+void fg_svc_garbage_collect(struct fg_svc *s, bool wait);
+/* Encrypts a plaintext IP packet for a peer and sends it (service lcore path). */
+int fg_svc_send_data(struct fg_svc *s, uint32_t slot, const void *pkt, uint16_t len, uint64_t now);
+int fg_svc_send_goodbye(struct fg_svc *s, uint32_t slot, uint64_t now);
 
 /* Stats (stats.c). */
 void fg_svc_stats_write(struct fg_svc *s, FILE *f);

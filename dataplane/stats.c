@@ -49,6 +49,7 @@ void fg_svc_stats_write(struct fg_svc *s, FILE *f)
 	fprintf(f, "cookies_received %lu\n", s->stats.cookies_received);
 	fprintf(f, "keepalives_sent %lu\n", s->stats.keepalives_sent);
 	fprintf(f, "roams %lu\n", s->stats.roams);
+	fprintf(f, "goodbyes_sent %lu\n", s->stats.goodbyes_sent);
 	fprintf(f, "uapi_requests %lu\n", s->stats.uapi_requests);
 	fprintf(f, "arp_requests_sent %lu\n", s->neigh.arp_requests_sent);
 	fprintf(f, "arp_replies_sent %lu\n", s->neigh.arp_replies_sent);

@@ -437,3 +437,8 @@ const char *fg_uapi_server_path(const struct fg_uapi_server *u)
 {
 	return u->path;
 }
+
+int fg_uapi_server_fd(const struct fg_uapi_server *u)
+{
+	return u->epfd;
+}

@@ -17,5 +17,7 @@ int fg_uapi_server_poll(struct fg_uapi_server *u, int timeout_ms);
 /* Closes every connection and unlinks the socket. */
 void fg_uapi_server_close(struct fg_uapi_server *u);
 const char *fg_uapi_server_path(const struct fg_uapi_server *u);
+/* The epoll fd to sleep on (readable when something is ready). */
+int fg_uapi_server_fd(const struct fg_uapi_server *u);
 
 #endif

@@ -16,6 +16,8 @@
 
 #include "clock.h"
 #include "messages.h"
+#include "icmpgen.h"
+#include "policy.h"
 #include "timers.h"
 
 static struct fg_dp *g_dp;
@@ -81,6 +83,40 @@ static void post_event(struct fg_dp *dp, const struct fg_event *ev)
 	(void)rte_ring_mp_enqueue_elem(dp->ev_ring, (void *)(uintptr_t)ev, sizeof(*ev));
 }
 
+/* A plaintext IP packet at mtod(m) (len bytes) to be encrypted for peer slot. */
+struct tx_item {
+	struct rte_mbuf *m;
+	uint32_t slot;
+	uint16_t len;
+	uint8_t ecn;
+};
+
+static void seal_and_send(struct fg_dp *dp, struct fg_worker *w, struct tx_item *it, unsigned n, uint64_t now);
+
+/* Builds the ICMP error the policy answers a denied packet with, in a fresh mbuf. */
+static bool icmp_reply(struct fg_dp *dp, struct fg_worker *w, struct tx_item *out, uint32_t slot,
+		       const uint8_t *orig, uint32_t len, enum fg_policy_verdict v)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
+	uint32_t n, cap;
+
+	if (!m) {
+		w->cnt.drops[FG_DROP_MBUF_ALLOC]++;
+		return false;
+	}
+	cap = rte_pktmbuf_tailroom(m) - FG_WG_PADDING - FG_WG_AEAD_TAG_LEN;
+	if (cap > dp->mtu)
+		cap = dp->mtu;
+	n = v == FG_POLICY_PROHIBITED ? fg_icmpgen_prohibited(rte_pktmbuf_mtod(m, uint8_t *), cap, orig, len)
+				      : fg_icmpgen_net_unreachable(rte_pktmbuf_mtod(m, uint8_t *), cap, orig, len);
+	if (n == 0) {
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	*out = (struct tx_item){ .m = m, .slot = slot, .len = (uint16_t)n };
+	return true;
+}
+
 struct rx_data {
 	struct rte_mbuf *m;
 	struct fg_keypair *kp;
@@ -108,7 +144,9 @@ static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data 
 	uint8_t *bufs[FG_BURST_MAX];
 	uint16_t lens[FG_BURST_MAX];
 	struct rte_mbuf *done[FG_BURST_MAX];
-	unsigned nout = 0;
+	struct tx_item rep[FG_BURST_MAX];
+	unsigned nout = 0, nrep = 0;
+	uint64_t now_unix = fg_clock_unix_s(now);
 
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *payload = rte_pktmbuf_mtod_offset(d[i].m, uint8_t *, d[i].info.payload_off);
@@ -184,6 +222,21 @@ static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data 
 		}
 		fg_stamp(&p->last_rx_data_ns, now);
 		__atomic_fetch_add(&p->rx_bytes, d[i].info.payload_len, __ATOMIC_RELAXED);
+		const struct fg_policy *pol = __atomic_load_n(&p->policy, __ATOMIC_ACQUIRE);
+		if (pol) {
+			enum fg_drop why = FG_DROP_NONE;
+			enum fg_policy_verdict v = fg_policy_outbound(pol, plain, ii.total_len, now_unix, &why, NULL);
+
+			if (v != FG_POLICY_ALLOW) {
+				if ((v == FG_POLICY_PROHIBITED || v == FG_POLICY_NET_UNREACHABLE) && nrep < FG_BURST_MAX &&
+				    icmp_reply(dp, w, &rep[nrep], kp->peer, plain, ii.total_len, v))
+					nrep++;
+				if (v == FG_POLICY_CONTROL)
+					why = FG_DROP_P2P_CONTROL;
+				drop(w, m, why != FG_DROP_NONE ? why : FG_DROP_POLICY_PROHIBITED);
+				continue;
+			}
+		}
 		bufs[nout] = plain;
 		lens[nout] = ii.total_len;
 		done[nout++] = m;
@@ -202,6 +255,8 @@ static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data 
 			}
 		}
 	}
+	if (nrep)
+		seal_and_send(dp, w, rep, nrep, now);
 }
 
 /* Classifies NIC frames (or frames handed off by another worker) and runs each class as
@@ -333,42 +388,19 @@ static inline struct fg_keypair *send_keypair(struct fg_dp *dp, struct fg_peer *
 	return fg_keypair_get(&dp->tables, fg_peer_kp(p, FG_KP_CURRENT));
 }
 
-struct tx_data {
-	struct rte_mbuf *m;
-	struct fg_peer *p;
-	struct fg_peer_path path;
-	uint32_t plain_len;
-	uint8_t ecn;
-};
-
-/* Encrypts a burst read from the TUN and queues the datagrams on the NIC. */
-static void tun_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **ms, const uint16_t *lens,
-		      unsigned n, uint64_t now)
+/* Encrypts a batch of packets for their peers and queues the datagrams on the NIC. Used
+ * for the TUN's packets and for the ICMP errors the policy sends back to a client. */
+static void seal_and_send(struct fg_dp *dp, struct fg_worker *w, struct tx_item *it, unsigned n, uint64_t now)
 {
 	struct fg_aead_op ops[FG_BURST_MAX];
-	struct tx_data td[FG_BURST_MAX];
+	struct fg_peer_path paths[FG_BURST_MAX];
+	struct tx_item keep[FG_BURST_MAX];
 	unsigned nops = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		struct rte_mbuf *m = ms[i];
+		struct rte_mbuf *m = it[i].m;
 		uint8_t *pkt = rte_pktmbuf_mtod(m, uint8_t *);
-		struct fg_inner_info ii;
-		uint32_t slot;
-
-		w->cnt.tun_rx_packets++;
-		w->cnt.tun_rx_bytes += lens[i];
-		if (lens[i] > dp->mtu) {
-			drop(w, m, FG_DROP_TUN_TOO_BIG);
-			continue;
-		}
-		if (fg_netpkt_parse_inner(pkt, lens[i], &ii) != FG_DROP_NONE || ii.total_len != lens[i]) {
-			drop(w, m, FG_DROP_TUN_MALFORMED);
-			continue;
-		}
-		if (route_lookup(dp->allowed, &ii.dst, &slot) != 0 || slot >= dp->tables.max_peers) {
-			drop(w, m, FG_DROP_TUN_NO_PEER);
-			continue;
-		}
+		uint32_t slot = it[i].slot;
 		struct fg_peer *p = &dp->tables.peers[slot];
 		struct fg_keypair *kp = send_keypair(dp, p);
 
@@ -389,21 +421,18 @@ static void tun_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **m
 			kp->rekey_requested = 1;
 			want_handshake(dp, slot);
 		}
-		fg_peer_read_path(p, &td[nops].path);
-		if (td[nops].path.ep.ip.family == 0) {
+		fg_peer_read_path(p, &paths[nops]);
+		if (paths[nops].ep.ip.family == 0) {
 			drop(w, m, FG_DROP_PEER_NO_ENDPOINT);
 			continue;
 		}
-		if (!td[nops].path.mac_ok) {
+		if (!paths[nops].mac_ok) {
 			drop(w, m, FG_DROP_NEIGH_UNRESOLVED);
 			continue;
 		}
-		uint32_t padded = fg_wg_padded_len(lens[i], dp->mtu);
-		memset(pkt + lens[i], 0, padded - lens[i]);
-		td[nops].m = m;
-		td[nops].p = p;
-		td[nops].plain_len = lens[i];
-		td[nops].ecn = ii.ecn;
+		uint32_t padded = fg_wg_padded_len(it[i].len, dp->mtu);
+		memset(pkt + it[i].len, 0, padded - it[i].len);
+		keep[nops] = it[i];
 		ops[nops] = (struct fg_aead_op){
 			.data = pkt - FG_WG_DATA_HDR_LEN,
 			.key = kp->send_key,
@@ -417,31 +446,74 @@ static void tun_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **m
 		return;
 	fg_aead_seal_burst(ops, nops);
 	for (unsigned i = 0; i < nops; i++) {
-		struct rte_mbuf *m = td[i].m;
-		const struct fg_peer_path *path = &td[i].path;
+		struct rte_mbuf *m = keep[i].m;
+		const struct fg_peer_path *path = &paths[i];
+		struct fg_peer *p = &dp->tables.peers[keep[i].slot];
 		bool v6 = path->ep.ip.family == AF_INET6;
 		uint16_t hl = v6 ? FG_NETPKT_UDP6_HDR_LEN : FG_NETPKT_UDP4_HDR_LEN;
 		uint16_t wlen = (uint16_t)(FG_WG_DATA_HDR_LEN + ops[i].len + FG_WG_AEAD_TAG_LEN);
 		uint8_t *hdr = rte_pktmbuf_mtod(m, uint8_t *) - FG_WG_DATA_HDR_LEN - hl;
+		uint16_t sport = __atomic_load_n(&dp->local.listen_port, __ATOMIC_RELAXED);
 
 		m->data_off = (uint16_t)(m->data_off - FG_WG_DATA_HDR_LEN - hl);
 		m->data_len = m->pkt_len = (uint32_t)(hl + wlen);
 		if (v6) {
 			fg_netpkt_write_udp6(hdr, &dp->local.mac, &path->mac, dp->local.ip6, path->ep.ip.addr,
-					     dp->local.listen_port, path->ep.port, wlen, td[i].ecn);
+					     sport, path->ep.port, wlen, keep[i].ecn);
 		} else {
 			uint32_t dst;
 
 			memcpy(&dst, path->ep.ip.addr, 4);
 			fg_netpkt_write_udp4(hdr, &dp->local.mac, &path->mac, dp->local.ip4, dst,
-					     dp->local.listen_port, path->ep.port, wlen, td[i].ecn);
+					     sport, path->ep.port, wlen, keep[i].ecn);
 		}
-		fg_stamp(&td[i].p->last_tx_data_ns, now);
-		fg_stamp(&td[i].p->last_tx_auth_ns, now);
-		__atomic_fetch_add(&td[i].p->tx_bytes, wlen, __ATOMIC_RELAXED);
+		fg_stamp(&p->last_tx_data_ns, now);
+		fg_stamp(&p->last_tx_auth_ns, now);
+		__atomic_fetch_add(&p->tx_bytes, wlen, __ATOMIC_RELAXED);
 		w->cnt.encrypted++;
 		fg_worker_tx(w, m);
 	}
+}
+
+/* Classifies a burst read from the TUN (peer by destination, the client's policy for
+ * return traffic) and encrypts what may go. */
+static void tun_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **ms, const uint16_t *lens,
+		      unsigned n, uint64_t now)
+{
+	struct tx_item it[FG_BURST_MAX];
+	unsigned nit = 0;
+	uint64_t now_unix = fg_clock_unix_s(now);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = ms[i];
+		uint8_t *pkt = rte_pktmbuf_mtod(m, uint8_t *);
+		struct fg_inner_info ii;
+		enum fg_drop reason = FG_DROP_NONE;
+		uint32_t slot;
+
+		w->cnt.tun_rx_packets++;
+		w->cnt.tun_rx_bytes += lens[i];
+		if (lens[i] > dp->mtu) {
+			drop(w, m, FG_DROP_TUN_TOO_BIG);
+			continue;
+		}
+		if (fg_netpkt_parse_inner(pkt, lens[i], &ii) != FG_DROP_NONE || ii.total_len != lens[i]) {
+			drop(w, m, FG_DROP_TUN_MALFORMED);
+			continue;
+		}
+		if (route_lookup(dp->allowed, &ii.dst, &slot) != 0 || slot >= dp->tables.max_peers) {
+			drop(w, m, FG_DROP_TUN_NO_PEER);
+			continue;
+		}
+		const struct fg_policy *pol = __atomic_load_n(&dp->tables.peers[slot].policy, __ATOMIC_ACQUIRE);
+		if (pol && fg_policy_inbound(pol, pkt, lens[i], now_unix, &reason) != FG_POLICY_ALLOW) {
+			drop(w, m, reason != FG_DROP_NONE ? reason : FG_DROP_POLICY_INBOUND);
+			continue;
+		}
+		it[nit++] = (struct tx_item){ .m = m, .slot = slot, .len = lens[i], .ecn = ii.ecn };
+	}
+	if (nit)
+		seal_and_send(dp, w, it, nit, now);
 }
 
 static unsigned poll_tun(struct fg_dp *dp, struct fg_worker *w, uint64_t now)

@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The fastgatectl socket of the control plane (see ctl_server.h): the listening socket, the
+ * request parser, the dispatch to the provider, and per-connection line buffering with
+ * lock-step answers. Control plane thread only; the connection count is this file's one
+ * piece of module state and has no other writer.
+ */
+#include "ctl_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *const TAG = "fastgate.ctl";
+
+enum {
+	QUOTE_MAX = 64,         /* bytes of a bad command name quoted back in an error */
+	ERROR_MAX = 256,        /* an error message */
+	DISCARD_CHUNK = 4096,   /* input thrown away after a protocol error, per recv */
+	DISCARD_ROUNDS = 16,    /* recv calls per on_readable while discarding */
+	READ_ROUNDS = 64,       /* recv calls per on_readable, so one client cannot hog the loop */
+};
+
+struct fg_ctl_conn {
+	int fd;
+	bool eof;                              /* the client half-closed: answer, flush, close */
+	bool closing;                          /* a protocol error was queued: flush, then close */
+	const struct fg_ctl_provider *prov;    /* from the latest on_readable */
+	void *ctx;
+	char *out;                             /* one response (lock-step), NULL when none */
+	size_t out_len;
+	size_t out_off;
+	size_t in_len;
+	char in[FG_CPCTL_MAX_LINE + 1];        /* one whole line and its newline fit exactly */
+};
+
+static unsigned int nconns;
+static bool warned_busy;  /* one warning per burst of refused connections */
+
+/* ---- requests ------------------------------------------------------------------------------ */
+
+static cJSON *call_status(const struct fg_ctl_provider *p, void *ctx)
+{
+	return p && p->status ? p->status(ctx) : NULL;
+}
+
+static cJSON *call_peers(const struct fg_ctl_provider *p, void *ctx)
+{
+	return p && p->peers ? p->peers(ctx) : NULL;
+}
+
+static cJSON *call_resources(const struct fg_ctl_provider *p, void *ctx)
+{
+	return p && p->resources ? p->resources(ctx) : NULL;
+}
+
+static cJSON *call_relays(const struct fg_ctl_provider *p, void *ctx)
+{
+	return p && p->relays ? p->relays(ctx) : NULL;
+}
+
+static cJSON *call_stats(const struct fg_ctl_provider *p, void *ctx)
+{
+	return p && p->stats ? p->stats(ctx) : NULL;
+}
+
+static const struct command {
+	const char *name;
+	cJSON *(*call)(const struct fg_ctl_provider *p, void *ctx);
+} commands[] = {
+	{ "status", call_status },
+	{ "peers", call_peers },
+	{ "resources", call_resources },
+	{ "relays", call_relays },
+	{ "stats", call_stats },
+};
+
+/* True if the JSON text holds the escape \u0000: cJSON would decode it into a NUL that
+ * silently cuts the string ("status\u0000junk" would read as "status"). */
+static bool has_escaped_nul(const char *s, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && i + 5 < len && s[i + 2] == '0' && s[i + 3] == '0' &&
+		    s[i + 4] == '0' && s[i + 5] == '0')
+			return true;
+		i++;  /* skip the escaped character, so "\\u0000" (a backslash, then text) passes */
+	}
+	return false;
+}
+
+/* Parses one line into *req and points *cmd at its "cmd" string; *why says what is wrong. */
+static int parse(const char *line, size_t len, cJSON **req, const cJSON **cmd, const char **why)
+{
+	char buf[FG_CPCTL_MAX_LINE + 1];
+	const char *end = NULL;
+
+	*req = NULL;
+	*cmd = NULL;
+	if (len > FG_CPCTL_MAX_LINE) {
+		*why = "line too long";
+		return -EINVAL;
+	}
+	if (memchr(line, '\0', len) || has_escaped_nul(line, len)) {
+		*why = "NUL byte";
+		return -EINVAL;
+	}
+	/* A terminated copy: cJSON then never has a reason to look past the line. */
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	*req = cJSON_ParseWithOpts(buf, &end, false);
+	if (!*req) {
+		*why = "not JSON";
+		return -EINVAL;
+	}
+	while (end && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+		end++;
+	if (!end || *end != '\0') {
+		*why = "bytes after the JSON value";
+		goto err;
+	}
+	if (!cJSON_IsObject(*req)) {
+		*why = "not a JSON object";
+		goto err;
+	}
+	*cmd = cJSON_GetObjectItemCaseSensitive(*req, "cmd");
+	if (!*cmd) {
+		*why = "no \"cmd\"";
+		goto err;
+	}
+	if (!cJSON_IsString(*cmd) || !(*cmd)->valuestring) {
+		*why = "\"cmd\" is not a string";
+		goto err;
+	}
+	return 0;
+err:
+	cJSON_Delete(*req);
+	*req = NULL;
+	*cmd = NULL;
+	return -EINVAL;
+}
+
+int fg_ctl_parse_request(const char *line, size_t len, char *cmd, size_t cmdlen)
+{
+	cJSON *req;
+	const cJSON *c;
+	const char *why;
+	int r;
+
+	if (!line || !cmd || cmdlen == 0)
+		return -EINVAL;
+	r = parse(line, len, &req, &c, &why);
+	if (r < 0)
+		return r;
+	if (strlen(c->valuestring) >= cmdlen) {
+		r = -EINVAL;
+	} else {
+		strcpy(cmd, c->valuestring);
+		r = 0;
+	}
+	cJSON_Delete(req);
+	return r;
+}
+
+/* Copies at most QUOTE_MAX bytes of s, printable ASCII only, for quoting in an error. */
+static void quote(char *dst, size_t dstlen, const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n] && n < QUOTE_MAX && n + 4 < dstlen; n++)
+		dst[n] = (s[n] >= 0x20 && s[n] < 0x7f) ? s[n] : '?';
+	if (s[n] && n + 4 <= dstlen) {
+		memcpy(dst + n, "...", 3);
+		n += 3;
+	}
+	dst[n] = '\0';
+}
+
+static cJSON *error_object(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static cJSON *error_object(const char *fmt, ...)
+{
+	char msg[ERROR_MAX];
+	cJSON *o = cJSON_CreateObject();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (o && !cJSON_AddStringToObject(o, "error", msg)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* Prints o as one compact line with its newline, and frees o. */
+static char *finish(cJSON *o, size_t *outlen)
+{
+	char *s, *line;
+	size_t n;
+
+	if (!o)
+		return NULL;
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	line = realloc(s, n + 2);
+	if (!line) {
+		free(s);
+		return NULL;
+	}
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	*outlen = n + 1;
+	return line;
+}
+
+char *fg_ctl_respond(const char *line, size_t len, const struct fg_ctl_provider *p, void *ctx,
+		     size_t *outlen)
+{
+	const struct command *found = NULL;
+	const cJSON *cmd;
+	const char *why;
+	cJSON *req, *resp;
+	char q[QUOTE_MAX + 4];
+
+	if (parse(line, len, &req, &cmd, &why) < 0) {
+		fg_debug(TAG, "malformed request: %s", why);
+		return finish(error_object("malformed request: %s", why), outlen);
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd->valuestring, commands[i].name) == 0)
+			found = &commands[i];
+	if (!found) {
+		quote(q, sizeof(q), cmd->valuestring);
+		resp = error_object("unknown command '%s'", q);
+	} else {
+		resp = found->call(p, ctx);
+		if (resp && !cJSON_IsObject(resp)) {
+			fg_warn(TAG, "provider for '%s' returned something other than an object", found->name);
+			cJSON_Delete(resp);
+			resp = NULL;
+		}
+		if (!resp)
+			resp = error_object("%s unavailable", found->name);
+	}
+	cJSON_Delete(req);
+	return finish(resp, outlen);
+}
+
+/* ---- connections ----------------------------------------------------------------------------- */
+
+struct fg_ctl_conn *fg_ctl_conn_new(int fd)
+{
+	struct fg_ctl_conn *c;
+	int fl;
+
+	if (nconns >= FG_CPCTL_MAX_CONNS) {
+		errno = EBUSY;
+		return NULL;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	nconns++;
+	return c;
+}
+
+void fg_ctl_conn_free(struct fg_ctl_conn *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	free(c->out);
+	free(c);
+	nconns--;
+	warned_busy = false;
+}
+
+unsigned int fg_ctl_conn_count(void)
+{
+	return nconns;
+}
+
+int fg_ctl_conn_fd(const struct fg_ctl_conn *c)
+{
+	return c->fd;
+}
+
+bool fg_ctl_conn_wants_write(const struct fg_ctl_conn *c)
+{
+	return c->out != NULL;
+}
+
+bool fg_ctl_conn_wants_read(const struct fg_ctl_conn *c)
+{
+	return !c->eof && !c->closing && c->in_len < sizeof(c->in);
+}
+
+/* Writes what the socket takes: 0 when the response is out, 1 when some remains, -EPIPE. */
+static int flush(struct fg_ctl_conn *c)
+{
+	while (c->out && c->out_off < c->out_len) {
+		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 1;
+			return -EPIPE;
+		}
+		c->out_off += (size_t)w;
+	}
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+	return 0;
+}
+
+static bool blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+/* Answers the first buffered line, if a whole one is there (at EOF, an unterminated last
+ * line counts). 1 when it consumed input, 0 when there is nothing to answer, -ENOMEM. */
+static int answer_one(struct fg_ctl_conn *c)
+{
+	char *nl = memchr(c->in, '\n', c->in_len);
+	size_t len, used;
+	char *out = NULL;
+	size_t out_len = 0;
+
+	if (nl) {
+		len = (size_t)(nl - c->in);
+		used = len + 1;
+	} else if (c->in_len == sizeof(c->in)) {
+		c->in_len = 0;
+		c->closing = true;
+		fg_debug(TAG, "request line longer than %d bytes; closing", FG_CPCTL_MAX_LINE);
+		out = finish(error_object("request line too long (limit %d bytes)", FG_CPCTL_MAX_LINE),
+			     &out_len);
+		if (!out)
+			return -ENOMEM;
+		c->out = out;
+		c->out_len = out_len;
+		return 1;
+	} else if (c->eof && c->in_len) {
+		len = used = c->in_len;
+	} else {
+		return 0;
+	}
+	if (len && c->in[len - 1] == '\r')
+		len--;
+	if (!blank(c->in, len)) {
+		out = fg_ctl_respond(c->in, len, c->prov, c->ctx, &out_len);
+		if (!out)
+			return -ENOMEM;
+	}
+	memmove(c->in, c->in + used, c->in_len - used);
+	c->in_len -= used;
+	c->out = out;
+	c->out_len = out_len;
+	c->out_off = 0;
+	return 1;
+}
+
+/* Flushes and answers queued lines until the socket is full or the input runs out.
+ * 1: output remains; 0: idle; <0: the connection is finished. */
+static int pump(struct fg_ctl_conn *c)
+{
+	for (;;) {
+		int r = flush(c);
+
+		if (r)
+			return r;
+		if (c->closing)
+			return -EPROTO;
+		r = answer_one(c);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+	}
+	return c->eof ? -EPIPE : 0;
+}
+
+/* After a protocol error: throw input away (a level-triggered loop would spin on it
+ * otherwise) until the error line is out. */
+static int discard(struct fg_ctl_conn *c)
+{
+	char scratch[DISCARD_CHUNK];
+
+	for (int i = 0; i < DISCARD_ROUNDS; i++) {
+		ssize_t n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return -EPIPE;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		return -EPIPE;
+	}
+	return pump(c);
+}
+
+int fg_ctl_conn_on_readable(struct fg_ctl_conn *c, const struct fg_ctl_provider *p, void *ctx)
+{
+	int r;
+
+	c->prov = p;
+	c->ctx = ctx;
+	if (c->closing) {
+		r = discard(c);
+		return r < 0 ? r : 0;
+	}
+	/* Lock-step: a full buffer waits for the response ahead of it to drain. */
+	for (int i = 0; i < READ_ROUNDS && !c->eof && c->in_len < sizeof(c->in); i++) {
+		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -EPIPE;
+		}
+		if (n == 0)
+			c->eof = true;
+		else
+			c->in_len += (size_t)n;
+		r = pump(c);
+		if (r < 0)
+			return r;
+	}
+	r = pump(c);
+	return r < 0 ? r : 0;
+}
+
+int fg_ctl_conn_on_writable(struct fg_ctl_conn *c)
+{
+	return pump(c);
+}
+
+/* ---- listening socket ------------------------------------------------------------------------ */
+
+/* Creates the socket's directory when it is missing (one level, as /var/run/fastgate). */
+static void make_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!slash || slash == path)
+		return;
+	n = (size_t)(slash - path);
+	if (n >= sizeof(dir))
+		return;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		fg_debug(TAG, "mkdir %s: %s", dir, strerror(errno));
+}
+
+/* 0: a live server answers at sa; -ECONNREFUSED: a stale socket; other -errno: unknown. */
+static int probe(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 ? 0 : -errno;
+	close(fd);
+	/* A full backlog (EAGAIN) still means someone listens there. */
+	return r == -EAGAIN ? 0 : r;
+}
+
+int fg_ctl_server_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	size_t n;
+	mode_t old;
+	int fd, r, e;
+
+	if (!path || !*path)
+		return -EINVAL;
+	n = strlen(path);
+	if (n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, n + 1);
+	make_parent(path);
+	if (lstat(path, &st) == 0) {
+		/* Never unlink something that is not a socket: a typo must not delete a file. */
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		r = probe(&sa);
+		if (r == 0)
+			return -EADDRINUSE;
+		if (r != -ECONNREFUSED)
+			return r;
+		if (unlink(path) < 0 && errno != ENOENT)
+			return -errno;
+		fg_info(TAG, "removed stale socket %s", path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* The umask keeps the socket from ever existing with a wider mode than 0660. */
+	old = umask(0117);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0)
+		goto err_close;
+	if (chmod(path, 0660) < 0 || listen(fd, FG_CPCTL_BACKLOG) < 0)
+		goto err_unlink;
+	return fd;
+err_unlink:
+	e = errno;
+	unlink(path);
+	errno = e;
+err_close:
+	e = errno;
+	close(fd);
+	return -e;
+}
+
+int fg_ctl_server_accept(int listen_fd, struct fg_ctl_conn **out)
+{
+	struct fg_ctl_conn *c;
+	int fd, e;
+
+	for (;;) {
+		fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0)
+			break;
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	}
+	c = fg_ctl_conn_new(fd);
+	if (!c) {
+		e = errno;
+		if (e == EBUSY) {
+			char msg[ERROR_MAX];
+			int len = snprintf(msg, sizeof(msg),
+					   "{\"error\":\"too many connections (limit %d)\"}\n",
+					   FG_CPCTL_MAX_CONNS);
+
+			/* Best effort: a fresh socket's buffer takes a line this short. */
+			if (send(fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				fg_debug(TAG, "refusing a connection: %s", strerror(errno));
+			if (!warned_busy)
+				fg_warn(TAG, "%d fastgatectl connections open; refusing more",
+					FG_CPCTL_MAX_CONNS);
+			warned_busy = true;
+		}
+		close(fd);
+		return -e;
+	}
+	*out = c;
+	return 0;
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control plane's side of the fastgatectl socket: a Unix stream socket that speaks JSON
+ * lines. A client sends one request object per line ({"cmd":"status"}; commands status,
+ * peers, resources, relays, stats) and reads one response object per line: what the
+ * provider returned, or {"error":"..."}. Request lines are at most FG_CPCTL_MAX_LINE bytes;
+ * at most FG_CPCTL_MAX_CONNS connections are open at once; a connection answers its
+ * requests in order, one at a time, so it never holds more than one response (which may be
+ * megabytes: 10,000 peers) plus one line buffer. Independent of any event loop: the caller
+ * polls the descriptors and calls in when they are ready. Everything here, including the
+ * count of open connections, belongs to the control plane's single thread.
+ *
+ * Responses (the provider builds them; fastgatectl renders every field; times are Unix
+ * seconds; a field marked |null may also be absent; counts are JSON numbers, exact to 2^53):
+ *   status    {"version":"0.1.0","uptime_s":12,
+ *              "portal":{"state":"connected"|"connecting"|"backoff"|"disconnected",
+ *                        "url":"wss://host/gateway/v2/websocket","connected_since":T|null,
+ *                        "reconnects":0,"last_error":"..."|null},
+ *              "dataplane":{"connected":true,"version":"0.1.0"|null,"tun":"tun-firezone"|null,
+ *                           "public_key":"b64"|null,"listen_port":51820|null,"peers":2|null,
+ *                           "workers":1|null}}
+ *   peers     {"peers":[{"client_id":"...","public_key":"b64","ipv4":"100.64.0.2"|null,
+ *              "ipv6":"fd00:..."|null,"endpoint":"198.18.1.2:51820"|null,
+ *              "last_handshake":T|null,"rx_bytes":N,"tx_bytes":N,"resources":N}]}
+ *   resources {"resources":[{"client_id":"...","resource_id":"...","name":"..."|null,
+ *              "type":"cidr"|"internet"|"dns","address":"10.0.0.0/8"|null,
+ *              "filters":[{"protocol":"tcp"|"udp"|"icmp","port_range_start":80,
+ *                          "port_range_end":80}],          (ports absent: the whole protocol;
+ *              "expires_at":T|null}]}                       [] : everything allowed)
+ *   relays    {"relays":[{"id":"...","addrs":["198.18.4.1:3478"],"username":"...",
+ *              "expires_at":T|null}]}                       (passwords never appear)
+ *   stats     {"aead":"libsodium","workers":1,"peers":2,
+ *              "handshakes":{"initiated":N,"responded":N,"completed":N,"cookies_sent":N,
+ *                            "keepalives_sent":N,"roams":N},
+ *              "drops":{"<reason>":N,...},
+ *              "lcores":[{"name":"service"|"worker0",
+ *                         "nic_rx_packets":N,"nic_rx_bytes":N,"nic_tx_packets":N,
+ *                         "nic_tx_bytes":N,"tun_rx_packets":N,"tun_rx_bytes":N,
+ *                         "tun_tx_packets":N,"tun_tx_bytes":N,"decrypted":N,"encrypted":N,
+ *                         "<other counter>":N,...}]}   (other counters show as extra columns)
+ *   any       {"error":"unknown command 'x'"} and the like: see fg_ctl_respond().
+ */
+#ifndef FG_CP_CTL_SERVER_H
+#define FG_CP_CTL_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#define FG_CPCTL_DEFAULT_PATH "/var/run/fastgate/controlplane.sock"
+
+enum {
+	FG_CPCTL_MAX_LINE = 4096,   /* bytes in one request line, without its newline */
+	FG_CPCTL_MAX_CONNS = 16,    /* open connections; more are answered with an error and closed */
+	FG_CPCTL_MAX_CMD = 32,      /* buffer for a command name, NUL included */
+	FG_CPCTL_BACKLOG = 32,
+};
+
+/* Implemented by the control plane. Each returns a new cJSON object that the server frees,
+ * or NULL, which the client receives as {"error":"<cmd> unavailable"}. A NULL member is
+ * treated as a callback that returned NULL. */
+struct fg_ctl_provider {
+	cJSON *(*status)(void *ctx);
+	cJSON *(*peers)(void *ctx);
+	cJSON *(*resources)(void *ctx);
+	cJSON *(*relays)(void *ctx);
+	cJSON *(*stats)(void *ctx);
+};
+
+struct fg_ctl_conn;
+
+/* Creates the listening socket at path: nonblocking, cloexec, mode 0660, its directory
+ * created (0755) when missing. A stale socket is unlinked; returns -EADDRINUSE if a live
+ * server answers there, -EEXIST if path exists and is not a socket, -ENAMETOOLONG, or
+ * another -errno. Returns the fd. The caller closes it and unlinks path at exit. */
+int fg_ctl_server_listen(const char *path);
+
+/* Accepts one pending connection. 0 and *out set; -EAGAIN when none is pending; -EBUSY when
+ * FG_CPCTL_MAX_CONNS are open (that client was sent an error line and closed: call again);
+ * another -errno on failure. Call until -EAGAIN each time the listening fd is readable. */
+int fg_ctl_server_accept(int listen_fd, struct fg_ctl_conn **out);
+
+/* Takes ownership of a connected stream fd (made nonblocking and cloexec here). NULL with
+ * errno EBUSY when FG_CPCTL_MAX_CONNS are open (the fd is then left to the caller), or
+ * ENOMEM. */
+struct fg_ctl_conn *fg_ctl_conn_new(int fd);
+/* Closes the fd and frees everything. NULL is ignored. */
+void fg_ctl_conn_free(struct fg_ctl_conn *c);
+
+/* Call when readable: reads what is there and answers complete lines through p (p and ctx
+ * are remembered so that requests queued behind a large response are answered as it
+ * drains). Returns 0, or -EPIPE (the peer is gone) / -EPROTO (request line too long: the
+ * error line was sent) when the caller must free the connection. Then call
+ * fg_ctl_conn_on_writable() or check fg_ctl_conn_wants_write(). */
+int fg_ctl_conn_on_readable(struct fg_ctl_conn *c, const struct fg_ctl_provider *p, void *ctx);
+/* Call when writable (and after on_readable): flushes pending output and answers queued
+ * requests. Returns 1 if output remains (ask for POLLOUT), 0 if done, <0 to free it. */
+int fg_ctl_conn_on_writable(struct fg_ctl_conn *c);
+bool fg_ctl_conn_wants_write(const struct fg_ctl_conn *c);
+/* False while the connection cannot take more input (a full line buffer behind a response
+ * the client is not reading, or the client has half-closed): a level-triggered loop should
+ * stop polling POLLIN meanwhile. Polling anyway is harmless, only wasteful. */
+bool fg_ctl_conn_wants_read(const struct fg_ctl_conn *c);
+int fg_ctl_conn_fd(const struct fg_ctl_conn *c);
+/* Connections open now (for the log and the tests). */
+unsigned int fg_ctl_conn_count(void);
+
+/* Pure request parser: copies the command name of one request line (without its newline)
+ * into cmd. 0, or -EINVAL when the line is not a JSON object with a string "cmd" (embedded
+ * NUL, trailing bytes after the object, longer than FG_CPCTL_MAX_LINE, or a name that does
+ * not fit cmdlen). It does not check that the command exists. */
+int fg_ctl_parse_request(const char *line, size_t len, char *cmd, size_t cmdlen);
+
+/* The response to one request line: a malloc'd compact JSON object ending in "\n", its length
+ * in *outlen. NULL only when out of memory. Unknown commands and malformed requests get an
+ * error object that quotes the offending input. */
+char *fg_ctl_respond(const char *line, size_t len, const struct fg_ctl_provider *p, void *ctx,
+		     size_t *outlen);
+
+#endif

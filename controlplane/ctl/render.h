@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fastgatectl's human output: one function per command turns the control plane's JSON
+ * response (schemas in ctl_server.h) into aligned tables and key/value blocks, with byte
+ * counts as wg(8) prints them ("10.42 MiB") and times relative to a given now ("3 seconds
+ * ago"). Defensive by design, since the response comes from another process: a field that
+ * is null or absent prints as a word chosen per field ("-", "never", "none"), one of the
+ * wrong type prints "?", and text is stripped of control characters and invalid UTF-8 so
+ * a resource name cannot drive the terminal. No state; safe from any thread.
+ */
+#ifndef FG_CP_RENDER_H
+#define FG_CP_RENDER_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+enum {
+	FG_RENDER_BYTES_LEN = 24,   /* "1023.99 TiB" and beyond */
+	FG_RENDER_TIME_LEN = 96,    /* the longest duration or relative time, NUL included */
+};
+
+/* Renders the response to cmd ("status", "peers", "resources", "relays", "stats"). now is
+ * the Unix time that relative times are computed against. 0; -EINVAL for another cmd;
+ * -EPROTO when resp lacks its top-level shape (not an object; for the three lists, no list
+ * under the command's own name), nothing written then; -EIO when writing fails. */
+int fg_render(const char *cmd, const cJSON *resp, time_t now, FILE *out);
+int fg_render_status(const cJSON *resp, time_t now, FILE *out);
+int fg_render_peers(const cJSON *resp, time_t now, FILE *out);
+int fg_render_resources(const cJSON *resp, time_t now, FILE *out);
+int fg_render_relays(const cJSON *resp, time_t now, FILE *out);
+int fg_render_stats(const cJSON *resp, time_t now, FILE *out);
+
+/* "512 B", "1.50 KiB", "10.42 MiB", "2.00 GiB", "3.10 TiB". Returns buf. */
+char *fg_render_bytes(uint64_t bytes, char *buf, size_t len);
+/* "1 year, 2 days, 3 hours, 4 minutes, 5 seconds", zero units left out; "0 seconds". */
+char *fg_render_duration(uint64_t secs, char *buf, size_t len);
+/* t against now: "3 seconds ago", "in 2 minutes", "now". Returns buf. */
+char *fg_render_when(int64_t t, time_t now, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Portal messages applied to the gateway's state (see gateway.h). Control plane thread only.
+ * Malformed messages get a warning and are dropped; the connection survives. Unknown
+ * events and fields are ignored with a debug line, as the reference requires.
+ */
+#include "gateway.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "portal_msg.h"
+
+static const char *const TAG = "fastgate.gateway";
+
+static void to_cp_resource(const struct fg_portal_resource *in, uint64_t expires_at, struct fg_cp_resource *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->id, sizeof(out->id), "%s", in->id);
+	snprintf(out->name, sizeof(out->name), "%s", in->name);
+	out->type = in->type == FG_PORTAL_RES_CIDR ? FG_CP_RES_CIDR :
+		    in->type == FG_PORTAL_RES_DNS ? FG_CP_RES_DNS : FG_CP_RES_INTERNET;
+	out->prefix = in->prefix;
+	snprintf(out->pattern, sizeof(out->pattern), "%s", in->pattern);
+	out->n_filters = in->n_filters;
+	for (unsigned i = 0; i < in->n_filters && i < FG_CTL_MAX_FILTERS; i++) {
+		out->filters[i].proto = in->filters[i].proto;
+		out->filters[i].lo = in->filters[i].port_start;
+		out->filters[i].hi = in->filters[i].port_end;
+	}
+	out->expires_at = expires_at;
+}
+
+static void to_cp_relay(const struct fg_portal_relay *in, struct fg_cp_relay *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->id, sizeof(out->id), "%s", in->id);
+	snprintf(out->type, sizeof(out->type), "%s", in->type == FG_PORTAL_RELAY_TURN ? "turn" : "stun");
+	if (in->addr4.ip.family)
+		out->addr[out->naddr++] = in->addr4;
+	if (in->addr6.ip.family)
+		out->addr[out->naddr++] = in->addr6;
+	snprintf(out->username, sizeof(out->username), "%s", in->username);
+	snprintf(out->password, sizeof(out->password), "%s", in->password);
+	out->expires_at = in->expires_at;
+}
+
+static void on_init(struct fg_gateway *g, const cJSON *payload)
+{
+	struct fg_portal_init *m = calloc(1, sizeof(*m));
+	struct fg_cp_auth *auths = NULL;
+	char err[FG_PORTAL_ERR_LEN];
+
+	if (!m)
+		return;
+	if (fg_portal_init_parse(payload, m, err, sizeof(err)) < 0) {
+		g->malformed++;
+		fg_warn(TAG, "malformed init ignored: %s", err);
+		free(m);
+		return;
+	}
+	struct fg_cp_relay *relays = calloc(m->n_relays ? m->n_relays : 1, sizeof(*relays));
+	for (unsigned i = 0; relays && i < m->n_relays; i++)
+		to_cp_relay(&m->relays[i], &relays[i]);
+	if (relays)
+		fg_cp_relays_update(g->state, relays, m->n_relays, NULL, 0);
+	if (m->n_auths) {
+		auths = calloc(m->n_auths, sizeof(*auths));
+		for (size_t i = 0; auths && i < m->n_auths; i++) {
+			snprintf(auths[i].client_id, sizeof(auths[i].client_id), "%s", m->auths[i].client_id);
+			snprintf(auths[i].resource_id, sizeof(auths[i].resource_id), "%s", m->auths[i].resource_id);
+			auths[i].expires_at = m->auths[i].expires_at;
+		}
+	}
+	snprintf(g->state->account_slug, sizeof(g->state->account_slug), "%s", m->account_slug);
+	/* An absent list revokes everything in the Rust gateway; here it keeps what is there,
+	 * which is the safer reading for a restarted control plane. */
+	fg_cp_init(g->state, &m->ipv4, &m->ipv6, auths, auths ? m->n_auths : 0, m->has_authorizations && (auths || !m->n_auths));
+	fg_info(TAG, "init: interface %s%s%s, %u relay(s), %zu authorization(s), %u client(s) kept",
+		m->ipv4.family ? "ipv4 set" : "no ipv4", m->ipv6.family ? ", ipv6 set" : "", "",
+		m->n_relays, m->n_auths, g->state->n);
+	free(auths);
+	if (relays) {
+		sodium_memzero(relays, sizeof(*relays) * (m->n_relays ? m->n_relays : 1));
+		free(relays);
+	}
+	fg_portal_init_free(m);
+	free(m);
+}
+
+static void on_authorization(struct fg_gateway *g, enum fg_portal_event ev, const cJSON *payload)
+{
+	struct fg_portal_authorization *m = calloc(1, sizeof(*m));
+	struct fg_cp_client c;
+	struct fg_cp_resource r;
+	char err[FG_PORTAL_ERR_LEN];
+
+	if (!m)
+		return;
+	if (fg_portal_authorization_parse(payload, m, err, sizeof(err)) < 0) {
+		g->malformed++;
+		fg_warn(TAG, "malformed %s ignored: %s", fg_portal_event_name(ev), err);
+		free(m);
+		return;
+	}
+	if (m->resource.n_bad_filters)
+		fg_warn(TAG, "resource %s: %u invalid filter(s) skipped", m->resource.id, m->resource.n_bad_filters);
+	memset(&c, 0, sizeof(c));
+	snprintf(c.id, sizeof(c.id), "%s", m->client.id);
+	memcpy(c.public_key, m->client.public_key, 32);
+	memcpy(c.psk, m->client.psk, 32);
+	c.has_psk = true;
+	c.ipv4 = m->client.ipv4;
+	c.ipv6 = m->client.ipv6;
+	snprintf(c.version, sizeof(c.version), "%s", m->client.version);
+	to_cp_resource(&m->resource, m->expires_at, &r);
+	int rc = fg_cp_authorize(g->state, &c, &r);
+	sodium_memzero(&c, sizeof(c));
+	if (rc < 0) {
+		fg_warn(TAG, "authorization of client %s for resource %s failed: %s", m->client.id, m->resource.id,
+			strerror(-rc));
+	} else {
+		cJSON *reply = cJSON_CreateObject();
+
+		fg_info(TAG, "client %s authorized for resource %s", m->client.id, m->resource.id);
+		cJSON_AddStringToObject(reply, "ref", m->ref);
+		fg_portal_send(g->portal, fg_portal_reply_event(ev), reply);
+		cJSON_Delete(reply);
+	}
+	fg_portal_authorization_free(m);
+	free(m);
+}
+
+static void on_reject(struct fg_gateway *g, const cJSON *payload)
+{
+	struct fg_portal_reject_access m;
+	char err[FG_PORTAL_ERR_LEN];
+
+	if (fg_portal_reject_access_parse(payload, &m, err, sizeof(err)) < 0) {
+		g->malformed++;
+		fg_warn(TAG, "malformed reject_access ignored: %s", err);
+		return;
+	}
+	if (fg_cp_reject(g->state, m.client_id, m.resource_id) == 0)
+		fg_info(TAG, "access of client %s to resource %s revoked", m.client_id, m.resource_id);
+	else
+		fg_debug(TAG, "reject_access for unknown client %s / resource %s", m.client_id, m.resource_id);
+}
+
+static void on_resource_updated(struct fg_gateway *g, const cJSON *payload)
+{
+	struct fg_portal_resource *m = calloc(1, sizeof(*m));
+	struct fg_cp_resource r;
+	char err[FG_PORTAL_ERR_LEN];
+
+	if (!m)
+		return;
+	if (fg_portal_resource_parse(payload, m, err, sizeof(err)) < 0) {
+		g->malformed++;
+		fg_warn(TAG, "malformed resource_updated ignored: %s", err);
+	} else {
+		to_cp_resource(m, 0, &r);
+		fg_cp_resource_updated(g->state, &r);
+	}
+	free(m);
+}
+
+static void on_relays_presence(struct fg_gateway *g, const cJSON *payload)
+{
+	struct fg_portal_relays_presence *m = calloc(1, sizeof(*m));
+	char err[FG_PORTAL_ERR_LEN];
+
+	if (!m)
+		return;
+	if (fg_portal_relays_presence_parse(payload, m, err, sizeof(err)) < 0) {
+		g->malformed++;
+		fg_warn(TAG, "malformed relays_presence ignored: %s", err);
+		free(m);
+		return;
+	}
+	struct fg_cp_relay *add = calloc(m->n_connected ? m->n_connected : 1, sizeof(*add));
+	const char *ids[FG_PORTAL_MAX_IDS];
+
+	for (unsigned i = 0; i < m->n_disconnected; i++)
+		ids[i] = m->disconnected_ids[i];
+	for (unsigned i = 0; add && i < m->n_connected; i++)
+		to_cp_relay(&m->connected[i], &add[i]);
+	fg_cp_relays_update(g->state, add, add ? m->n_connected : 0, ids, m->n_disconnected);
+	if (add) {
+		sodium_memzero(add, sizeof(*add) * (m->n_connected ? m->n_connected : 1));
+		free(add);
+	}
+	fg_portal_relays_presence_free(m);
+	free(m);
+}
+
+void fg_gateway_on_message(struct fg_gateway *g, const struct fg_phx_in *m)
+{
+	enum fg_portal_event ev = fg_portal_event_parse(m->event);
+
+	g->messages++;
+	switch (ev) {
+	case FG_PORTAL_EV_INIT:
+		on_init(g, m->payload);
+		break;
+	case FG_PORTAL_EV_CREATE_AUTHORIZATION:
+	case FG_PORTAL_EV_AUTHORIZE_FLOW:
+		on_authorization(g, ev, m->payload);
+		break;
+	case FG_PORTAL_EV_REJECT_ACCESS:
+		on_reject(g, m->payload);
+		break;
+	case FG_PORTAL_EV_RESOURCE_UPDATED:
+		on_resource_updated(g, m->payload);
+		break;
+	case FG_PORTAL_EV_ACCESS_AUTHORIZATION_EXPIRY_UPDATED: {
+		struct fg_portal_expiry_updated e;
+		char err[FG_PORTAL_ERR_LEN];
+
+		/* Obsolete (#13717): accepted and ignored. */
+		if (fg_portal_expiry_updated_parse(m->payload, &e, err, sizeof(err)) < 0)
+			fg_debug(TAG, "malformed access_authorization_expiry_updated ignored: %s", err);
+		g->ignored++;
+		break;
+	}
+	case FG_PORTAL_EV_RELAYS_PRESENCE:
+		on_relays_presence(g, m->payload);
+		break;
+	case FG_PORTAL_EV_ICE_CANDIDATES:
+	case FG_PORTAL_EV_INVALIDATE_ICE_CANDIDATES:
+		/* Stored by the ICE issue; a direct path needs none. */
+		g->ignored++;
+		fg_debug(TAG, "%s ignored until ICE is implemented", m->event);
+		break;
+	case FG_PORTAL_EV_UNKNOWN:
+	default:
+		g->ignored++;
+		fg_debug(TAG, "unknown portal event '%s' ignored", m->event);
+		break;
+	}
+}
+
+void fg_gateway_on_joined(struct fg_gateway *g)
+{
+	cJSON *caps = cJSON_CreateObject();
+
+	/* ICE stays on: fastgate does not implement the ICE-less path agent. */
+	cJSON_AddBoolToObject(caps, "iceless", false);
+	fg_portal_send(g->portal, "set_snownet_capabilities", caps);
+	cJSON_Delete(caps);
+}

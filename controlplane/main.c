@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fastgate-controlplane: wires the modules together on one libwebsockets loop. It logs in
+ * to the portal as the Firezone gateway does (same environment variables), programs the
+ * data plane through its control socket, serves fastgatectl and the health checks.
+ *
+ * usage: fastgate-controlplane [--dataplane-socket PATH] [--ctl-socket PATH] [TOKEN]
+ * Signals: SIGTERM/SIGINT say Goodbye to every client (the gateway is going away), close the
+ * WebSocket with 1000 and exit 0; SIGUSR2 detaches: the same without the Goodbyes, leaving
+ * the data plane serving every client (for restarts and upgrades of the control plane).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+#include <sodium.h>
+
+#include "ctlsock.h"
+#include "dpclient.h"
+#include "gateway.h"
+#include "health.h"
+#include "keys.h"
+#include "log.h"
+#include "login.h"
+#include "loop.h"
+#include "portal.h"
+#include "state.h"
+
+static const char *const TAG = "fastgate.cp";
+
+static struct lws_context *g_ctx;
+static struct fg_login g_login;
+static struct fg_dpc g_dpc;
+static struct fg_cp_state g_state;
+static struct fg_gateway g_gw;
+static struct fg_portal *g_portal;
+static struct fg_watch *g_dpw;
+static struct fg_timer g_dp_timer;
+static int g_exit_code;
+static bool g_stopping;
+static uint64_t g_started;
+
+/* ---- the data plane connection -------------------------------------------------------------- */
+
+static void dp_watch(void);
+
+static void dp_lost(const char *why)
+{
+	if (g_dpw) {
+		fg_loop_unwatch(g_dpw);
+		g_dpw = NULL;
+	}
+	fg_dpc_close(&g_dpc);
+	g_state.dp_synced = false;
+	fg_warn(TAG, "data plane control socket lost (%s); retrying every second", why);
+	fg_loop_timer(&g_dp_timer, 1000000);
+}
+
+static void dp_readable(void *ctx)
+{
+	struct fg_ctl_event ev;
+
+	(void)ctx;
+	if (fg_dpc_on_readable(&g_dpc) < 0) {
+		dp_lost(g_dpc.last_error);
+		return;
+	}
+	while (fg_dpc_next_event(&g_dpc, &ev))
+		fg_cp_on_event(&g_state, &ev);
+}
+
+static void dp_closed(void *ctx)
+{
+	(void)ctx;
+	g_dpw = NULL;
+	if (!g_stopping)
+		dp_lost("closed");
+}
+
+static const struct fg_watch_ops dp_ops = {
+	.readable = dp_readable,
+	.closed = dp_closed,
+};
+
+static void dp_watch(void)
+{
+	g_dpw = fg_loop_watch(g_dpc.fd, &dp_ops, NULL);
+}
+
+static void dp_try(struct fg_timer *t)
+{
+	struct fg_ctl_event ev;
+
+	(void)t;
+	if (g_stopping || fg_dpc_connected(&g_dpc))
+		return;
+	if (fg_dpc_connect(&g_dpc) < 0) {
+		fg_debug(TAG, "data plane not reachable yet: %s", g_dpc.last_error);
+		fg_loop_timer(&g_dp_timer, 1000000);
+		return;
+	}
+	fg_info(TAG, "connected to the data plane %s (tun %s)", g_dpc.hello.version, g_dpc.hello.tun_name);
+	fg_cp_sync(&g_state);
+	while (fg_dpc_next_event(&g_dpc, &ev))
+		fg_cp_on_event(&g_state, &ev);
+	dp_watch();
+}
+
+/* ---- fastgatectl provider ------------------------------------------------------------------ */
+
+static cJSON *ip_or_null(const struct fg_ip *ip)
+{
+	char b[FG_ADDR_STRLEN];
+
+	return ip->family ? cJSON_CreateString(fg_ip_format(ip, b, sizeof(b))) : cJSON_CreateNull();
+}
+
+static cJSON *prov_status(void *ctx)
+{
+	cJSON *o = cJSON_CreateObject(), *d;
+	char k[FG_KEY_B64_LEN];
+
+	(void)ctx;
+	cJSON_AddStringToObject(o, "version", FG_VERSION);
+	cJSON_AddNumberToObject(o, "uptime_s", (double)((uint64_t)time(NULL) - g_started));
+	cJSON_AddItemToObject(o, "portal", fg_portal_json(g_portal));
+	d = cJSON_AddObjectToObject(o, "dataplane");
+	cJSON_AddBoolToObject(d, "connected", fg_dpc_connected(&g_dpc));
+	if (fg_dpc_connected(&g_dpc)) {
+		struct fg_ctl_stats_reply st;
+
+		fg_key_to_base64(k, g_dpc.hello.public_key);
+		cJSON_AddStringToObject(d, "version", g_dpc.hello.version);
+		cJSON_AddStringToObject(d, "tun", g_dpc.hello.tun_name);
+		cJSON_AddStringToObject(d, "public_key", k);
+		cJSON_AddNumberToObject(d, "listen_port", g_dpc.hello.listen_port);
+		if (fg_dpc_stats(&g_dpc, &st) == 0) {
+			cJSON_AddNumberToObject(d, "peers", st.peers);
+			cJSON_AddNumberToObject(d, "workers", st.workers);
+		}
+	}
+	return o;
+}
+
+struct peers_ctx {
+	cJSON *arr;
+};
+
+static void add_peer(void *ctx, const struct fg_ctl_peer_info *p)
+{
+	struct peers_ctx *pc = ctx;
+	cJSON *o = cJSON_CreateObject();
+	char k[FG_KEY_B64_LEN], ep[FG_ENDPOINT_STRLEN];
+
+	fg_key_to_base64(k, p->public_key);
+	cJSON_AddStringToObject(o, "client_id", memchr(p->client_id, 0, sizeof(p->client_id)) ? p->client_id : "");
+	cJSON_AddStringToObject(o, "public_key", k);
+	cJSON_AddItemToObject(o, "ipv4", ip_or_null(&p->ipv4));
+	cJSON_AddItemToObject(o, "ipv6", ip_or_null(&p->ipv6));
+	if (p->endpoint.ip.family)
+		cJSON_AddStringToObject(o, "endpoint", fg_endpoint_format(&p->endpoint, ep, sizeof(ep)));
+	else
+		cJSON_AddNullToObject(o, "endpoint");
+	if (p->last_handshake_unix_ns)
+		cJSON_AddNumberToObject(o, "last_handshake", (double)(p->last_handshake_unix_ns / 1000000000ULL));
+	else
+		cJSON_AddNullToObject(o, "last_handshake");
+	cJSON_AddNumberToObject(o, "rx_bytes", (double)p->rx_bytes);
+	cJSON_AddNumberToObject(o, "tx_bytes", (double)p->tx_bytes);
+	cJSON_AddNumberToObject(o, "resources", p->n_resources);
+	cJSON_AddItemToArray(pc->arr, o);
+}
+
+static cJSON *prov_peers(void *ctx)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct peers_ctx pc = { .arr = cJSON_AddArrayToObject(o, "peers") };
+
+	(void)ctx;
+	if (fg_dpc_connected(&g_dpc) && fg_dpc_dump(&g_dpc, add_peer, NULL, &pc) < 0) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static cJSON *prov_resources(void *ctx)
+{
+	(void)ctx;
+	return fg_cp_json_resources(&g_state);
+}
+
+static cJSON *prov_relays(void *ctx)
+{
+	(void)ctx;
+	return fg_cp_json_relays(&g_state);
+}
+
+static void put_lcore(cJSON *arr, const char *name, const struct fg_ctl_lcore_stats *l)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddNumberToObject(o, "nic_rx_packets", (double)l->nic_rx_packets);
+	cJSON_AddNumberToObject(o, "nic_rx_bytes", (double)l->nic_rx_bytes);
+	cJSON_AddNumberToObject(o, "nic_tx_packets", (double)l->nic_tx_packets);
+	cJSON_AddNumberToObject(o, "nic_tx_bytes", (double)l->nic_tx_bytes);
+	cJSON_AddNumberToObject(o, "tun_rx_packets", (double)l->tun_rx_packets);
+	cJSON_AddNumberToObject(o, "tun_rx_bytes", (double)l->tun_rx_bytes);
+	cJSON_AddNumberToObject(o, "tun_tx_packets", (double)l->tun_tx_packets);
+	cJSON_AddNumberToObject(o, "tun_tx_bytes", (double)l->tun_tx_bytes);
+	cJSON_AddNumberToObject(o, "decrypted", (double)l->decrypted);
+	cJSON_AddNumberToObject(o, "encrypted", (double)l->encrypted);
+	cJSON_AddItemToArray(arr, o);
+}
+
+static cJSON *prov_stats(void *ctx)
+{
+	struct fg_ctl_stats_reply *st = calloc(1, sizeof(*st));
+	cJSON *o, *h, *d, *l;
+
+	(void)ctx;
+	if (!st || !fg_dpc_connected(&g_dpc) || fg_dpc_stats(&g_dpc, st) < 0) {
+		free(st);
+		return NULL;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "aead", st->aead);
+	cJSON_AddNumberToObject(o, "workers", st->workers);
+	cJSON_AddNumberToObject(o, "peers", st->peers);
+	h = cJSON_AddObjectToObject(o, "handshakes");
+	cJSON_AddNumberToObject(h, "initiated", (double)st->handshakes_initiated);
+	cJSON_AddNumberToObject(h, "responded", (double)st->handshakes_responded);
+	cJSON_AddNumberToObject(h, "completed", (double)st->handshakes_completed);
+	cJSON_AddNumberToObject(h, "cookies_sent", (double)st->cookies_sent);
+	cJSON_AddNumberToObject(h, "keepalives_sent", (double)st->keepalives_sent);
+	cJSON_AddNumberToObject(h, "roams", (double)st->roams);
+	d = cJSON_AddObjectToObject(o, "drops");
+	for (uint32_t i = 0; i < st->n_drops && i < FG_CTL_MAX_DROP_REASONS; i++) {
+		st->drop_names[i][sizeof(st->drop_names[i]) - 1] = '\0';
+		cJSON_AddNumberToObject(d, st->drop_names[i], (double)st->drops[i]);
+	}
+	l = cJSON_AddArrayToObject(o, "lcores");
+	put_lcore(l, "service", &st->service);
+	for (uint32_t w = 0; w < st->workers && w < FG_CTL_MAX_WORKERS; w++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "worker%u", w);
+		put_lcore(l, name, &st->lcores[w]);
+	}
+	free(st);
+	return o;
+}
+
+static const struct fg_ctl_provider provider = {
+	.status = prov_status,
+	.peers = prov_peers,
+	.resources = prov_resources,
+	.relays = prov_relays,
+	.stats = prov_stats,
+};
+
+/* ---- portal callbacks, signals, shutdown ---------------------------------------------------- */
+
+static void portal_message(void *ctx, const struct fg_phx_in *m)
+{
+	(void)ctx;
+	fg_gateway_on_message(&g_gw, m);
+}
+
+static void portal_joined(void *ctx)
+{
+	(void)ctx;
+	fg_gateway_on_joined(&g_gw);
+}
+
+static void portal_fatal(void *ctx, const char *why)
+{
+	(void)ctx;
+	fg_err(TAG, "%s", why);
+	g_exit_code = 1;
+	g_stopping = true;
+	lws_cancel_service(g_ctx);
+}
+
+static void closed_done(void *ctx)
+{
+	(void)ctx;
+	lws_cancel_service(g_ctx);
+	g_stopping = true;
+}
+
+static struct fg_watch *g_sigw;
+static int g_sigfd = -1;
+
+static void on_signal(void *ctx)
+{
+	struct signalfd_siginfo si;
+
+	(void)ctx;
+	while (read(g_sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			fg_info(TAG, "signal %u: saying Goodbye to %u client(s) and closing", si.ssi_signo, g_state.n);
+			fg_cp_goodbye_all(&g_state);
+		} else if (si.ssi_signo == SIGUSR2) {
+			fg_info(TAG, "SIGUSR2: detaching; the data plane keeps serving every client");
+		} else {
+			continue;
+		}
+		fg_portal_close(g_portal, closed_done, NULL);
+	}
+}
+
+static const struct fg_watch_ops sig_ops = {
+	.readable = on_signal,
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fastgate-controlplane [options] [TOKEN]\n"
+		"\n"
+		"  --dataplane-socket PATH  the data plane's control socket\n"
+		"                           (default /var/run/fastgate/tun-firezone.ctl)\n"
+		"  --ctl-socket PATH        fastgatectl's socket (default /var/run/fastgate/controlplane.sock)\n"
+		"  --version                print the version and exit\n"
+		"  and the Firezone gateway's options: -i/--firezone-id, -n/--firezone-name,\n"
+		"  -u/--api-url, -m/--max-partition-time, --health-check-addr\n"
+		"\n"
+		"Environment, as the Firezone gateway: FIREZONE_TOKEN, FIREZONE_ID, FIREZONE_NAME,\n"
+		"FIREZONE_API_URL, FIREZONE_LOG_FORMAT, FIREZONE_MAX_PARTITION_TIME, HEALTH_CHECK_ADDR.\n");
+}
+
+static const char *env(const char *k)
+{
+	return getenv(k);
+}
+
+int main(int argc, char **argv)
+{
+	const char *dp_path = "/var/run/fastgate/tun-firezone.ctl", *ctl_path = "/var/run/fastgate/controlplane.sock";
+	char **rest = calloc((size_t)argc + 1, sizeof(char *));
+	int nrest = 0;
+	char err[512];
+
+	fg_log_init();
+	if (!rest)
+		return 1;
+	/* Our own options out; the Firezone gateway's options and the token go to login.c. */
+	rest[nrest++] = argv[0];
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+			printf("fastgate-controlplane %s\n", FG_VERSION);
+			return 0;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--dataplane-socket") == 0 && i + 1 < argc) {
+			dp_path = argv[++i];
+		} else if (strncmp(a, "--dataplane-socket=", 19) == 0) {
+			dp_path = a + 19;
+		} else if (strcmp(a, "--ctl-socket") == 0 && i + 1 < argc) {
+			ctl_path = argv[++i];
+		} else if (strncmp(a, "--ctl-socket=", 13) == 0) {
+			ctl_path = a + 13;
+		} else {
+			rest[nrest++] = argv[i];
+		}
+	}
+	if (sodium_init() < 0)
+		fg_fatal(TAG, "libsodium failed to initialise");
+	if (fg_login_load(&g_login, nrest, rest, env, err, sizeof(err)) < 0)
+		fg_fatal(TAG, "%s", err);
+	free(rest);
+	g_started = (uint64_t)time(NULL);
+	lws_set_log_level(LLL_ERR, NULL);
+
+	struct lws_protocols protocols[3];
+	memset(protocols, 0, sizeof(protocols));
+	protocols[0] = *fg_portal_protocol();
+	protocols[1] = fg_loop_protocol;
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.fd_limit_per_thread = 1024;
+	g_ctx = lws_create_context(&info);
+	if (!g_ctx)
+		fg_fatal(TAG, "libwebsockets context could not be created");
+	info.vhost_name = "default";
+	struct lws_vhost *vh = lws_create_vhost(g_ctx, &info);
+	if (!vh)
+		fg_fatal(TAG, "libwebsockets vhost could not be created");
+	fg_loop_init(g_ctx, vh);
+
+	/* The data plane's key is the one the portal must know: wait for it briefly. */
+	fg_dpc_init(&g_dpc, dp_path);
+	fg_cp_state_init(&g_state, &g_dpc);
+	for (int i = 0; i < 100 && fg_dpc_connect(&g_dpc) < 0; i++) {
+		struct timespec ts = { 0, 100000000 };
+
+		if (i == 0)
+			fg_info(TAG, "waiting for the data plane at %s", dp_path);
+		nanosleep(&ts, NULL);
+	}
+	if (!fg_dpc_connected(&g_dpc))
+		fg_fatal(TAG, "cannot reach the data plane's control socket %s: %s", dp_path, g_dpc.last_error);
+	fg_info(TAG, "connected to the data plane %s (tun %s)", g_dpc.hello.version, g_dpc.hello.tun_name);
+	fg_cp_sync(&g_state);
+	dp_watch();
+	g_dp_timer.fn = dp_try;
+
+	int r = fg_ctlsock_start(ctl_path, &provider, NULL);
+	if (r < 0)
+		fg_fatal(TAG, "fastgatectl socket %s: %s", ctl_path, strerror(-r));
+	if (g_login.health_addr[0])
+		fg_health_start(g_ctx, g_login.health_addr);
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	g_sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	g_sigw = fg_loop_watch(g_sigfd, &sig_ops, NULL);
+
+	struct fg_portal_cbs cbs = { .message = portal_message, .joined = portal_joined, .fatal = portal_fatal };
+	g_portal = fg_portal_create(g_ctx, &g_login, g_dpc.hello.public_key, &cbs, NULL);
+	if (!g_portal)
+		fg_fatal(TAG, "FIREZONE_API_URL: cannot build the portal URL");
+	g_gw.state = &g_state;
+	g_gw.portal = g_portal;
+	fg_portal_start(g_portal);
+
+	while (!g_stopping)
+		if (lws_service(g_ctx, 0) < 0)
+			break;
+
+	fg_ctlsock_stop();
+	fg_portal_free(g_portal);
+	lws_context_destroy(g_ctx);
+	fg_cp_state_free(&g_state);
+	fg_dpc_close(&g_dpc);
+	fg_login_free(&g_login);
+	fg_info(TAG, "stopped");
+	return g_exit_code;
+}

@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control plane's authorization state and its mirror in the data plane (see state.h).
+ * Control plane thread only.
+ */
+#include "state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "keys.h"
+#include "log.h"
+
+static const char *const TAG = "fastgate.state";
+
+void fg_cp_state_init(struct fg_cp_state *s, struct fg_dpc *dpc)
+{
+	memset(s, 0, sizeof(*s));
+	s->dpc = dpc;
+}
+
+static void client_free(struct fg_cp_client *c)
+{
+	free(c->res);
+	sodium_memzero(c, sizeof(*c));
+}
+
+void fg_cp_state_free(struct fg_cp_state *s)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		client_free(&s->clients[i]);
+	free(s->clients);
+	sodium_memzero(s->relays, sizeof(s->relays));
+	memset(s, 0, sizeof(*s));
+}
+
+struct fg_cp_client *fg_cp_find(struct fg_cp_state *s, const char *client_id)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (strcmp(s->clients[i].id, client_id) == 0)
+			return &s->clients[i];
+	return NULL;
+}
+
+static struct fg_cp_client *find_by_key(struct fg_cp_state *s, const uint8_t pub[32])
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (sodium_memcmp(s->clients[i].public_key, pub, 32) == 0)
+			return &s->clients[i];
+	return NULL;
+}
+
+static int find_res(const struct fg_cp_client *c, const char *id)
+{
+	for (uint32_t i = 0; i < c->nres; i++)
+		if (strcmp(c->res[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void remove_client(struct fg_cp_state *s, struct fg_cp_client *c)
+{
+	uint32_t i = (uint32_t)(c - s->clients);
+
+	client_free(c);
+	s->clients[i] = s->clients[--s->n];
+	memset(&s->clients[s->n], 0, sizeof(s->clients[0]));
+}
+
+static int add_res(struct fg_cp_client *c, const struct fg_cp_resource *r)
+{
+	int i = find_res(c, r->id);
+
+	if (i >= 0) {
+		c->res[i] = *r;
+		return 0;
+	}
+	if (c->nres == c->capres) {
+		uint32_t cap = c->capres ? c->capres * 2 : 4;
+		struct fg_cp_resource *n = realloc(c->res, sizeof(*n) * cap);
+
+		if (!n)
+			return -ENOMEM;
+		c->res = n;
+		c->capres = cap;
+	}
+	c->res[c->nres++] = *r;
+	return 0;
+}
+
+/* ---- pushes to the data plane ---------------------------------------------------------- */
+
+static int dp_result(struct fg_cp_state *s, int r, const char *what, const char *id)
+{
+	if (r < 0) {
+		s->dp_errors++;
+		if (!fg_dpc_connected(s->dpc)) {
+			s->dp_synced = false;
+			fg_debug(TAG, "%s %s: data plane not connected (will resynchronise)", what, id);
+		} else {
+			fg_warn(TAG, "%s %s: the data plane refused it: %s", what, id, strerror(-r));
+		}
+	}
+	return r;
+}
+
+static int push_client(struct fg_cp_state *s, const struct fg_cp_client *c)
+{
+	struct fg_ctl_peer_upsert m;
+	int r;
+
+	if (!fg_dpc_connected(s->dpc))
+		return -ENOTCONN;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.client_id, sizeof(m.client_id), "%s", c->id);
+	memcpy(m.public_key, c->public_key, 32);
+	if (c->has_psk) {
+		memcpy(m.psk, c->psk, 32);
+		m.flags |= FG_CTL_PEER_HAS_PSK;
+	}
+	m.ipv4 = c->ipv4;
+	m.ipv6 = c->ipv6;
+	m.flags |= FG_CTL_PEER_POLICY;
+	r = fg_dpc_request(s->dpc, &m, FG_CTL_PEER_UPSERT, NULL);
+	sodium_memzero(&m, sizeof(m));
+	return dp_result(s, r, "client", c->id);
+}
+
+static int push_resource(struct fg_cp_state *s, const struct fg_cp_client *c, const struct fg_cp_resource *r)
+{
+	struct fg_ctl_resource_upsert m;
+
+	if (r->type == FG_CP_RES_DNS) {
+		/* DNS resources need the proxy-IP NAT of a later issue: nothing to enforce yet. */
+		fg_debug(TAG, "DNS resource %s for client %s stored, not enforced yet", r->id, c->id);
+		return 0;
+	}
+	if (!fg_dpc_connected(s->dpc))
+		return -ENOTCONN;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.public_key, c->public_key, 32);
+	snprintf(m.resource_id, sizeof(m.resource_id), "%s", r->id);
+	m.type = r->type == FG_CP_RES_INTERNET ? FG_CTL_RES_INTERNET : FG_CTL_RES_CIDR;
+	m.prefix = r->prefix;
+	m.expires_at = r->expires_at;
+	m.n_filters = r->n_filters;
+	for (uint32_t i = 0; i < r->n_filters; i++) {
+		m.filters[i].proto = r->filters[i].proto;
+		m.filters[i].port_lo = r->filters[i].lo;
+		m.filters[i].port_hi = r->filters[i].hi;
+	}
+	return dp_result(s, fg_dpc_request(s->dpc, &m, FG_CTL_RESOURCE_UPSERT, NULL), "resource", r->id);
+}
+
+static int push_remove(struct fg_cp_state *s, const struct fg_cp_client *c, const char *resource_id)
+{
+	struct fg_ctl_resource_remove m;
+
+	if (!fg_dpc_connected(s->dpc))
+		return -ENOTCONN;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.public_key, c->public_key, 32);
+	snprintf(m.resource_id, sizeof(m.resource_id), "%s", resource_id);
+	int r = fg_dpc_request(s->dpc, &m, FG_CTL_RESOURCE_REMOVE, NULL);
+	return r == -ENOENT ? 0 : dp_result(s, r, "removal of resource", resource_id);
+}
+
+static int push_iface(struct fg_cp_state *s)
+{
+	struct fg_ctl_iface_set m;
+
+	if (!fg_dpc_connected(s->dpc))
+		return -ENOTCONN;
+	memset(&m, 0, sizeof(m));
+	m.ipv4 = s->if4;
+	m.ipv6 = s->if6;
+	return dp_result(s, fg_dpc_request(s->dpc, &m, FG_CTL_IFACE_SET, NULL), "interface", "addresses");
+}
+
+/* ---- portal messages --------------------------------------------------------------------- */
+
+int fg_cp_authorize(struct fg_cp_state *s, const struct fg_cp_client *in, const struct fg_cp_resource *res)
+{
+	struct fg_cp_client *c = fg_cp_find(s, in->id);
+	bool changed = false;
+	int r;
+
+	if (!c) {
+		if (s->n == s->cap) {
+			uint32_t cap = s->cap ? s->cap * 2 : 16;
+			struct fg_cp_client *n = realloc(s->clients, sizeof(*n) * cap);
+
+			if (!n)
+				return -ENOMEM;
+			s->clients = n;
+			s->cap = cap;
+		}
+		c = &s->clients[s->n++];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->id, sizeof(c->id), "%s", in->id);
+		changed = true;
+	}
+	if (sodium_memcmp(c->public_key, in->public_key, 32) != 0) {
+		/* A new key is a new device for the same client id: drop the old peer. */
+		if (!changed && fg_dpc_connected(s->dpc)) {
+			struct fg_ctl_peer_remove m;
+
+			memset(&m, 0, sizeof(m));
+			memcpy(m.public_key, c->public_key, 32);
+			fg_dpc_request(s->dpc, &m, FG_CTL_PEER_REMOVE, NULL);
+		}
+		memcpy(c->public_key, in->public_key, 32);
+		changed = true;
+	}
+	if (in->has_psk != c->has_psk || (in->has_psk && sodium_memcmp(c->psk, in->psk, 32) != 0)) {
+		memcpy(c->psk, in->psk, 32);
+		c->has_psk = in->has_psk;
+		changed = true;
+	}
+	if (!fg_ip_equal(&c->ipv4, &in->ipv4) || !fg_ip_equal(&c->ipv6, &in->ipv6)) {
+		c->ipv4 = in->ipv4;
+		c->ipv6 = in->ipv6;
+		changed = true;
+	}
+	snprintf(c->version, sizeof(c->version), "%s", in->version);
+	r = add_res(c, res);
+	if (r < 0)
+		return r;
+	if (changed || !s->dp_synced)
+		push_client(s, c);
+	push_resource(s, c, res);
+	return 0;
+}
+
+int fg_cp_reject(struct fg_cp_state *s, const char *client_id, const char *resource_id)
+{
+	struct fg_cp_client *c = fg_cp_find(s, client_id);
+	int i;
+
+	if (!c || (i = find_res(c, resource_id)) < 0)
+		return -ENOENT;
+	uint32_t type = c->res[i].type;
+	c->res[i] = c->res[--c->nres];
+	if (type != FG_CP_RES_DNS)
+		push_remove(s, c, resource_id);
+	if (c->nres == 0) {
+		/* The data plane removed the peer (after a Goodbye) with its last resource. */
+		fg_info(TAG, "client %s has no resources left: removed", client_id);
+		remove_client(s, c);
+	}
+	return 0;
+}
+
+int fg_cp_resource_updated(struct fg_cp_state *s, const struct fg_cp_resource *res)
+{
+	for (uint32_t k = 0; k < s->n; k++) {
+		struct fg_cp_client *c = &s->clients[k];
+		int i = find_res(c, res->id);
+
+		if (i < 0)
+			continue;
+		/* Only the filters change; address, type and stack changes come as reject_access. */
+		c->res[i].n_filters = res->n_filters;
+		memcpy(c->res[i].filters, res->filters, sizeof(res->filters));
+		push_resource(s, c, &c->res[i]);
+	}
+	return 0;
+}
+
+int fg_cp_init(struct fg_cp_state *s, const struct fg_ip *if4, const struct fg_ip *if6,
+	       const struct fg_cp_auth *auths, size_t nauths, bool has_list)
+{
+	if (!fg_ip_equal(&s->if4, if4) || !fg_ip_equal(&s->if6, if6) || !s->dp_synced) {
+		s->if4 = *if4;
+		s->if6 = *if6;
+		push_iface(s);
+	}
+	if (!has_list)
+		return 0;
+	/* retain_authorizations: drop every resource of a known client that is not listed. */
+	for (uint32_t k = 0; k < s->n;) {
+		struct fg_cp_client *c = &s->clients[k];
+		bool removed = false;
+
+		for (uint32_t i = 0; i < c->nres;) {
+			const struct fg_cp_auth *a = NULL;
+
+			for (size_t j = 0; j < nauths; j++)
+				if (strcmp(auths[j].client_id, c->id) == 0 && strcmp(auths[j].resource_id, c->res[i].id) == 0)
+					a = &auths[j];
+			if (a) {
+				if (a->expires_at != c->res[i].expires_at) {
+					c->res[i].expires_at = a->expires_at;
+					push_resource(s, c, &c->res[i]);
+				}
+				i++;
+				continue;
+			}
+			char id[FG_CTL_ID_LEN];
+			snprintf(id, sizeof(id), "%s", c->res[i].id);
+			if (c->nres == 1) {
+				fg_cp_reject(s, c->id, id);
+				removed = true;
+				break;
+			}
+			fg_cp_reject(s, c->id, id);
+		}
+		if (!removed)
+			k++;
+	}
+	return 0;
+}
+
+void fg_cp_relays_update(struct fg_cp_state *s, const struct fg_cp_relay *add, size_t nadd,
+			 const char *const *remove_ids, size_t nremove)
+{
+	for (size_t i = 0; i < nremove; i++) {
+		for (unsigned j = 0; j < s->nrelays; j++) {
+			if (strcmp(s->relays[j].id, remove_ids[i]) == 0) {
+				sodium_memzero(&s->relays[j], sizeof(s->relays[j]));
+				s->relays[j] = s->relays[--s->nrelays];
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < nadd; i++) {
+		unsigned j;
+
+		for (j = 0; j < s->nrelays; j++)
+			if (strcmp(s->relays[j].id, add[i].id) == 0)
+				break;
+		if (j == s->nrelays) {
+			if (s->nrelays == FG_CP_MAX_RELAYS) {
+				fg_warn(TAG, "more than %d relays: relay %s ignored", FG_CP_MAX_RELAYS, add[i].id);
+				continue;
+			}
+			s->nrelays++;
+		}
+		s->relays[j] = add[i];
+	}
+}
+
+/* ---- data plane synchronisation --------------------------------------------------------- */
+
+static void adopt_peer(void *ctx, const struct fg_ctl_peer_info *p)
+{
+	struct fg_cp_state *s = ctx;
+
+	if (!(p->flags & FG_CTL_PEER_POLICY) || find_by_key(s, p->public_key) ||
+	    memchr(p->client_id, '\0', sizeof(p->client_id)) == NULL)
+		return;
+	if (fg_cp_find(s, p->client_id))
+		return;
+	if (s->n == s->cap) {
+		uint32_t cap = s->cap ? s->cap * 2 : 16;
+		struct fg_cp_client *n = realloc(s->clients, sizeof(*n) * cap);
+
+		if (!n)
+			return;
+		s->clients = n;
+		s->cap = cap;
+	}
+	struct fg_cp_client *c = &s->clients[s->n++];
+	memset(c, 0, sizeof(*c));
+	memcpy(c->id, p->client_id, sizeof(c->id));
+	memcpy(c->public_key, p->public_key, 32);
+	c->ipv4 = p->ipv4;
+	c->ipv6 = p->ipv6;
+}
+
+static void adopt_resource(void *ctx, const struct fg_ctl_resource_info *r)
+{
+	struct fg_cp_state *s = ctx;
+	struct fg_cp_client *c = find_by_key(s, r->public_key);
+	struct fg_cp_resource res;
+
+	if (!c || memchr(r->resource_id, '\0', sizeof(r->resource_id)) == NULL || find_res(c, r->resource_id) >= 0)
+		return;
+	memset(&res, 0, sizeof(res));
+	memcpy(res.id, r->resource_id, sizeof(res.id));
+	res.type = r->type == FG_CTL_RES_INTERNET ? FG_CP_RES_INTERNET : FG_CP_RES_CIDR;
+	res.prefix = r->prefix;
+	res.expires_at = r->expires_at;
+	res.n_filters = r->n_filters <= FG_CTL_MAX_FILTERS ? r->n_filters : 0;
+	for (uint32_t i = 0; i < res.n_filters; i++) {
+		res.filters[i].proto = r->filters[i].proto;
+		res.filters[i].lo = r->filters[i].port_lo;
+		res.filters[i].hi = r->filters[i].port_hi;
+	}
+	add_res(c, &res);
+}
+
+int fg_cp_sync(struct fg_cp_state *s)
+{
+	uint32_t before = s->n;
+	int r;
+
+	if (!fg_dpc_connected(s->dpc))
+		return -ENOTCONN;
+	r = fg_dpc_dump(s->dpc, adopt_peer, adopt_resource, s);
+	if (r < 0)
+		return dp_result(s, r, "dump", "of the data plane");
+	if (s->n > before)
+		fg_info(TAG, "adopted %u client(s) the data plane was already serving", s->n - before);
+	if (s->if4.family || s->if6.family)
+		push_iface(s);
+	for (uint32_t k = 0; k < s->n; k++) {
+		struct fg_cp_client *c = &s->clients[k];
+
+		if (k >= before) /* adopted: the data plane has them already */
+			continue;
+		push_client(s, c);
+		for (uint32_t i = 0; i < c->nres; i++)
+			push_resource(s, c, &c->res[i]);
+	}
+	s->dp_synced = fg_dpc_connected(s->dpc);
+	return 0;
+}
+
+void fg_cp_on_event(struct fg_cp_state *s, const struct fg_ctl_event *ev)
+{
+	struct fg_cp_client *c = find_by_key(s, ev->public_key);
+	int i;
+
+	if (!c)
+		return;
+	if (ev->kind == FG_CTL_EV_PEER_EXPIRED) {
+		fg_info(TAG, "client %s: last authorization expired, removed by the data plane", c->id);
+		remove_client(s, c);
+	} else if (ev->kind == FG_CTL_EV_RESOURCE_EXPIRED &&
+		   memchr(ev->resource_id, '\0', sizeof(ev->resource_id)) &&
+		   (i = find_res(c, ev->resource_id)) >= 0) {
+		c->res[i] = c->res[--c->nres];
+	}
+}
+
+void fg_cp_goodbye_all(struct fg_cp_state *s)
+{
+	for (uint32_t k = 0; k < s->n && fg_dpc_connected(s->dpc); k++) {
+		struct fg_ctl_peer_remove m;
+
+		memset(&m, 0, sizeof(m));
+		memcpy(m.public_key, s->clients[k].public_key, 32);
+		m.flags = FG_CTL_PEER_GOODBYE;
+		fg_dpc_request(s->dpc, &m, FG_CTL_PEER_REMOVE, NULL);
+	}
+}
+
+/* ---- JSON views ---------------------------------------------------------------------------- */
+
+static const char *proto_name(uint8_t p)
+{
+	return p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : "?";
+}
+
+cJSON *fg_cp_json_resources(const struct fg_cp_state *s)
+{
+	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "resources");
+	char buf[FG_PREFIX_STRLEN];
+
+	for (uint32_t k = 0; k < s->n; k++) {
+		const struct fg_cp_client *c = &s->clients[k];
+
+		for (uint32_t i = 0; i < c->nres; i++) {
+			const struct fg_cp_resource *r = &c->res[i];
+			cJSON *o = cJSON_CreateObject(), *f;
+
+			cJSON_AddStringToObject(o, "client_id", c->id);
+			cJSON_AddStringToObject(o, "resource_id", r->id);
+			if (r->name[0])
+				cJSON_AddStringToObject(o, "name", r->name);
+			else
+				cJSON_AddNullToObject(o, "name");
+			cJSON_AddStringToObject(o, "type", r->type == FG_CP_RES_CIDR ? "cidr" :
+						  r->type == FG_CP_RES_DNS ? "dns" : "internet");
+			if (r->type == FG_CP_RES_CIDR)
+				cJSON_AddStringToObject(o, "address", fg_prefix_format(&r->prefix, buf, sizeof(buf)));
+			else if (r->type == FG_CP_RES_DNS)
+				cJSON_AddStringToObject(o, "address", r->pattern);
+			else
+				cJSON_AddNullToObject(o, "address");
+			f = cJSON_AddArrayToObject(o, "filters");
+			for (uint32_t j = 0; j < r->n_filters; j++) {
+				cJSON *fo = cJSON_CreateObject();
+
+				cJSON_AddStringToObject(fo, "protocol", proto_name(r->filters[j].proto));
+				if (r->filters[j].proto != 1) {
+					cJSON_AddNumberToObject(fo, "port_range_start", r->filters[j].lo);
+					cJSON_AddNumberToObject(fo, "port_range_end", r->filters[j].hi);
+				}
+				cJSON_AddItemToArray(f, fo);
+			}
+			if (r->expires_at)
+				cJSON_AddNumberToObject(o, "expires_at", (double)r->expires_at);
+			else
+				cJSON_AddNullToObject(o, "expires_at");
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
+	return root;
+}
+
+cJSON *fg_cp_json_relays(const struct fg_cp_state *s)
+{
+	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "relays");
+	char buf[FG_ENDPOINT_STRLEN];
+
+	for (unsigned i = 0; i < s->nrelays; i++) {
+		const struct fg_cp_relay *r = &s->relays[i];
+		cJSON *o = cJSON_CreateObject(), *a = NULL;
+
+		cJSON_AddStringToObject(o, "id", r->id);
+		a = cJSON_AddArrayToObject(o, "addrs");
+		for (unsigned j = 0; j < r->naddr; j++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(fg_endpoint_format(&r->addr[j], buf, sizeof(buf))));
+		cJSON_AddStringToObject(o, "username", r->username);
+		if (r->expires_at)
+			cJSON_AddNumberToObject(o, "expires_at", (double)r->expires_at);
+		else
+			cJSON_AddNullToObject(o, "expires_at");
+		cJSON_AddItemToArray(arr, o);
+	}
+	return root;
+}

@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control socket server (see ctl_server.h and common/ctlproto.h). Service lcore only:
+ * requests change the tables through the service's functions, which are the single writer.
+ * Every datagram is checked for version, type and exact size before it is read; anything
+ * else is answered with -EPROTO, and the connection survives.
+ */
+#include "ctl_server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "clock.h"
+#include "ctlproto.h"
+#include "log.h"
+#include "policy.h"
+#include "service.h"
+
+static const char *const TAG = "fastgate.ctl";
+
+enum {
+	MAX_CLIENTS = 8,
+	MAX_MSG = 8192,
+	MAX_QUEUED = 1 << 20,   /* messages waiting for a slow reader (a dump of many peers) */
+};
+
+struct qmsg {
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct client {
+	int fd;
+	struct qmsg **q;        /* output not yet sent */
+	size_t qhead, qlen, qcap;
+};
+
+struct fg_ctl_server {
+	struct fg_svc *svc;
+	int listen_fd;
+	int epfd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct client clients[MAX_CLIENTS];
+	uint64_t requests, errors;
+};
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+static void set_events(struct fg_ctl_server *c, struct client *cl, bool out)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (out ? EPOLLOUT : 0), .data.ptr = cl };
+
+	epoll_ctl(c->epfd, EPOLL_CTL_MOD, cl->fd, &ev);
+}
+
+static void client_close(struct fg_ctl_server *c, struct client *cl)
+{
+	epoll_ctl(c->epfd, EPOLL_CTL_DEL, cl->fd, NULL);
+	close(cl->fd);
+	for (size_t i = cl->qhead; i < cl->qlen; i++)
+		free(cl->q[i]);
+	free(cl->q);
+	memset(cl, 0, sizeof(*cl));
+	cl->fd = -1;
+}
+
+/* Sends queued messages; false if the client had to be closed. */
+static bool flush(struct fg_ctl_server *c, struct client *cl)
+{
+	while (cl->qhead < cl->qlen) {
+		struct qmsg *m = cl->q[cl->qhead];
+		ssize_t w = send(cl->fd, m->data, m->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w < 0) {
+			if (errno == EAGAIN || errno == ENOBUFS) {
+				set_events(c, cl, true);
+				return true;
+			}
+			if (errno == EINTR)
+				continue;
+			client_close(c, cl);
+			return false;
+		}
+		free(m);
+		cl->qhead++;
+	}
+	cl->qhead = cl->qlen = 0;
+	set_events(c, cl, false);
+	return true;
+}
+
+static void enqueue(struct fg_ctl_server *c, struct client *cl, const void *msg, uint32_t len)
+{
+	(void)c;
+	if (cl->qlen - cl->qhead >= MAX_QUEUED)
+		return;
+	if (cl->qlen == cl->qcap) {
+		if (cl->qhead) {
+			memmove(cl->q, cl->q + cl->qhead, (cl->qlen - cl->qhead) * sizeof(*cl->q));
+			cl->qlen -= cl->qhead;
+			cl->qhead = 0;
+		}
+		if (cl->qlen == cl->qcap) {
+			size_t cap = cl->qcap ? cl->qcap * 2 : 64;
+			struct qmsg **n = realloc(cl->q, cap * sizeof(*n));
+
+			if (!n)
+				return;
+			cl->q = n;
+			cl->qcap = cap;
+		}
+	}
+	struct qmsg *m = malloc(sizeof(*m) + len);
+	if (!m)
+		return;
+	m->len = len;
+	memcpy(m->data, msg, len);
+	cl->q[cl->qlen++] = m;
+}
+
+static void init_hdr(struct fg_ctl_hdr *h, uint16_t type, uint32_t seq)
+{
+	h->version = FG_CTL_VERSION;
+	h->type = type;
+	h->seq = seq;
+}
+
+static void reply(struct fg_ctl_server *c, struct client *cl, uint32_t seq, int status, uint32_t count,
+		  const char *why)
+{
+	struct fg_ctl_reply r;
+
+	memset(&r, 0, sizeof(r));
+	init_hdr(&r.h, FG_CTL_REPLY, seq);
+	r.status = status;
+	r.count = count;
+	if (why)
+		snprintf(r.message, sizeof(r.message), "%s", why);
+	if (status < 0)
+		c->errors++;
+	enqueue(c, cl, &r, sizeof(r));
+}
+
+/* ---- requests ----------------------------------------------------------------------------- */
+
+static void do_hello(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
+{
+	struct fg_svc *s = c->svc;
+	struct fg_ctl_hello_reply r;
+
+	memset(&r, 0, sizeof(r));
+	init_hdr(&r.h, FG_CTL_HELLO_REPLY, seq);
+	snprintf(r.version, sizeof(r.version), "%s", FG_VERSION);
+	if (s->has_key)
+		memcpy(r.public_key, s->local.public_key, 32);
+	snprintf(r.tun_name, sizeof(r.tun_name), "%s", s->dp->tun.name);
+	r.listen_port = __atomic_load_n(&s->dp->local.listen_port, __ATOMIC_RELAXED);
+	if (s->dp->local.ip4) {
+		r.uplink4.family = AF_INET;
+		memcpy(r.uplink4.addr, &s->dp->local.ip4, 4);
+	}
+	if (s->dp->local.has_ip6) {
+		r.uplink6.family = AF_INET6;
+		memcpy(r.uplink6.addr, s->dp->local.ip6, 16);
+	}
+	r.started_unix_ns = s->started_wall_ns;
+	r.peers = s->nlive;
+	r.workers = s->dp->nworkers;
+	enqueue(c, cl, &r, sizeof(r));
+}
+
+static void do_dump(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
+{
+	struct fg_svc *s = c->svc;
+	uint32_t count = 0;
+
+	for (uint32_t k = 0; k < s->nlive; k++) {
+		uint32_t slot = s->live[k];
+		struct fg_svc_peer *sp = &s->peers[slot];
+		struct fg_peer *p = &s->dp->tables.peers[slot];
+		struct fg_ctl_peer_info pi;
+
+		memset(&pi, 0, sizeof(pi));
+		init_hdr(&pi.h, FG_CTL_PEER_INFO, seq);
+		memcpy(pi.client_id, sp->client.client_id, sizeof(pi.client_id));
+		memcpy(pi.public_key, sp->public_key, 32);
+		pi.ipv4 = sp->client.ipv4;
+		pi.ipv6 = sp->client.ipv6;
+		pi.endpoint = sp->endpoint;
+		pi.flags = sp->client.policy ? FG_CTL_PEER_POLICY : 0;
+		pi.n_resources = sp->client.nres;
+		pi.last_handshake_unix_ns = sp->last_handshake_wall_ns;
+		pi.rx_bytes = __atomic_load_n(&p->rx_bytes, __ATOMIC_RELAXED);
+		pi.tx_bytes = __atomic_load_n(&p->tx_bytes, __ATOMIC_RELAXED);
+		enqueue(c, cl, &pi, sizeof(pi));
+		count++;
+		for (uint32_t i = 0; i < sp->client.nres; i++) {
+			const struct fg_policy_resource *r = &sp->client.res[i];
+			struct fg_ctl_resource_info ri;
+
+			memset(&ri, 0, sizeof(ri));
+			init_hdr(&ri.h, FG_CTL_RESOURCE_INFO, seq);
+			memcpy(ri.public_key, sp->public_key, 32);
+			memcpy(ri.resource_id, r->id, sizeof(ri.resource_id));
+			ri.type = r->type;
+			ri.n_filters = r->n_filters;
+			ri.prefix = r->prefix;
+			ri.expires_at = r->expires_at;
+			memcpy(ri.filters, r->filters, sizeof(ri.filters));
+			enqueue(c, cl, &ri, sizeof(ri));
+			count++;
+		}
+	}
+	reply(c, cl, seq, 0, count, NULL);
+}
+
+static void put_lcore(struct fg_ctl_lcore_stats *o, const struct fg_lcore_counters *l)
+{
+	o->nic_rx_packets = l->nic_rx_packets;
+	o->nic_rx_bytes = l->nic_rx_bytes;
+	o->nic_tx_packets = l->nic_tx_packets;
+	o->nic_tx_bytes = l->nic_tx_bytes;
+	o->tun_rx_packets = l->tun_rx_packets;
+	o->tun_rx_bytes = l->tun_rx_bytes;
+	o->tun_tx_packets = l->tun_tx_packets;
+	o->tun_tx_bytes = l->tun_tx_bytes;
+	o->decrypted = l->decrypted;
+	o->encrypted = l->encrypted;
+}
+
+static void do_stats(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
+{
+	struct fg_svc *s = c->svc;
+	struct fg_dp *dp = s->dp;
+	struct fg_ctl_stats_reply r;
+
+	memset(&r, 0, sizeof(r));
+	init_hdr(&r.h, FG_CTL_STATS_REPLY, seq);
+	snprintf(r.aead, sizeof(r.aead), "%s", fg_aead_backend_name());
+	r.workers = dp->nworkers;
+	r.peers = s->nlive;
+	r.handshakes_initiated = s->stats.handshakes_initiated;
+	r.handshakes_responded = s->stats.handshakes_responded;
+	r.handshakes_completed = s->stats.handshakes_completed;
+	r.cookies_sent = s->stats.cookies_sent;
+	r.keepalives_sent = s->stats.keepalives_sent;
+	r.roams = s->stats.roams;
+	for (unsigned d = 1; d < FG_DROP_MAX && r.n_drops < FG_CTL_MAX_DROP_REASONS; d++) {
+		uint64_t v = dp->svc_cnt.drops[d];
+
+		for (unsigned w = 0; w < dp->nworkers; w++)
+			v += dp->workers[w].cnt.drops[d];
+		snprintf(r.drop_names[r.n_drops], sizeof(r.drop_names[0]), "%s", fg_drop_names[d]);
+		r.drops[r.n_drops++] = v;
+	}
+	put_lcore(&r.service, &dp->svc_cnt);
+	for (unsigned w = 0; w < dp->nworkers && w < FG_CTL_MAX_WORKERS; w++)
+		put_lcore(&r.lcores[w], &dp->workers[w].cnt);
+	enqueue(c, cl, &r, sizeof(r));
+}
+
+static void handle(struct fg_ctl_server *c, struct client *cl, const uint8_t *buf, size_t len)
+{
+	struct fg_svc *s = c->svc;
+	struct fg_ctl_hdr h;
+	int r;
+
+	if (len < sizeof(h)) {
+		reply(c, cl, 0, -EPROTO, 0, "message shorter than its header");
+		return;
+	}
+	memcpy(&h, buf, sizeof(h));
+	c->requests++;
+	if (h.version != FG_CTL_VERSION) {
+		reply(c, cl, h.seq, -EPROTO, 0, "unsupported control protocol version");
+		return;
+	}
+	if (fg_ctl_size(h.type) == 0 || fg_ctl_size(h.type) != len) {
+		reply(c, cl, h.seq, -EPROTO, 0, "unknown type or wrong size for its type");
+		return;
+	}
+	switch (h.type) {
+	case FG_CTL_HELLO:
+		do_hello(c, cl, h.seq);
+		break;
+	case FG_CTL_PEER_UPSERT: {
+		struct fg_ctl_peer_upsert m;
+
+		memcpy(&m, buf, sizeof(m));
+		r = fg_svc_client_upsert(s, &m);
+		sodium_memzero(&m, sizeof(m));
+		reply(c, cl, h.seq, r, 0, r ? "peer upsert refused" : NULL);
+		break;
+	}
+	case FG_CTL_PEER_REMOVE: {
+		struct fg_ctl_peer_remove m;
+
+		memcpy(&m, buf, sizeof(m));
+		r = fg_svc_client_remove(s, m.public_key, (m.flags & FG_CTL_PEER_GOODBYE) != 0);
+		reply(c, cl, h.seq, r, 0, r ? "no such peer" : NULL);
+		break;
+	}
+	case FG_CTL_RESOURCE_UPSERT: {
+		struct fg_ctl_resource_upsert m;
+
+		memcpy(&m, buf, sizeof(m));
+		r = fg_svc_resource_upsert(s, &m);
+		reply(c, cl, h.seq, r, 0, r == -ENOENT ? "no such peer" : r ? "resource refused" : NULL);
+		break;
+	}
+	case FG_CTL_RESOURCE_REMOVE: {
+		struct fg_ctl_resource_remove m;
+		bool gone = false;
+
+		memcpy(&m, buf, sizeof(m));
+		m.resource_id[sizeof(m.resource_id) - 1] = '\0';
+		r = fg_svc_resource_remove(s, m.public_key, m.resource_id, &gone);
+		reply(c, cl, h.seq, r, gone ? 1 : 0, r ? "no such peer or resource" : NULL);
+		break;
+	}
+	case FG_CTL_IFACE_SET: {
+		struct fg_ctl_iface_set m;
+
+		memcpy(&m, buf, sizeof(m));
+		if ((m.ipv4.family && m.ipv4.family != AF_INET) || (m.ipv6.family && m.ipv6.family != AF_INET6))
+			r = -EINVAL;
+		else
+			r = fg_svc_iface_set(s, &m.ipv4, &m.ipv6);
+		reply(c, cl, h.seq, r, 0, r ? "interface addresses refused" : NULL);
+		break;
+	}
+	case FG_CTL_DUMP:
+		do_dump(c, cl, h.seq);
+		break;
+	case FG_CTL_STATS:
+		do_stats(c, cl, h.seq);
+		break;
+	default:
+		/* replies and events are ours to send, not to receive */
+		reply(c, cl, h.seq, -EPROTO, 0, "not a request");
+		break;
+	}
+}
+
+/* ---- sockets ----------------------------------------------------------------------------- */
+
+static void accept_clients(struct fg_ctl_server *c)
+{
+	for (;;) {
+		int fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct client *cl = NULL;
+
+		if (fd < 0)
+			return;
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (c->clients[i].fd < 0) {
+				cl = &c->clients[i];
+				break;
+			}
+		if (!cl) {
+			fg_warn(TAG, "too many control connections; refusing one");
+			close(fd);
+			continue;
+		}
+		memset(cl, 0, sizeof(*cl));
+		cl->fd = fd;
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = cl };
+		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			cl->fd = -1;
+		}
+	}
+}
+
+static void client_readable(struct fg_ctl_server *c, struct client *cl)
+{
+	static uint8_t buf[MAX_MSG];
+
+	for (int budget = 64; budget > 0; budget--) {
+		ssize_t n = recv(cl->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+
+		if (n == 0) {
+			client_close(c, cl);
+			return;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			client_close(c, cl);
+			return;
+		}
+		if ((size_t)n > sizeof(buf))
+			reply(c, cl, 0, -EPROTO, 0, "message too large");
+		else
+			handle(c, cl, buf, (size_t)n);
+		sodium_memzero(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf));
+	}
+	flush(c, cl);
+}
+
+int fg_ctl_server_poll(struct fg_ctl_server *c)
+{
+	struct epoll_event evs[MAX_CLIENTS + 1];
+	int n = epoll_wait(c->epfd, evs, MAX_CLIENTS + 1, 0);
+
+	for (int i = 0; i < n; i++) {
+		struct client *cl = evs[i].data.ptr;
+
+		if (!cl) {
+			accept_clients(c);
+			continue;
+		}
+		if (cl->fd < 0)
+			continue;
+		if (evs[i].events & EPOLLOUT && !flush(c, cl))
+			continue;
+		if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			client_readable(c, cl);
+	}
+	return n > 0 ? n : 0;
+}
+
+void fg_ctl_server_event(struct fg_ctl_server *c, uint32_t kind, const uint8_t pub[32], const char *resource_id)
+{
+	struct fg_ctl_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	init_hdr(&ev.h, FG_CTL_EVENT, 0);
+	ev.kind = kind;
+	memcpy(ev.public_key, pub, 32);
+	if (resource_id)
+		snprintf(ev.resource_id, sizeof(ev.resource_id), "%s", resource_id);
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		if (c->clients[i].fd < 0)
+			continue;
+		enqueue(c, &c->clients[i], &ev, sizeof(ev));
+		flush(c, &c->clients[i]);
+	}
+}
+
+struct fg_ctl_server *fg_ctl_server_open(struct fg_svc *s, const char *path)
+{
+	struct fg_ctl_server *c = calloc(1, sizeof(*c));
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int e, probe;
+
+	if (!c)
+		return NULL;
+	c->svc = s;
+	c->listen_fd = c->epfd = -1;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		c->clients[i].fd = -1;
+	if ((size_t)snprintf(c->path, sizeof(c->path), "%s", path) >= sizeof(c->path)) {
+		errno = ENAMETOOLONG;
+		goto err;
+	}
+	memcpy(sa.sun_path, c->path, sizeof(sa.sun_path));
+	{
+		/* Its directory (/var/run/fastgate) may not exist yet on a fresh host. */
+		char dir[sizeof(c->path)];
+		char *slash;
+
+		memcpy(dir, c->path, sizeof(dir));
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			mkdir(dir, 0755);
+		}
+	}
+	probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (probe >= 0) {
+		if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			errno = EADDRINUSE;
+			goto err;
+		}
+		close(probe);
+	}
+	unlink(c->path);
+	c->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->listen_fd < 0)
+		goto err;
+	mode_t old = umask(0117);
+	int r = bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || chmod(c->path, 0660) < 0 || listen(c->listen_fd, 8) < 0)
+		goto err;
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->epfd < 0)
+		goto err;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->listen_fd, &ev) < 0)
+		goto err;
+	return c;
+err:
+	e = errno;
+	if (c->listen_fd >= 0) {
+		close(c->listen_fd);
+		if (e != EADDRINUSE)
+			unlink(c->path);
+	}
+	if (c->epfd >= 0)
+		close(c->epfd);
+	free(c);
+	errno = e;
+	return NULL;
+}
+
+void fg_ctl_server_close(struct fg_ctl_server *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (c->clients[i].fd >= 0)
+			client_close(c, &c->clients[i]);
+	close(c->listen_fd);
+	close(c->epfd);
+	unlink(c->path);
+	free(c);
+}
+
+int fg_ctl_server_fd(const struct fg_ctl_server *c)
+{
+	return c->epfd;
+}
+
+const char *fg_ctl_server_path(const struct fg_ctl_server *c)
+{
+	return c->path;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data plane's control socket (common/ctlproto.h): the control plane provisions
+ * clients, resources and the TUN addresses through it, reads state and counters, and
+ * receives events. A Unix SOCK_SEQPACKET socket owned and polled by the service lcore.
+ */
+#ifndef FG_CTL_SERVER_H
+#define FG_CTL_SERVER_H
+
+#include <stdint.h>
+
+struct fg_svc;
+struct fg_ctl_server;
+
+/* Creates the socket (mode 0660, a stale one replaced, a live one refused). NULL + errno. */
+struct fg_ctl_server *fg_ctl_server_open(struct fg_svc *s, const char *path);
+/* Serves what is ready without blocking. Returns events handled. */
+int fg_ctl_server_poll(struct fg_ctl_server *c);
+/* The epoll fd to sleep on (readable when something is ready). */
+int fg_ctl_server_fd(const struct fg_ctl_server *c);
+/* Sends an event to every connected client. */
+void fg_ctl_server_event(struct fg_ctl_server *c, uint32_t kind, const uint8_t pub[32], const char *resource_id);
+void fg_ctl_server_close(struct fg_ctl_server *c);
+const char *fg_ctl_server_path(const struct fg_ctl_server *c);
+
+#endif

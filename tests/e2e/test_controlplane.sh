@@ -1,0 +1,291 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# End to end: fastgate-controlplane logs in to the test portal (tests/portal), receives
+# authorizations and programs fastgate-dataplane, which enforces them for a real
+# wireguard-go client. Checks the login URL and headers, authorization -> access, filters
+# -> ICMP prohibited, reject_access, expiry + Goodbye, re-authorization, a repeated init,
+# malformed frames, fastgatectl in both formats, the health endpoints, the portal going away
+# and coming back, a control plane restart that does not cut clients, 401, and SIGTERM.
+# Prints PASS/FAIL lines and "e2e-controlplane: N passed, N failed". Needs root.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+[ $# -ge 1 ] && FG_BUILD=$(cd "$1" && pwd)
+# shellcheck source=tests/e2e/lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=tests/e2e/topo.sh
+. "$HERE/topo.sh"
+fg_require_root
+CP_BIN=$FG_BUILD/controlplane/fastgate-controlplane
+CTL_BIN=$FG_BUILD/controlplane/ctl/fastgatectl
+PY=/usr/bin/python3
+[ -x "$CP_BIN" ] && [ -x "$CTL_BIN" ] || fg_fail "build first: no $CP_BIN or $CTL_BIN"
+
+PASSED=0
+FAILED=0
+check() {
+	local name=$1; shift
+	if "$@"; then echo "PASS: $name"; PASSED=$((PASSED + 1)); else echo "FAIL: $name"; FAILED=$((FAILED + 1)); fi
+}
+
+TOPO_STATIC_PEER=0 topo_up
+gw_start
+C1PUB=$(cat "$FG_WORK/c1.pub")
+GWPUB=$(cat "$FG_WORK/gw.pub")
+PSK=$(cat "$FG_WORK/c1.psk")
+TOKEN="fg-test-token-$FG_ID"
+GW_UUID=$(printf '%s' "$FG_ID" | sha256sum | sed -E 's/^(.{8})(.{4})(.{3})(.{3})(.{12}).*/\1-\2-4\3-8\4-\5/')
+PSOCK=$FG_WORK/portal.sock
+CPSOCK=$FG_WORK/cp.sock
+HPORT=$((20000 + RANDOM % 20000))
+pctl() { "$PY" "$ROOT/tests/portal/portalctl.py" "$PSOCK" "$@"; }
+ctl() { FASTGATE_CTL_SOCKET=$CPSOCK "$CTL_BIN" "$@"; }
+
+# The portal's init lists the authorizations it knows of, as the real portal does after a
+# reconnect (an empty list would revoke everything).
+cat >"$FG_WORK/init.json" <<JSON
+{"interface":{"ipv4":"100.64.0.1","ipv6":"fd00:2021:1111::1"},
+ "config":{"ipv4_masquerade_enabled":true,"ipv6_masquerade_enabled":true},
+ "account_slug":"acme","relays":[],
+ "authorizations":[{"client_id":"client-1","resource_id":"res-cidr","expires_at":null}],
+ "flow_logs":{}}
+JSON
+NPORTAL=0
+portal_start() { # [PORT]
+	rm -f "$FG_WORK/portal.port"
+	NPORTAL=$((NPORTAL + 1))
+	fg_bg "$FG_WORK/portal$NPORTAL.log" ip netns exec "$NS_G" "$PY" "$ROOT/tests/portal/fake_portal.py" \
+		--listen "127.0.0.1:${1:-0}" --port-file "$FG_WORK/portal.port" --control "$PSOCK" --token "$TOKEN" \
+		--init "$FG_WORK/init.json"
+	PORTAL_PID=$FG_LAST_PID
+	fg_wait_for [ -s "$FG_WORK/portal.port" ] || fg_fail "the test portal did not start"
+	PPORT=$(cat "$FG_WORK/portal.port")
+}
+NCP=0
+cp_start() { # [extra env...]
+	NCP=$((NCP + 1))
+	CPLOG=$FG_WORK/cp$NCP.log
+	fg_bg "$CPLOG" ip netns exec "$NS_G" env FIREZONE_TOKEN="$TOKEN" FIREZONE_ID="$GW_UUID" \
+		FIREZONE_NAME="fg-e2e-$FG_ID" FIREZONE_API_URL="ws://127.0.0.1:$PPORT" \
+		HEALTH_CHECK_ADDR="127.0.0.1:$HPORT" FASTGATE_ID_FILE="$FG_WORK/gateway_id" "$@" \
+		"$CP_BIN" --dataplane-socket "$GW_CTL" --ctl-socket "$CPSOCK"
+	CP_PID=$FG_LAST_PID
+}
+joined() { # waits for the join and the capabilities that follow it
+	pctl wait_for "{\"event\":\"set_snownet_capabilities\",\"since_index\":${1:-0},\"timeout\":15}" >/dev/null
+}
+authorize() { # REF RESOURCE_ID CIDR FILTERS_JSON EXPIRES_JSON
+	pctl push "{\"event\":\"create_authorization\",\"payload\":{\"ref\":\"$1\",
+		\"resource\":{\"id\":\"$2\",\"type\":\"cidr\",\"address\":\"$3\",\"name\":\"res $2\",\"filters\":$4},
+		\"client\":{\"id\":\"client-1\",\"public_key\":\"$C1PUB\",\"preshared_key\":\"$PSK\",
+			\"ipv4\":\"100.64.0.2\",\"ipv6\":\"fd00:2021:1111::2\",\"version\":\"1.6.0\"},
+		\"gateway_ice_credentials\":{\"username\":\"ejqt\",\"password\":\"zfjrrjdkbci42t2axyd45a\"},
+		\"client_ice_credentials\":{\"username\":\"hgwh\",\"password\":\"j2fqufatn7xlrrvv6fsvea\"},
+		\"expires_at\":$5,\"use_iceless\":false,\"flow_logs_ingest_token\":\"x.y.z\",\"subject\":{}}}" >/dev/null &&
+	pctl wait_for "{\"event\":\"authorization_created\",\"match\":{\"ref\":\"$1\"},\"timeout\":5}" >/dev/null
+}
+reject() { # RESOURCE_ID
+	pctl push "{\"event\":\"reject_access\",\"payload\":{\"client_id\":\"client-1\",\"resource_id\":\"$1\"}}" >/dev/null
+}
+client_restart_session() { # the client drops its session (as a Firezone client does on Goodbye)
+	wg set "$WG_C1" peer "$GWPUB" remove
+	wg set "$WG_C1" peer "$GWPUB" preshared-key "$FG_WORK/c1.psk" endpoint "$GW_ADDR:51820" allowed-ips "$CLIENT_ALLOWED"
+}
+ping_ok() { ip netns exec "$NS_C1" ping -c 2 -i 0.2 -W 6 -q "${1:-$RES4}" >/dev/null 2>&1; }
+ping_fails() { ! ip netns exec "$NS_C1" ping -c 2 -i 0.2 -W 1 -q "${1:-$RES4}" >/dev/null 2>&1; }
+
+portal_start
+cp_start
+check "control plane joins the portal and announces iceless:false" bash -c \
+	"$(declare -f pctl joined); PY=$PY ROOT=$ROOT PSOCK=$PSOCK; joined && pctl received '{\"event\":\"set_snownet_capabilities\"}' | grep -q '\"iceless\": *false'"
+
+login_ok() {
+	local st want_ext
+	st=$(pctl status)
+	want_ext=$(printf '%s' "$GW_UUID" | sha256sum | cut -d' ' -f1)
+	echo "$st" | "$PY" -c '
+import json, sys, urllib.parse
+s = json.load(sys.stdin); h = s["last_handshake"] or {}
+q = h.get("query", {}); hd = h.get("headers", {})
+def one(v): return v[0] if isinstance(v, list) else v
+ok = (h.get("path") == "/gateway/v2/websocket"
+      and one(q.get("external_id")) == sys.argv[1]
+      and one(q.get("public_key")) == sys.argv[2]
+      and one(q.get("name")) == sys.argv[3]
+      and hd.get("x-authorization") == "Bearer " + sys.argv[4]
+      and " gateway/1.6." in " " + hd.get("user-agent", ""))
+print("  user-agent:", hd.get("user-agent"), "| query:", {k: one(v) for k, v in q.items()})
+sys.exit(0 if ok else 1)' "$want_ext" "$GWPUB" "fg-e2e-$FG_ID" "$TOKEN"
+}
+check "login URL (external_id = SHA-256 of the UUID, name, data plane key) and headers" login_ok
+
+client_up 1
+check "no access before any authorization" ping_fails
+check "create_authorization -> authorization_created with the same ref" authorize r1 res-cidr "198.18.2.0/24" "[]" null
+check "the client reaches the CIDR resource" ping_ok
+check "the resource reaches the client back (return traffic of an authorized flow)" \
+	bash -c "ip netns exec $NS_R ping -c 2 -i 0.2 -W 3 -q 100.64.0.2 >/dev/null"
+check "the gateway's own tunnel IP is always reachable" ping_ok 100.64.0.1
+
+# --- filters: TCP 80 only -------------------------------------------------------------------
+fg_bg "$FG_WORK/http80.log" ip netns exec "$NS_R" socat TCP-LISTEN:80,bind=$RES4,reuseaddr,fork SYSTEM:'echo hello-80'
+sleep 0.3
+check "resource_updated narrows the filters to TCP 80" bash -c \
+	"$(declare -f pctl); PY=$PY ROOT=$ROOT PSOCK=$PSOCK; pctl push '{\"event\":\"resource_updated\",\"payload\":{\"id\":\"res-cidr\",\"type\":\"cidr\",\"address\":\"198.18.2.0/24\",\"name\":\"r\",\"filters\":[{\"protocol\":\"tcp\",\"port_range_start\":80,\"port_range_end\":80}]}}' >/dev/null; sleep 0.5"
+tcp80() { ip netns exec "$NS_C1" timeout 5 socat -u TCP:$RES4:80 - 2>/dev/null | grep -q hello-80; }
+check "TCP 80 passes the filter" tcp80
+udp_prohibited() {
+	local cap=$FG_WORK/icmp.txt
+	ip netns exec "$NS_C1" timeout 4 tcpdump -lni "$WG_C1" -c 1 'icmp[0] = 3 and icmp[1] = 13' >"$cap" 2>/dev/null &
+	local t=$!
+	sleep 0.5
+	echo x | ip netns exec "$NS_C1" socat -u - UDP:$RES4:53 || true
+	wait "$t" || true
+	grep -q "198.18.2.2 > 100.64.0.2: ICMP host 198.18.2.2 unreachable - admin prohibited" "$cap" ||
+		grep -q "admin prohibited" "$cap"
+}
+check "UDP is denied with ICMP administratively prohibited (3/13)" udp_prohibited
+check "ping (ICMP not in the filters) answered 'Packet filtered'" bash -c \
+	"ip netns exec $NS_C1 ping -c 1 -W 2 $RES4 | grep -q 'Packet filtered'"
+
+# --- reject_access, re-authorization, expiry ---------------------------------------------------
+gw_stats_refresh; G0=$(gw_stat goodbyes_sent)
+reject res-cidr
+sleep 0.3
+check "reject_access cuts traffic at once" bash -c "! ip netns exec $NS_C1 timeout 3 socat -u TCP:$RES4:80 - 2>/dev/null | grep -q hello"
+gw_stats_refresh
+check "the last resource rejected: Goodbye sent, peer removed" bash -c "[ $(gw_stat goodbyes_sent) -gt $G0 ] && ! wg show $GW_TUN peers | grep -q '$C1PUB'"
+authorize r2 res-cidr "198.18.2.0/24" "[]" null
+client_restart_session
+check "re-authorization restores access" ping_ok
+gw_stats_refresh; G0=$(gw_stat goodbyes_sent)
+EXP=$(( $(date +%s) + 3 ))
+authorize r3 res-exp "198.18.2.2/32" "[]" "$EXP"
+reject res-cidr
+client_restart_session
+expiry() {
+	local t
+	# the only remaining resource expires at EXP: traffic to it stops within a second
+	ping_ok || { echo "  not reachable before expiry"; return 1; }
+	while [ "$(date +%s)" -lt "$EXP" ]; do sleep 0.1; done
+	sleep 1.2
+	t=$(date +%s.%N)
+	ping_fails || { echo "  still reachable 1.2 s after expiry"; return 1; }
+	gw_stats_refresh
+	[ "$(gw_stat goodbyes_sent)" -gt "$G0" ] || { echo "  no Goodbye"; return 1; }
+	echo "  cut within 1.2 s of expires_at; Goodbye sent"
+}
+check "expiry cuts traffic within a second and sends Goodbye" expiry
+check "the control plane dropped the expired authorization" bash -c "! FASTGATE_CTL_SOCKET=$CPSOCK $CTL_BIN resources | grep -q res-exp"
+
+authorize r4 res-cidr "198.18.2.0/24" "[]" null
+client_restart_session
+ping_ok || true
+
+# --- init repeated, malformed frames, fastgatectl, health ------------------------------------
+init_again() {
+	local pid ok=0
+	ip netns exec "$NS_C1" ping -c 30 -i 0.1 -W 1 -q "$RES4" >"$FG_WORK/init-ping.log" 2>&1 &
+	pid=$!
+	sleep 0.5
+	pctl push '{"event":"init","payload":{"interface":{"ipv4":"100.64.0.1","ipv6":"fd00:2021:1111::1"},"config":{"ipv4_masquerade_enabled":true,"ipv6_masquerade_enabled":true},"account_slug":"acme","relays":[],"authorizations":[{"client_id":"client-1","resource_id":"res-cidr","expires_at":null}],"flow_logs":{}}}' >/dev/null
+	wait "$pid" || ok=1
+	grep -q " 0% packet loss" "$FG_WORK/init-ping.log" && return $ok
+}
+check "a repeated init keeps live connections (no loss)" init_again
+malformed() {
+	local before
+	before=$(pctl attempts | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["attempts"]))')
+	pctl push_raw '{"text":"{this is not json"}' >/dev/null
+	pctl push '{"event":"create_authorization","payload":{"ref":"bad","resource":{"id":"x"},"client":{}}}' >/dev/null
+	pctl push '{"event":"some_future_event","payload":{"x":1}}' >/dev/null
+	sleep 0.5
+	grep -q "WARN.*malformed" "$CPLOG" && ping_ok &&
+		[ "$(pctl attempts | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["attempts"]))')" = "$before" ] &&
+		pctl status | grep -q '"connected": *true'
+}
+check "malformed frames: a warning, the connection survives" malformed
+ctl_human() {
+	local out
+	out=$(ctl status) && echo "$out" | grep -qi connected && echo "$out" | grep -q "$GW_TUN" &&
+	ctl peers | grep -q "$C1PUB" && ctl resources | grep -q "198.18.2.0/24" && ctl stats | grep -qi decrypt
+}
+ctl_json() {
+	ctl --json status | "$PY" -c 'import json,sys; s=json.load(sys.stdin); assert s["portal"]["state"]=="connected" and s["dataplane"]["connected"]' &&
+	ctl --json peers | "$PY" -c "import json,sys; p=json.load(sys.stdin)['peers']; assert any(x['public_key']=='$C1PUB' and x['ipv4']=='100.64.0.2' and x['rx_bytes']>0 for x in p)" &&
+	ctl --json resources | "$PY" -c "import json,sys; r=json.load(sys.stdin)['resources']; assert any(x['resource_id']=='res-cidr' and x['address']=='198.18.2.0/24' for x in r)" &&
+	ctl --json stats | "$PY" -c 'import json,sys; s=json.load(sys.stdin); assert s["lcores"][0]["name"]=="service" and "drops" in s' &&
+	ctl --json relays | "$PY" -c 'import json,sys; json.load(sys.stdin)["relays"]'
+}
+check "fastgatectl, human tables" ctl_human
+check "fastgatectl --json" ctl_json
+check "fastgatectl: clear error when the daemon is not running" bash -c \
+	"! FASTGATE_CTL_SOCKET=$FG_WORK/none.sock $CTL_BIN status 2>&1 | grep -q . || FASTGATE_CTL_SOCKET=$FG_WORK/none.sock $CTL_BIN status 2>&1 | grep -q 'is fastgate-controlplane running'"
+check "/healthz and /readyz answer 200" bash -c \
+	"ip netns exec $NS_G curl -sf http://127.0.0.1:$HPORT/healthz >/dev/null && ip netns exec $NS_G curl -sf http://127.0.0.1:$HPORT/readyz >/dev/null"
+
+# --- the portal goes away and comes back ----------------------------------------------------------
+portal_down() {
+	fg_stop "$PORTAL_PID"
+	sleep 1
+	ping_ok || { echo "  traffic stopped with the portal"; return 1; }
+	portal_start "$PPORT"
+	joined 0 || { echo "  no rejoin"; return 1; }
+	ping_ok
+}
+check "portal killed: traffic continues; the gateway rejoins when it is back" portal_down
+
+# --- a control plane restart does not cut clients -------------------------------------------------
+cp_restart() {
+	local pid ok=0
+	ip netns exec "$NS_C1" ping -c 40 -i 0.1 -W 1 -q "$RES4" >"$FG_WORK/restart-ping.log" 2>&1 &
+	pid=$!
+	kill -USR2 "$CP_PID"
+	fg_wait_for -t 5 bash -c "! kill -0 $CP_PID 2>/dev/null" || ok=1
+	sleep 0.5
+	local since
+	since=$(pctl received | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("next_index", 0))')
+	cp_start
+	joined "$since" || ok=1
+	wait "$pid" || ok=1
+	grep -q " 0% packet loss" "$FG_WORK/restart-ping.log" || { cat "$FG_WORK/restart-ping.log"; ok=1; }
+	grep -q "adopted 1 client" "$CPLOG" || { echo "  no adoption line"; ok=1; }
+	ctl resources | grep -q "198.18.2.0/24" || ok=1
+	return $ok
+}
+check "control plane restart (SIGUSR2): no loss, the new one adopts the data plane's clients" cp_restart
+
+# --- 401 -------------------------------------------------------------------------------------------
+bad_token() {
+	local out st=0
+	out=$(ip netns exec "$NS_G" env FIREZONE_TOKEN=wrong FIREZONE_ID="$GW_UUID" FIREZONE_API_URL="ws://127.0.0.1:$PPORT" \
+		HEALTH_CHECK_ADDR=127.0.0.1:$((HPORT + 1)) FASTGATE_ID_FILE="$FG_WORK/gateway_id" timeout 20 \
+		"$CP_BIN" --dataplane-socket "$GW_CTL" --ctl-socket "$FG_WORK/cp401.sock" 2>&1) || st=$?
+	echo "$out" | grep -E "ERROR" | sed 's/^/  /'
+	[ "$st" -ne 0 ] && [ "$st" -ne 124 ] && echo "$out" | grep -q "401"
+}
+check "a bad token (401): exits non-zero with a clear message" bad_token
+
+# --- SIGTERM -------------------------------------------------------------------------------------
+sigterm() {
+	local t0 t1 st=0 since
+	gw_stats_refresh; G0=$(gw_stat goodbyes_sent)
+	t0=$(date +%s%N)
+	kill -TERM "$CP_PID"
+	wait "$CP_PID" || st=$?
+	t1=$(date +%s%N)
+	echo "  exit $st after $(( (t1 - t0) / 1000000 )) ms"
+	gw_stats_refresh
+	[ "$st" = 0 ] && [ $(( (t1 - t0) / 1000000 )) -lt 2000 ] && [ "$(gw_stat goodbyes_sent)" -gt "$G0" ] &&
+		pctl wait_closed '{"timeout":3}' | grep -q '"code": *1000'
+}
+check "SIGTERM: Goodbye to every client, WebSocket closed with 1000, exit 0 within a second" sigterm
+no_cp_errors() {
+	local f
+	for f in "$FG_WORK"/cp[0-9]*.log; do fg_check_log_no_errors "$f" || return 1; done
+}
+check "no ERROR in the control planes' logs" no_cp_errors
+check "no ERROR in the data plane's log" fg_check_log_no_errors "$GW_LOG"
+echo "e2e-controlplane: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,577 @@
+// SPDX-License-Identifier: MIT
+/*
+ * CUnit suite for controlplane/phoenix.c: the exact join and heartbeat frames of reference
+ * §2.2, inbound frames taken from the reference and from Firezone's own phoenix-channel
+ * tests, a table of hostile frames that must all be refused with a reason, random
+ * mutations of good frames (seeded, so every run is the same) that must never crash, and
+ * the join / heartbeat / queue state machine driven with an injected clock.
+ * Single-threaded.
+ */
+#include "phoenix.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static const uint64_t sec = 1000000000ull;
+
+enum { MUTATION_ROUNDS = 20000 };
+
+static int decode(const char *text, struct fg_phx_in *m)
+{
+	char err[160];
+
+	return fg_phx_decode(text, strlen(text), m, err, sizeof(err));
+}
+
+static void test_join_and_heartbeat_frames(void)
+{
+	struct fg_phx_conn c;
+	int64_t ref = -1;
+	char *s;
+
+	fg_phx_conn_init(&c);
+	fg_phx_conn_reset(&c, 0);
+	s = fg_phx_join(&c, 0);
+	CU_ASSERT_STRING_EQUAL(s, "{\"topic\":\"gateway\",\"event\":\"phx_join\",\"payload\":null,\"ref\":0}");
+	free(s);
+	s = fg_phx_heartbeat(&c, 10 * sec);
+	CU_ASSERT_STRING_EQUAL(s, "{\"topic\":\"phoenix\",\"event\":\"heartbeat\",\"payload\":{},\"ref\":1}");
+	free(s);
+
+	cJSON *p = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(p, "ref", "a\"b\\c");
+	s = fg_phx_encode(&c, "gateway", "authorization_created", p, &ref);
+	CU_ASSERT_EQUAL(ref, 2);
+	CU_ASSERT_STRING_EQUAL(s, "{\"topic\":\"gateway\",\"event\":\"authorization_created\","
+				  "\"payload\":{\"ref\":\"a\\\"b\\\\c\"},\"ref\":2}");
+	free(s);
+	cJSON_Delete(p);
+
+	/* Topics and events are never escaped, so anything needing it is refused. */
+	errno = 0;
+	CU_ASSERT_PTR_NULL(fg_phx_encode(&c, "gate\"way", "x", NULL, NULL));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_PTR_NULL(fg_phx_encode(&c, "", "x", NULL, NULL));
+	CU_ASSERT_PTR_NULL(fg_phx_encode(&c, "gateway", "a b", NULL, NULL));
+	CU_ASSERT_PTR_NULL(fg_phx_encode(&c, "gateway", NULL, NULL, NULL));
+	CU_ASSERT_EQUAL(c.next_ref, 3);
+
+	/* A new connection counts from 0 again. */
+	fg_phx_conn_reset(&c, 100 * sec);
+	s = fg_phx_join(&c, 100 * sec);
+	CU_ASSERT_STRING_EQUAL(s, "{\"topic\":\"gateway\",\"event\":\"phx_join\",\"payload\":null,\"ref\":0}");
+	free(s);
+	fg_phx_conn_free(&c);
+}
+
+static void test_decode_good(void)
+{
+	struct fg_phx_in m;
+	int64_t ref;
+
+	/* Reference §2.2: the join reply. */
+	CU_ASSERT_EQUAL_FATAL(decode("{\"event\":\"phx_reply\",\"topic\":\"gateway\",\"ref\":0,"
+				     "\"payload\":{\"status\":\"ok\",\"response\":{}}}", &m), 0);
+	CU_ASSERT_STRING_EQUAL(m.topic, "gateway");
+	CU_ASSERT_STRING_EQUAL(m.event, "phx_reply");
+	CU_ASSERT_TRUE(m.is_reply);
+	CU_ASSERT_STRING_EQUAL(m.reply_status, "ok");
+	CU_ASSERT_TRUE(cJSON_IsObject(m.reply_response));
+	CU_ASSERT_EQUAL(m.ref_kind, FG_PHX_REF_NUM);
+	CU_ASSERT_TRUE(fg_phx_in_ref(&m, &ref) && ref == 0);
+	fg_phx_in_free(&m);
+	CU_ASSERT_PTR_NULL(m.root);
+	fg_phx_in_free(&m);  /* twice is harmless */
+	fg_phx_in_free(NULL);
+
+	/* Firezone's phoenix-channel tests: a broadcast with join_ref, a string ref. */
+	CU_ASSERT_EQUAL_FATAL(decode("{\n  \"topic\": \"room:lobby\", \"ref\": null,\n"
+				     "  \"payload\": { \"hello\": \"world\" }, \"join_ref\": null,\n"
+				     "  \"event\": \"shout\"\n}\n", &m), 0);
+	CU_ASSERT_EQUAL(m.ref_kind, FG_PHX_REF_NULL);
+	CU_ASSERT_FALSE(fg_phx_in_ref(&m, &ref));
+	CU_ASSERT_FALSE(m.is_reply);
+	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(m.payload, "hello")->valuestring, "world");
+	fg_phx_in_free(&m);
+
+	CU_ASSERT_EQUAL_FATAL(decode("{\"event\":\"phx_reply\",\"ref\":\"12\",\"topic\":\"client\","
+				     "\"payload\":{\"status\":\"error\",\"response\":{\"reason\":\"unmatched topic\"}}}",
+				     &m), 0);
+	CU_ASSERT_EQUAL(m.ref_kind, FG_PHX_REF_STR);
+	CU_ASSERT_STRING_EQUAL(m.ref_str, "12");
+	CU_ASSERT_TRUE(fg_phx_in_ref(&m, &ref) && ref == 12);
+	CU_ASSERT_STRING_EQUAL(fg_phx_reply_reason(&m), "unmatched topic");
+	fg_phx_in_free(&m);
+
+	/* Reference §2.4: portal messages carry "ref":null; a missing ref is null too. */
+	CU_ASSERT_EQUAL_FATAL(decode("{\"topic\":\"gateway\",\"event\":\"reject_access\",\"payload\":"
+				     "{\"client_id\":\"3abd\",\"resource_id\":\"c779\"},\"ref\":null}", &m), 0);
+	CU_ASSERT_EQUAL(m.ref_kind, FG_PHX_REF_NULL);
+	CU_ASSERT_PTR_NULL(fg_phx_reply_reason(&m));
+	fg_phx_in_free(&m);
+	CU_ASSERT_EQUAL(decode("{\"topic\":\"gateway\",\"event\":\"x\",\"payload\":null}", &m), 0);
+	CU_ASSERT_TRUE(cJSON_IsNull(m.payload));
+	fg_phx_in_free(&m);
+
+	/* Non-numeric string refs are kept but are not ours. */
+	CU_ASSERT_EQUAL(decode("{\"topic\":\"t\",\"event\":\"e\",\"payload\":1,\"ref\":\"abc\"}", &m), 0);
+	CU_ASSERT_FALSE(fg_phx_in_ref(&m, &ref));
+	fg_phx_in_free(&m);
+	CU_ASSERT_EQUAL(decode("{\"topic\":\"t\",\"event\":\"e\",\"payload\":1,\"ref\":-3}", &m), 0);
+	CU_ASSERT_TRUE(fg_phx_in_ref(&m, &ref) && ref == -3);
+	fg_phx_in_free(&m);
+	CU_ASSERT_EQUAL(decode("{\"topic\":\"t\",\"event\":\"e\",\"payload\":1,\"ref\":9007199254740992}", &m), 0);
+	fg_phx_in_free(&m);
+
+	/* A frame need not be NUL-terminated. */
+	static const char unterminated[] = "{\"topic\":\"t\",\"event\":\"e\",\"payload\":{}}GARBAGE";
+
+	CU_ASSERT_EQUAL(fg_phx_decode(unterminated, sizeof(unterminated) - 1 - 7, &m, NULL, 0), 0);
+	fg_phx_in_free(&m);
+}
+
+static char *nested(unsigned depth)
+{
+	size_t n = strlen("{\"topic\":\"t\",\"event\":\"e\",\"payload\":}") + 2 * depth + 1;
+	char *s = malloc(n), *p = s;
+
+	p += sprintf(p, "{\"topic\":\"t\",\"event\":\"e\",\"payload\":");
+	for (unsigned i = 0; i < depth; i++)
+		*p++ = '[';
+	for (unsigned i = 0; i < depth; i++)
+		*p++ = ']';
+	strcpy(p, "}");
+	return s;
+}
+
+static void test_decode_hostile(void)
+{
+	static const char *const cases[] = {
+		"",
+		" ",
+		"null",
+		"[]",
+		"1",
+		"\"topic\"",
+		"{",
+		"{}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":{}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":{}} x",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":{}}{}",
+		"{\"event\":\"e\",\"payload\":{}}",
+		"{\"topic\":\"t\",\"payload\":{}}",
+		"{\"topic\":\"t\",\"event\":\"e\"}",
+		"{\"topic\":1,\"event\":\"e\",\"payload\":{}}",
+		"{\"topic\":null,\"event\":\"e\",\"payload\":{}}",
+		"{\"topic\":\"t\",\"event\":[\"e\"],\"payload\":{}}",
+		"{\"topic\":\"\",\"event\":\"e\",\"payload\":{}}",
+		"{\"topic\":\"t\",\"event\":\"\",\"payload\":{}}",
+		"{\"topic\":\"t\\n\",\"event\":\"e\",\"payload\":{}}",
+		"{\"topic\":\"t u\",\"event\":\"e\",\"payload\":{}}",
+		"{\"topic\":\"t\\\"\",\"event\":\"e\",\"payload\":{}}",
+		"{\"topic\":\"\\u00e9\",\"event\":\"e\",\"payload\":{}}",
+		"{\"topic\":\"t\\u0000x\",\"event\":\"e\",\"payload\":{}}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":\"\\u0000\"}",
+		"{\"topic\":\"0123456789012345678901234567890123456789012345678901234567890123\","
+		"\"event\":\"e\",\"payload\":{}}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":{},\"ref\":true}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":{},\"ref\":{}}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":{},\"ref\":[0]}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":{},\"ref\":1.5}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":{},\"ref\":1e300}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":{},\"ref\":-1e999}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":{},\"ref\":9007199254740993e3}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":{},\"ref\":NaN}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":{},\"ref\":"
+		"\"0123456789012345678901234567890123456789012345678901234567890123\"}",
+		"{\"topic\":\"t\",\"event\":\"phx_reply\",\"payload\":null,\"ref\":0}",
+		"{\"topic\":\"t\",\"event\":\"phx_reply\",\"payload\":\"ok\",\"ref\":0}",
+		"{\"topic\":\"t\",\"event\":\"phx_reply\",\"payload\":{},\"ref\":0}",
+		"{\"topic\":\"t\",\"event\":\"phx_reply\",\"payload\":{\"status\":1},\"ref\":0}",
+		"{\"topic\":\"t\",\"event\":\"phx_reply\",\"payload\":{\"status\":\"0123456789abcdef\"},\"ref\":0}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":\"\\ud800\"}",
+		"{\"topic\":\"t\",\"event\":\"e\",\"payload\":tru}",
+		"{'topic':'t','event':'e','payload':{}}",
+	};
+	struct fg_phx_in m;
+	char err[160];
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		memset(err, 0, sizeof(err));
+		memset(&m, 0xa5, sizeof(m));
+		int rc = fg_phx_decode(cases[i], strlen(cases[i]), &m, err, sizeof(err));
+
+		if (rc != -EBADMSG)
+			fprintf(stderr, "\ncase %zu accepted (%d): %s\n", i, rc, cases[i]);
+		CU_ASSERT_EQUAL(rc, -EBADMSG);
+		CU_ASSERT_NOT_EQUAL(err[0], '\0');
+		CU_ASSERT_PTR_NULL(m.root);
+	}
+
+	/* A NUL byte inside the frame. */
+	static const char with_nul[] = "{\"topic\":\"t\",\"event\":\"e\",\"payload\":\"a\0b\"}";
+
+	CU_ASSERT_EQUAL(fg_phx_decode(with_nul, sizeof(with_nul) - 1, &m, err, sizeof(err)), -EBADMSG);
+	CU_ASSERT_EQUAL(fg_phx_decode(NULL, 0, &m, err, sizeof(err)), -EBADMSG);
+
+	/* Nesting: the limit is accepted, one more is not, and 100000 levels never recurse. */
+	char *s = nested(FG_PHX_MAX_DEPTH - 1);
+
+	CU_ASSERT_EQUAL(decode(s, &m), 0);
+	fg_phx_in_free(&m);
+	free(s);
+	s = nested(FG_PHX_MAX_DEPTH);
+	CU_ASSERT_EQUAL(decode(s, &m), -EBADMSG);
+	free(s);
+	s = nested(100000);
+	CU_ASSERT_EQUAL(decode(s, &m), -EBADMSG);
+	free(s);
+
+	/* Brackets inside strings do not count as nesting. */
+	char deep_str[400];
+
+	snprintf(deep_str, sizeof(deep_str), "{\"topic\":\"t\",\"event\":\"e\",\"payload\":\"%s\"}",
+		 "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{\\\"[[[[");
+	CU_ASSERT_EQUAL(decode(deep_str, &m), 0);
+	fg_phx_in_free(&m);
+
+	/* Too large. */
+	size_t big = (size_t)FG_PHX_MAX_FRAME + 1;
+	char *huge = malloc(big);
+
+	memset(huge, ' ', big);
+	CU_ASSERT_EQUAL(fg_phx_decode(huge, big, &m, err, sizeof(err)), -EMSGSIZE);
+	free(huge);
+
+	/* Errors never need a buffer. */
+	CU_ASSERT_EQUAL(fg_phx_decode("[]", 2, &m, NULL, 0), -EBADMSG);
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rng(void)
+{
+	/* xorshift64*: a fixed sequence, so failures reproduce. */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static void test_decode_mutations(void)
+{
+	static const char *const seeds[] = {
+		"{\"event\":\"phx_reply\",\"topic\":\"gateway\",\"ref\":0,\"payload\":{\"status\":\"ok\",\"response\":{}}}",
+		"{\"topic\":\"gateway\",\"event\":\"init\",\"ref\":null,\"payload\":{\"interface\":{\"ipv4\":\"100.64.3.7\"},"
+		"\"relays\":[{\"id\":\"a\",\"addr\":\"[2001:db8::5]:3478\"}],\"x\":[1,2.5e3,true,false,null]}}",
+		"{\"event\":\"disconnect\",\"ref\":null,\"topic\":\"client\",\"payload\":{\"reason\":\"token_expired\"}}",
+	};
+	static const char alphabet[] = "{}[]\",:\\u0 \x01\x7f\xff" "0123456789.eE-+nultrfa";
+	struct fg_phx_in m;
+	char buf[512], err[160];
+	unsigned ok = 0;
+
+	for (int round = 0; round < MUTATION_ROUNDS; round++) {
+		const char *seed = seeds[rng() % ARRAY_LEN(seeds)];
+		size_t len = strlen(seed);
+
+		memcpy(buf, seed, len);
+		for (unsigned k = 1 + rng() % 4; k && len > 1; k--) {
+			size_t at = rng() % len;
+
+			switch (rng() % 3) {
+			case 0: /* replace */
+				buf[at] = alphabet[rng() % (sizeof(alphabet) - 1)];
+				break;
+			case 1: /* delete */
+				memmove(buf + at, buf + at + 1, len - at - 1);
+				len--;
+				break;
+			default: /* truncate */
+				len = at ? at : 1;
+				break;
+			}
+		}
+		if (fg_phx_decode(buf, len, &m, err, sizeof(err)) == 0) {
+			ok++;
+			CU_ASSERT_PTR_NOT_NULL(m.root);
+			CU_ASSERT_PTR_NOT_NULL(m.payload);
+			CU_ASSERT(m.topic[0] && m.event[0]);
+			fg_phx_in_free(&m);
+		} else {
+			CU_ASSERT_PTR_NULL(m.root);
+			CU_ASSERT_NOT_EQUAL(err[0], '\0');
+		}
+	}
+	CU_ASSERT(ok > 0);
+}
+
+static enum fg_phx_action feed(struct fg_phx_conn *c, const char *text)
+{
+	struct fg_phx_in m;
+	enum fg_phx_action a;
+
+	if (decode(text, &m) != 0)
+		return (enum fg_phx_action)-1;
+	a = fg_phx_handle(c, &m);
+	fg_phx_in_free(&m);
+	return a;
+}
+
+static void test_handle(void)
+{
+	struct fg_phx_conn c;
+	char *s;
+
+	fg_phx_conn_init(&c);
+	fg_phx_conn_reset(&c, 0);
+	free(fg_phx_join(&c, 0));
+	CU_ASSERT_FALSE(fg_phx_joined(&c));
+	/* A reply to something else does not join; neither does an error reply. */
+	CU_ASSERT_EQUAL(feed(&c, "{\"topic\":\"gateway\",\"event\":\"phx_reply\",\"ref\":5,"
+				 "\"payload\":{\"status\":\"ok\",\"response\":{}}}"), FG_PHX_ACT_IGNORE);
+	CU_ASSERT_EQUAL(feed(&c, "{\"topic\":\"gateway\",\"event\":\"phx_reply\",\"ref\":null,"
+				 "\"payload\":{\"status\":\"ok\",\"response\":{}}}"), FG_PHX_ACT_IGNORE);
+	CU_ASSERT_EQUAL(feed(&c, "{\"topic\":\"gateway\",\"event\":\"phx_reply\",\"ref\":0,"
+				 "\"payload\":{\"status\":\"maybe\"}}"), FG_PHX_ACT_IGNORE);
+	CU_ASSERT_FALSE(fg_phx_joined(&c));
+	CU_ASSERT_EQUAL(feed(&c, "{\"topic\":\"gateway\",\"event\":\"phx_reply\",\"ref\":\"0\","
+				 "\"payload\":{\"status\":\"ok\",\"response\":{}}}"), FG_PHX_ACT_JOINED);
+	CU_ASSERT_TRUE(fg_phx_joined(&c));
+	/* A second ok for the same ref is just a reply. */
+	CU_ASSERT_EQUAL(feed(&c, "{\"topic\":\"gateway\",\"event\":\"phx_reply\",\"ref\":0,"
+				 "\"payload\":{\"status\":\"ok\",\"response\":{}}}"), FG_PHX_ACT_IGNORE);
+
+	CU_ASSERT_EQUAL(feed(&c, "{\"topic\":\"gateway\",\"event\":\"init\",\"ref\":null,\"payload\":{}}"),
+			FG_PHX_ACT_MESSAGE);
+	CU_ASSERT_EQUAL(feed(&c, "{\"topic\":\"gateway\",\"event\":\"phx_error\",\"ref\":null,\"payload\":{}}"),
+			FG_PHX_ACT_IGNORE);
+	CU_ASSERT_EQUAL(feed(&c, "{\"topic\":\"gateway\",\"event\":\"phx_close\",\"ref\":null,\"payload\":{}}"),
+			FG_PHX_ACT_RECONNECT);
+	CU_ASSERT_EQUAL(feed(&c, "{\"event\":\"disconnect\",\"ref\":null,\"topic\":\"client\","
+				 "\"payload\":{\"reason\":\"token_expired\"}}"), FG_PHX_ACT_TOKEN_EXPIRED);
+	CU_ASSERT_EQUAL(feed(&c, "{\"event\":\"disconnect\",\"ref\":null,\"topic\":\"client\","
+				 "\"payload\":{\"reason\":\"other\"}}"), FG_PHX_ACT_IGNORE);
+	CU_ASSERT_EQUAL(feed(&c, "{\"event\":\"disconnect\",\"ref\":null,\"topic\":\"gateway\","
+				 "\"payload\":null}"), FG_PHX_ACT_IGNORE);
+	CU_ASSERT_EQUAL(feed(&c, "{\"event\":\"phx_reply\",\"ref\":\"12\",\"topic\":\"gateway\",\"payload\":"
+				 "{\"status\":\"error\",\"response\":{\"reason\":\"unmatched topic\"}}}"),
+			FG_PHX_ACT_REJOIN);
+	CU_ASSERT_EQUAL(feed(&c, "{\"event\":\"phx_reply\",\"ref\":7,\"topic\":\"gateway\",\"payload\":"
+				 "{\"status\":\"error\",\"response\":{\"reason\":\"bad reply\"}}}"),
+			FG_PHX_ACT_ERROR_REPLY);
+	CU_ASSERT_EQUAL(feed(&c, "{\"event\":\"phx_reply\",\"ref\":7,\"topic\":\"gateway\",\"payload\":"
+				 "{\"status\":\"error\"}}"), FG_PHX_ACT_ERROR_REPLY);
+
+	/* Rejoin after "unmatched topic": the new join has a new ref; its error is fatal. */
+	s = fg_phx_join(&c, 20 * sec);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"ref\":1}"));
+	free(s);
+	CU_ASSERT_FALSE(fg_phx_joined(&c));
+	CU_ASSERT_EQUAL(feed(&c, "{\"event\":\"phx_reply\",\"ref\":1,\"topic\":\"gateway\",\"payload\":"
+				 "{\"status\":\"error\",\"response\":{\"reason\":\"disabled\"}}}"),
+			FG_PHX_ACT_LOGIN_FAILED);
+	fg_phx_conn_free(&c);
+
+	for (int a = FG_PHX_ACT_IGNORE; a <= FG_PHX_ACT_TOKEN_EXPIRED; a++)
+		CU_ASSERT_STRING_NOT_EQUAL(fg_phx_action_name((enum fg_phx_action)a), "?");
+}
+
+static void test_join_timeout(void)
+{
+	struct fg_phx_conn c;
+
+	fg_phx_conn_init(&c);
+	fg_phx_conn_reset(&c, 50 * sec);
+	CU_ASSERT_FALSE(fg_phx_join_overdue(&c, 1000 * sec));  /* nothing sent yet */
+	free(fg_phx_join(&c, 50 * sec));
+	CU_ASSERT_FALSE(fg_phx_join_overdue(&c, 55 * sec));
+	CU_ASSERT_TRUE(fg_phx_join_overdue(&c, 55 * sec + 1));
+	CU_ASSERT_EQUAL(feed(&c, "{\"topic\":\"gateway\",\"event\":\"phx_reply\",\"ref\":0,"
+				 "\"payload\":{\"status\":\"ok\",\"response\":{}}}"), FG_PHX_ACT_JOINED);
+	CU_ASSERT_FALSE(fg_phx_join_overdue(&c, 1000 * sec));
+	fg_phx_conn_free(&c);
+}
+
+static void test_heartbeats(void)
+{
+	struct fg_phx_conn c;
+	int64_t refs[6];
+
+	fg_phx_conn_init(&c);
+	fg_phx_conn_reset(&c, 7 * sec);
+	CU_ASSERT_EQUAL(fg_phx_heartbeat_due_at(&c), 17 * sec);
+	free(fg_phx_join(&c, 8 * sec));
+	CU_ASSERT_EQUAL(fg_phx_heartbeat_due_at(&c), 18 * sec);
+	CU_ASSERT_FALSE(fg_phx_heartbeat_due(&c, 18 * sec - 1));
+	CU_ASSERT_TRUE(fg_phx_heartbeat_due(&c, 18 * sec));
+	feed(&c, "{\"topic\":\"gateway\",\"event\":\"phx_reply\",\"ref\":0,\"payload\":{\"status\":\"ok\"}}");
+
+	/* Four unanswered heartbeats are "more than 3". */
+	for (int i = 0; i < 4; i++) {
+		uint64_t now = (uint64_t)(18 + 10 * i) * sec;
+
+		refs[i] = c.next_ref;
+		CU_ASSERT_FALSE(fg_phx_heartbeat_overdue(&c));
+		free(fg_phx_heartbeat(&c, now));
+		CU_ASSERT_EQUAL(fg_phx_heartbeat_due_at(&c), now + 10 * sec);
+	}
+	CU_ASSERT_TRUE(fg_phx_heartbeat_overdue(&c));
+	/* Answering the second answers the first too; two remain. */
+	char reply[160];
+
+	snprintf(reply, sizeof(reply), "{\"topic\":\"phoenix\",\"event\":\"phx_reply\",\"ref\":%lld,"
+		 "\"payload\":{\"status\":\"ok\",\"response\":{}}}", (long long)refs[1]);
+	CU_ASSERT_EQUAL(feed(&c, reply), FG_PHX_ACT_IGNORE);
+	CU_ASSERT_EQUAL(c.hb_unanswered, 2);
+	CU_ASSERT_FALSE(fg_phx_heartbeat_acked(&c, refs[0]));  /* already answered */
+	CU_ASSERT_FALSE(fg_phx_heartbeat_acked(&c, 0));        /* the join, not a heartbeat */
+	CU_ASSERT_TRUE(fg_phx_heartbeat_acked(&c, refs[3]));
+	CU_ASSERT_EQUAL(c.hb_unanswered, 0);
+	CU_ASSERT_FALSE(fg_phx_heartbeat_overdue(&c));
+
+	/* Far more unanswered heartbeats than are tracked still count, and the newest ack clears. */
+	for (int i = 0; i < 3 * FG_PHX_HB_TRACK; i++)
+		free(fg_phx_heartbeat(&c, 100 * sec));
+	CU_ASSERT_EQUAL(c.hb_unanswered, 3 * FG_PHX_HB_TRACK);
+	CU_ASSERT_TRUE(fg_phx_heartbeat_acked(&c, c.next_ref - 1));
+	CU_ASSERT_EQUAL(c.hb_unanswered, 0);
+
+	/* A reset forgets them. */
+	for (int i = 0; i < 5; i++)
+		free(fg_phx_heartbeat(&c, 200 * sec));
+	fg_phx_conn_reset(&c, 300 * sec);
+	CU_ASSERT_FALSE(fg_phx_heartbeat_overdue(&c));
+	fg_phx_conn_free(&c);
+}
+
+static void test_queue(void)
+{
+	struct fg_phx_conn c;
+	cJSON *p = cJSON_CreateObject();
+	int64_t ref = -1;
+	char *s;
+
+	fg_phx_conn_init(&c);
+	cJSON_AddStringToObject(p, "ref", "R1");
+	/* Queued while disconnected, kept across the new connection, held until joined. */
+	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "authorization_created", p), 0);
+	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "authorization_created", p), -EALREADY);
+	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "flow_authorized", p), 0);
+	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "no_relays", NULL), 0);
+	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "no_relays", NULL), -EALREADY);
+	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gate way", "no_relays", NULL), -EINVAL);
+	CU_ASSERT_EQUAL(fg_phx_queue_len(&c), 3);
+	fg_phx_conn_reset(&c, 0);
+	CU_ASSERT_EQUAL(fg_phx_queue_len(&c), 3);
+	CU_ASSERT_PTR_NULL(fg_phx_queue_pop(&c, &ref));
+	s = fg_phx_join(&c, 0);
+	free(s);
+	CU_ASSERT_PTR_NULL(fg_phx_queue_pop(&c, &ref));
+	feed(&c, "{\"topic\":\"gateway\",\"event\":\"phx_reply\",\"ref\":0,\"payload\":{\"status\":\"ok\"}}");
+	free(fg_phx_heartbeat(&c, 1));  /* ref 1 */
+	s = fg_phx_queue_pop(&c, &ref);
+	CU_ASSERT_STRING_EQUAL(s, "{\"topic\":\"gateway\",\"event\":\"authorization_created\","
+				  "\"payload\":{\"ref\":\"R1\"},\"ref\":2}");
+	CU_ASSERT_EQUAL(ref, 2);
+	free(s);
+	/* Once sent, the same message may be queued again. */
+	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "authorization_created", p), 0);
+	s = fg_phx_queue_pop(&c, NULL);
+	CU_ASSERT_STRING_EQUAL(s, "{\"topic\":\"gateway\",\"event\":\"flow_authorized\","
+				  "\"payload\":{\"ref\":\"R1\"},\"ref\":3}");
+	free(s);
+	s = fg_phx_queue_pop(&c, NULL);
+	CU_ASSERT_STRING_EQUAL(s, "{\"topic\":\"gateway\",\"event\":\"no_relays\",\"payload\":null,\"ref\":4}");
+	free(s);
+	s = fg_phx_queue_pop(&c, NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"ref\":5}"));
+	free(s);
+	CU_ASSERT_PTR_NULL(fg_phx_queue_pop(&c, NULL));
+	CU_ASSERT_EQUAL(fg_phx_queue_len(&c), 0);
+
+	/* The cap, and wrap-around of the ring. */
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < FG_PHX_QUEUE_MAX; i++) {
+			cJSON_ReplaceItemInObject(p, "ref", cJSON_CreateNumber(i));
+			CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "e", p), 0);
+		}
+		cJSON_ReplaceItemInObject(p, "ref", cJSON_CreateString("one more"));
+		CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "e", p), -ENOBUFS);
+		for (int i = 0; i < FG_PHX_QUEUE_MAX / 2 + round; i++)
+			free(fg_phx_queue_pop(&c, NULL));
+		CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "e", p), 0);
+		fg_phx_queue_clear(&c);
+		CU_ASSERT_EQUAL(fg_phx_queue_len(&c), 0);
+	}
+	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "e", p), 0);
+	fg_phx_conn_free(&c);  /* frees what is queued */
+	CU_ASSERT_EQUAL(fg_phx_queue_len(&c), 0);
+	cJSON_Delete(p);
+}
+
+static void test_round_trip(void)
+{
+	struct fg_phx_conn c;
+	struct fg_phx_in m;
+	cJSON *p = cJSON_CreateObject();
+	int64_t ref;
+	char *s;
+
+	fg_phx_conn_init(&c);
+	c.next_ref = 123456789012;
+	cJSON_AddStringToObject(p, "k", "v\n\"\\\u00e9");
+	s = fg_phx_encode(&c, "gateway", "broadcast_ice_candidates", p, NULL);
+	CU_ASSERT_EQUAL_FATAL(decode(s, &m), 0);
+	CU_ASSERT_STRING_EQUAL(m.topic, "gateway");
+	CU_ASSERT_STRING_EQUAL(m.event, "broadcast_ice_candidates");
+	CU_ASSERT_TRUE(fg_phx_in_ref(&m, &ref) && ref == 123456789012);
+	CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(m.payload, "k")->valuestring, "v\n\"\\\u00e9");
+	fg_phx_in_free(&m);
+	free(s);
+	cJSON_Delete(p);
+	fg_phx_conn_free(&c);
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		CU_TestFunc fn;
+	} tests[] = {
+		{ "join and heartbeat frames", test_join_and_heartbeat_frames },
+		{ "decode good", test_decode_good },
+		{ "decode hostile", test_decode_hostile },
+		{ "decode mutations", test_decode_mutations },
+		{ "handle", test_handle },
+		{ "join timeout", test_join_timeout },
+		{ "heartbeats", test_heartbeats },
+		{ "queue", test_queue },
+		{ "round trip", test_round_trip },
+	};
+	CU_pSuite suite;
+	unsigned int failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	suite = CU_add_suite("phoenix", NULL, NULL);
+	for (size_t i = 0; suite && i < ARRAY_LEN(tests); i++)
+		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
+			suite = NULL;
+	if (!suite) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failures ? 1 : 0;
+}
