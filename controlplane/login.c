@@ -47,6 +47,7 @@ static int say(int rc, char *err, size_t errlen, const char *fmt, ...)
 	return rc;
 }
 
+/* getenv(3) returns char *: not the injected type. */
 static const char *sys_getenv(const char *name)
 {
 	return getenv(name);
@@ -350,21 +351,6 @@ static void new_uuid(char out[37])
 		 u[13], u[14], u[15]);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * A new id (hex SHA-256 of a random UUID v4) written to path as {"id":"..."}, mode 0600.
  * Returns 0, or 1 when another process created the file first (its id is read instead),
@@ -387,8 +373,9 @@ static int create_id_file(const char *path, char *id, char *err, size_t errlen)
 	if (fd < 0)
 		return say(-errno, err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 	rc = fchmod(fd, 0600) ? -errno : 0;
-	if (!rc)
-		rc = write_all(fd, body, (size_t)len);
+	/* A few dozen bytes to a regular file: short only on error. */
+	if (!rc && write(fd, body, (size_t)len) != len)
+		rc = -EIO;
 	if (!rc && fsync(fd))
 		rc = -errno;
 	if (close(fd) && !rc)
@@ -488,7 +475,11 @@ int fg_login_normalize_url(const char *in, char *out, size_t outlen, char *err, 
 
 	if (!in)
 		return say(-EINVAL, err, errlen, "no URL");
-	fg_key_redact(quoted, sizeof(quoted), in, strlen(in), 64);
+	/* Quoted in errors, unless it may carry a password (user:password@host). */
+	if (strchr(in, '@'))
+		snprintf(quoted, sizeof(quoted), "<URL with user information>");
+	else
+		fg_key_redact(quoted, sizeof(quoted), in, strlen(in), 64);
 	p = strstr(in, "://");
 	if (!p)
 		return say(-EINVAL, err, errlen, "\"%s\" is not a URL (no scheme://)", quoted);
@@ -610,14 +601,11 @@ static const struct {
 	{ "firezone-name", 'n', true, SLOT_NAME },
 	{ "max-partition-time", 'm', true, SLOT_PARTITION },
 	{ "health-check-addr", 0, true, SLOT_HEALTH },
-	{ "log-format", 0, true, SLOT_IGNORE },
-	{ "metrics", 0, true, SLOT_IGNORE },
-	{ "otlp-grpc-endpoint", 0, true, SLOT_IGNORE },
-	{ "no-check", 0, false, SLOT_IGNORE },
-	{ "no-telemetry", 0, false, SLOT_IGNORE },
-	{ "flow-logs", 0, false, SLOT_IGNORE },
-	{ "no-inc-buf", 0, false, SLOT_IGNORE },
-	{ "validate-checksums", 0, false, SLOT_IGNORE },
+	/* The Rust gateway's other options: accepted, meaningless here. */
+	{ "log-format", 0, true, SLOT_IGNORE }, { "metrics", 0, true, SLOT_IGNORE },
+	{ "otlp-grpc-endpoint", 0, true, SLOT_IGNORE }, { "no-check", 0, false, SLOT_IGNORE },
+	{ "no-telemetry", 0, false, SLOT_IGNORE }, { "flow-logs", 0, false, SLOT_IGNORE },
+	{ "no-inc-buf", 0, false, SLOT_IGNORE }, { "validate-checksums", 0, false, SLOT_IGNORE },
 };
 
 static int parse_cli(struct cli *c, int argc, char **argv, char *err, size_t errlen)
@@ -655,7 +643,8 @@ static int parse_cli(struct cli *c, int argc, char **argv, char *err, size_t err
 			break;
 		}
 		if (k == sizeof(options) / sizeof(options[0]))
-			return say(-EINVAL, err, errlen, "unknown option %.40s", a);
+			return say(-EINVAL, err, errlen, "unknown option %.*s", /* not a value */
+				   (int)(strcspn(a, "=") < 40 ? strcspn(a, "=") : 40), a);
 		if (!options[k].value) {
 			if (value)
 				return say(-EINVAL, err, errlen, "--%s takes no value", options[k].name);

@@ -10,6 +10,8 @@
  * the data plane serving every client (for restarts and upgrades of the control plane).
  */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,6 +340,28 @@ static void usage(FILE *f)
 		"FIREZONE_API_URL, FIREZONE_LOG_FORMAT, FIREZONE_MAX_PARTITION_TIME, HEALTH_CHECK_ADDR.\n");
 }
 
+/* After the sockets are open: the portal, JSON and DNS parsing run without root. The data
+ * plane's control socket must be group-accessible for reconnects (its --ctl-group). */
+static void drop_privileges(void)
+{
+	const char *user = getenv("FASTGATE_USER");
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return;
+	if (!user || !*user)
+		user = "fastgate";
+	pw = getpwnam(user);
+	if (!pw) {
+		fg_info(TAG, "no user '%s': staying root (create it, or set FASTGATE_USER, to run unprivileged)", user);
+		return;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 ||
+	    setuid(0) == 0)
+		fg_fatal(TAG, "cannot drop privileges to %s: %s", user, strerror(errno));
+	fg_info(TAG, "running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+}
+
 static const char *env(const char *k)
 {
 	return getenv(k);
@@ -381,6 +405,8 @@ int main(int argc, char **argv)
 	if (fg_login_load(&g_login, nrest, rest, env, err, sizeof(err)) < 0)
 		fg_fatal(TAG, "%s", err);
 	free(rest);
+	/* login.c holds its own (wiped) copy of the token; children need none. */
+	unsetenv("FIREZONE_TOKEN");
 	g_started = (uint64_t)time(NULL);
 	lws_set_log_level(LLL_ERR, NULL);
 
@@ -435,6 +461,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	g_sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	g_sigw = fg_loop_watch(g_sigfd, &sig_ops, NULL);
+
+	drop_privileges();
 
 	struct fg_portal_cbs cbs = { .message = portal_message, .joined = portal_joined, .fatal = portal_fatal };
 	g_portal = fg_portal_create(g_ctx, &g_login, g_dpc.hello.public_key, &cbs, NULL);

@@ -338,8 +338,9 @@ static int portal_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		if (!p)
 			break;
 		p->wsi = NULL;
-		if (lws_hdr_copy(wsi, ra, sizeof(ra), WSI_TOKEN_HTTP_RETRY_AFTER) > 0)
-			fg_backoff_parse_retry_after(ra, (uint64_t)time(NULL), &p->retry_after_ns);
+		if (lws_hdr_copy(wsi, ra, sizeof(ra), WSI_TOKEN_HTTP_RETRY_AFTER) > 0 &&
+		    fg_backoff_parse_retry_after(ra, (uint64_t)time(NULL), &p->retry_after_ns) < 0)
+			p->retry_after_ns = 0;
 		snprintf(why, sizeof(why), "%s%s", in ? (const char *)in : "connection failed",
 			 status ? "" : "");
 		if (status == 401 || (in && strstr(in, "unauthorized"))) {

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,7 @@ static void usage(FILE *f)
 		"  --uapi-dir DIR        directory of the WireGuard UAPI socket (default /var/run/wireguard)\n"
 		"  --ctl-socket PATH     the control socket for fastgate-controlplane\n"
 		"                        (default /var/run/fastgate/<tun name>.ctl)\n"
+		"  --ctl-group GROUP     group owning the control socket (an unprivileged control plane)\n"
 		"  --idle-sleep-us N     let idle workers sleep N us (0 = poll, the default)\n"
 		"  --version             print the version and exit\n"
 		"  --help                this text\n"
@@ -64,12 +67,13 @@ int main(int argc, char **argv)
 		{ "stats-file", required_argument, NULL, 's' },
 		{ "uapi-dir", required_argument, NULL, 'u' },
 		{ "ctl-socket", required_argument, NULL, 'k' },
+		{ "ctl-group", required_argument, NULL, 'g' },
 		{ "idle-sleep-us", required_argument, NULL, 'i' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = NULL, *stats_path = NULL, *uapi_dir = "/var/run/wireguard", *ctl_path = NULL;
+	const char *config_path = NULL, *stats_path = NULL, *uapi_dir = "/var/run/wireguard", *ctl_path = NULL, *ctl_group = NULL;
 	struct fg_dp_options dopt = { 0 };
 	static struct fg_config cfg;
 	char err[1024], stats_default[256], ctl_default[256];
@@ -111,6 +115,9 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			ctl_path = optarg;
+			break;
+		case 'g':
+			ctl_group = optarg;
 			break;
 		case 'i':
 			dopt.idle_sleep_us = (uint32_t)strtoul(optarg, NULL, 10);
@@ -166,6 +173,12 @@ int main(int argc, char **argv)
 		fg_uapi_server_close(g_svc.uapi);
 		fg_dp_fini(&g_dp);
 		fg_fatal(TAG, "control socket %s: %s", ctl_path, strerror(e));
+	}
+	if (ctl_group) {
+		struct group *gr = getgrnam(ctl_group);
+
+		if (!gr || chown(ctl_path, (uid_t)-1, gr->gr_gid) < 0)
+			fg_fatal(TAG, "--ctl-group %s: %s", ctl_group, gr ? strerror(errno) : "no such group");
 	}
 	fg_svc_attach_fd(&g_svc, fg_uapi_server_fd(g_svc.uapi));
 	fg_svc_attach_fd(&g_svc, fg_ctl_server_fd(g_svc.ctl));

@@ -17,10 +17,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=tests/e2e/topo.sh
 . "$HERE/topo.sh"
 fg_require_root
-CP_BIN=$FG_BUILD/controlplane/fastgate-controlplane
-CTL_BIN=$FG_BUILD/controlplane/ctl/fastgatectl
-PY=/usr/bin/python3
-[ -x "$CP_BIN" ] && [ -x "$CTL_BIN" ] || fg_fail "build first: no $CP_BIN or $CTL_BIN"
+# shellcheck source=tests/e2e/cp.sh
+. "$HERE/cp.sh"
 
 PASSED=0
 FAILED=0
@@ -31,74 +29,15 @@ check() {
 
 TOPO_STATIC_PEER=0 topo_up
 gw_start
-C1PUB=$(cat "$FG_WORK/c1.pub")
-GWPUB=$(cat "$FG_WORK/gw.pub")
-PSK=$(cat "$FG_WORK/c1.psk")
-TOKEN="fg-test-token-$FG_ID"
-GW_UUID=$(printf '%s' "$FG_ID" | sha256sum | sed -E 's/^(.{8})(.{4})(.{3})(.{3})(.{12}).*/\1-\2-4\3-8\4-\5/')
-PSOCK=$FG_WORK/portal.sock
-CPSOCK=$FG_WORK/cp.sock
-HPORT=$((20000 + RANDOM % 20000))
-pctl() { "$PY" "$ROOT/tests/portal/portalctl.py" "$PSOCK" "$@"; }
-ctl() { FASTGATE_CTL_SOCKET=$CPSOCK "$CTL_BIN" "$@"; }
-
-# The portal's init lists the authorizations it knows of, as the real portal does after a
-# reconnect (an empty list would revoke everything).
-cat >"$FG_WORK/init.json" <<JSON
-{"interface":{"ipv4":"100.64.0.1","ipv6":"fd00:2021:1111::1"},
- "config":{"ipv4_masquerade_enabled":true,"ipv6_masquerade_enabled":true},
- "account_slug":"acme","relays":[],
- "authorizations":[{"client_id":"client-1","resource_id":"res-cidr","expires_at":null}],
- "flow_logs":{}}
-JSON
-NPORTAL=0
-portal_start() { # [PORT]
-	rm -f "$FG_WORK/portal.port"
-	NPORTAL=$((NPORTAL + 1))
-	fg_bg "$FG_WORK/portal$NPORTAL.log" ip netns exec "$NS_G" "$PY" "$ROOT/tests/portal/fake_portal.py" \
-		--listen "127.0.0.1:${1:-0}" --port-file "$FG_WORK/portal.port" --control "$PSOCK" --token "$TOKEN" \
-		--init "$FG_WORK/init.json"
-	PORTAL_PID=$FG_LAST_PID
-	fg_wait_for [ -s "$FG_WORK/portal.port" ] || fg_fail "the test portal did not start"
-	PPORT=$(cat "$FG_WORK/portal.port")
-}
-NCP=0
-cp_start() { # [extra env...]
-	NCP=$((NCP + 1))
-	CPLOG=$FG_WORK/cp$NCP.log
-	fg_bg "$CPLOG" ip netns exec "$NS_G" env FIREZONE_TOKEN="$TOKEN" FIREZONE_ID="$GW_UUID" \
-		FIREZONE_NAME="fg-e2e-$FG_ID" FIREZONE_API_URL="ws://127.0.0.1:$PPORT" \
-		HEALTH_CHECK_ADDR="127.0.0.1:$HPORT" FASTGATE_ID_FILE="$FG_WORK/gateway_id" "$@" \
-		"$CP_BIN" --dataplane-socket "$GW_CTL" --ctl-socket "$CPSOCK"
-	CP_PID=$FG_LAST_PID
-}
-joined() { # waits for the join and the capabilities that follow it
-	pctl wait_for "{\"event\":\"set_snownet_capabilities\",\"since_index\":${1:-0},\"timeout\":15}" >/dev/null
-}
-authorize() { # REF RESOURCE_ID CIDR FILTERS_JSON EXPIRES_JSON
-	pctl push "{\"event\":\"create_authorization\",\"payload\":{\"ref\":\"$1\",
-		\"resource\":{\"id\":\"$2\",\"type\":\"cidr\",\"address\":\"$3\",\"name\":\"res $2\",\"filters\":$4},
-		\"client\":{\"id\":\"client-1\",\"public_key\":\"$C1PUB\",\"preshared_key\":\"$PSK\",
-			\"ipv4\":\"100.64.0.2\",\"ipv6\":\"fd00:2021:1111::2\",\"version\":\"1.6.0\"},
-		\"gateway_ice_credentials\":{\"username\":\"ejqt\",\"password\":\"zfjrrjdkbci42t2axyd45a\"},
-		\"client_ice_credentials\":{\"username\":\"hgwh\",\"password\":\"j2fqufatn7xlrrvv6fsvea\"},
-		\"expires_at\":$5,\"use_iceless\":false,\"flow_logs_ingest_token\":\"x.y.z\",\"subject\":{}}}" >/dev/null &&
-	pctl wait_for "{\"event\":\"authorization_created\",\"match\":{\"ref\":\"$1\"},\"timeout\":5}" >/dev/null
-}
-reject() { # RESOURCE_ID
-	pctl push "{\"event\":\"reject_access\",\"payload\":{\"client_id\":\"client-1\",\"resource_id\":\"$1\"}}" >/dev/null
-}
-client_restart_session() { # the client drops its session (as a Firezone client does on Goodbye)
-	wg set "$WG_C1" peer "$GWPUB" remove
-	wg set "$WG_C1" peer "$GWPUB" preshared-key "$FG_WORK/c1.psk" endpoint "$GW_ADDR:51820" allowed-ips "$CLIENT_ALLOWED"
-}
+cp_setup
+[ -x "$CP_BIN" ] && [ -x "$CTL_BIN" ] || fg_fail "build first: no $CP_BIN or $CTL_BIN"
 ping_ok() { ip netns exec "$NS_C1" ping -c 2 -i 0.2 -W 6 -q "${1:-$RES4}" >/dev/null 2>&1; }
 ping_fails() { ! ip netns exec "$NS_C1" ping -c 2 -i 0.2 -W 1 -q "${1:-$RES4}" >/dev/null 2>&1; }
 
 portal_start
 cp_start
-check "control plane joins the portal and announces iceless:false" bash -c \
-	"$(declare -f pctl joined); PY=$PY ROOT=$ROOT PSOCK=$PSOCK; joined && pctl received '{\"event\":\"set_snownet_capabilities\"}' | grep -q '\"iceless\": *false'"
+caps_ok() { joined && pctl received '{"event":"set_snownet_capabilities"}' | grep -q '"iceless": *false'; }
+check "control plane joins the portal and announces iceless:false" caps_ok
 
 login_ok() {
 	local st want_ext
@@ -131,8 +70,11 @@ check "the gateway's own tunnel IP is always reachable" ping_ok 100.64.0.1
 # --- filters: TCP 80 only -------------------------------------------------------------------
 fg_bg "$FG_WORK/http80.log" ip netns exec "$NS_R" socat TCP-LISTEN:80,bind=$RES4,reuseaddr,fork SYSTEM:'echo hello-80'
 sleep 0.3
-check "resource_updated narrows the filters to TCP 80" bash -c \
-	"$(declare -f pctl); PY=$PY ROOT=$ROOT PSOCK=$PSOCK; pctl push '{\"event\":\"resource_updated\",\"payload\":{\"id\":\"res-cidr\",\"type\":\"cidr\",\"address\":\"198.18.2.0/24\",\"name\":\"r\",\"filters\":[{\"protocol\":\"tcp\",\"port_range_start\":80,\"port_range_end\":80}]}}' >/dev/null; sleep 0.5"
+narrow() {
+	pctl push '{"event":"resource_updated","payload":{"id":"res-cidr","type":"cidr","address":"198.18.2.0/24","name":"r","filters":[{"protocol":"tcp","port_range_start":80,"port_range_end":80}]}}' >/dev/null &&
+		sleep 0.5 && ctl resources | grep -q "tcp"
+}
+check "resource_updated narrows the filters to TCP 80" narrow
 tcp80() { ip netns exec "$NS_C1" timeout 5 socat -u TCP:$RES4:80 - 2>/dev/null | grep -q hello-80; }
 check "TCP 80 passes the filter" tcp80
 udp_prohibited() {
@@ -146,6 +88,8 @@ udp_prohibited() {
 		grep -q "admin prohibited" "$cap"
 }
 check "UDP is denied with ICMP administratively prohibited (3/13)" udp_prohibited
+check "return traffic not covered by the filters is dropped (resource pings the client)" bash -c \
+	"! ip netns exec $NS_R ping -c 2 -i 0.2 -W 1 -q 100.64.0.2 >/dev/null"
 check "ping (ICMP not in the filters) answered 'Packet filtered'" bash -c \
 	"ip netns exec $NS_C1 ping -c 1 -W 2 $RES4 | grep -q 'Packet filtered'"
 

@@ -359,6 +359,11 @@ static void test_urls(void)
 			CU_ASSERT_NOT_EQUAL(err[0], '\0');
 		}
 	}
+	CU_ASSERT_EQUAL(fg_login_normalize_url("wss://user:pw@host", out, sizeof(out), err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "user information"));
+	CU_ASSERT_PTR_NULL(strstr(err, "pw"));
+	CU_ASSERT_EQUAL(fg_login_normalize_url("wss://host:0", out, sizeof(out), err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "port out of range"));
 	CU_ASSERT_EQUAL(fg_login_normalize_url(NULL, out, sizeof(out), NULL, 0), -EINVAL);
 	CU_ASSERT_EQUAL(fg_login_normalize_url("wss://api.firezone.dev/long/path", out, 20, NULL, 0), -ENOSPC);
 
@@ -483,6 +488,7 @@ static void test_cli_and_settings(void)
 		const char *reason;
 	} bad_cli[] = {
 		{ { "--frobnicate" }, "unknown option" },
+		{ { "--token=secret" }, "unknown option --token" },
 		{ { "-x" }, "unknown option" },
 		{ { "-u" }, "needs a value" },
 		{ { "--api-url" }, "needs a value" },
@@ -506,6 +512,7 @@ static void test_cli_and_settings(void)
 			fprintf(stderr, "\n%s: \"%s\"\n", bad_cli[i].args[0], err);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad_cli[i].reason));
 		CU_ASSERT_PTR_NULL(l.token);
+		CU_ASSERT_PTR_NULL(strstr(err, "secret"));
 	}
 	/* "--" makes the rest positional. */
 	char dash_tok[] = "-tok";

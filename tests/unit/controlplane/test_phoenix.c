@@ -269,8 +269,8 @@ static void test_decode_mutations(void)
 {
 	static const char *const seeds[] = {
 		"{\"event\":\"phx_reply\",\"topic\":\"gateway\",\"ref\":0,\"payload\":{\"status\":\"ok\",\"response\":{}}}",
-		"{\"topic\":\"gateway\",\"event\":\"init\",\"ref\":null,\"payload\":{\"interface\":{\"ipv4\":\"100.64.3.7\"},"
-		"\"relays\":[{\"id\":\"a\",\"addr\":\"[2001:db8::5]:3478\"}],\"x\":[1,2.5e3,true,false,null]}}",
+		("{\"topic\":\"gateway\",\"event\":\"init\",\"ref\":null,\"payload\":{\"interface\":{\"ipv4\":\"100.64.3.7\"},"
+		 "\"relays\":[{\"id\":\"a\",\"addr\":\"[2001:db8::5]:3478\"}],\"x\":[1,2.5e3,true,false,null]}}"),
 		"{\"event\":\"disconnect\",\"ref\":null,\"topic\":\"client\",\"payload\":{\"reason\":\"token_expired\"}}",
 	};
 	static const char alphabet[] = "{}[]\",:\\u0 \x01\x7f\xff" "0123456789.eE-+nultrfa";

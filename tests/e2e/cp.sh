@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# tests/e2e/cp.sh: the test portal and fastgate-controlplane on the topology of topo.sh,
+# sourced after lib.sh and topo.sh (topo_up and gw_start done). Used by the control-plane
+# end-to-end test and the demo. cp_setup defines the names; portal_start and cp_start run
+# the processes in the gateway namespace; authorize / reject push portal messages.
+
+cp_setup() {
+	CP_BIN=$FG_BUILD/controlplane/fastgate-controlplane
+	CTL_BIN=$FG_BUILD/controlplane/ctl/fastgatectl
+	PY=/usr/bin/python3
+	PORTAL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../portal" && pwd)
+	C1PUB=$(cat "$FG_WORK/c1.pub")
+	GWPUB=$(cat "$FG_WORK/gw.pub")
+	PSK=$(cat "$FG_WORK/c1.psk")
+	TOKEN="fg-test-token-$FG_ID"
+	GW_UUID=$(printf '%s' "$FG_ID" | sha256sum | sed -E 's/^(.{8})(.{4})(.{3})(.{3})(.{12}).*/\1-\2-4\3-8\4-\5/')
+	PSOCK=$FG_WORK/portal.sock
+	CPSOCK=$FG_WORK/cp.sock
+	HPORT=$((20000 + RANDOM % 20000))
+}
+
+pctl() { "$PY" "$PORTAL_DIR/portalctl.py" "$PSOCK" "$@"; }
+ctl() { FASTGATE_CTL_SOCKET=$CPSOCK "$CTL_BIN" "$@"; }
+
+# The portal's init lists the authorizations it knows of, as the real portal does after a
+# reconnect (an empty list would revoke everything).
+cp_write_init() {
+cat >"$FG_WORK/init.json" <<JSON
+{"interface":{"ipv4":"100.64.0.1","ipv6":"fd00:2021:1111::1"},
+ "config":{"ipv4_masquerade_enabled":true,"ipv6_masquerade_enabled":true},
+ "account_slug":"acme","relays":[],
+ "authorizations":[{"client_id":"client-1","resource_id":"res-cidr","expires_at":null}],
+ "flow_logs":{}}
+JSON
+}
+NPORTAL=0
+portal_start() { # [PORT]
+	rm -f "$FG_WORK/portal.port"
+	[ -f "$FG_WORK/init.json" ] || cp_write_init
+	NPORTAL=$((NPORTAL + 1))
+	fg_bg "$FG_WORK/portal$NPORTAL.log" ip netns exec "$NS_G" "$PY" "$PORTAL_DIR/fake_portal.py" \
+		--listen "127.0.0.1:${1:-0}" --port-file "$FG_WORK/portal.port" --control "$PSOCK" --token "$TOKEN" \
+		--init "$FG_WORK/init.json"
+	PORTAL_PID=$FG_LAST_PID
+	fg_wait_for [ -s "$FG_WORK/portal.port" ] || fg_fail "the test portal did not start"
+	PPORT=$(cat "$FG_WORK/portal.port")
+}
+NCP=0
+cp_start() { # [extra env...]
+	NCP=$((NCP + 1))
+	CPLOG=$FG_WORK/cp$NCP.log
+	fg_bg "$CPLOG" ip netns exec "$NS_G" env FIREZONE_TOKEN="$TOKEN" FIREZONE_ID="$GW_UUID" \
+		FIREZONE_NAME="fg-e2e-$FG_ID" FIREZONE_API_URL="ws://127.0.0.1:$PPORT" \
+		HEALTH_CHECK_ADDR="127.0.0.1:$HPORT" FASTGATE_ID_FILE="$FG_WORK/gateway_id" "$@" \
+		"$CP_BIN" --dataplane-socket "$GW_CTL" --ctl-socket "$CPSOCK"
+	CP_PID=$FG_LAST_PID
+}
+joined() { # waits for the join and the capabilities that follow it
+	pctl wait_for "{\"event\":\"set_snownet_capabilities\",\"since_index\":${1:-0},\"timeout\":15}" >/dev/null
+}
+authorize() { # REF RESOURCE_ID CIDR FILTERS_JSON EXPIRES_JSON
+	pctl push "{\"event\":\"create_authorization\",\"payload\":{\"ref\":\"$1\",
+		\"resource\":{\"id\":\"$2\",\"type\":\"cidr\",\"address\":\"$3\",\"name\":\"res $2\",\"filters\":$4},
+		\"client\":{\"id\":\"client-1\",\"public_key\":\"$C1PUB\",\"preshared_key\":\"$PSK\",
+			\"ipv4\":\"100.64.0.2\",\"ipv6\":\"fd00:2021:1111::2\",\"version\":\"1.6.0\"},
+		\"gateway_ice_credentials\":{\"username\":\"ejqt\",\"password\":\"zfjrrjdkbci42t2axyd45a\"},
+		\"client_ice_credentials\":{\"username\":\"hgwh\",\"password\":\"j2fqufatn7xlrrvv6fsvea\"},
+		\"expires_at\":$5,\"use_iceless\":false,\"flow_logs_ingest_token\":\"x.y.z\",\"subject\":{}}}" >/dev/null &&
+	pctl wait_for "{\"event\":\"authorization_created\",\"match\":{\"ref\":\"$1\"},\"timeout\":5}" >/dev/null
+}
+reject() { # RESOURCE_ID
+	pctl push "{\"event\":\"reject_access\",\"payload\":{\"client_id\":\"client-1\",\"resource_id\":\"$1\"}}" >/dev/null
+}
+client_restart_session() { # the client drops its session (as a Firezone client does on Goodbye)
+	wg set "$WG_C1" peer "$GWPUB" remove
+	wg set "$WG_C1" peer "$GWPUB" preshared-key "$FG_WORK/c1.psk" endpoint "$GW_ADDR:51820" allowed-ips "$CLIENT_ALLOWED"
+}
