@@ -34,7 +34,7 @@ record() { # record NAME STATUS LOG
 # Unit and in-process suites: one line each.
 meson test -C "$BUILD" --no-rebuild --print-errorlogs >"$LOGS/meson-test.log" 2>&1
 while read -r line; do
-	name=$(printf '%s\n' "$line" | sed -E 's/^ *[0-9]+\/[0-9]+ +([^ ]+) .*/\1/')
+	name=$(printf '%s\n' "$line" | sed -E 's/^ *[0-9]+\/[0-9]+ +(([^ ]+ \/ )?[^ ]+) .*/\1/')
 	case $line in
 	*" OK "*) record "unit $name" 0 "$LOGS/meson-test.log" ;;
 	*" SKIP "*) echo "SKIP unit $name" ;;

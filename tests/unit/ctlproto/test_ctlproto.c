@@ -1,0 +1,1177 @@
+// SPDX-License-Identifier: MIT
+/*
+ * CUnit suite for the control socket between the control plane and the data plane: the
+ * codec in common/ctlproto.h (fg_ctl_size() for every 16-bit type, and every message's
+ * layout pinned field by field, implicit holes included, so a change that would break the
+ * other process or tests/e2e/ctl_hostile.py's mirror fails here), and controlplane/dpclient.c
+ * against a fake data plane. The fake listens on a SOCK_SEQPACKET socket in a temporary
+ * directory and runs one scripted conversation per test in its own thread: correct
+ * answers, events interleaved before replies, stale replies with the wrong sequence number,
+ * DUMP streams and STATS, then hostile behaviour (wrong version, wrong size for the type,
+ * datagrams shorter than a header or longer than any message, an empty datagram, silence,
+ * closing in the middle of a request). The server thread only records what it saw; every
+ * assertion runs on the main thread after it is joined. Built with ASan and UBSan.
+ */
+#include "dpclient.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "ctlproto.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+enum {
+	SRV_WAIT_MS = 10000,         /* the fake gives up on a stuck client after this */
+	SEEN_MAX = 32,
+	BIG = 65536,                 /* the largest hostile datagram the fake sends */
+	DUMP_PEERS = 300,            /* enough to fill the socket buffer mid-stream */
+	OVERFLOW = 10,               /* events beyond the client's queue */
+};
+
+/* ---- the codec ---------------------------------------------------------------------------- */
+
+static void test_sizes(void)
+{
+	/* Pinned sizes: the data plane and the control plane are separate binaries, and
+	 * ctl_hostile.py mirrors these with ctypes. */
+	static const struct {
+		uint16_t type;
+		size_t size;
+		uint32_t pinned;
+	} t[] = {
+		{ FG_CTL_HELLO, sizeof(struct fg_ctl_hello), 40 },
+		{ FG_CTL_HELLO_REPLY, sizeof(struct fg_ctl_hello_reply), 144 },
+		{ FG_CTL_REPLY, sizeof(struct fg_ctl_reply), 136 },
+		{ FG_CTL_PEER_UPSERT, sizeof(struct fg_ctl_peer_upsert), 180 },
+		{ FG_CTL_PEER_REMOVE, sizeof(struct fg_ctl_peer_remove), 48 },
+		{ FG_CTL_RESOURCE_UPSERT, sizeof(struct fg_ctl_resource_upsert), 400 },
+		{ FG_CTL_RESOURCE_REMOVE, sizeof(struct fg_ctl_resource_remove), 104 },
+		{ FG_CTL_IFACE_SET, sizeof(struct fg_ctl_iface_set), 44 },
+		{ FG_CTL_DUMP, sizeof(struct fg_ctl_dump), 8 },
+		{ FG_CTL_PEER_INFO, sizeof(struct fg_ctl_peer_info), 192 },
+		{ FG_CTL_RESOURCE_INFO, sizeof(struct fg_ctl_resource_info), 400 },
+		{ FG_CTL_STATS, sizeof(struct fg_ctl_stats), 8 },
+		{ FG_CTL_STATS_REPLY, sizeof(struct fg_ctl_stats_reply), 4008 },
+		{ FG_CTL_EVENT, sizeof(struct fg_ctl_event), 112 },
+	};
+	unsigned covered = 0;
+
+	CU_ASSERT_EQUAL(N(t), FG_CTL_TYPE_MAX - 1);
+	for (size_t i = 0; i < N(t); i++) {
+		if (fg_ctl_size(t[i].type) != t[i].size || t[i].size != t[i].pinned)
+			fprintf(stderr, "\n  type %u: fg_ctl_size %u, sizeof %zu, pinned %u\n", t[i].type,
+				fg_ctl_size(t[i].type), t[i].size, t[i].pinned);
+		CU_ASSERT_EQUAL(fg_ctl_size(t[i].type), t[i].size);
+		CU_ASSERT_EQUAL(t[i].size, t[i].pinned);
+		CU_ASSERT_EQUAL(t[i].size % 4, 0);
+		CU_ASSERT(t[i].size >= sizeof(struct fg_ctl_hdr));
+		covered |= 1u << t[i].type;
+	}
+	CU_ASSERT_EQUAL(covered, ((1u << FG_CTL_TYPE_MAX) - 1) & ~1u);
+	/* Every one of the 65,536 possible types: known ones have a size, nothing else does. */
+	for (uint32_t type = 0; type <= UINT16_MAX; type++) {
+		bool known = type >= FG_CTL_HELLO && type < FG_CTL_TYPE_MAX;
+
+		if ((fg_ctl_size((uint16_t)type) != 0) != known) {
+			fprintf(stderr, "\n  fg_ctl_size(%u) = %u\n", type, fg_ctl_size((uint16_t)type));
+			CU_FAIL("fg_ctl_size of an unknown type is not 0, or of a known one is");
+		}
+	}
+	CU_ASSERT_EQUAL(fg_ctl_size(0), 0);
+	CU_ASSERT_EQUAL(fg_ctl_size(FG_CTL_TYPE_MAX), 0);
+	CU_ASSERT_EQUAL(fg_ctl_size(UINT16_MAX), 0);
+	/* The message bounds: the largest fits the 8 KiB receive buffers of both ends. */
+	CU_ASSERT(sizeof(struct fg_ctl_stats_reply) <= 8192);
+	CU_ASSERT_EQUAL(sizeof(struct fg_ctl_filter), 8);
+	CU_ASSERT_EQUAL(sizeof(struct fg_ctl_lcore_stats), 80);
+	CU_ASSERT_EQUAL(sizeof(struct fg_ip), 17);
+	CU_ASSERT_EQUAL(sizeof(struct fg_prefix), 18);
+	CU_ASSERT_EQUAL(sizeof(struct fg_endpoint), 20);
+}
+
+/* One field: its offset and size, and the bytes of implicit padding the compiler puts
+ * before it (0 unless the struct has a hole there). A struct's row list ends with the
+ * struct's own size as a pseudo-field "end" whose hole is the tail padding. */
+struct field {
+	const char *name;
+	size_t off, size, hole;
+};
+
+#define F(s, m, hole) { #s "." #m, offsetof(struct s, m), sizeof(((struct s *)0)->m), hole }
+#define END(s, hole) { #s " end", sizeof(struct s), 0, hole }
+
+/* Checks that each field starts exactly where the previous one ends plus the hole named
+ * for it, and at its pinned offset, so any padding the compiler adds or removes shows up. */
+#define CHECK_LAYOUT(f, offs)                                            \
+	do {                                                             \
+		_Static_assert(N(f) == N(offs), #f " rows and offsets"); \
+		check_layout(f, N(f), offs);                             \
+	} while (0)
+
+static void check_layout(const struct field *f, size_t n, const size_t *pinned_offs)
+{
+	size_t end = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].off != end + f[i].hole || f[i].off != pinned_offs[i]) {
+			fprintf(stderr, "\n  %s at %zu: previous field ends at %zu, expected hole %zu, pinned %zu\n",
+				f[i].name, f[i].off, end, f[i].hole, pinned_offs[i]);
+			CU_FAIL("layout changed");
+		}
+		end = f[i].off + f[i].size;
+	}
+}
+
+static void test_layout(void)
+{
+	static const struct field hdr[] = {
+		F(fg_ctl_hdr, version, 0), F(fg_ctl_hdr, type, 0), F(fg_ctl_hdr, seq, 0), END(fg_ctl_hdr, 0),
+	};
+	static const size_t hdr_off[] = { 0, 2, 4, 8 };
+	static const struct field addr[] = {
+		F(fg_ip, family, 0), F(fg_ip, addr, 0), END(fg_ip, 0),
+	};
+	static const size_t addr_off[] = { 0, 1, 17 };
+	static const struct field prefix[] = {
+		F(fg_prefix, ip, 0), F(fg_prefix, len, 0), END(fg_prefix, 0),
+	};
+	static const size_t prefix_off[] = { 0, 17, 18 };
+	static const struct field endpoint[] = {
+		F(fg_endpoint, ip, 0), F(fg_endpoint, port, 1), END(fg_endpoint, 0),
+	};
+	static const size_t endpoint_off[] = { 0, 18, 20 };
+	static const struct field hello_reply[] = {
+		F(fg_ctl_hello_reply, h, 0),
+		F(fg_ctl_hello_reply, version, 0),
+		F(fg_ctl_hello_reply, public_key, 0),
+		F(fg_ctl_hello_reply, tun_name, 0),
+		F(fg_ctl_hello_reply, listen_port, 0),
+		F(fg_ctl_hello_reply, pad, 0),
+		F(fg_ctl_hello_reply, uplink4, 0),
+		F(fg_ctl_hello_reply, uplink6, 0),
+		F(fg_ctl_hello_reply, started_unix_ns, 2), /* implicit: uplink6 ends at 126 */
+		F(fg_ctl_hello_reply, peers, 0),
+		F(fg_ctl_hello_reply, workers, 0),
+		END(fg_ctl_hello_reply, 0),
+	};
+	static const size_t hello_reply_off[] = { 0, 8, 40, 72, 88, 90, 92, 109, 128, 136, 140, 144 };
+	static const struct field reply[] = {
+		F(fg_ctl_reply, h, 0), F(fg_ctl_reply, status, 0), F(fg_ctl_reply, count, 0),
+		F(fg_ctl_reply, message, 0), END(fg_ctl_reply, 0),
+	};
+	static const size_t reply_off[] = { 0, 8, 12, 16, 136 };
+	static const struct field peer_upsert[] = {
+		F(fg_ctl_peer_upsert, h, 0),
+		F(fg_ctl_peer_upsert, client_id, 0),
+		F(fg_ctl_peer_upsert, public_key, 0),
+		F(fg_ctl_peer_upsert, psk, 0),
+		F(fg_ctl_peer_upsert, ipv4, 0),
+		F(fg_ctl_peer_upsert, ipv6, 0),
+		F(fg_ctl_peer_upsert, flags, 2), /* implicit: ipv6 ends at 170 */
+		F(fg_ctl_peer_upsert, pad, 0),
+		END(fg_ctl_peer_upsert, 0),
+	};
+	static const size_t peer_upsert_off[] = { 0, 8, 72, 104, 136, 153, 172, 176, 180 };
+	static const struct field peer_remove[] = {
+		F(fg_ctl_peer_remove, h, 0), F(fg_ctl_peer_remove, public_key, 0),
+		F(fg_ctl_peer_remove, flags, 0), F(fg_ctl_peer_remove, pad, 0), END(fg_ctl_peer_remove, 0),
+	};
+	static const size_t peer_remove_off[] = { 0, 8, 40, 44, 48 };
+	static const struct field filter[] = {
+		F(fg_ctl_filter, proto, 0), F(fg_ctl_filter, pad, 0), F(fg_ctl_filter, port_lo, 0),
+		F(fg_ctl_filter, port_hi, 0), F(fg_ctl_filter, pad2, 0), END(fg_ctl_filter, 0),
+	};
+	static const size_t filter_off[] = { 0, 1, 2, 4, 6, 8 };
+	static const struct field res_upsert[] = {
+		F(fg_ctl_resource_upsert, h, 0),
+		F(fg_ctl_resource_upsert, public_key, 0),
+		F(fg_ctl_resource_upsert, resource_id, 0),
+		F(fg_ctl_resource_upsert, type, 0),
+		F(fg_ctl_resource_upsert, n_filters, 0),
+		F(fg_ctl_resource_upsert, prefix, 0),
+		F(fg_ctl_resource_upsert, pad, 0),
+		F(fg_ctl_resource_upsert, expires_at, 4), /* implicit: pad[2] ends at 132 */
+		F(fg_ctl_resource_upsert, filters, 0),
+		END(fg_ctl_resource_upsert, 0),
+	};
+	static const size_t res_upsert_off[] = { 0, 8, 40, 104, 108, 112, 130, 136, 144, 400 };
+	static const struct field res_info[] = {
+		F(fg_ctl_resource_info, h, 0),
+		F(fg_ctl_resource_info, public_key, 0),
+		F(fg_ctl_resource_info, resource_id, 0),
+		F(fg_ctl_resource_info, type, 0),
+		F(fg_ctl_resource_info, n_filters, 0),
+		F(fg_ctl_resource_info, prefix, 0),
+		F(fg_ctl_resource_info, pad, 0),
+		F(fg_ctl_resource_info, expires_at, 4), /* implicit, as in resource_upsert */
+		F(fg_ctl_resource_info, filters, 0),
+		END(fg_ctl_resource_info, 0),
+	};
+	static const struct field res_remove[] = {
+		F(fg_ctl_resource_remove, h, 0), F(fg_ctl_resource_remove, public_key, 0),
+		F(fg_ctl_resource_remove, resource_id, 0), END(fg_ctl_resource_remove, 0),
+	};
+	static const size_t res_remove_off[] = { 0, 8, 40, 104 };
+	static const struct field iface[] = {
+		F(fg_ctl_iface_set, h, 0), F(fg_ctl_iface_set, ipv4, 0), F(fg_ctl_iface_set, ipv6, 0),
+		END(fg_ctl_iface_set, 2), /* implicit tail: ipv6 ends at 42, the header aligns to 4 */
+	};
+	static const size_t iface_off[] = { 0, 8, 25, 44 };
+	static const struct field peer_info[] = {
+		F(fg_ctl_peer_info, h, 0),
+		F(fg_ctl_peer_info, client_id, 0),
+		F(fg_ctl_peer_info, public_key, 0),
+		F(fg_ctl_peer_info, ipv4, 0),
+		F(fg_ctl_peer_info, ipv6, 0),
+		F(fg_ctl_peer_info, endpoint, 0),
+		F(fg_ctl_peer_info, flags, 2), /* implicit: endpoint ends at 158 */
+		F(fg_ctl_peer_info, n_resources, 0),
+		F(fg_ctl_peer_info, last_handshake_unix_ns, 0),
+		F(fg_ctl_peer_info, rx_bytes, 0),
+		F(fg_ctl_peer_info, tx_bytes, 0),
+		END(fg_ctl_peer_info, 0),
+	};
+	static const size_t peer_info_off[] = { 0, 8, 72, 104, 121, 138, 160, 164, 168, 176, 184, 192 };
+	static const struct field stats_reply[] = {
+		F(fg_ctl_stats_reply, h, 0),
+		F(fg_ctl_stats_reply, aead, 0),
+		F(fg_ctl_stats_reply, workers, 0),
+		F(fg_ctl_stats_reply, peers, 0),
+		F(fg_ctl_stats_reply, n_drops, 0),
+		F(fg_ctl_stats_reply, pad, 0),
+		F(fg_ctl_stats_reply, handshakes_initiated, 0),
+		F(fg_ctl_stats_reply, handshakes_responded, 0),
+		F(fg_ctl_stats_reply, handshakes_completed, 0),
+		F(fg_ctl_stats_reply, cookies_sent, 0),
+		F(fg_ctl_stats_reply, keepalives_sent, 0),
+		F(fg_ctl_stats_reply, roams, 0),
+		F(fg_ctl_stats_reply, drops, 0),
+		F(fg_ctl_stats_reply, drop_names, 0),
+		F(fg_ctl_stats_reply, service, 0),
+		F(fg_ctl_stats_reply, lcores, 0),
+		END(fg_ctl_stats_reply, 0),
+	};
+	static const size_t stats_reply_off[] = {
+		0, 8, 24, 28, 32, 36, 40, 48, 56, 64, 72, 80, 88, 600, 2648, 2728, 4008,
+	};
+	static const struct field event[] = {
+		F(fg_ctl_event, h, 0), F(fg_ctl_event, kind, 0), F(fg_ctl_event, pad, 0),
+		F(fg_ctl_event, public_key, 0), F(fg_ctl_event, resource_id, 0), END(fg_ctl_event, 0),
+	};
+	static const size_t event_off[] = { 0, 8, 12, 16, 48, 112 };
+
+	CHECK_LAYOUT(hdr, hdr_off);
+	CHECK_LAYOUT(addr, addr_off);
+	CHECK_LAYOUT(prefix, prefix_off);
+	CHECK_LAYOUT(endpoint, endpoint_off);
+	CHECK_LAYOUT(hello_reply, hello_reply_off);
+	CHECK_LAYOUT(reply, reply_off);
+	CHECK_LAYOUT(peer_upsert, peer_upsert_off);
+	CHECK_LAYOUT(peer_remove, peer_remove_off);
+	CHECK_LAYOUT(filter, filter_off);
+	CHECK_LAYOUT(res_upsert, res_upsert_off);
+	CHECK_LAYOUT(res_info, res_upsert_off);
+	CHECK_LAYOUT(res_remove, res_remove_off);
+	CHECK_LAYOUT(iface, iface_off);
+	CHECK_LAYOUT(peer_info, peer_info_off);
+	CHECK_LAYOUT(stats_reply, stats_reply_off);
+	CHECK_LAYOUT(event, event_off);
+	/* Every message starts with the header, so the receiver can read it at offset 0. */
+	CU_ASSERT_EQUAL(offsetof(struct fg_ctl_hello, h), 0);
+	CU_ASSERT_EQUAL(offsetof(struct fg_ctl_hello, client), 8);
+	CU_ASSERT_EQUAL(offsetof(struct fg_ctl_dump, h), 0);
+	CU_ASSERT_EQUAL(offsetof(struct fg_ctl_stats, h), 0);
+	CU_ASSERT_EQUAL(sizeof(((struct fg_ctl_stats_reply *)0)->lcores), 80 * FG_CTL_MAX_WORKERS);
+	CU_ASSERT_EQUAL(_Alignof(struct fg_ctl_hdr), 4);
+}
+
+/* ---- the fake data plane ------------------------------------------------------------------ */
+
+struct fake {
+	char dir[64];
+	char path[108];
+	int lfd;
+	int fd;                       /* the accepted connection */
+	pthread_t th;
+	void (*script)(struct fake *f);
+	bool failed;                  /* a server step timed out or a send came up short */
+	unsigned nseen;               /* requests received, recorded for the main thread */
+	struct fg_ctl_hdr seen[SEEN_MAX];
+	size_t seen_len[SEEN_MAX];
+	uint8_t last[8192];           /* the last request's bytes */
+	uint8_t bad[BIG];             /* what a hostile script sends instead of an answer */
+	size_t bad_len;
+	bool bad_in_hello;            /* send it instead of the HELLO_REPLY */
+};
+
+static struct fake fk;
+static struct fg_dpc dpc;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool srv_accept(struct fake *f)
+{
+	struct pollfd p = { .fd = f->lfd, .events = POLLIN };
+	struct timeval tv = { .tv_sec = SRV_WAIT_MS / 1000 };
+
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	if (poll(&p, 1, SRV_WAIT_MS) != 1)
+		goto fail;
+	f->fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (f->fd < 0)
+		goto fail;
+	/* A client that stops reading must not hang the suite. */
+	setsockopt(f->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return true;
+fail:
+	f->failed = true;
+	return false;
+}
+
+/* Receives one datagram into f->last; its length, 0 when the client closed, -1 on a timeout. */
+static ssize_t srv_recv(struct fake *f, struct fg_ctl_hdr *h)
+{
+	struct pollfd p = { .fd = f->fd, .events = POLLIN };
+	ssize_t n;
+
+	memset(h, 0, sizeof(*h));
+	if (f->fd < 0 || poll(&p, 1, SRV_WAIT_MS) != 1) {
+		f->failed = true;
+		return -1;
+	}
+	n = recv(f->fd, f->last, sizeof(f->last), MSG_TRUNC);
+	if (n <= 0)
+		return n < 0 ? 0 : n; /* ECONNRESET counts as a close */
+	memcpy(h, f->last, (size_t)n < sizeof(*h) ? (size_t)n : sizeof(*h));
+	if (f->nseen < SEEN_MAX) {
+		f->seen[f->nseen] = *h;
+		f->seen_len[f->nseen++] = (size_t)n;
+	}
+	return n;
+}
+
+static void srv_send(struct fake *f, const void *msg, size_t len)
+{
+	if (send(f->fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len)
+		f->failed = true;
+}
+
+static void put_hdr(struct fg_ctl_hdr *h, uint16_t type, uint32_t seq)
+{
+	h->version = FG_CTL_VERSION;
+	h->type = type;
+	h->seq = seq;
+}
+
+static void srv_reply(struct fake *f, uint32_t seq, int status, uint32_t count, const char *why)
+{
+	struct fg_ctl_reply r;
+
+	memset(&r, 0, sizeof(r));
+	put_hdr(&r.h, FG_CTL_REPLY, seq);
+	r.status = status;
+	r.count = count;
+	snprintf(r.message, sizeof(r.message), "%s", why ? why : "");
+	srv_send(f, &r, sizeof(r));
+}
+
+static void srv_hello_reply(struct fake *f, uint32_t seq)
+{
+	struct fg_ctl_hello_reply r;
+
+	memset(&r, 0, sizeof(r));
+	put_hdr(&r.h, FG_CTL_HELLO_REPLY, seq);
+	snprintf(r.version, sizeof(r.version), "fake-dataplane 9.9");
+	memset(r.public_key, 0xab, sizeof(r.public_key));
+	snprintf(r.tun_name, sizeof(r.tun_name), "fgtest0");
+	r.listen_port = 51820;
+	r.uplink4.family = AF_INET;
+	memcpy(r.uplink4.addr, "\xc6\x12\x01\x01", 4);
+	r.started_unix_ns = 1700000000123456789ull;
+	r.peers = 3;
+	r.workers = 2;
+	srv_send(f, &r, sizeof(r));
+}
+
+/* Event n: kind 1 + n % 3, public_key starts with n (16 bits), resource "res-n". */
+static void srv_event(struct fake *f, unsigned n)
+{
+	struct fg_ctl_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	put_hdr(&ev.h, FG_CTL_EVENT, 0);
+	ev.kind = FG_CTL_EV_PEER_EXPIRED + n % 3;
+	ev.public_key[0] = (uint8_t)n;
+	ev.public_key[1] = (uint8_t)(n >> 8);
+	snprintf(ev.resource_id, sizeof(ev.resource_id), "res-%u", n);
+	srv_send(f, &ev, sizeof(ev));
+}
+
+/* A DUMP: DUMP_PEERS peers with two resources each, an event and stale messages (another
+ * request's seq, among them a REPLY that must not end the dump) mixed in, then the REPLY. */
+static void srv_dump(struct fake *f, uint32_t seq)
+{
+	uint32_t count = 0;
+
+	srv_reply(f, seq - 1, -ETIMEDOUT, 0, "stale");
+	for (unsigned i = 0; i < DUMP_PEERS; i++) {
+		struct fg_ctl_peer_info p;
+
+		memset(&p, 0, sizeof(p));
+		put_hdr(&p.h, FG_CTL_PEER_INFO, seq);
+		snprintf(p.client_id, sizeof(p.client_id), "client-%u", i);
+		p.public_key[0] = (uint8_t)i;
+		p.n_resources = 2;
+		p.rx_bytes = 1000 + i;
+		srv_send(f, &p, sizeof(p));
+		count++;
+		for (unsigned j = 0; j < 2; j++) {
+			struct fg_ctl_resource_info r;
+
+			memset(&r, 0, sizeof(r));
+			put_hdr(&r.h, FG_CTL_RESOURCE_INFO, seq);
+			r.public_key[0] = (uint8_t)i;
+			snprintf(r.resource_id, sizeof(r.resource_id), "res-%u-%u", i, j);
+			r.type = FG_CTL_RES_CIDR;
+			r.n_filters = j;
+			r.expires_at = 42;
+			srv_send(f, &r, sizeof(r));
+			count++;
+		}
+		if (i == 3)
+			srv_event(f, 7);
+		if (i == 5) {
+			p.h.seq = seq + 1;
+			snprintf(p.client_id, sizeof(p.client_id), "stale");
+			srv_send(f, &p, sizeof(p));
+		}
+	}
+	srv_reply(f, seq, 0, count, NULL);
+}
+
+static void srv_stats(struct fake *f, uint32_t seq)
+{
+	struct fg_ctl_stats_reply r;
+
+	memset(&r, 0, sizeof(r));
+	put_hdr(&r.h, FG_CTL_STATS_REPLY, seq - 1); /* stale: must be skipped */
+	r.workers = 99;
+	srv_send(f, &r, sizeof(r));
+	put_hdr(&r.h, FG_CTL_STATS_REPLY, seq);
+	snprintf(r.aead, sizeof(r.aead), "fake-aead");
+	r.workers = 2;
+	r.peers = 3;
+	r.n_drops = 2;
+	r.handshakes_completed = 11;
+	r.roams = 5;
+	r.drops[0] = 17;
+	r.drops[1] = 1ull << 40;
+	snprintf(r.drop_names[0], sizeof(r.drop_names[0]), "not_for_us");
+	snprintf(r.drop_names[1], sizeof(r.drop_names[1]), "wg_bad_length");
+	r.service.nic_rx_packets = 123;
+	r.lcores[1].decrypted = 77;
+	r.lcores[FG_CTL_MAX_WORKERS - 1].tun_tx_bytes = 9;
+	srv_send(f, &r, sizeof(r));
+}
+
+/* A correct data plane: answers every request until the client closes. PEER_UPSERT
+ * succeeds; PEER_REMOVE says -ENOENT; other requests are refused with -EINVAL. A REPLY's
+ * count is the request's seq so the client's reply copy can be checked. */
+static void serve(struct fake *f)
+{
+	struct fg_ctl_hdr h;
+
+	while (srv_recv(f, &h) > 0) {
+		switch (h.type) {
+		case FG_CTL_HELLO:
+			srv_hello_reply(f, h.seq);
+			break;
+		case FG_CTL_DUMP:
+			srv_dump(f, h.seq);
+			break;
+		case FG_CTL_STATS:
+			srv_stats(f, h.seq);
+			break;
+		case FG_CTL_PEER_UPSERT:
+			srv_reply(f, h.seq, 0, h.seq, NULL);
+			break;
+		case FG_CTL_PEER_REMOVE:
+			srv_reply(f, h.seq, -ENOENT, h.seq, "no such peer");
+			break;
+		default:
+			srv_reply(f, h.seq, -EINVAL, h.seq, "refused");
+			break;
+		}
+	}
+}
+
+static void sc_good(struct fake *f)
+{
+	if (srv_accept(f))
+		serve(f);
+}
+
+/* Two connections, one after the other (a reconnect). */
+static void sc_good_twice(struct fake *f)
+{
+	sc_good(f);
+	sc_good(f);
+}
+
+/* Waits for the client to close (nothing is answered meanwhile). */
+static void srv_wait_close(struct fake *f)
+{
+	struct fg_ctl_hdr h;
+
+	while (srv_recv(f, &h) > 0)
+		;
+}
+
+static void sc_events(struct fake *f)
+{
+	struct fg_ctl_hdr h;
+
+	if (!srv_accept(f) || srv_recv(f, &h) <= 0)
+		return;
+	srv_event(f, 1); /* before the HELLO_REPLY */
+	srv_hello_reply(f, h.seq);
+	if (srv_recv(f, &h) <= 0)
+		return;
+	srv_event(f, 2);
+	srv_event(f, 3);
+	srv_reply(f, h.seq, 0, 0, NULL);
+	srv_event(f, 4); /* unsolicited, after the reply: read by fg_dpc_on_readable */
+	if (srv_recv(f, &h) <= 0)
+		return;
+	for (unsigned i = 0; i < FG_DPC_EVENTS_MAX + OVERFLOW; i++)
+		srv_event(f, 100 + i);
+	srv_reply(f, h.seq, 0, 0, NULL);
+	serve(f);
+}
+
+/* Answers the next request with noise first: replies for other seqs, other types with
+ * its seq, an event; then the real REPLY (count 7, "ok"). */
+static void sc_stale(struct fake *f)
+{
+	struct fg_ctl_hdr h;
+	struct fg_ctl_stats_reply st;
+
+	if (!srv_accept(f) || srv_recv(f, &h) <= 0)
+		return;
+	srv_hello_reply(f, h.seq);
+	if (srv_recv(f, &h) <= 0)
+		return;
+	srv_reply(f, h.seq - 1, -EIO, 1, "stale");
+	srv_reply(f, h.seq + 1, -EIO, 2, "from the future");
+	srv_reply(f, 0, -EIO, 3, "seq 0");
+	srv_hello_reply(f, h.seq);
+	memset(&st, 0, sizeof(st));
+	put_hdr(&st.h, FG_CTL_STATS_REPLY, h.seq);
+	srv_send(f, &st, sizeof(st));
+	srv_event(f, 9);
+	srv_reply(f, h.seq, 0, 7, "ok");
+	serve(f);
+}
+
+/* Sends f->bad instead of the HELLO_REPLY (bad_in_hello) or instead of the first answer. */
+static void sc_bad(struct fake *f)
+{
+	struct fg_ctl_hdr h;
+
+	if (!srv_accept(f) || srv_recv(f, &h) <= 0)
+		return;
+	if (!f->bad_in_hello) {
+		srv_hello_reply(f, h.seq);
+		if (srv_recv(f, &h) <= 0)
+			return;
+	}
+	srv_send(f, f->bad, f->bad_len);
+	srv_wait_close(f);
+}
+
+static void sc_silent(struct fake *f)
+{
+	struct fg_ctl_hdr h;
+
+	if (!srv_accept(f) || srv_recv(f, &h) <= 0)
+		return;
+	srv_hello_reply(f, h.seq);
+	srv_wait_close(f);
+}
+
+/* Closes the connection once the request is in, then takes a reconnect. */
+static void sc_close_mid(struct fake *f)
+{
+	struct fg_ctl_hdr h;
+
+	if (!srv_accept(f) || srv_recv(f, &h) <= 0)
+		return;
+	if (!f->bad_in_hello) {
+		srv_hello_reply(f, h.seq);
+		if (srv_recv(f, &h) <= 0)
+			return;
+	}
+	close(f->fd);
+	f->fd = -1;
+	sc_good(f);
+}
+
+/* Unsolicited junk between requests, one valid event among it, then a close. */
+static void sc_junk_then_close(struct fake *f)
+{
+	struct fg_ctl_hdr h;
+	struct fg_ctl_event ev;
+	struct fg_ctl_reply r;
+
+	if (!srv_accept(f) || srv_recv(f, &h) <= 0)
+		return;
+	srv_hello_reply(f, h.seq);
+	srv_send(f, "\x01\x00", 2);
+	memset(&ev, 0, sizeof(ev));
+	put_hdr(&ev.h, FG_CTL_EVENT, 0);
+	ev.h.version = 2;
+	srv_send(f, &ev, sizeof(ev));             /* wrong version */
+	ev.h.version = FG_CTL_VERSION;
+	srv_send(f, &ev, sizeof(ev) - 1);         /* wrong size */
+	memset(&r, 0, sizeof(r));
+	put_hdr(&r.h, FG_CTL_REPLY, 77);
+	srv_send(f, &r, sizeof(r));               /* a reply nobody asked for */
+	memset(f->bad, 0x5a, sizeof(f->bad));
+	memcpy(f->bad, &ev.h, sizeof(ev.h));
+	srv_send(f, f->bad, sizeof(f->bad));      /* oversized */
+	srv_event(f, 5);
+	close(f->fd);
+	f->fd = -1;
+}
+
+static void *fake_main(void *arg)
+{
+	struct fake *f = arg;
+
+	f->script(f);
+	return NULL;
+}
+
+static bool fake_start(void (*script)(struct fake *))
+{
+	struct fake *f = &fk;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	f->nseen = 0;
+	f->failed = false;
+	f->fd = -1;
+	f->script = script;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/fg-ctlproto-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return false;
+	snprintf(f->path, sizeof(f->path), "%.63s/dp.ctl", f->dir);
+	_Static_assert(sizeof(sa.sun_path) == sizeof(f->path), "socket path sizes");
+	memcpy(sa.sun_path, f->path, sizeof(sa.sun_path));
+	f->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(f->lfd, 4) < 0 ||
+	    pthread_create(&f->th, NULL, fake_main, f) != 0) {
+		if (f->lfd >= 0)
+			close(f->lfd);
+		unlink(f->path);
+		rmdir(f->dir);
+		return false;
+	}
+	fg_dpc_init(&dpc, f->path);
+	return true;
+}
+
+/* Closes the client, joins the fake and checks that its script ran to the end. */
+static void fake_stop(void)
+{
+	struct fake *f = &fk;
+
+	fg_dpc_close(&dpc);
+	pthread_join(f->th, NULL);
+	if (f->fd >= 0)
+		close(f->fd);
+	close(f->lfd);
+	unlink(f->path);
+	rmdir(f->dir);
+	CU_ASSERT_FALSE(f->failed);
+	f->bad_len = 0;
+	f->bad_in_hello = false;
+}
+
+#define START(script) CU_ASSERT_FATAL(fake_start(script))
+
+/* ---- the client against a correct fake --------------------------------------------------- */
+
+static void test_connect(void)
+{
+	struct fg_ctl_hello hello;
+
+	START(sc_good);
+	CU_ASSERT_FALSE(fg_dpc_connected(&dpc));
+	CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+	CU_ASSERT_TRUE(fg_dpc_connected(&dpc));
+	CU_ASSERT_STRING_EQUAL(dpc.last_error, "");
+	CU_ASSERT_EQUAL(dpc.hello.h.type, FG_CTL_HELLO_REPLY);
+	CU_ASSERT_STRING_EQUAL(dpc.hello.version, "fake-dataplane 9.9");
+	CU_ASSERT_STRING_EQUAL(dpc.hello.tun_name, "fgtest0");
+	CU_ASSERT_EQUAL(dpc.hello.public_key[31], 0xab);
+	CU_ASSERT_EQUAL(dpc.hello.listen_port, 51820);
+	CU_ASSERT_EQUAL(dpc.hello.uplink4.family, AF_INET);
+	CU_ASSERT_EQUAL(dpc.hello.started_unix_ns, 1700000000123456789ull);
+	CU_ASSERT_EQUAL(dpc.hello.peers, 3);
+	CU_ASSERT_EQUAL(dpc.hello.workers, 2);
+	fake_stop();
+	/* What the client sent: one HELLO of exactly its size, version 1, seq 1. */
+	CU_ASSERT_EQUAL(fk.nseen, 1);
+	CU_ASSERT_EQUAL(fk.seen[0].version, FG_CTL_VERSION);
+	CU_ASSERT_EQUAL(fk.seen[0].type, FG_CTL_HELLO);
+	CU_ASSERT_EQUAL(fk.seen[0].seq, 1);
+	CU_ASSERT_EQUAL(fk.seen_len[0], sizeof(struct fg_ctl_hello));
+	memcpy(&hello, fk.last, sizeof(hello));
+	CU_ASSERT_STRING_EQUAL(hello.client, "fastgate-controlplane " FG_VERSION);
+	CU_ASSERT_FALSE(fg_dpc_connected(&dpc));
+}
+
+static void test_requests(void)
+{
+	struct fg_ctl_peer_upsert up;
+	struct fg_ctl_peer_remove rm;
+	struct fg_ctl_resource_remove rr;
+	struct fg_ctl_reply reply;
+
+	START(sc_good);
+	CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+	memset(&up, 0, sizeof(up));
+	snprintf(up.client_id, sizeof(up.client_id), "4d3c2b1a-0000-4000-8000-000000000001");
+	memset(up.public_key, 0x11, sizeof(up.public_key));
+	up.ipv4.family = AF_INET;
+	up.flags = FG_CTL_PEER_POLICY;
+	memset(&reply, 0xee, sizeof(reply));
+	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &up, FG_CTL_PEER_UPSERT, &reply), 0);
+	/* The client fills in the header of the caller's message. */
+	CU_ASSERT_EQUAL(up.h.version, FG_CTL_VERSION);
+	CU_ASSERT_EQUAL(up.h.type, FG_CTL_PEER_UPSERT);
+	CU_ASSERT_EQUAL(up.h.seq, 2);
+	CU_ASSERT_EQUAL(reply.h.type, FG_CTL_REPLY);
+	CU_ASSERT_EQUAL(reply.h.seq, 2);
+	CU_ASSERT_EQUAL(reply.status, 0);
+	CU_ASSERT_EQUAL(reply.count, 2);
+	CU_ASSERT_STRING_EQUAL(reply.message, "");
+
+	memset(&rm, 0, sizeof(rm));
+	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &rm, FG_CTL_PEER_REMOVE, &reply), -ENOENT);
+	CU_ASSERT_EQUAL(reply.count, 3);
+	CU_ASSERT_STRING_EQUAL(reply.message, "no such peer");
+	CU_ASSERT_TRUE(fg_dpc_connected(&dpc)); /* a refusal is not a transport error */
+
+	memset(&rr, 0, sizeof(rr));
+	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &rr, FG_CTL_RESOURCE_REMOVE, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &up, FG_CTL_PEER_UPSERT, NULL), 0);
+	CU_ASSERT_EQUAL(up.h.seq, 5);
+	fake_stop();
+
+	/* The server saw each request at its exact size, in order, seqs 1..5. */
+	static const uint16_t types[] = {
+		FG_CTL_HELLO, FG_CTL_PEER_UPSERT, FG_CTL_PEER_REMOVE, FG_CTL_RESOURCE_REMOVE, FG_CTL_PEER_UPSERT,
+	};
+	CU_ASSERT_EQUAL(fk.nseen, N(types));
+	for (unsigned i = 0; i < N(types) && i < fk.nseen; i++) {
+		CU_ASSERT_EQUAL(fk.seen[i].type, types[i]);
+		CU_ASSERT_EQUAL(fk.seen[i].seq, i + 1);
+		CU_ASSERT_EQUAL(fk.seen[i].version, FG_CTL_VERSION);
+		CU_ASSERT_EQUAL(fk.seen_len[i], fg_ctl_size(types[i]));
+	}
+	CU_ASSERT_EQUAL(memcmp(fk.last, &up, sizeof(up)), 0);
+	/* Not connected: refused at once, nothing sent. */
+	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &up, FG_CTL_PEER_UPSERT, NULL), -ENOTCONN);
+}
+
+static void expect_event(unsigned n)
+{
+	struct fg_ctl_event ev;
+	char id[16];
+
+	memset(&ev, 0, sizeof(ev));
+	CU_ASSERT_TRUE_FATAL(fg_dpc_next_event(&dpc, &ev));
+	snprintf(id, sizeof(id), "res-%u", n);
+	if (ev.public_key[0] != (uint8_t)n || ev.public_key[1] != (uint8_t)(n >> 8))
+		fprintf(stderr, "\n  event %u, want %u\n", ev.public_key[0] | ev.public_key[1] << 8, n);
+	CU_ASSERT_EQUAL(ev.h.type, FG_CTL_EVENT);
+	CU_ASSERT_EQUAL(ev.h.seq, 0);
+	CU_ASSERT_EQUAL(ev.kind, FG_CTL_EV_PEER_EXPIRED + n % 3);
+	CU_ASSERT_EQUAL(ev.public_key[0], (uint8_t)n);
+	CU_ASSERT_EQUAL(ev.public_key[1], (uint8_t)(n >> 8));
+	CU_ASSERT_STRING_EQUAL(ev.resource_id, id);
+}
+
+static bool wait_readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+static void test_events(void)
+{
+	struct fg_ctl_iface_set d;
+	struct fg_ctl_event ev;
+
+	START(sc_events);
+	CU_ASSERT_FALSE(fg_dpc_next_event(&dpc, &ev));
+	CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+	memset(&d, 0, sizeof(d));
+	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &d, FG_CTL_IFACE_SET, NULL), 0);
+	/* The events that came before the answers are queued, oldest first. */
+	CU_ASSERT_EQUAL(dpc.nevents, 3);
+	expect_event(1);
+	expect_event(2);
+	expect_event(3);
+	CU_ASSERT_FALSE(fg_dpc_next_event(&dpc, &ev));
+	/* The one sent after the reply is read when the socket is readable. */
+	CU_ASSERT_TRUE(wait_readable(dpc.fd, 5000));
+	CU_ASSERT_EQUAL(fg_dpc_on_readable(&dpc), 0);
+	expect_event(4);
+	CU_ASSERT_FALSE(fg_dpc_next_event(&dpc, &ev));
+	CU_ASSERT_EQUAL(fg_dpc_on_readable(&dpc), 0); /* nothing pending: no block, no error */
+	CU_ASSERT_TRUE(fg_dpc_connected(&dpc));
+	/* More events than the queue holds: the oldest go, the newest FG_DPC_EVENTS_MAX stay. */
+	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &d, FG_CTL_IFACE_SET, NULL), 0);
+	CU_ASSERT_EQUAL(dpc.nevents, FG_DPC_EVENTS_MAX);
+	for (unsigned i = OVERFLOW; i < FG_DPC_EVENTS_MAX + OVERFLOW; i++)
+		expect_event(100 + i);
+	CU_ASSERT_FALSE(fg_dpc_next_event(&dpc, &ev));
+	fake_stop();
+}
+
+static void test_stale_replies(void)
+{
+	struct fg_ctl_peer_remove rm;
+	struct fg_ctl_reply reply;
+	struct fg_ctl_event ev;
+
+	START(sc_stale);
+	CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+	memset(&rm, 0, sizeof(rm));
+	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &rm, FG_CTL_PEER_REMOVE, &reply), 0);
+	CU_ASSERT_EQUAL(reply.h.seq, 2);
+	CU_ASSERT_EQUAL(reply.count, 7);
+	CU_ASSERT_STRING_EQUAL(reply.message, "ok");
+	CU_ASSERT_TRUE(fg_dpc_connected(&dpc));
+	CU_ASSERT_TRUE(fg_dpc_next_event(&dpc, &ev));
+	CU_ASSERT_STRING_EQUAL(ev.resource_id, "res-9");
+	/* The connection is in step afterwards. */
+	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &rm, FG_CTL_PEER_REMOVE, &reply), -ENOENT);
+	CU_ASSERT_EQUAL(reply.count, 3);
+	fake_stop();
+}
+
+struct dump_seen {
+	unsigned peers, resources, out_of_order;
+};
+
+static void on_peer(void *ctx, const struct fg_ctl_peer_info *p)
+{
+	struct dump_seen *d = ctx;
+	char want[32];
+
+	snprintf(want, sizeof(want), "client-%u", d->peers);
+	if (strcmp(p->client_id, want) != 0 || p->rx_bytes != 1000 + d->peers || p->n_resources != 2 ||
+	    d->resources != 2 * d->peers)
+		d->out_of_order++;
+	d->peers++;
+}
+
+static void on_resource(void *ctx, const struct fg_ctl_resource_info *r)
+{
+	struct dump_seen *d = ctx;
+	char want[32];
+
+	snprintf(want, sizeof(want), "res-%u-%u", d->peers - 1, d->resources % 2);
+	if (d->peers == 0 || strcmp(r->resource_id, want) != 0 || r->n_filters != d->resources % 2 ||
+	    r->expires_at != 42 || r->public_key[0] != (uint8_t)(d->peers - 1))
+		d->out_of_order++;
+	d->resources++;
+}
+
+static void test_dump(void)
+{
+	struct dump_seen d = { 0 };
+	struct fg_ctl_event ev;
+
+	START(sc_good);
+	CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+	CU_ASSERT_EQUAL(fg_dpc_dump(&dpc, on_peer, on_resource, &d), 0);
+	CU_ASSERT_EQUAL(d.peers, DUMP_PEERS);
+	CU_ASSERT_EQUAL(d.resources, 2 * DUMP_PEERS);
+	CU_ASSERT_EQUAL(d.out_of_order, 0);
+	CU_ASSERT_TRUE(fg_dpc_next_event(&dpc, &ev));
+	CU_ASSERT_STRING_EQUAL(ev.resource_id, "res-7");
+	CU_ASSERT_FALSE(fg_dpc_next_event(&dpc, &ev));
+	/* Without callbacks the stream is still consumed up to its REPLY... */
+	CU_ASSERT_EQUAL(fg_dpc_dump(&dpc, NULL, NULL, NULL), 0);
+	/* ...so the next request's answer is its own. */
+	memset(&d, 0, sizeof(d));
+	CU_ASSERT_EQUAL(fg_dpc_dump(&dpc, on_peer, NULL, &d), 0);
+	CU_ASSERT_EQUAL(d.peers, DUMP_PEERS);
+	CU_ASSERT_EQUAL(d.resources, 0);
+	CU_ASSERT_TRUE(fg_dpc_connected(&dpc));
+	fake_stop();
+	CU_ASSERT_EQUAL(fk.nseen, 4);
+	CU_ASSERT_EQUAL(fk.seen[1].type, FG_CTL_DUMP);
+	CU_ASSERT_EQUAL(fk.seen_len[1], sizeof(struct fg_ctl_dump));
+}
+
+static void test_stats(void)
+{
+	struct fg_ctl_stats_reply st;
+	struct fg_ctl_peer_remove rm;
+
+	START(sc_good);
+	CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+	memset(&st, 0, sizeof(st));
+	CU_ASSERT_EQUAL(fg_dpc_stats(&dpc, &st), 0);
+	CU_ASSERT_EQUAL(st.h.seq, 2);
+	CU_ASSERT_STRING_EQUAL(st.aead, "fake-aead");
+	CU_ASSERT_EQUAL(st.workers, 2);
+	CU_ASSERT_EQUAL(st.peers, 3);
+	CU_ASSERT_EQUAL(st.n_drops, 2);
+	CU_ASSERT_EQUAL(st.handshakes_completed, 11);
+	CU_ASSERT_EQUAL(st.roams, 5);
+	CU_ASSERT_EQUAL(st.drops[0], 17);
+	CU_ASSERT_EQUAL(st.drops[1], 1ull << 40);
+	CU_ASSERT_STRING_EQUAL(st.drop_names[1], "wg_bad_length");
+	CU_ASSERT_EQUAL(st.service.nic_rx_packets, 123);
+	CU_ASSERT_EQUAL(st.lcores[1].decrypted, 77);
+	CU_ASSERT_EQUAL(st.lcores[FG_CTL_MAX_WORKERS - 1].tun_tx_bytes, 9);
+	memset(&rm, 0, sizeof(rm));
+	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &rm, FG_CTL_PEER_REMOVE, NULL), -ENOENT);
+	fake_stop();
+	CU_ASSERT_EQUAL(fk.seen[1].type, FG_CTL_STATS);
+	CU_ASSERT_EQUAL(fk.seen_len[1], sizeof(struct fg_ctl_stats));
+}
+
+/* ---- a hostile or broken data plane ----------------------------------------------------- */
+
+/* The fake answers the first request (or the HELLO) with bytes; the client must fail
+ * with want, close the connection and say why. */
+static void hostile_answer(const void *bytes, size_t len, bool in_hello, int want, const char *why)
+{
+	struct fg_ctl_peer_remove rm;
+	int r;
+
+	/* Set before the thread starts, which then only reads them. */
+	memcpy(fk.bad, bytes, len);
+	fk.bad_len = len;
+	fk.bad_in_hello = in_hello;
+	START(sc_bad);
+	if (in_hello) {
+		r = fg_dpc_connect(&dpc);
+	} else {
+		CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+		memset(&rm, 0, sizeof(rm));
+		r = fg_dpc_request(&dpc, &rm, FG_CTL_PEER_REMOVE, NULL);
+	}
+	if (r != want || strstr(dpc.last_error, why) == NULL)
+		fprintf(stderr, "\n  %zu bytes: got %d \"%s\", want %d \"%s\"\n", len, r, dpc.last_error, want, why);
+	CU_ASSERT_EQUAL(r, want);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dpc.last_error, why));
+	CU_ASSERT_FALSE(fg_dpc_connected(&dpc));
+	CU_ASSERT_EQUAL(dpc.fd, -1);
+	fake_stop();
+}
+
+static void test_hostile_answers(void)
+{
+	static uint8_t buf[BIG];
+	struct fg_ctl_reply r;
+	const char *bad = "malformed message from the data plane";
+
+	for (int in_hello = 0; in_hello < 2; in_hello++) {
+		memset(&r, 0, sizeof(r));
+		put_hdr(&r.h, FG_CTL_REPLY, in_hello ? 1 : 2);
+		memcpy(buf, &r, sizeof(r));
+		/* wrong versions */
+		((struct fg_ctl_reply *)buf)->h.version = 2;
+		hostile_answer(buf, sizeof(r), in_hello, -EPROTO, bad);
+		((struct fg_ctl_reply *)buf)->h.version = 0;
+		hostile_answer(buf, sizeof(r), in_hello, -EPROTO, bad);
+		((struct fg_ctl_reply *)buf)->h.version = FG_CTL_VERSION;
+		/* wrong sizes for the type: one byte short, one byte and 4 bytes long, another
+		 * type's size */
+		hostile_answer(buf, sizeof(r) - 1, in_hello, -EPROTO, bad);
+		hostile_answer(buf, sizeof(r) + 1, in_hello, -EPROTO, bad);
+		hostile_answer(buf, sizeof(r) + 4, in_hello, -EPROTO, bad);
+		hostile_answer(buf, sizeof(struct fg_ctl_event), in_hello, -EPROTO, bad);
+		/* an unknown type at a plausible size */
+		((struct fg_ctl_reply *)buf)->h.type = FG_CTL_TYPE_MAX;
+		hostile_answer(buf, sizeof(r), in_hello, -EPROTO, bad);
+		((struct fg_ctl_reply *)buf)->h.type = 0;
+		hostile_answer(buf, sizeof(r), in_hello, -EPROTO, bad);
+		((struct fg_ctl_reply *)buf)->h.type = FG_CTL_REPLY;
+		/* shorter than a header */
+		hostile_answer(buf, 1, in_hello, -EPROTO, bad);
+		hostile_answer(buf, sizeof(struct fg_ctl_hdr) - 1, in_hello, -EPROTO, bad);
+		/* longer than any message: 8 KiB + 1 and 64 KiB behind a valid header */
+		memset(buf + sizeof(r), 0x5a, sizeof(buf) - sizeof(r));
+		hostile_answer(buf, 8193, in_hello, -EPROTO, bad);
+		hostile_answer(buf, sizeof(buf), in_hello, -EPROTO, bad);
+		/* an empty datagram reads as the end of the stream */
+		hostile_answer(buf, 0, in_hello, -ECONNRESET, "closed the control socket");
+	}
+	/* A valid message of another type in place of the HELLO_REPLY. */
+	hostile_answer(&r, sizeof(r), true, -EPROTO, "no HELLO reply");
+}
+
+static void test_silence(void)
+{
+	struct fg_ctl_peer_remove rm;
+	int64_t t0, took;
+
+	START(sc_silent);
+	CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+	memset(&rm, 0, sizeof(rm));
+	t0 = now_ms();
+	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &rm, FG_CTL_PEER_REMOVE, NULL), -ETIMEDOUT);
+	took = now_ms() - t0;
+	if (took < FG_DPC_TIMEOUT_MS || took > FG_DPC_TIMEOUT_MS + 1000)
+		fprintf(stderr, "\n  timed out after %lld ms\n", (long long)took);
+	CU_ASSERT(took >= FG_DPC_TIMEOUT_MS);
+	CU_ASSERT(took <= FG_DPC_TIMEOUT_MS + 1000);
+	CU_ASSERT_FALSE(fg_dpc_connected(&dpc));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dpc.last_error, "did not answer"));
+	fake_stop();
+}
+
+static void test_close_mid_request(void)
+{
+	struct fg_ctl_peer_remove rm;
+	struct fg_ctl_reply reply;
+
+	for (int in_hello = 0; in_hello < 2; in_hello++) {
+		fk.bad_in_hello = in_hello;
+		START(sc_close_mid);
+		memset(&rm, 0, sizeof(rm));
+		if (in_hello) {
+			CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), -ECONNRESET);
+		} else {
+			CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+			CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &rm, FG_CTL_PEER_REMOVE, NULL), -ECONNRESET);
+		}
+		CU_ASSERT_FALSE(fg_dpc_connected(&dpc));
+		CU_ASSERT_PTR_NOT_NULL(strstr(dpc.last_error, "closed the control socket"));
+		/* Later calls fail at once instead of waiting on a dead socket. */
+		CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &rm, FG_CTL_PEER_REMOVE, NULL), -ENOTCONN);
+		CU_ASSERT_EQUAL(fg_dpc_on_readable(&dpc), -ENOTCONN);
+		/* A reconnect on the same struct works, and the error is cleared. */
+		CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+		CU_ASSERT_STRING_EQUAL(dpc.last_error, "");
+		CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &rm, FG_CTL_PEER_REMOVE, &reply), -ENOENT);
+		CU_ASSERT_EQUAL(reply.h.seq, reply.count);
+		fake_stop();
+	}
+}
+
+static void test_reconnect(void)
+{
+	struct fg_ctl_peer_remove rm;
+
+	START(sc_good_twice);
+	CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+	/* Connecting again drops the old connection (the fake's first session ends). */
+	CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+	memset(&rm, 0, sizeof(rm));
+	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &rm, FG_CTL_PEER_REMOVE, NULL), -ENOENT);
+	fake_stop();
+	CU_ASSERT_EQUAL(fk.nseen, 3);
+}
+
+static void test_no_server(void)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "/tmp/fg-ctlproto-absent-%d/dp.ctl", (int)getpid());
+	fg_dpc_init(&dpc, path);
+	CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), -ENOENT);
+	CU_ASSERT_FALSE(fg_dpc_connected(&dpc));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dpc.last_error, path));
+}
+
+static void test_junk_between_requests(void)
+{
+	int r = 0;
+
+	START(sc_junk_then_close);
+	CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+	/* Junk is skipped, the valid event queued; the close is reported. */
+	for (int i = 0; i < 50 && r == 0; i++) {
+		CU_ASSERT_TRUE(wait_readable(dpc.fd, 5000));
+		r = fg_dpc_on_readable(&dpc);
+	}
+	CU_ASSERT_EQUAL(r, -ECONNRESET);
+	CU_ASSERT_FALSE(fg_dpc_connected(&dpc));
+	CU_ASSERT_EQUAL(dpc.nevents, 1);
+	expect_event(5);
+	fake_stop();
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		CU_TestFunc fn;
+	} tests[] = {
+		{ "fg_ctl_size for every type", test_sizes },
+		{ "message layouts", test_layout },
+		{ "connect and HELLO", test_connect },
+		{ "requests and replies", test_requests },
+		{ "events queued in order", test_events },
+		{ "stale replies skipped", test_stale_replies },
+		{ "DUMP streams", test_dump },
+		{ "STATS", test_stats },
+		{ "hostile answers", test_hostile_answers },
+		{ "silent data plane: timeout", test_silence },
+		{ "data plane closes mid-request", test_close_mid_request },
+		{ "reconnect", test_reconnect },
+		{ "no data plane", test_no_server },
+		{ "junk between requests", test_junk_between_requests },
+	};
+	CU_pSuite suite;
+	unsigned int failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	suite = CU_add_suite("ctlproto", NULL, NULL);
+	for (size_t i = 0; suite && i < N(tests); i++)
+		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
+			suite = NULL;
+	if (!suite) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failures ? 1 : 0;
+}
