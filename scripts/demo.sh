@@ -44,6 +44,20 @@ cat <<TXT
   resource $NS_R: HTTP server on 198.18.2.2:8080
 TXT
 
+say "Host set-up in the gateway namespace, as Firezone's init script does: forwarding + masquerade"
+# The resource gets no route back to 100.64.0.0/11: replies find the client through the
+# masquerade on the gateway host, exactly as on a real gateway.
+ip -n "$NS_R" route del 100.64.0.0/11 via 198.18.2.1
+ip netns exec "$NS_G" nft -f - <<NFT
+table ip fastgate_nat {
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		ip saddr 100.64.0.0/11 oifname "gr" masquerade
+	}
+}
+NFT
+echo "  sysctl net.ipv4.ip_forward=1; nft: ip saddr 100.64.0.0/11 oifname gr masquerade"
+
 say "Starting fastgate-dataplane (log: $GW_LOG)"
 gw_start
 grep -E 'fastgate\.(main|port)' "$GW_LOG" | sed 's/^/  /'

@@ -34,6 +34,7 @@ TEST=(
 	iputils-ping
 	ethtool
 	socat
+	nftables
 	tcpdump
 	curl
 	python3
