@@ -232,11 +232,25 @@ void fg_gateway_on_message(struct fg_gateway *g, const struct fg_phx_in *m)
 		on_relays_presence(g, m->payload);
 		break;
 	case FG_PORTAL_EV_ICE_CANDIDATES:
-	case FG_PORTAL_EV_INVALIDATE_ICE_CANDIDATES:
-		/* Stored by the ICE issue; a direct path needs none. */
-		g->ignored++;
-		fg_debug(TAG, "%s ignored until ICE is implemented", m->event);
+	case FG_PORTAL_EV_INVALIDATE_ICE_CANDIDATES: {
+		struct fg_portal_ice_candidates *ic = calloc(1, sizeof(*ic));
+		char err[FG_PORTAL_ERR_LEN];
+
+		/* Stored until the ICE agent arrives; a direct path needs none. Malformed
+		 * candidates were skipped one by one by the parser. */
+		if (ic && fg_portal_ice_candidates_parse(m->payload, ic, err, sizeof(err)) == 0) {
+			_Static_assert(FG_PORTAL_CANDIDATE_LEN == 256, "candidate length");
+			fg_cp_candidates(g->state, ic->client_id, (const char (*)[256])ic->candidates, ic->n,
+					 ev == FG_PORTAL_EV_INVALIDATE_ICE_CANDIDATES);
+			if (ic->n_skipped)
+				fg_debug(TAG, "%s: %u malformed candidate(s) skipped", m->event, ic->n_skipped);
+		} else if (ic) {
+			g->malformed++;
+			fg_warn(TAG, "malformed %s ignored: %s", m->event, err);
+		}
+		free(ic);
 		break;
+	}
 	case FG_PORTAL_EV_UNKNOWN:
 	default:
 		g->ignored++;

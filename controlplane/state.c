@@ -26,6 +26,7 @@ void fg_cp_state_init(struct fg_cp_state *s, struct fg_dpc *dpc)
 static void client_free(struct fg_cp_client *c)
 {
 	free(c->res);
+	free(c->cands);
 	sodium_memzero(c, sizeof(*c));
 }
 
@@ -436,6 +437,36 @@ void fg_cp_on_event(struct fg_cp_state *s, const struct fg_ctl_event *ev)
 		   (i = find_res(c, ev->resource_id)) >= 0) {
 		c->res[i] = c->res[--c->nres];
 	}
+}
+
+int fg_cp_candidates(struct fg_cp_state *s, const char *client_id, const char (*cands)[256], unsigned n,
+		     bool invalidate)
+{
+	struct fg_cp_client *c = fg_cp_find(s, client_id);
+
+	if (!c)
+		return -ENOENT;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t j;
+
+		for (j = 0; j < c->ncands; j++)
+			if (strcmp(c->cands[j], cands[i]) == 0)
+				break;
+		if (invalidate) {
+			if (j < c->ncands)
+				memcpy(c->cands[j], c->cands[--c->ncands], sizeof(c->cands[0]));
+			continue;
+		}
+		if (j < c->ncands || c->ncands == FG_CP_MAX_CANDIDATES)
+			continue;
+		if (!c->cands) {
+			c->cands = calloc(FG_CP_MAX_CANDIDATES, sizeof(*c->cands));
+			if (!c->cands)
+				return -ENOMEM;
+		}
+		snprintf(c->cands[c->ncands++], sizeof(c->cands[0]), "%s", cands[i]);
+	}
+	return 0;
 }
 
 void fg_cp_goodbye_all(struct fg_cp_state *s)

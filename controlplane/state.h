@@ -50,6 +50,12 @@ struct fg_cp_client {
 	char version[32];
 	struct fg_cp_resource *res;
 	uint32_t nres, capres;
+	char (*cands)[256];          /* the client's ICE candidates (stored for the ICE issue) */
+	uint32_t ncands;
+};
+
+enum {
+	FG_CP_MAX_CANDIDATES = 32,
 };
 
 enum {
@@ -104,6 +110,9 @@ void fg_cp_relays_update(struct fg_cp_state *s, const struct fg_cp_relay *add, s
 int fg_cp_sync(struct fg_cp_state *s);
 /* A data plane event (expiry): drop what it dropped. */
 void fg_cp_on_event(struct fg_cp_state *s, const struct fg_ctl_event *ev);
+/* ice_candidates / invalidate_ice_candidates: stored per client (known clients only). */
+int fg_cp_candidates(struct fg_cp_state *s, const char *client_id, const char (*cands)[256], unsigned n,
+		     bool invalidate);
 /* Goodbye to every client (SIGTERM). */
 void fg_cp_goodbye_all(struct fg_cp_state *s);
 

@@ -211,6 +211,31 @@ bad_token() {
 }
 check "a bad token (401): exits non-zero with a clear message" bad_token
 
+# --- unmatched topic: the portal forgot our join; the next message finds out and we rejoin ---------
+unmatched() {
+	local since
+	since=$(pctl received | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("next_index", 0))')
+	pctl unjoin '{}' >/dev/null
+	# our next message on "gateway" (the authorization_created below) gets "unmatched topic":
+	# a new phx_join follows on the same socket
+	pctl push "{\"event\":\"create_authorization\",\"payload\":{\"ref\":\"r-unmatched\",
+		\"resource\":{\"id\":\"res-cidr\",\"type\":\"cidr\",\"address\":\"198.18.2.0/24\",\"name\":\"r\",\"filters\":[]},
+		\"client\":{\"id\":\"client-1\",\"public_key\":\"$C1PUB\",\"preshared_key\":\"$PSK\",
+			\"ipv4\":\"100.64.0.2\",\"ipv6\":\"fd00:2021:1111::2\"},
+		\"gateway_ice_credentials\":{\"username\":\"ejqt\",\"password\":\"zfjrrjdkbci42t2axyd45a\"},
+		\"client_ice_credentials\":{\"username\":\"hgwh\",\"password\":\"j2fqufatn7xlrrvv6fsvea\"},
+		\"expires_at\":null}}" >/dev/null
+	pctl wait_for "{\"event\":\"phx_join\",\"since_index\":$since,\"timeout\":15}" >/dev/null &&
+		grep -q "unmatched topic" "$CPLOG" && ping_ok
+}
+check "unmatched topic: the control plane joins again" unmatched
+ice_stored() {
+	pctl push '{"event":"ice_candidates","payload":{"client_id":"client-1","candidates":["candidate:7854631899965427361 1 udp 1694498559 203.0.113.9 47717 typ srflx","not a candidate"]}}' >/dev/null &&
+		pctl push '{"event":"invalidate_ice_candidates","payload":{"client_id":"client-1","candidates":["candidate:7854631899965427361 1 udp 1694498559 203.0.113.9 47717 typ srflx"]}}' >/dev/null &&
+		sleep 0.3 && pctl status | grep -q '"connected": *true' && ping_ok
+}
+check "ice_candidates / invalidate_ice_candidates accepted (a malformed entry skipped)" ice_stored
+
 # --- 409 and 503 + Retry-After: retried with backoff, the Retry-After honoured --------------------
 retry_after() {
 	local n0
@@ -244,11 +269,26 @@ sigterm() {
 		pctl wait_closed '{"timeout":3}' | grep -q '"code": *1000'
 }
 check "SIGTERM: Goodbye to every client, WebSocket closed with 1000, exit 0 within a second" sigterm
+token_expired() {
+	local st=0 t0
+	cp_start
+	joined "$(pctl received | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("next_index", 0))')" || return 1
+	pctl push '{"event":"disconnect","payload":{"reason":"token_expired"}}' >/dev/null
+	t0=$SECONDS
+	while kill -0 "$CP_PID" 2>/dev/null && [ $((SECONDS - t0)) -lt 5 ]; do sleep 0.1; done
+	wait "$CP_PID" || st=$?
+	echo "  exit status $st"
+	[ "$st" -ne 0 ] && grep -q "token expired" "$CPLOG" && fg_alive "$GW_PID"
+}
+check "disconnect token_expired: exits non-zero with a clear message" token_expired
 no_cp_errors() {
 	local f
-	for f in "$FG_WORK"/cp[0-9]*.log; do fg_check_log_no_errors "$f" || return 1; done
+	for f in "$FG_WORK"/cp[0-9]*.log; do
+		[ "$f" = "$CPLOG" ] && continue # the token_expired instance logs its fatal error
+		fg_check_log_no_errors "$f" || return 1
+	done
 }
-check "no ERROR in the control planes' logs" no_cp_errors
+check "no ERROR in the control planes' logs (but the fatal token_expired)" no_cp_errors
 check "no ERROR in the data plane's log" fg_check_log_no_errors "$GW_LOG"
 echo "e2e-controlplane: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
