@@ -72,6 +72,7 @@ struct fg_ctl_hello_reply {
 	uint16_t pad;
 	struct fg_ip uplink4;      /* family 0 = none */
 	struct fg_ip uplink6;
+	uint8_t pad2[2];
 	uint64_t started_unix_ns;
 	uint32_t peers;
 	uint32_t workers;
@@ -98,6 +99,7 @@ struct fg_ctl_peer_upsert {
 	uint8_t psk[32];
 	struct fg_ip ipv4;         /* family 0 = none */
 	struct fg_ip ipv6;
+	uint8_t pad2[2];
 	uint32_t flags;            /* enum fg_ctl_peer_flags */
 	uint32_t pad;
 };
@@ -137,7 +139,7 @@ struct fg_ctl_resource_upsert {
 	uint32_t type;             /* enum fg_ctl_resource_type */
 	uint32_t n_filters;
 	struct fg_prefix prefix;   /* CIDR resources */
-	uint8_t pad[2];
+	uint8_t pad[6];
 	uint64_t expires_at;
 	struct fg_ctl_filter filters[FG_CTL_MAX_FILTERS];
 };
@@ -154,6 +156,7 @@ struct fg_ctl_iface_set {
 	struct fg_ctl_hdr h;
 	struct fg_ip ipv4;         /* family 0 = leave unset */
 	struct fg_ip ipv6;
+	uint8_t pad[2];
 };
 
 struct fg_ctl_dump {
@@ -167,6 +170,7 @@ struct fg_ctl_peer_info {
 	struct fg_ip ipv4;
 	struct fg_ip ipv6;
 	struct fg_endpoint endpoint;
+	uint8_t pad[2];
 	uint32_t flags;
 	uint32_t n_resources;
 	uint64_t last_handshake_unix_ns;
@@ -181,7 +185,7 @@ struct fg_ctl_resource_info {
 	uint32_t type;
 	uint32_t n_filters;
 	struct fg_prefix prefix;
-	uint8_t pad[2];
+	uint8_t pad[6];
 	uint64_t expires_at;
 	struct fg_ctl_filter filters[FG_CTL_MAX_FILTERS];
 };
@@ -224,6 +228,18 @@ struct fg_ctl_event {
 	uint8_t public_key[32];
 	char resource_id[FG_CTL_ID_LEN];
 };
+
+/* The layouts are fixed: every gap is an explicit pad field, so a mirror in another language
+ * (tests/e2e/ctl_hostile.py) needs no compiler knowledge. */
+_Static_assert(sizeof(struct fg_ctl_hello_reply) == 144, "hello_reply layout");
+_Static_assert(sizeof(struct fg_ctl_peer_upsert) == 180, "peer_upsert layout");
+_Static_assert(sizeof(struct fg_ctl_peer_info) == 192, "peer_info layout");
+_Static_assert(sizeof(struct fg_ctl_iface_set) == 44, "iface_set layout");
+_Static_assert(sizeof(struct fg_ctl_resource_upsert) == 400, "resource_upsert layout");
+_Static_assert(sizeof(struct fg_ctl_resource_info) == 400, "resource_info layout");
+_Static_assert(sizeof(struct fg_ctl_reply) == 136, "reply layout");
+_Static_assert(sizeof(struct fg_ctl_event) == 112, "event layout");
+_Static_assert(sizeof(struct fg_ctl_stats_reply) == 4008, "stats_reply layout");
 
 /* The exact size a message of a type must have, or 0 for an unknown type. */
 static inline uint32_t fg_ctl_size(uint16_t type)

@@ -48,8 +48,11 @@ static int64_t now_ms(void)
 
 static void queue_event(struct fg_dpc *c, const void *buf)
 {
-	if (c->nevents == FG_DPC_EVENTS_MAX)
+	if (c->nevents == FG_DPC_EVENTS_MAX) {
+		/* The oldest is lost: the owner resynchronises with a DUMP. */
 		memmove(c->events, c->events + 1, sizeof(c->events[0]) * --c->nevents);
+		c->events_lost = true;
+	}
 	memcpy(&c->events[c->nevents++], buf, sizeof(c->events[0]));
 }
 
@@ -102,6 +105,8 @@ static int send_msg(struct fg_dpc *c, void *msg, uint16_t type)
 	struct fg_ctl_hdr *h = msg;
 	uint32_t size = fg_ctl_size(type);
 
+	if (size == 0)
+		return -EINVAL;
 	if (c->fd < 0)
 		return -ENOTCONN;
 	h->version = FG_CTL_VERSION;

@@ -27,6 +27,7 @@ struct fg_dpc {
 	struct fg_ctl_hello_reply hello;
 	struct fg_ctl_event events[FG_DPC_EVENTS_MAX];
 	unsigned nevents;
+	bool events_lost;             /* the queue overflowed: resynchronise (DUMP) */
 	char last_error[160];
 };
 

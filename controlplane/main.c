@@ -76,6 +76,11 @@ static void dp_readable(void *ctx)
 	}
 	while (fg_dpc_next_event(&g_dpc, &ev))
 		fg_cp_on_event(&g_state, &ev);
+	if (g_dpc.events_lost) {
+		g_dpc.events_lost = false;
+		fg_warn(TAG, "data plane events were lost: resynchronising");
+		fg_cp_sync(&g_state);
+	}
 }
 
 static void dp_closed(void *ctx)

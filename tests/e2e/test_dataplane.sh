@@ -250,6 +250,12 @@ check "wg set remove cuts that peer, the other keeps working" removed_cut
 gw_stats_refresh
 echo "--- data plane counters (non-zero)"
 grep -v ' 0$' "$GW_STATS" | sed 's/^/  /'
+ctl_hostile() {
+	/usr/bin/python3 "$HERE/ctl_hostile.py" "$GW_CTL" >"$FG_WORK/ctl_hostile.out" 2>&1 ||
+		{ cat "$FG_WORK/ctl_hostile.out"; return 1; }
+	tail -n 1 "$FG_WORK/ctl_hostile.out" | sed 's/^/  /'
+}
+check "hostile control-socket messages: refused, the socket survives" ctl_hostile
 check "data plane logged no ERROR" fg_check_log_no_errors "$GW_LOG"
 stop_clean() {
 	fg_stop "$GW_PID"

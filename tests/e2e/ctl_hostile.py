@@ -1,0 +1,490 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Hostile messages on a running data plane's control socket (end-to-end tests).
+
+usage: ctl_hostile.py SOCKET_PATH
+
+Connects to fastgate-dataplane's control socket (AF_UNIX, SOCK_SEQPACKET; the protocol is
+common/ctlproto.h, mirrored here with ctypes at natural alignment and checked against the
+sizes pinned in tests/unit/ctlproto) and sends datagrams no control plane would: empty,
+shorter than a header, a bare header of every type, wrong versions, every type one byte
+short and one byte long, unknown types, replies and events sent as requests, 64 KiB of
+garbage, then well-framed requests with bad contents (unterminated ids, address family 99,
+unknown peers and resources, 1000 filters). Each must be answered with a REPLY whose status
+is -EPROTO for framing errors or -EINVAL / -ENOENT for contents; an empty datagram may
+instead end the connection (the server reads it as end of stream). Afterwards a HELLO on
+the same connection and on a new one must still be answered. The one peer it creates to
+reach the per-resource checks is removed again. Prints one line per case and
+"ctl-hostile: N passed, N failed"; exits 1 on any failure. Standard library only.
+"""
+import ctypes
+import errno
+import os
+import random
+import socket
+import sys
+
+u8, u16, u32, u64, i32 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int32
+
+VERSION = 1
+ID_LEN = 64
+MAX_FILTERS = 32
+(HELLO, HELLO_REPLY, REPLY, PEER_UPSERT, PEER_REMOVE, RESOURCE_UPSERT, RESOURCE_REMOVE, IFACE_SET,
+ DUMP, PEER_INFO, RESOURCE_INFO, STATS, STATS_REPLY, EVENT, TYPE_MAX) = range(1, 16)
+RES_CIDR = 1
+FILTER_TCP = 6
+TIMEOUT_S = 5.0
+
+
+class Hdr(ctypes.Structure):
+    _fields_ = [("version", u16), ("type", u16), ("seq", u32)]
+
+
+class Ip(ctypes.Structure):
+    _fields_ = [("family", u8), ("addr", u8 * 16)]
+
+
+class Prefix(ctypes.Structure):
+    _fields_ = [("ip", Ip), ("len", u8)]
+
+
+class Endpoint(ctypes.Structure):
+    _fields_ = [("ip", Ip), ("port", u16)]
+
+
+class Hello(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("client", ctypes.c_char * 32)]
+
+
+class HelloReply(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("version", ctypes.c_char * 32), ("public_key", u8 * 32),
+                ("tun_name", ctypes.c_char * 16), ("listen_port", u16), ("pad", u16),
+                ("uplink4", Ip), ("uplink6", Ip), ("started_unix_ns", u64), ("peers", u32),
+                ("workers", u32)]
+
+
+class Reply(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("status", i32), ("count", u32), ("message", ctypes.c_char * 120)]
+
+
+class PeerUpsert(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("client_id", ctypes.c_char * ID_LEN), ("public_key", u8 * 32),
+                ("psk", u8 * 32), ("ipv4", Ip), ("ipv6", Ip), ("flags", u32), ("pad", u32)]
+
+
+class PeerRemove(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("public_key", u8 * 32), ("flags", u32), ("pad", u32)]
+
+
+class Filter(ctypes.Structure):
+    _fields_ = [("proto", u8), ("pad", u8), ("port_lo", u16), ("port_hi", u16), ("pad2", u16)]
+
+
+_RESOURCE_FIELDS = [("h", Hdr), ("public_key", u8 * 32), ("resource_id", ctypes.c_char * ID_LEN),
+                    ("type", u32), ("n_filters", u32), ("prefix", Prefix), ("pad", u8 * 2),
+                    ("expires_at", u64), ("filters", Filter * MAX_FILTERS)]
+
+
+class ResourceUpsert(ctypes.Structure):
+    _fields_ = _RESOURCE_FIELDS
+
+
+class ResourceInfo(ctypes.Structure):
+    _fields_ = _RESOURCE_FIELDS
+
+
+class ResourceRemove(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("public_key", u8 * 32), ("resource_id", ctypes.c_char * ID_LEN)]
+
+
+class IfaceSet(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("ipv4", Ip), ("ipv6", Ip)]
+
+
+class Bare(ctypes.Structure):  # DUMP and STATS: a header and nothing else
+    _fields_ = [("h", Hdr)]
+
+
+class PeerInfo(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("client_id", ctypes.c_char * ID_LEN), ("public_key", u8 * 32),
+                ("ipv4", Ip), ("ipv6", Ip), ("endpoint", Endpoint), ("flags", u32),
+                ("n_resources", u32), ("last_handshake_unix_ns", u64), ("rx_bytes", u64),
+                ("tx_bytes", u64)]
+
+
+class LcoreStats(ctypes.Structure):
+    _fields_ = [(n, u64) for n in ("nic_rx_packets", "nic_rx_bytes", "nic_tx_packets", "nic_tx_bytes",
+                                   "tun_rx_packets", "tun_rx_bytes", "tun_tx_packets", "tun_tx_bytes",
+                                   "decrypted", "encrypted")]
+
+
+class StatsReply(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("aead", ctypes.c_char * 16), ("workers", u32), ("peers", u32),
+                ("n_drops", u32), ("pad", u32)] + \
+               [(n, u64) for n in ("handshakes_initiated", "handshakes_responded", "handshakes_completed",
+                                   "cookies_sent", "keepalives_sent", "roams")] + \
+               [("drops", u64 * 64), ("drop_names", (ctypes.c_char * 32) * 64), ("service", LcoreStats),
+                ("lcores", LcoreStats * 16)]
+
+
+class Event(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("kind", u32), ("pad", u32), ("public_key", u8 * 32),
+                ("resource_id", ctypes.c_char * ID_LEN)]
+
+
+STRUCTS = {HELLO: Hello, HELLO_REPLY: HelloReply, REPLY: Reply, PEER_UPSERT: PeerUpsert,
+           PEER_REMOVE: PeerRemove, RESOURCE_UPSERT: ResourceUpsert, RESOURCE_REMOVE: ResourceRemove,
+           IFACE_SET: IfaceSet, DUMP: Bare, PEER_INFO: PeerInfo, RESOURCE_INFO: ResourceInfo,
+           STATS: Bare, STATS_REPLY: StatsReply, EVENT: Event}
+NAMES = {HELLO: "HELLO", HELLO_REPLY: "HELLO_REPLY", REPLY: "REPLY", PEER_UPSERT: "PEER_UPSERT",
+         PEER_REMOVE: "PEER_REMOVE", RESOURCE_UPSERT: "RESOURCE_UPSERT", RESOURCE_REMOVE: "RESOURCE_REMOVE",
+         IFACE_SET: "IFACE_SET", DUMP: "DUMP", PEER_INFO: "PEER_INFO", RESOURCE_INFO: "RESOURCE_INFO",
+         STATS: "STATS", STATS_REPLY: "STATS_REPLY", EVENT: "EVENT"}
+# The sizes tests/unit/ctlproto pins for the C structs; a mismatch means this mirror is stale.
+PINNED = {HELLO: 40, HELLO_REPLY: 144, REPLY: 136, PEER_UPSERT: 180, PEER_REMOVE: 48,
+          RESOURCE_UPSERT: 400, RESOURCE_REMOVE: 104, IFACE_SET: 44, DUMP: 8, PEER_INFO: 192,
+          RESOURCE_INFO: 400, STATS: 8, STATS_REPLY: 4008, EVENT: 112}
+SIZE = {t: ctypes.sizeof(s) for t, s in STRUCTS.items()}
+HDR = ctypes.sizeof(Hdr)
+MAX_MSG = 8192  # the server's receive buffer: anything longer is "too large"
+
+
+def name_of(t):
+    return NAMES.get(t, "type %d" % t)
+
+
+class Broken(Exception):
+    """The connection ended or went silent."""
+
+
+class Conn:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.s.settimeout(TIMEOUT_S)
+        self.s.connect(path)
+        self.seq = 1000
+
+    def close(self):
+        self.s.close()
+
+    def next_seq(self):
+        self.seq += 1
+        return self.seq
+
+    def send(self, data):
+        try:
+            self.s.send(bytes(data))
+        except OSError as e:
+            raise Broken("send: %s" % e) from e
+
+    def recv(self):
+        """The next message that is not an event (the data plane may push those at any time)."""
+        while True:
+            try:
+                data = self.s.recv(65536)
+            except socket.timeout as e:
+                raise Broken("no answer in %.0f s" % TIMEOUT_S) from e
+            except OSError as e:
+                raise Broken("recv: %s" % e) from e
+            if not data:
+                raise Broken("connection closed")
+            if len(data) >= HDR and Hdr.from_buffer_copy(data[:HDR]).type == EVENT:
+                continue
+            return data
+
+
+def msg(cls, mtype, seq, version=VERSION):
+    m = cls()
+    m.h.version, m.h.type, m.h.seq = version, mtype, seq
+    return m
+
+
+def header(mtype, seq, version=VERSION):
+    return bytes(msg(Bare, mtype, seq, version))
+
+
+def as_reply(data):
+    """(Reply, None) or (None, why it is not a well-formed REPLY)."""
+    if len(data) != SIZE[REPLY]:
+        h = Hdr.from_buffer_copy(data[:HDR]) if len(data) >= HDR else None
+        return None, "a %d-byte %s instead of a REPLY" % (len(data), name_of(h.type) if h else "fragment")
+    r = Reply.from_buffer_copy(data)
+    if r.h.version != VERSION or r.h.type != REPLY:
+        return None, "header version %d type %d" % (r.h.version, r.h.type)
+    return r, None
+
+
+class Run:
+    def __init__(self, path):
+        self.path = path
+        self.passed = 0
+        self.failed = 0
+        self.conn = None
+        self.gw_key = bytes(32)
+
+    def result(self, ok, name, detail):
+        print("%s %s: %s" % ("ok  " if ok else "FAIL", name, detail), flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+
+    def reconnect(self):
+        if self.conn:
+            self.conn.close()
+        self.conn = Conn(self.path)
+
+    def hello(self, name, conn=None):
+        conn = conn or self.conn
+        seq = conn.next_seq()
+        m = msg(Hello, HELLO, seq)
+        m.client = b"ctl-hostile.py"
+        try:
+            conn.send(m)
+            data = conn.recv()
+        except Broken as e:
+            self.result(False, name, str(e))
+            return False
+        if len(data) != SIZE[HELLO_REPLY]:
+            self.result(False, name, "a %d-byte answer, not a HELLO_REPLY" % len(data))
+            return False
+        r = HelloReply.from_buffer_copy(data)
+        ok = r.h.version == VERSION and r.h.type == HELLO_REPLY and r.h.seq == seq
+        self.result(ok, name, "HELLO_REPLY seq %d from %s (%s)" % (r.h.seq, r.version.decode(errors="replace"),
+                                                                  r.tun_name.decode(errors="replace")))
+        if ok:
+            self.gw_key = bytes(r.public_key)
+        return ok
+
+    def expect(self, name, data, statuses, seq):
+        """Sends data; the answer must be a REPLY with a status in statuses, echoing seq
+        (None: the header was unreadable, so the server answers with seq 0)."""
+        want_seq = 0 if seq is None else seq
+        try:
+            self.conn.send(data)
+            r, why = as_reply(self.conn.recv())
+        except Broken as e:
+            self.result(False, name, "%s; reconnecting" % e)
+            self.reconnect()
+            return None
+        if r is None:
+            self.result(False, name, why)
+            return None
+        ok = r.status in statuses and r.h.seq == want_seq
+        self.result(ok, name, "status %d%s (%s)" % (r.status, "" if r.h.seq == want_seq else
+                                                    ", seq %d, want %d" % (r.h.seq, want_seq),
+                                                    r.message.decode(errors="replace")))
+        return r.status
+
+    def proto(self, name, data, seq):
+        self.expect(name, data, (-errno.EPROTO,), seq)
+
+    def framing(self):
+        rnd = random.Random(20261122)
+
+        def seq():
+            return self.conn.next_seq()
+
+        # Empty: the server cannot tell it from the end of the stream; dropping the
+        # connection is allowed (ctlproto.h), answering -EPROTO too.
+        try:
+            self.conn.send(b"")
+            data = self.conn.recv()
+            r, why = as_reply(data)
+            ok = r is not None and r.status == -errno.EPROTO
+            self.result(ok, "empty datagram", "status %d" % r.status if r else why)
+        except Broken as e:
+            self.result(True, "empty datagram", "connection dropped (%s)" % e)
+            self.reconnect()
+        self.proto("1 byte", b"\x01", None)
+        self.proto("7 bytes (header less one)", header(HELLO, seq())[:HDR - 1], None)
+        for t in list(range(0, TYPE_MAX + 1)) + [0xFFFF]:
+            s = seq()
+            if SIZE.get(t) == HDR:
+                self.bare_request(t, s)
+            else:
+                self.proto("header only, %s" % name_of(t), header(t, s), s)
+        for v in (0, 2, 0xFFFF):
+            s = seq()
+            m = msg(Hello, HELLO, s, version=v)
+            self.proto("HELLO with version %d" % v, m, s)
+        for t in sorted(STRUCTS):
+            for delta in (-1, 1):
+                s = seq()
+                body = bytes(msg(STRUCTS[t], t, s)) + b"\0"
+                data = body[:SIZE[t] + delta]
+                self.proto("%s with size %d (%+d)" % (name_of(t), len(data), delta), data,
+                           s if len(data) >= HDR else None)
+        for t in (TYPE_MAX, 0, 200, 0xFFFF):
+            s = seq()
+            self.proto("unknown type %d, %d bytes" % (t, SIZE[REPLY]), bytes(msg(Reply, t, s)), s)
+        for t in (HELLO_REPLY, REPLY, PEER_INFO, RESOURCE_INFO, STATS_REPLY, EVENT):
+            s = seq()
+            self.proto("%s sent as a request" % name_of(t), bytes(msg(STRUCTS[t], t, s)), s)
+        s = seq()
+        self.proto("8 KiB + 1 behind a valid HELLO header", header(HELLO, s) + bytes(MAX_MSG + 1 - HDR), None)
+        garbage = bytes(rnd.getrandbits(8) for _ in range(65536))
+        self.proto("64 KiB of garbage", garbage, None)
+        for i in range(8):
+            n = rnd.randint(HDR, 600)
+            s = seq()
+            h = Hdr(VERSION, rnd.choice([t for t in STRUCTS if SIZE[t] != n]), s)
+            self.proto("garbage %d: version 1, %s header, %d bytes" % (i, name_of(h.type), n),
+                       bytes(h) + bytes(rnd.getrandbits(8) for _ in range(n - HDR)), s)
+
+    def bare_request(self, t, s):
+        """DUMP and STATS are complete with a bare header: they must be served."""
+        name = "header only, %s (a valid request)" % name_of(t)
+        try:
+            self.conn.send(header(t, s))
+            while True:
+                data = self.conn.recv()
+                h = Hdr.from_buffer_copy(data[:HDR])
+                if t == STATS and h.type == STATS_REPLY:
+                    self.result(len(data) == SIZE[STATS_REPLY] and h.seq == s, name,
+                                "STATS_REPLY, %d bytes" % len(data))
+                    return
+                if h.type == REPLY:
+                    r, why = as_reply(data)
+                    self.result(r is not None and r.status == 0 and h.seq == s, name,
+                                "REPLY status %d, count %d" % (r.status, r.count) if r else why)
+                    return
+                if h.type not in (PEER_INFO, RESOURCE_INFO) or t != DUMP:
+                    self.result(False, name, "unexpected %s" % name_of(h.type))
+                    return
+        except Broken as e:
+            self.result(False, name, "%s; reconnecting" % e)
+            self.reconnect()
+
+    def peer_upsert(self, key, client_id=b"ctl-hostile", v4fam=0, v6fam=0):
+        m = msg(PeerUpsert, PEER_UPSERT, self.conn.next_seq())
+        m.client_id = client_id
+        m.public_key[:] = list(key)
+        m.ipv4.family = v4fam
+        m.ipv6.family = v6fam
+        return m
+
+    def resource(self, key, rid=b"ctl-hostile-res", rtype=RES_CIDR, n_filters=0, fam=socket.AF_INET, plen=32):
+        m = msg(ResourceUpsert, RESOURCE_UPSERT, self.conn.next_seq())
+        m.public_key[:] = list(key)
+        m.resource_id = rid
+        m.type = rtype
+        m.n_filters = n_filters
+        m.prefix.ip.family = fam
+        m.prefix.ip.addr[:4] = [198, 18, 2, 2]
+        m.prefix.len = plen
+        for f in m.filters:
+            f.proto, f.port_lo, f.port_hi = FILTER_TCP, 80, 80
+        return m
+
+    def resource_remove(self, key, rid):
+        m = msg(ResourceRemove, RESOURCE_REMOVE, self.conn.next_seq())
+        m.public_key[:] = list(key)
+        m.resource_id = rid
+        return m
+
+    def semantic(self):
+        inval, noent = (-errno.EINVAL,), (-errno.ENOENT,)
+        probe = os.urandom(32)
+        nobody = os.urandom(32)
+        e = self.expect
+
+        m = self.peer_upsert(probe, client_id=b"A" * ID_LEN)
+        e("PEER_UPSERT with a client_id that is not NUL-terminated", m, inval, m.h.seq)
+        m = self.peer_upsert(probe, v4fam=99)
+        e("PEER_UPSERT with family 99 in ipv4", m, inval, m.h.seq)
+        m = self.peer_upsert(probe, v6fam=99)
+        e("PEER_UPSERT with family 99 in ipv6", m, inval, m.h.seq)
+        m = self.peer_upsert(probe, v4fam=socket.AF_INET6)
+        e("PEER_UPSERT with AF_INET6 in ipv4", m, inval, m.h.seq)
+        if any(self.gw_key):
+            m = self.peer_upsert(self.gw_key)
+            e("PEER_UPSERT with the gateway's own public key", m, inval, m.h.seq)
+        m = msg(PeerRemove, PEER_REMOVE, self.conn.next_seq())
+        m.public_key[:] = list(nobody)
+        e("PEER_REMOVE for an unknown peer", m, noent, m.h.seq)
+        m = self.resource(nobody)
+        e("RESOURCE_UPSERT for an unknown peer", m, noent, m.h.seq)
+        m = self.resource_remove(nobody, b"ctl-hostile-res")
+        e("RESOURCE_REMOVE for an unknown peer", m, noent, m.h.seq)
+        m = msg(IfaceSet, IFACE_SET, self.conn.next_seq())
+        m.ipv4.family = 99
+        e("IFACE_SET with family 99 in ipv4", m, inval, m.h.seq)
+
+        # A real peer (no addresses, no policy) so the resource checks get past the lookup.
+        m = self.peer_upsert(probe, client_id=b"ctl-hostile-probe")
+        if e("setup: a valid PEER_UPSERT for a probe peer", m, (0,), m.h.seq) != 0:
+            return
+        bad_filter = self.resource(probe, n_filters=2)
+        bad_filter.filters[1].proto = 99
+        reversed_ports = self.resource(probe, n_filters=1)
+        reversed_ports.filters[0].port_lo, reversed_ports.filters[0].port_hi = 443, 80
+        for what, m in (("n_filters=1000", self.resource(probe, n_filters=1000)),
+                        ("n_filters=%d" % (MAX_FILTERS + 1), self.resource(probe, n_filters=MAX_FILTERS + 1)),
+                        ("type 9", self.resource(probe, rtype=9)),
+                        ("a CIDR of family 99", self.resource(probe, fam=99)),
+                        ("an IPv4 CIDR /33", self.resource(probe, plen=33)),
+                        ("filter protocol 99", bad_filter),
+                        ("a filter with port_lo > port_hi", reversed_ports),
+                        ("an empty resource_id", self.resource(probe, rid=b"")),
+                        ("a resource_id that is not NUL-terminated", self.resource(probe, rid=b"R" * ID_LEN))):
+            e("RESOURCE_UPSERT with %s" % what, m, inval, m.h.seq)
+        m = self.resource_remove(probe, b"no-such-resource")
+        e("RESOURCE_REMOVE for an unknown resource", m, noent, m.h.seq)
+        m = self.resource_remove(probe, b"R" * ID_LEN)
+        e("RESOURCE_REMOVE with a resource_id that is not NUL-terminated", m, noent, m.h.seq)
+        m = msg(PeerRemove, PEER_REMOVE, self.conn.next_seq())
+        m.public_key[:] = list(probe)
+        e("cleanup: PEER_REMOVE of the probe peer", m, (0,), m.h.seq)
+
+    def probe_gone(self, conn):
+        """A DUMP on conn must not list the probe peer any more."""
+        s = conn.next_seq()
+        found = 0
+        try:
+            conn.send(header(DUMP, s))
+            while True:
+                data = conn.recv()
+                h = Hdr.from_buffer_copy(data[:HDR])
+                if h.type == PEER_INFO and len(data) == SIZE[PEER_INFO]:
+                    found += PeerInfo.from_buffer_copy(data).client_id == b"ctl-hostile-probe"
+                elif h.type == REPLY and h.seq == s:
+                    break
+        except Broken as e:
+            self.result(False, "DUMP after the run", str(e))
+            return
+        self.result(found == 0, "DUMP after the run: no probe peer left", "%d found" % found)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.stderr.write(__doc__)
+        return 2
+    bad = {name_of(t): (SIZE[t], PINNED[t]) for t in STRUCTS if SIZE[t] != PINNED[t]}
+    if bad:
+        print("FAIL the ctypes mirror of ctlproto.h is stale: %s" % bad)
+        return 1
+    run = Run(sys.argv[1])
+    try:
+        run.reconnect()
+    except OSError as e:
+        print("FAIL connect %s: %s" % (sys.argv[1], e))
+        return 1
+    if run.hello("HELLO before the hostile messages"):
+        run.framing()
+        run.semantic()
+        run.hello("HELLO on the same connection afterwards")
+        try:
+            fresh = Conn(run.path)
+            run.hello("HELLO on a new connection", fresh)
+            run.probe_gone(fresh)
+            fresh.close()
+        except OSError as e:
+            run.result(False, "new connection", str(e))
+    run.conn.close()
+    print("ctl-hostile: %d passed, %d failed" % (run.passed, run.failed))
+    return 1 if run.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
