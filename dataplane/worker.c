@@ -578,6 +578,9 @@ int fg_worker_main(void *arg)
 	struct fg_dp *dp = g_dp;
 	unsigned idle = 0;
 
+	/* This lcore's own AEAD context (an ipsec-mb manager). Should it fail (ENOMEM), the
+	 * bursts fall back to libsodium on this lcore: slower, same results. */
+	(void)fg_aead_lcore_init();
 	rte_rcu_qsbr_thread_register(dp->tables.qsbr, w->idx);
 	rte_rcu_qsbr_thread_online(dp->tables.qsbr, w->idx);
 	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
@@ -601,5 +604,6 @@ int fg_worker_main(void *arg)
 	}
 	rte_rcu_qsbr_thread_offline(dp->tables.qsbr, w->idx);
 	rte_rcu_qsbr_thread_unregister(dp->tables.qsbr, w->idx);
+	fg_aead_lcore_fini();
 	return 0;
 }
