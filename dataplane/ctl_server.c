@@ -24,6 +24,7 @@
 #include "log.h"
 #include "policy.h"
 #include "service.h"
+#include "unixsock.h"
 
 static const char *const TAG = "fastgate.ctl";
 
@@ -450,64 +451,30 @@ void fg_ctl_server_event(struct fg_ctl_server *c, uint32_t kind, const uint8_t p
 struct fg_ctl_server *fg_ctl_server_open(struct fg_svc *s, const char *path)
 {
 	struct fg_ctl_server *c = calloc(1, sizeof(*c));
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int e, probe;
+	int e;
 
 	if (!c)
 		return NULL;
 	c->svc = s;
-	c->listen_fd = c->epfd = -1;
+	c->epfd = -1;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		c->clients[i].fd = -1;
-	if ((size_t)snprintf(c->path, sizeof(c->path), "%s", path) >= sizeof(c->path)) {
-		errno = ENAMETOOLONG;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->listen_fd = fg_unixsock_listen(path, SOCK_SEQPACKET, 0660, 8);
+	if (c->listen_fd < 0) {
+		e = -c->listen_fd;
 		goto err;
 	}
-	memcpy(sa.sun_path, c->path, sizeof(sa.sun_path));
-	{
-		/* Its directory (/var/run/fastgate) may not exist yet on a fresh host. */
-		char dir[sizeof(c->path)];
-		char *slash;
-
-		memcpy(dir, c->path, sizeof(dir));
-		slash = strrchr(dir, '/');
-		if (slash && slash != dir) {
-			*slash = '\0';
-			mkdir(dir, 0755);
-		}
-	}
-	probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (probe >= 0) {
-		if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(probe);
-			errno = EADDRINUSE;
-			goto err;
-		}
-		close(probe);
-	}
-	unlink(c->path);
-	c->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->listen_fd < 0)
-		goto err;
-	mode_t old = umask(0117);
-	int r = bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r < 0 || chmod(c->path, 0660) < 0 || listen(c->listen_fd, 8) < 0)
-		goto err;
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (c->epfd < 0)
-		goto err;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->listen_fd, &ev) < 0)
+	if (c->epfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->listen_fd, &ev) < 0) {
+		e = errno;
+		close(c->listen_fd);
+		unlink(c->path);
 		goto err;
+	}
 	return c;
 err:
-	e = errno;
-	if (c->listen_fd >= 0) {
-		close(c->listen_fd);
-		if (e != EADDRINUSE)
-			unlink(c->path);
-	}
 	if (c->epfd >= 0)
 		close(c->epfd);
 	free(c);

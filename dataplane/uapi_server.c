@@ -21,6 +21,7 @@
 #include "log.h"
 #include "service.h"
 #include "uapi.h"
+#include "unixsock.h"
 
 static const char *const TAG = "fastgate.uapi";
 
@@ -363,56 +364,34 @@ int fg_uapi_server_poll(struct fg_uapi_server *u, int timeout_ms)
 struct fg_uapi_server *fg_uapi_server_open(struct fg_svc *s, const char *dir, const char *ifname)
 {
 	struct fg_uapi_server *u = calloc(1, sizeof(*u));
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int e;
 
 	if (!u)
 		return NULL;
 	u->svc = s;
 	u->slot = FG_SLOT_NONE;
-	u->listen_fd = u->epfd = -1;
+	u->epfd = -1;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		u->clients[i].fd = -1;
 	if ((size_t)snprintf(u->path, sizeof(u->path), "%s/%s.sock", dir, ifname) >= sizeof(u->path)) {
-		errno = ENAMETOOLONG;
+		e = ENAMETOOLONG;
 		goto err;
 	}
-	mkdir(dir, 0755);
-	memcpy(sa.sun_path, u->path, sizeof(sa.sun_path));
-
-	/* A socket someone still answers on belongs to a live process: refuse. */
-	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe >= 0) {
-		if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(probe);
-			errno = EADDRINUSE;
-			goto err;
-		}
-		close(probe);
+	u->listen_fd = fg_unixsock_listen(u->path, SOCK_STREAM, 0660, 16);
+	if (u->listen_fd < 0) {
+		e = -u->listen_fd;
+		goto err;
 	}
-	unlink(u->path);
-	u->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (u->listen_fd < 0)
-		goto err;
-	mode_t old = umask(0117);
-	int r = bind(u->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r < 0 || chmod(u->path, 0660) < 0 || listen(u->listen_fd, 16) < 0)
-		goto err;
 	u->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (u->epfd < 0)
-		goto err;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->listen_fd, &ev) < 0)
+	if (u->epfd < 0 || epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->listen_fd, &ev) < 0) {
+		e = errno;
+		close(u->listen_fd);
+		unlink(u->path);
 		goto err;
+	}
 	return u;
 err:
-	e = errno;
-	if (u->listen_fd >= 0) {
-		close(u->listen_fd);
-		if (e != EADDRINUSE)
-			unlink(u->path);
-	}
 	if (u->epfd >= 0)
 		close(u->epfd);
 	free(u);
