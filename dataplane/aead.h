@@ -61,8 +61,8 @@ const char *fg_aead_backend_name(void);
 /*
  * Each lcore (worker) that calls the bursts, once at its start, on its own thread, after
  * fg_aead_init(): allocates its ipsec-mb manager (about 200 KB, NUMA-local by first
- * touch); nothing with libsodium. Idempotent. Returns 0 or -ENOMEM. A thread without a
- * manager still gets correct results: its bursts run on libsodium.
+ * touch); nothing with libsodium. Idempotent. Returns 0 or -errno (ENOMEM). A thread
+ * without a manager still gets correct results: its bursts run on libsodium.
  */
 int fg_aead_lcore_init(void);
 

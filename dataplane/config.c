@@ -400,6 +400,19 @@ static int dp_under_load(struct parser *p, const char *value)
 		      &p->cfg->dp.under_load_threshold);
 }
 
+static int dp_crypto(struct parser *p, const char *value)
+{
+	if (strcasecmp(value, "auto") == 0)
+		p->cfg->dp.crypto = FG_CONFIG_CRYPTO_AUTO;
+	else if (strcasecmp(value, "libsodium") == 0)
+		p->cfg->dp.crypto = FG_CONFIG_CRYPTO_LIBSODIUM;
+	else if (strcasecmp(value, "ipsec-mb") == 0)
+		p->cfg->dp.crypto = FG_CONFIG_CRYPTO_IPSECMB;
+	else
+		return fail(p, value, "invalid Crypto (auto, ipsec-mb or libsodium)");
+	return 0;
+}
+
 /* ---- [Host] ---- */
 
 static int host_name(struct parser *p, const char *value)
@@ -460,6 +473,7 @@ static const struct key_def keys[] = {
 	{ SEC_DATAPLANE, "MaxPeers", dp_max_peers, 0 },
 	{ SEC_DATAPLANE, "HandshakeQueue", dp_handshake_queue, 0 },
 	{ SEC_DATAPLANE, "UnderLoadThreshold", dp_under_load, 0 },
+	{ SEC_DATAPLANE, "Crypto", dp_crypto, 0 },
 	{ SEC_HOST, "Name", host_name, 0 },
 	{ SEC_HOST, "Route", host_route, KEY_LIST },
 	{ SEC_HOST, "TxQueueLen", host_tx_queue_len, 0 },

@@ -91,6 +91,13 @@ struct fg_config_uplink {
 	uint8_t mac[FG_CONFIG_MAC_LEN];  /* overrides the port's MAC when has_mac */
 };
 
+/* [Dataplane] Crypto: the transport AEAD backend. */
+enum fg_config_crypto {
+	FG_CONFIG_CRYPTO_AUTO = 0,   /* ipsec-mb where the CPU has AVX2/AVX-512, else libsodium */
+	FG_CONFIG_CRYPTO_LIBSODIUM,
+	FG_CONFIG_CRYPTO_IPSECMB,
+};
+
 /* [Dataplane] */
 struct fg_config_dataplane {
 	uint32_t workers;               /* worker lcores: 1..RTE_MAX_LCORE-1 */
@@ -101,6 +108,7 @@ struct fg_config_dataplane {
 	uint32_t max_peers;             /* peer table size; >= the number of [Peer] sections */
 	uint32_t handshake_queue;       /* ring from workers to the service lcore */
 	uint32_t under_load_threshold;  /* ring occupancy that turns on cookies; < handshake_queue */
+	uint32_t crypto;                /* enum fg_config_crypto */
 };
 
 /* [Host]: the TUN interface toward the kernel. */

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -59,9 +60,14 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 			 "service loop), the EAL has %u (-l)", dp->nworkers, dp->nworkers + 1, rte_lcore_count());
 		return -EINVAL;
 	}
-	ret = fg_aead_init(FG_AEAD_LIBSODIUM);
+	/* [Dataplane] Crypto, which FASTGATE_AEAD overrides. */
+	ret = fg_aead_init(cfg->dp.crypto == FG_CONFIG_CRYPTO_LIBSODIUM ? FG_AEAD_LIBSODIUM :
+			   cfg->dp.crypto == FG_CONFIG_CRYPTO_IPSECMB ? FG_AEAD_IPSECMB : FG_AEAD_AUTO);
 	if (ret < 0) {
-		snprintf(err, errlen, "crypto initialisation failed");
+		const char *env = getenv("FASTGATE_AEAD");
+
+		snprintf(err, errlen, "[Dataplane] Crypto%s%s: %s", env ? " / FASTGATE_AEAD=" : "", env ? env : "",
+			 strerror(-ret));
 		return ret;
 	}
 	dp->pool = rte_pktmbuf_pool_create("fg_mbufs", cfg->dp.mbuf_count, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -238,6 +244,7 @@ void fg_dp_release_host(struct fg_dp *dp)
 
 void fg_dp_fini(struct fg_dp *dp)
 {
+	fg_aead_lcore_fini();
 	for (unsigned w = 0; w < dp->nworkers; w++) {
 		struct rte_mbuf *m;
 

@@ -28,7 +28,9 @@ check() {
 }
 
 TOPO_STATIC_PEER=0 topo_up
-gw_start
+# The data plane test runs the default backend (ipsec-mb where the CPU allows); this one
+# runs libsodium, so both backends meet wireguard-go in every run.
+FG_AEAD=libsodium gw_start
 cp_setup
 [ -x "$CP_BIN" ] && [ -x "$CTL_BIN" ] || fg_fail "build first: no $CP_BIN or $CTL_BIN"
 ping_ok() { ip netns exec "$NS_C1" ping -c 2 -i 0.2 -W 6 -q "${1:-$RES4}" >/dev/null 2>&1; }
@@ -290,5 +292,6 @@ no_cp_errors() {
 }
 check "no ERROR in the control planes' logs (but the fatal token_expired)" no_cp_errors
 check "no ERROR in the data plane's log" fg_check_log_no_errors "$GW_LOG"
+check "this run used the libsodium backend" grep -q "aead libsodium" "$GW_LOG"
 echo "e2e-controlplane: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

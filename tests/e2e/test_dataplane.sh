@@ -257,6 +257,7 @@ ctl_hostile() {
 }
 check "hostile control-socket messages: refused, the socket survives" ctl_hostile
 check "data plane logged no ERROR" fg_check_log_no_errors "$GW_LOG"
+echo "  AEAD backend of this run: $(gw_stat aead_backend)"
 stop_clean() {
 	fg_stop "$GW_PID"
 	! ip -n "$NS_G" link show "$GW_TUN" >/dev/null 2>&1 && [ ! -e "$FG_WG_RUNDIR/$GW_TUN.sock" ] &&

@@ -89,7 +89,8 @@ CONF
 gw_start() {
 	local eal=(-l "${FG_LCORES:-0,1}" --no-pci --no-huge --no-shconf --no-telemetry --iova-mode=va
 		-m 512 "--vdev=net_af_packet0,iface=gx")
-	fg_bg "$GW_LOG" ip netns exec "$NS_G" "$FG_DP_BIN" "${eal[@]}" -- --config "$GW_CONF" \
+	# FG_AEAD (libsodium | ipsec-mb | auto) picks the transport AEAD backend of this run.
+	fg_bg "$GW_LOG" ip netns exec "$NS_G" env FASTGATE_AEAD="${FG_AEAD:-auto}" "$FG_DP_BIN" "${eal[@]}" -- --config "$GW_CONF" \
 		--stats-file "$GW_STATS" --idle-sleep-us "${FG_IDLE_US:-20}" "$@"
 	GW_PID=$FG_LAST_PID
 	if ! fg_wait_for -t 30 [ -S "$FG_WG_RUNDIR/$GW_TUN.sock" ]; then

@@ -163,6 +163,16 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(c.host.n_routes, 0);
 	fg_config_free(&c);
 
+	/* Crypto: auto by default, the three names case-insensitively. */
+	CU_ASSERT_EQUAL_FATAL(parse_str(BASE "[Dataplane]\nCrypto = IPSEC-MB\n", &c), 0);
+	CU_ASSERT_EQUAL(c.dp.crypto, FG_CONFIG_CRYPTO_IPSECMB);
+	fg_config_free(&c);
+	CU_ASSERT_EQUAL_FATAL(parse_str(BASE "[Dataplane]\nCrypto = libsodium\n", &c), 0);
+	CU_ASSERT_EQUAL(c.dp.crypto, FG_CONFIG_CRYPTO_LIBSODIUM);
+	fg_config_free(&c);
+	CU_ASSERT_EQUAL_FATAL(parse_str(BASE, &c), 0);
+	CU_ASSERT_EQUAL(c.dp.crypto, FG_CONFIG_CRYPTO_AUTO);
+	fg_config_free(&c);
 	/* UnderLoadThreshold follows HandshakeQueue unless set. */
 	CU_ASSERT_EQUAL_FATAL(parse_str(BASE "[Dataplane]\nHandshakeQueue = 4096\n", &c), 0);
 	CU_ASSERT_EQUAL(c.dp.under_load_threshold, 512);
@@ -373,6 +383,8 @@ static const struct error_case error_cases[] = {
 	E(BASE "[Dataplane]\nMaxPeers = 1048577\n", 6, "MaxPeers must be", "1048577"),
 	E(BASE "[Dataplane]\nHandshakeQueue = 100\n", 6, "HandshakeQueue must be a power of two 64..1048576", "100"),
 	E(BASE "[Dataplane]\nUnderLoadThreshold = 0\n", 6, "UnderLoadThreshold must be", "0"),
+	E(BASE "[Dataplane]\nCrypto = openssl\n", 6, "invalid Crypto", "openssl"),
+	E(BASE "[Dataplane]\nCrypto = auto\nCrypto = auto\n", 7, "duplicate key", "Crypto"),
 	E(BASE "[Dataplane]\nHandshakeQueue = 64\nUnderLoadThreshold = 64\n", 7, "UnderLoadThreshold must be below HandshakeQueue (64)", "UnderLoadThreshold"),
 	/* [Host] */
 	E(BASE "[Host]\nName = tun-firezone-long\n", 6, "invalid Name (1..15", "tun-firezone-long"),
