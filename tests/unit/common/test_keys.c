@@ -288,6 +288,10 @@ static void test_redact(void)
 		char text[MAX], big[4 * MAX + 16];
 
 		randombytes_buf(text, sizeof(text));
+		/* "..." marks truncation: keep it out of the input so it can only mean that. */
+		for (size_t j = 0; j < sizeof(text); j++)
+			if (text[j] == '.')
+				text[j] = ',';
 		fg_key_redact(big, sizeof(big), text, sizeof(text), MAX);
 		CU_ASSERT_PTR_NULL(strstr(big, "..."));
 		/* Every output byte is printable ASCII. */
