@@ -237,7 +237,12 @@ static void set_default(struct fg_route_table *t, int fam, uint32_t value)
 
 static uint32_t pslot(const struct fg_route_table *t, const struct fg_prefix *p)
 {
-	return rte_jhash(p, sizeof(*p), 0) & t->mask;
+	/* rte_jhash reads whole 32-bit words: hash a copy padded to a multiple of 4 so it never
+	 * reads past the 18-byte prefix (AddressSanitizer caught that). */
+	uint32_t buf[(sizeof(*p) + 3) / 4] = { 0 };
+
+	memcpy(buf, p, sizeof(*p));
+	return rte_jhash(buf, sizeof(buf), 0) & t->mask;
 }
 
 static uint32_t vslot(const struct fg_route_table *t, uint32_t value)

@@ -43,9 +43,22 @@ while read -r line; do
 done < <(grep -E '^ *[0-9]+/[0-9]+ ' "$LOGS/meson-test.log")
 
 if [ "$unit_only" = 0 ]; then
+	# The multi-core test runs a data plane built with AddressSanitizer and UBSan.
+	ASAN_BUILD=${FG_ASAN_BUILD_DIR:-$ROOT/build-asan}
+	if [ ! -f "$ASAN_BUILD/build.ninja" ]; then
+		meson setup -Db_sanitize=address,undefined -Db_lundef=false -Dtests=false "$ASAN_BUILD" "$ROOT" \
+			>"$LOGS/asan-setup.log" 2>&1 || { cat "$LOGS/asan-setup.log"; }
+	fi
+	if ninja -C "$ASAN_BUILD" -j"$(nproc)" dataplane/fastgate-dataplane >"$LOGS/asan-build.log" 2>&1; then
+		record "build data plane with ASan/UBSan" 0 "$LOGS/asan-build.log"
+	else
+		record "build data plane with ASan/UBSan" 1 "$LOGS/asan-build.log"
+	fi
 	for t in "$ROOT"/tests/e2e/test_*.sh; do
 		n=$(basename "$t" .sh)
-		FG_BUILD=$BUILD timeout 600 "$t" "$BUILD" >"$LOGS/$n.log" 2>&1
+		dp_bin=$BUILD/dataplane/fastgate-dataplane
+		[ "$n" = test_multicore ] && dp_bin=$ASAN_BUILD/dataplane/fastgate-dataplane
+		FG_BUILD=$BUILD FG_DP_BIN=$dp_bin timeout 600 "$t" "$BUILD" >"$LOGS/$n.log" 2>&1
 		st=$?
 		grep -E '^(PASS|FAIL|RATE)' "$LOGS/$n.log" | sed 's/^/    /'
 		record "e2e $n" "$st" "$LOGS/$n.log"
