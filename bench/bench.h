@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fastgate-bench: drives the real worker fast path (fg_worker_poll) with pre-built
+ * WireGuard traffic and prints packet rates beside the raw AEAD rate of the same backend,
+ * measured in the same process. This header is shared by the bench's files: the
+ * environment (a struct fg_dp built without a TUN, over a net_ring port), the traffic
+ * templates, one measured row, and the report. Everything is set up and torn down by the
+ * main lcore while no worker runs; during a row each worker lcore owns its own context.
+ */
+#ifndef FG_BENCH_H
+#define FG_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_ring.h>
+
+#include "dp.h"
+
+enum {
+	FG_BENCH_MAX_WORKERS = 2,
+	FG_BENCH_PORT_RING = 1024,
+	FG_BENCH_MTU = 1420,
+	FG_BENCH_LISTEN_PORT = 51820,
+	FG_BENCH_IMIX = 0,          /* the "size" of the IMIX rows */
+	FG_BENCH_MBUFS = 8191,
+	FG_BENCH_SLOT_ALIGN = 64,   /* template stride */
+};
+
+enum fg_bench_dir {
+	FG_BENCH_DECRYPT = 0, /* NIC -> worker -> TUN (/dev/null) */
+	FG_BENCH_ENCRYPT,     /* TUN (a socketpair) -> worker -> NIC */
+	FG_BENCH_DIRS,
+};
+
+/* The data plane under test and what the bench added around it. */
+struct fg_bench_env {
+	struct fg_dp dp;
+	struct rte_ring *rx[FG_BENCH_MAX_WORKERS]; /* bench -> port queue w (the worker reads) */
+	struct rte_ring *tx[FG_BENCH_MAX_WORKERS]; /* port queue w -> bench (frees) */
+	int devnull;                               /* the decrypt rows' TUN fd */
+	int tun_pair[FG_BENCH_MAX_WORKERS][2];     /* encrypt rows: [0] worker reads, [1] bench writes */
+	uint32_t npeers;
+	uint32_t *peer_slot;                       /* bench peer number -> table slot */
+	uint32_t *kp_slot;                         /* its CURRENT keypair */
+};
+
+/* One pre-built packet: a whole Ethernet frame (decrypt) or an inner IPv4 packet
+ * (encrypt) at arena + off. */
+struct fg_bench_tmpl {
+	uint64_t off;
+	uint16_t len;         /* frame or packet length */
+	uint16_t inner_len;   /* inner IP packet length (what Gbit/s counts) */
+	uint32_t peer;        /* bench peer number */
+};
+
+struct fg_bench_traffic {
+	enum fg_bench_dir dir;
+	unsigned size;        /* inner IP length, or FG_BENCH_IMIX */
+	uint32_t npeers;
+	uint32_t n;
+	struct fg_bench_tmpl *t;
+	uint8_t *arena;
+	size_t arena_len;
+	uint64_t inner_bytes; /* sum of inner_len over the templates */
+};
+
+struct fg_bench_row {
+	enum fg_bench_dir dir;
+	unsigned size;
+	uint32_t npeers;
+	unsigned workers;
+	bool skipped;         /* fewer peers than workers: one peer is one worker's flow */
+	uint64_t packets;     /* delivered (TUN writes / NIC frames) */
+	uint64_t inner_bytes;
+	uint64_t busy_cycles; /* inside fg_worker_poll + quiescent report, all workers */
+	uint64_t wall_cycles; /* the row's run time on one worker, feeding included */
+	uint64_t drops;       /* unexpected drops (any reason but the idle /dev/null read) */
+	uint64_t raw_ops;
+	uint64_t raw_cycles;
+	uint64_t io_ops;      /* the fd syscalls alone (io_cycles() in run.c) */
+	uint64_t io_cycles;
+	double mpps, gbps, cycles_per_packet, raw_mpps, raw_cycles_per_op, ratio;
+	double io_cycles_per_packet, ratio_no_io;
+};
+
+struct fg_bench_opts {
+	double seconds;
+	double raw_seconds;
+	unsigned burst;
+	bool udp_csum;
+	bool verbose;
+};
+
+/* env.c */
+int fg_bench_env_init(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues, char *err, size_t errlen);
+void fg_bench_env_fini(struct fg_bench_env *e);
+/* Fresh keypair state for a row: birth now, no owner, empty replay windows. */
+void fg_bench_env_reset(struct fg_bench_env *e);
+/* Deterministic identities of bench peer p. */
+void fg_bench_recv_key(uint32_t p, uint8_t key[32]);
+void fg_bench_send_key(uint32_t p, uint8_t key[32]);
+uint32_t fg_bench_local_index(uint32_t p);
+uint32_t fg_bench_remote_index(uint32_t p);
+uint32_t fg_bench_peer_ip(uint32_t p);     /* outer source, host order */
+uint16_t fg_bench_peer_port(uint32_t p);
+uint32_t fg_bench_inner_ip(uint32_t p);    /* the peer's allowed IP, host order */
+uint32_t fg_bench_local_ip(void);          /* the uplink address, host order */
+uint32_t fg_bench_resource_ip(void);       /* the inner far end, host order */
+
+/* traffic.c */
+int fg_bench_traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_env *e, enum fg_bench_dir dir,
+			   unsigned size, uint32_t npeers, bool udp_csum);
+void fg_bench_traffic_free(struct fg_bench_traffic *tr);
+/* Inner sizes of the IMIX cycle (7 x 64, 4 x 576, 1 x 1420). */
+unsigned fg_bench_imix_size(uint32_t i);
+double fg_bench_imix_mean(void);
+
+/* run.c */
+int fg_bench_run_row(struct fg_bench_env *e, const struct fg_bench_traffic *tr, unsigned workers,
+		     const struct fg_bench_opts *o, struct fg_bench_row *row);
+
+/* report.c */
+const char *fg_bench_dir_name(enum fg_bench_dir d);
+void fg_bench_size_name(unsigned size, char *buf, size_t len);
+void fg_bench_print_header(FILE *f);
+void fg_bench_print_row(FILE *f, const struct fg_bench_row *r);
+int fg_bench_write_csv(const char *path, const struct fg_bench_row *rows, unsigned n, const char *backend);
+int fg_bench_plot(const char *script, const char *csv, const char *png);
+
+/* handshake.c: responder handshakes and MAC1 rejections per second on one core. */
+int fg_bench_handshakes(double seconds, FILE *out);
+
+#endif

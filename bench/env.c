@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The benchmark's data plane: a struct fg_dp put together the way fg_dp_init() does it, but
+ * over a net_ring port (pointer-only I/O: the bench puts mbufs on the port's RX rings and
+ * takes them off its TX rings) and without a TUN device. Decrypt rows give each worker
+ * /dev/null as its TUN queue; encrypt rows give it one end of an AF_UNIX datagram
+ * socketpair. N peers are installed straight through the writer API of peers.h with known
+ * keys, a CURRENT keypair each and one allowed IP (100.64.x.y/32). Main lcore only, while
+ * no worker runs.
+ */
+#include "bench.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <sodium.h>
+
+#include "clock.h"
+#include "port.h"
+#include "worker.h"
+
+/* 198.18.0.0/15 is the benchmarking range: the uplink is 198.18.0.1, peers come from
+ * 198.18.1.0 upwards; their tunnel addresses are 100.64.1.0 upwards; the inner far end is
+ * 198.19.0.1. Nothing here ever reaches a kernel interface. */
+static const uint32_t LOCAL_IP = (198u << 24) | (18u << 16) | 1u;
+static const uint32_t PEER_IP_BASE = (198u << 24) | (18u << 16) | (1u << 8);
+static const uint32_t INNER_IP_BASE = (100u << 24) | (64u << 16) | (1u << 8);
+static const uint32_t RESOURCE_IP = (198u << 24) | (19u << 16) | 1u;
+
+enum fg_bench_ports {
+	PEER_PORT_BASE = 20000,
+	PEER_PORT_SPAN = 40000,
+};
+
+static void derive_key(const char *what, uint32_t p, uint8_t key[32])
+{
+	char label[64];
+	int n = snprintf(label, sizeof(label), "fastgate-bench/%s/%u", what, p);
+
+	crypto_generichash(key, 32, (const unsigned char *)label, (unsigned long long)n, NULL, 0);
+}
+
+void fg_bench_recv_key(uint32_t p, uint8_t key[32])
+{
+	derive_key("recv", p, key);
+}
+
+void fg_bench_send_key(uint32_t p, uint8_t key[32])
+{
+	derive_key("send", p, key);
+}
+
+/* Multiplication by an odd constant is a bijection of 32-bit integers: distinct peers get
+ * distinct, well-spread indexes, as random ones would be. */
+uint32_t fg_bench_local_index(uint32_t p)
+{
+	return (p + 1) * 2654435761u;
+}
+
+uint32_t fg_bench_remote_index(uint32_t p)
+{
+	return (p + 1) * 2246822519u;
+}
+
+uint32_t fg_bench_peer_ip(uint32_t p)
+{
+	return PEER_IP_BASE + p;
+}
+
+uint16_t fg_bench_peer_port(uint32_t p)
+{
+	return (uint16_t)(PEER_PORT_BASE + p % PEER_PORT_SPAN);
+}
+
+uint32_t fg_bench_inner_ip(uint32_t p)
+{
+	return INNER_IP_BASE + p;
+}
+
+uint32_t fg_bench_local_ip(void)
+{
+	return LOCAL_IP;
+}
+
+uint32_t fg_bench_resource_ip(void)
+{
+	return RESOURCE_IP;
+}
+
+static void peer_mac(uint32_t p, struct rte_ether_addr *mac)
+{
+	const uint8_t b[6] = { 0x02, 0xfb, 0, (uint8_t)(p >> 16), (uint8_t)(p >> 8), (uint8_t)p };
+
+	memcpy(mac->addr_bytes, b, 6);
+}
+
+static struct rte_ring *ring(const char *what, unsigned idx, unsigned size, unsigned flags, unsigned esize)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	snprintf(name, sizeof(name), "fgb_%s%u", what, idx);
+	if (esize)
+		return rte_ring_create_elem(name, esize, size, (int)rte_socket_id(), flags);
+	return rte_ring_create(name, size, (int)rte_socket_id(), flags);
+}
+
+static int add_peer(struct fg_bench_env *e, uint32_t p, char *err, size_t errlen)
+{
+	struct fg_tables *t = &e->dp.tables;
+	uint32_t slot = fg_peer_alloc(t), ks;
+	struct fg_peer_path path = { .mac_ok = 1 };
+	struct fg_prefix pfx = { .ip = { .family = AF_INET }, .len = 32 };
+	uint32_t be;
+	int ret;
+
+	if (slot == FG_SLOT_NONE) {
+		snprintf(err, errlen, "peer %u: no free peer slot", p);
+		return -ENOSPC;
+	}
+	path.ep.ip.family = AF_INET;
+	be = htonl(fg_bench_peer_ip(p));
+	memcpy(path.ep.ip.addr, &be, 4);
+	path.ep.port = fg_bench_peer_port(p);
+	peer_mac(p, &path.mac);
+	fg_peer_set_path(t, slot, &path);
+
+	ks = fg_keypair_alloc(t);
+	if (ks == FG_SLOT_NONE) {
+		snprintf(err, errlen, "peer %u: no free keypair slot", p);
+		return -ENOSPC;
+	}
+	struct fg_keypair *kp = &t->kps[ks];
+	fg_bench_recv_key(p, kp->recv_key);
+	fg_bench_send_key(p, kp->send_key);
+	kp->birth_ns = fg_clock_ns();
+	kp->local_index = fg_bench_local_index(p);
+	kp->remote_index = fg_bench_remote_index(p);
+	kp->peer = slot;
+	kp->peer_gen = t->peers[slot].gen;
+	kp->initiator = 0;
+	ret = fg_keypair_install(t, ks, FG_KP_CURRENT);
+	if (ret < 0) {
+		snprintf(err, errlen, "peer %u: keypair install: %s", p, strerror(-ret));
+		return ret;
+	}
+	be = htonl(fg_bench_inner_ip(p));
+	memcpy(pfx.ip.addr, &be, 4);
+	ret = fg_route_add(e->dp.allowed, &pfx, slot);
+	if (ret < 0) {
+		snprintf(err, errlen, "peer %u: allowed IP: %s", p, strerror(-ret));
+		return ret;
+	}
+	e->peer_slot[p] = slot;
+	e->kp_slot[p] = ks;
+	return 0;
+}
+
+int fg_bench_env_init(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues, char *err, size_t errlen)
+{
+	struct fg_dp *dp = &e->dp;
+	uint32_t local_be = htonl(LOCAL_IP);
+	int port, ret;
+
+	memset(e, 0, sizeof(*e));
+	e->devnull = -1;
+	for (unsigned w = 0; w < FG_BENCH_MAX_WORKERS; w++)
+		e->tun_pair[w][0] = e->tun_pair[w][1] = -1;
+	if (nqueues == 0 || nqueues > FG_BENCH_MAX_WORKERS || npeers == 0) {
+		snprintf(err, errlen, "%u queues / %u peers: out of range", nqueues, npeers);
+		return -EINVAL;
+	}
+	fg_clock_init();
+	dp->nworkers = nqueues;
+	dp->burst = 32;
+	dp->mtu = FG_BENCH_MTU;
+	dp->pool = rte_pktmbuf_pool_create("fgb_mbufs", FG_BENCH_MBUFS, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					   (int)rte_socket_id());
+	if (!dp->pool) {
+		snprintf(err, errlen, "mbuf pool: %s (raise -m)", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (unsigned w = 0; w < nqueues; w++) {
+		e->rx[w] = ring("rx", w, FG_BENCH_PORT_RING, RING_F_SP_ENQ | RING_F_SC_DEQ, 0);
+		e->tx[w] = ring("tx", w, FG_BENCH_PORT_RING, RING_F_SP_ENQ | RING_F_SC_DEQ, 0);
+		if (!e->rx[w] || !e->tx[w]) {
+			snprintf(err, errlen, "port rings: %s", rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+	port = rte_eth_from_rings("net_ring_fgbench", e->rx, nqueues, e->tx, nqueues, rte_socket_id());
+	if (port < 0) {
+		snprintf(err, errlen, "net_ring port: %s", rte_strerror(rte_errno));
+		return -ENODEV;
+	}
+	dp->port_id = (uint16_t)port;
+	struct fg_port_conf pc = {
+		.port = dp->port_id,
+		.nqueues = (uint16_t)nqueues,
+		.rx_desc = FG_BENCH_PORT_RING,
+		.tx_desc = FG_BENCH_PORT_RING,
+		.pool = dp->pool,
+	};
+	ret = fg_port_setup(&pc, &dp->local.mac, err, errlen);
+	if (ret < 0)
+		return ret;
+	memcpy(&dp->local.ip4, &local_be, 4);
+	dp->local.listen_port = FG_BENCH_LISTEN_PORT;
+	dp->uplink_prefix_len = 15;
+
+	ret = fg_tables_init(&dp->tables, npeers, nqueues);
+	if (ret < 0) {
+		snprintf(err, errlen, "peer tables for %u peers: %s", npeers, strerror(-ret));
+		return ret;
+	}
+	/* IPv4 only: a family with no rules costs no LPM (route.h). */
+	dp->allowed = fg_route_create("fgb_allowed", npeers + 64, 0, dp->tables.qsbr);
+	if (!dp->allowed) {
+		snprintf(err, errlen, "allowed-IPs table: %s (raise -m)", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	dp->hs_ring = ring("hs", 0, 1024, RING_F_SC_DEQ, 0);
+	dp->punt_ring = ring("punt", 0, FG_PUNT_RING, RING_F_SC_DEQ, 0);
+	dp->ev_ring = ring("ev", 0, FG_EVENT_RING, RING_F_SC_DEQ, sizeof(struct fg_event));
+	if (!dp->hs_ring || !dp->punt_ring || !dp->ev_ring) {
+		snprintf(err, errlen, "rings: %s", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	dp->hs_under_load = 128;
+
+	e->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (e->devnull < 0) {
+		snprintf(err, errlen, "/dev/null: %s", strerror(errno));
+		return -errno;
+	}
+	for (unsigned w = 0; w < nqueues; w++) {
+		struct fg_worker *wk = &dp->workers[w];
+		int sndbuf = 4 << 20;
+
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, e->tun_pair[w]) < 0) {
+			snprintf(err, errlen, "socketpair: %s", strerror(errno));
+			return -errno;
+		}
+		/* Best effort: a bigger queue only saves the feeder an EAGAIN now and then. */
+		(void)setsockopt(e->tun_pair[w][1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+		wk->idx = w;
+		wk->port = dp->port_id;
+		wk->queue = (uint16_t)w;
+		wk->tun_fd = e->devnull;
+		wk->handoff = ring("ho", w, FG_HANDOFF_RING, RING_F_SC_DEQ, 0);
+		wk->svc_tx = ring("stx", w, FG_SVC_TX_RING, RING_F_SP_ENQ | RING_F_SC_DEQ, 0);
+		if (!wk->handoff || !wk->svc_tx) {
+			snprintf(err, errlen, "worker rings: %s", rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+
+	e->peer_slot = calloc(npeers, sizeof(*e->peer_slot));
+	e->kp_slot = calloc(npeers, sizeof(*e->kp_slot));
+	if (!e->peer_slot || !e->kp_slot) {
+		snprintf(err, errlen, "peer arrays: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	for (uint32_t p = 0; p < npeers; p++) {
+		ret = add_peer(e, p, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	e->npeers = npeers;
+	fg_worker_set_dp(dp);
+	return 0;
+}
+
+static void drain_ring(struct rte_ring *r, unsigned esize)
+{
+	uint8_t elem[sizeof(struct fg_event)];
+	struct rte_mbuf *m;
+
+	if (!r)
+		return;
+	if (esize) {
+		while (rte_ring_dequeue_elem(r, elem, esize) == 0)
+			;
+		return;
+	}
+	while (rte_ring_dequeue(r, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+}
+
+void fg_bench_env_reset(struct fg_bench_env *e)
+{
+	struct fg_dp *dp = &e->dp;
+	uint64_t now = fg_clock_ns();
+	uint8_t junk[2048];
+
+	/* A fresh session for every row: the matrix takes longer than REJECT_AFTER_TIME. */
+	for (uint32_t p = 0; p < e->npeers; p++) {
+		struct fg_keypair *kp = &dp->tables.kps[e->kp_slot[p]];
+
+		kp->birth_ns = now;
+		kp->rx_owner = FG_OWNER_NONE;
+		kp->rekey_requested = 0;
+		fg_wg_replay_init(&kp->replay);
+		dp->tables.peers[e->peer_slot[p]].event_pending = 0;
+	}
+	drain_ring(dp->ev_ring, sizeof(struct fg_event));
+	drain_ring(dp->hs_ring, 0);
+	drain_ring(dp->punt_ring, 0);
+	for (unsigned w = 0; w < dp->nworkers; w++) {
+		drain_ring(e->rx[w], 0);
+		drain_ring(e->tx[w], 0);
+		drain_ring(dp->workers[w].handoff, 0);
+		drain_ring(dp->workers[w].svc_tx, 0);
+		while (recv(e->tun_pair[w][0], junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+	}
+}
+
+void fg_bench_env_fini(struct fg_bench_env *e)
+{
+	struct fg_dp *dp = &e->dp;
+
+	if (dp->pool)
+		fg_bench_env_reset(e);
+	for (unsigned w = 0; w < FG_BENCH_MAX_WORKERS; w++) {
+		rte_ring_free(dp->workers[w].handoff);
+		rte_ring_free(dp->workers[w].svc_tx);
+		for (int s = 0; s < 2; s++)
+			if (e->tun_pair[w][s] >= 0)
+				close(e->tun_pair[w][s]);
+	}
+	if (dp->pool)
+		fg_port_close(dp->port_id);
+	for (unsigned w = 0; w < FG_BENCH_MAX_WORKERS; w++) {
+		rte_ring_free(e->rx[w]);
+		rte_ring_free(e->tx[w]);
+	}
+	if (e->devnull >= 0)
+		close(e->devnull);
+	rte_ring_free(dp->hs_ring);
+	rte_ring_free(dp->punt_ring);
+	rte_ring_free(dp->ev_ring);
+	fg_route_free(dp->allowed);
+	if (dp->tables.peers)
+		fg_tables_free(&dp->tables);
+	rte_mempool_free(dp->pool);
+	free(e->peer_slot);
+	free(e->kp_slot);
+	memset(e, 0, sizeof(*e));
+}

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Pre-built traffic for one (direction, inner size, peer count): an arena of templates the
+ * workers' feeders copy into mbufs (decrypt) or write into the TUN socketpair (encrypt).
+ * Decrypt templates are complete Ethernet/IPv4/UDP frames to the uplink address and port,
+ * carrying WireGuard data messages sealed with fg_wg_transport_seal() under each peer's
+ * known receive key, around an inner IPv4/UDP packet from the peer's allowed IP. Template i
+ * belongs to peer i % N with counter i / N, so each peer's counters rise by one along the
+ * template order: a feeder that walks its templates in order and resets its peers' replay
+ * windows when it wraps (run.c) never sends a replay. Encrypt templates are the inner
+ * packets alone, from the far end to a peer's allowed IP. Main lcore, between rows.
+ */
+#include "bench.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "messages.h"
+#include "transport.h"
+
+enum {
+	/* Templates per run: enough that a 1-peer feeder wraps (and resets a window) only every
+	 * 16 Ki packets, and at least 8 per peer so 10,000 peers still see bursts of
+	 * distinct counters. */
+	DECRYPT_TEMPLATES = 16384,
+	DECRYPT_PER_PEER_MIN = 8,
+	ENCRYPT_TEMPLATES = 4096,
+	INNER_SPORT = 40000,
+	INNER_DPORT = 5201,
+	IMIX_CYCLE = 12,
+};
+
+unsigned fg_bench_imix_size(uint32_t i)
+{
+	unsigned k = i % IMIX_CYCLE;
+
+	return k < 7 ? 64 : k < 11 ? 576 : 1420;
+}
+
+double fg_bench_imix_mean(void)
+{
+	double sum = 0;
+
+	for (uint32_t i = 0; i < IMIX_CYCLE; i++)
+		sum += fg_bench_imix_size(i);
+	return sum / IMIX_CYCLE;
+}
+
+/* An IPv4/UDP packet of len bytes (len >= 28) with valid IP and UDP checksums. */
+static void build_inner(uint8_t *pkt, unsigned len, uint32_t src, uint32_t dst, uint32_t seq)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)pkt;
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(pkt + sizeof(*ip));
+	uint8_t *data = pkt + sizeof(*ip) + sizeof(*udp);
+	unsigned dlen = len - (unsigned)(sizeof(*ip) + sizeof(*udp));
+
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = 0x45;
+	ip->total_length = htons((uint16_t)len);
+	ip->packet_id = htons((uint16_t)seq);
+	ip->fragment_offset = htons(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = htonl(src);
+	ip->dst_addr = htonl(dst);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = htons(INNER_SPORT);
+	udp->dst_port = htons(INNER_DPORT);
+	udp->dgram_len = htons((uint16_t)(len - sizeof(*ip)));
+	udp->dgram_cksum = 0;
+	for (unsigned j = 0; j < dlen; j++)
+		data[j] = (uint8_t)(seq + j);
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+}
+
+static unsigned inner_size(unsigned size, uint32_t i)
+{
+	return size == FG_BENCH_IMIX ? fg_bench_imix_size(i) : size;
+}
+
+static size_t slot_len(enum fg_bench_dir dir, unsigned inner)
+{
+	size_t len = inner;
+
+	if (dir == FG_BENCH_DECRYPT)
+		len = FG_NETPKT_UDP4_HDR_LEN + FG_WG_DATA_OVERHEAD + fg_wg_padded_len(inner, FG_BENCH_MTU);
+	return (len + FG_BENCH_SLOT_ALIGN - 1) & ~(size_t)(FG_BENCH_SLOT_ALIGN - 1);
+}
+
+static uint16_t build_frame(uint8_t *frame, const struct fg_bench_env *e, uint32_t p, uint64_t counter,
+			    unsigned inner, bool udp_csum)
+{
+	uint8_t *msg = frame + FG_NETPKT_UDP4_HDR_LEN;
+	uint32_t padded = fg_wg_padded_len(inner, FG_BENCH_MTU);
+	uint8_t key[FG_WG_KEY_LEN];
+	struct rte_ether_addr src_mac = { .addr_bytes = { 0x02, 0xfb, 0, (uint8_t)(p >> 16), (uint8_t)(p >> 8),
+							  (uint8_t)p } };
+	size_t wlen;
+
+	build_inner(msg + FG_WG_DATA_HDR_LEN, inner, fg_bench_inner_ip(p), fg_bench_resource_ip(), (uint32_t)counter);
+	memset(msg + FG_WG_DATA_HDR_LEN + inner, 0, padded - inner);
+	fg_bench_recv_key(p, key);
+	wlen = fg_wg_transport_seal(msg, padded, key, fg_bench_local_index(p), counter);
+	fg_netpkt_write_udp4(frame, &src_mac, &e->dp.local.mac, htonl(fg_bench_peer_ip(p)), e->dp.local.ip4,
+			     fg_bench_peer_port(p), FG_BENCH_LISTEN_PORT, (uint16_t)wlen, 0);
+	if (udp_csum) {
+		/* What a kernel or wireguard-go sender puts on the wire: the worker verifies it. */
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + RTE_ETHER_HDR_LEN);
+		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(frame + RTE_ETHER_HDR_LEN + sizeof(*ip));
+
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	}
+	return (uint16_t)(FG_NETPKT_UDP4_HDR_LEN + wlen);
+}
+
+int fg_bench_traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_env *e, enum fg_bench_dir dir,
+			   unsigned size, uint32_t npeers, bool udp_csum)
+{
+	uint32_t per_peer;
+	size_t off = 0;
+
+	memset(tr, 0, sizeof(*tr));
+	if (npeers == 0 || npeers > e->npeers)
+		return -EINVAL;
+	tr->dir = dir;
+	tr->size = size;
+	tr->npeers = npeers;
+	if (dir == FG_BENCH_DECRYPT) {
+		per_peer = (DECRYPT_TEMPLATES + npeers - 1) / npeers;
+		if (per_peer < DECRYPT_PER_PEER_MIN)
+			per_peer = DECRYPT_PER_PEER_MIN;
+	} else {
+		per_peer = (ENCRYPT_TEMPLATES + npeers - 1) / npeers;
+	}
+	tr->n = per_peer * npeers;
+	tr->t = calloc(tr->n, sizeof(*tr->t));
+	if (!tr->t)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < tr->n; i++)
+		tr->arena_len += slot_len(dir, inner_size(size, i));
+	tr->arena = aligned_alloc(FG_BENCH_SLOT_ALIGN, tr->arena_len);
+	if (!tr->arena) {
+		fg_bench_traffic_free(tr);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < tr->n; i++) {
+		struct fg_bench_tmpl *t = &tr->t[i];
+		unsigned inner = inner_size(size, i);
+		uint8_t *buf = tr->arena + off;
+
+		t->off = off;
+		t->peer = i % npeers;
+		t->inner_len = (uint16_t)inner;
+		if (dir == FG_BENCH_DECRYPT) {
+			t->len = build_frame(buf, e, t->peer, i / npeers, inner, udp_csum);
+		} else {
+			build_inner(buf, inner, fg_bench_resource_ip(), fg_bench_inner_ip(t->peer), i);
+			t->len = (uint16_t)inner;
+		}
+		tr->inner_bytes += inner;
+		off += slot_len(dir, inner);
+	}
+	return 0;
+}
+
+void fg_bench_traffic_free(struct fg_bench_traffic *tr)
+{
+	free(tr->t);
+	free(tr->arena);
+	memset(tr, 0, sizeof(*tr));
+}
