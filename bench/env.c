@@ -215,6 +215,8 @@ int fg_bench_env_init(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues,
 		return ret;
 	memcpy(&dp->local.ip4, &local_be, 4);
 	dp->local.listen_port = FG_BENCH_LISTEN_PORT;
+	/* as fg_dp_init: the AEAD tag, not the UDP checksum, vouches for IPv4 data messages */
+	dp->local.aead_covers_udp4 = true;
 	dp->uplink_prefix_len = 15;
 
 	ret = fg_tables_init(&dp->tables, npeers, nqueues);

@@ -99,6 +99,7 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 		dp->local.has_ip6 = true;
 	}
 	dp->local.listen_port = cfg->iface.listen_port;
+	dp->local.aead_covers_udp4 = true;
 
 	ret = fg_tables_init(&dp->tables, cfg->dp.max_peers, dp->nworkers);
 	if (ret < 0) {

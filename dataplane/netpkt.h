@@ -33,6 +33,13 @@ struct fg_netpkt_local {
 	uint8_t ip6[16];
 	bool has_ip6;
 	uint16_t listen_port; /* host order */
+	/* IPv4 only: do not verify the UDP checksum of WireGuard data messages (type 4). The
+	 * Poly1305 tag authenticates the payload, the nonce and (through the keypair) the
+	 * receiver index, so a corrupted datagram fails decryption and is counted there; the
+	 * IPv4 header checksum, always verified, covers the addresses the UDP pseudo-header
+	 * would. IPv6 has no header checksum: its UDP checksum is always verified. Saves a pass
+	 * over every packet (about 580 cycles at 1420 bytes). */
+	bool aead_covers_udp4;
 };
 
 enum fg_outer_kind {
