@@ -460,6 +460,35 @@ static enum fg_drop cut_reason(const struct tf *f, uint32_t n)
 	return type == 0x0806 ? FG_DROP_NONE : FG_DROP_IP_MALFORMED;
 }
 
+/* aead_covers_udp4: an IPv4 data message (type 4) with a bad UDP checksum is accepted (the
+ * AEAD tag decides); a handshake message with the same damage, and IPv6, are still dropped. */
+static void test_outer_aead_covers(void)
+{
+	static const uint8_t data_msg[48] = { 4, 0, 0, 0, 1, 2, 3, 4 };
+	struct fg_netpkt_local l;
+	struct fg_outer_info info;
+	enum fg_drop why;
+	struct tf f;
+
+	tf_local(&l);
+	l.aead_covers_udp4 = true;
+	tf_udp4(&f, data_msg, sizeof(data_msg));
+	f.b[41] ^= 0x40; /* the UDP checksum field itself */
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer(f.b, f.len, &l, &info, &why), FG_OUTER_UDP);
+	l.aead_covers_udp4 = false;
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer(f.b, f.len, &l, &info, &why), FG_OUTER_DROP);
+	CU_ASSERT_EQUAL(why, FG_DROP_UDP_CHECKSUM);
+	l.aead_covers_udp4 = true;
+	tf_udp4(&f, wg_init, sizeof(wg_init));
+	f.b[41] ^= 0x40;
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer(f.b, f.len, &l, &info, &why), FG_OUTER_DROP);
+	CU_ASSERT_EQUAL(why, FG_DROP_UDP_CHECKSUM);
+	tf_udp6(&f, data_msg, sizeof(data_msg));
+	f.b[61] ^= 0x40; /* 14 + 40 + 6: the UDP checksum field */
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer(f.b, f.len, &l, &info, &why), FG_OUTER_DROP);
+	CU_ASSERT_EQUAL(why, FG_DROP_UDP_CHECKSUM);
+}
+
 static void test_outer_truncated(void)
 {
 	void (*bases[])(struct tf *) = { b_udp4, b_udp4_empty, b_udp6, b_echo4, b_echo6,
@@ -528,6 +557,7 @@ void netpkt_outer_suite(void)
 	CU_add_test(s, "hostile table", test_outer_table);
 	CU_add_test(s, "fields", test_outer_fields);
 	CU_add_test(s, "every truncation", test_outer_truncated);
+	CU_add_test(s, "AEAD covers IPv4 data messages", test_outer_aead_covers);
 	CU_add_test(s, "random corruption", test_outer_random);
 }
 
