@@ -449,6 +449,17 @@ static int host_tx_queue_len(struct parser *p, const char *value)
 	return number(p, value, "TxQueueLen", 1, UINT32_MAX, false, &p->cfg->host.tx_queue_len);
 }
 
+static int host_offload(struct parser *p, const char *value)
+{
+	if (strcasecmp(value, "on") == 0 || strcasecmp(value, "true") == 0)
+		p->cfg->host.offload = true;
+	else if (strcasecmp(value, "off") == 0 || strcasecmp(value, "false") == 0)
+		p->cfg->host.offload = false;
+	else
+		return fail(p, value, "invalid Offload (on or off)");
+	return 0;
+}
+
 static const struct key_def keys[] = {
 	{ SEC_INTERFACE, "PrivateKey", iface_private_key, 0 },
 	{ SEC_INTERFACE, "ListenPort", iface_listen_port, 0 },
@@ -477,6 +488,7 @@ static const struct key_def keys[] = {
 	{ SEC_HOST, "Name", host_name, 0 },
 	{ SEC_HOST, "Route", host_route, KEY_LIST },
 	{ SEC_HOST, "TxQueueLen", host_tx_queue_len, 0 },
+	{ SEC_HOST, "Offload", host_offload, 0 },
 };
 
 _Static_assert(sizeof(keys) / sizeof(keys[0]) <= 64, "keys_seen and key_line hold 64 keys");
@@ -511,6 +523,7 @@ void fg_config_defaults(struct fg_config *c)
 	c->dp.under_load_threshold = FG_CONFIG_DEFAULT_HANDSHAKE_QUEUE / UNDER_LOAD_DIVISOR;
 	snprintf(c->host.name, sizeof(c->host.name), "%s", FG_CONFIG_DEFAULT_HOST_NAME);
 	c->host.tx_queue_len = FG_CONFIG_DEFAULT_TX_QUEUE_LEN;
+	c->host.offload = true;
 }
 
 void fg_config_free(struct fg_config *c)

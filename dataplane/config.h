@@ -115,6 +115,7 @@ struct fg_config_dataplane {
 struct fg_config_host {
 	char name[FG_CONFIG_IFNAME_LEN];  /* [A-Za-z0-9_.-]{1,15}, default "tun-firezone" */
 	uint32_t tx_queue_len;            /* default 10000 */
+	bool offload;                     /* virtio-net header + GRO/GSO (default on) */
 	size_t n_routes;
 	struct fg_prefix routes[FG_CONFIG_MAX_ROUTES];  /* host bits cleared */
 };

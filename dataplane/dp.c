@@ -121,11 +121,16 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 	}
 	dp->hs_under_load = cfg->dp.under_load_threshold;
 
-	ret = fg_tun_open(&dp->tun, cfg->host.name, dp->nworkers);
+	unsigned offloads = 0;
+	ret = fg_tun_open_ex(&dp->tun, cfg->host.name, dp->nworkers, cfg->host.offload ? FG_TUN_VNET_HDR : 0,
+			     &offloads);
 	if (ret < 0) {
 		snprintf(err, errlen, "TUN %s: %s", cfg->host.name, strerror(-ret));
 		return ret;
 	}
+	if (cfg->host.offload)
+		fg_info(TAG, "TUN %s: virtio-net header, kernel offloads 0x%x (GRO toward the host, GSO from it)",
+			cfg->host.name, offloads);
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (w == dp->nworkers)
 			break;
@@ -136,6 +141,15 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 		wk->port = dp->port_id;
 		wk->queue = (uint16_t)w;
 		wk->tun_fd = dp->tun.fds[w];
+		if (dp->tun.flags & FG_TUN_VNET_HDR) {
+			for (unsigned b = 0; b < FG_TUN_READS; b++) {
+				wk->rdbuf[b] = rte_malloc("fg_tunrd", FG_TUN_VNET_READ_MAX, RTE_CACHE_LINE_SIZE);
+				if (!wk->rdbuf[b]) {
+					snprintf(err, errlen, "TUN read buffers: out of memory (raise -m)");
+					return -ENOMEM;
+				}
+			}
+		}
 		wk->handoff = make_ring("ho", w, FG_HANDOFF_RING, RING_F_SC_DEQ, 0);
 		wk->svc_tx = make_ring("stx", w, FG_SVC_TX_RING, RING_F_SP_ENQ | RING_F_SC_DEQ, 0);
 		if (!wk->handoff || !wk->svc_tx) {
@@ -255,6 +269,10 @@ void fg_dp_fini(struct fg_dp *dp)
 		if (dp->workers[w].svc_tx)
 			while (rte_ring_dequeue(dp->workers[w].svc_tx, (void **)&m) == 0)
 				rte_pktmbuf_free(m);
+		for (unsigned b = 0; b < FG_TUN_READS; b++)
+			rte_free(dp->workers[w].rdbuf[b]);
+		if (dp->workers[w].nstash)
+			rte_pktmbuf_free_bulk(dp->workers[w].stash, dp->workers[w].nstash);
 		rte_ring_free(dp->workers[w].handoff);
 		rte_ring_free(dp->workers[w].svc_tx);
 	}

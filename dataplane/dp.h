@@ -32,6 +32,9 @@ enum {
 	FG_EVENT_RING = 4096,
 	FG_SVC_TX_RING = 1024,
 	FG_HANDOFF_RING = 1024,
+	FG_TUN_READS = 8,          /* super-packets read from the TUN per iteration */
+	FG_GSO_SEGS = 128,         /* segments one super-packet may split into (USO allows 128) */
+	FG_STASH = 2 * FG_GSO_SEGS,
 };
 
 struct fg_lcore_counters {
@@ -50,6 +53,8 @@ struct fg_lcore_counters {
 	uint64_t handshakes_punted;
 	uint64_t handoffs;
 	uint64_t echo_replies;
+	uint64_t tun_gso_splits;   /* super-packets from the host split into several */
+	uint64_t tun_gro_writes;   /* writes to the host (each one packet or a super-packet) */
 	uint64_t busy_loops;
 	uint64_t idle_loops;
 } __rte_cache_aligned;
@@ -64,6 +69,9 @@ struct fg_worker {
 	struct rte_ring *svc_tx;     /* SP/SC: frames the service lcore wants sent */
 	struct rte_mbuf *tx[FG_TXBUF];
 	unsigned ntx;
+	uint8_t *rdbuf[FG_TUN_READS];   /* TUN read buffers (64 KiB + header each), vnet mode */
+	struct rte_mbuf *stash[FG_STASH];
+	unsigned nstash;
 	struct fg_lcore_counters cnt;
 } __rte_cache_aligned;
 

@@ -26,6 +26,8 @@ static void put_lcore(FILE *f, const char *who, const struct fg_lcore_counters *
 	fprintf(f, "%s.keepalives_rx %lu\n%s.handshakes_punted %lu\n", who, c->keepalives_rx, who,
 		c->handshakes_punted);
 	fprintf(f, "%s.handoffs %lu\n%s.echo_replies %lu\n", who, c->handoffs, who, c->echo_replies);
+	fprintf(f, "%s.tun_gso_splits %lu\n%s.tun_gro_writes %lu\n", who, c->tun_gso_splits, who,
+		c->tun_gro_writes);
 }
 
 void fg_svc_stats_write(struct fg_svc *s, FILE *f)

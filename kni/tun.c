@@ -17,6 +17,7 @@
 
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 
 #include "log.h"
 #include "netlink.h"
@@ -30,6 +31,20 @@ enum {
 	FLUSH_ROUNDS = 16,    /* bounds a flush racing with someone adding addresses */
 	SYSCTL_PATH_LEN = 96,
 	BURST_LEN_MAX = UINT16_MAX,
+};
+
+_Static_assert(FG_TUN_OFFLOAD_CSUM == TUN_F_CSUM && FG_TUN_OFFLOAD_TSO4 == TUN_F_TSO4 &&
+	       FG_TUN_OFFLOAD_TSO6 == TUN_F_TSO6 && FG_TUN_OFFLOAD_TSO_ECN == TUN_F_TSO_ECN,
+	       "offload bits are the kernel's");
+_Static_assert(sizeof(struct virtio_net_hdr) == FG_VNET_HDR_LEN, "virtio_net_hdr");
+
+/* Offload sets tried in turn: a kernel refuses bits it does not know with EINVAL. */
+static const unsigned OFFLOAD_STEPS[] = {
+	FG_TUN_OFFLOAD_CSUM | FG_TUN_OFFLOAD_TSO4 | FG_TUN_OFFLOAD_TSO6 | FG_TUN_OFFLOAD_TSO_ECN |
+		FG_TUN_OFFLOAD_USO4 | FG_TUN_OFFLOAD_USO6,
+	FG_TUN_OFFLOAD_CSUM | FG_TUN_OFFLOAD_TSO4 | FG_TUN_OFFLOAD_TSO6 | FG_TUN_OFFLOAD_TSO_ECN,
+	FG_TUN_OFFLOAD_CSUM,
+	0,
 };
 
 static const char LOG_TARGET[] = "kni";
@@ -63,7 +78,7 @@ void fg_tun_close(struct fg_tun *t)
 }
 
 /* Opens one queue. The first one creates the device and must not attach to another's. */
-static int open_queue(const char *name, bool first, char created[IFNAMSIZ])
+static int open_queue(const char *name, bool first, bool vnet, char created[IFNAMSIZ])
 {
 	struct ifreq ifr;
 	int fd = open(TUN_DEV, O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -73,6 +88,8 @@ static int open_queue(const char *name, bool first, char created[IFNAMSIZ])
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+	if (vnet)
+		ifr.ifr_flags |= IFF_VNET_HDR;
 	/* IFF_TUN_EXCL: fail with EBUSY instead of attaching to a device that exists. */
 	if (first)
 		ifr.ifr_flags |= IFF_TUN_EXCL;
@@ -124,17 +141,51 @@ static int disable_ipv6_linklocal(struct fg_tun *t)
 	return fg_netlink_transact(&m);
 }
 
+/*
+ * Header size and byte order are per device, offloads too (they become the device's
+ * features): set once, through the first queue.
+ */
+static int setup_vnet(struct fg_tun *t)
+{
+	int sz = FG_VNET_HDR_LEN, le = 1;
+
+	if (ioctl(t->fds[0], TUNSETVNETHDRSZ, &sz) < 0)
+		return -errno;
+	/* Native order on a little-endian host already; a big-endian one needs the switch. */
+	if (ioctl(t->fds[0], TUNSETVNETLE, &le) < 0 && __BYTE_ORDER == __BIG_ENDIAN)
+		return -errno;
+	for (unsigned i = 0; i < sizeof(OFFLOAD_STEPS) / sizeof(OFFLOAD_STEPS[0]); i++) {
+		if (ioctl(t->fds[0], TUNSETOFFLOAD, (unsigned long)OFFLOAD_STEPS[i]) == 0) {
+			t->offloads = OFFLOAD_STEPS[i];
+			return 0;
+		}
+		if (errno != EINVAL)
+			return -errno;
+	}
+	return -EINVAL;
+}
+
 int fg_tun_open(struct fg_tun *t, const char *name, unsigned nqueues)
 {
+	return fg_tun_open_ex(t, name, nqueues, 0, NULL);
+}
+
+int fg_tun_open_ex(struct fg_tun *t, const char *name, unsigned nqueues, unsigned flags,
+		   unsigned *offloads_out)
+{
+	bool vnet = flags & FG_TUN_VNET_HDR;
 	int ret;
 
+	if (offloads_out)
+		*offloads_out = 0;
 	if (!t)
 		return -EINVAL;
 	reset(t);
-	if (!valid_name(name) || nqueues == 0 || nqueues > FG_TUN_MAX_QUEUES)
+	if (!valid_name(name) || nqueues == 0 || nqueues > FG_TUN_MAX_QUEUES ||
+	    (flags & ~(unsigned)FG_TUN_VNET_HDR))
 		return -EINVAL;
 	for (unsigned q = 0; q < nqueues; q++) {
-		ret = open_queue(name, q == 0, q == 0 ? t->name : NULL);
+		ret = open_queue(name, q == 0, vnet, q == 0 ? t->name : NULL);
 		if (ret < 0)
 			goto err_close;
 		t->fds[q] = ret;
@@ -144,6 +195,14 @@ int fg_tun_open(struct fg_tun *t, const char *name, unsigned nqueues)
 	if (t->ifindex == 0) {
 		ret = -errno;
 		goto err_close;
+	}
+	if (vnet) {
+		ret = setup_vnet(t);
+		if (ret < 0)
+			goto err_close;
+		t->flags = FG_TUN_VNET_HDR;
+		if (offloads_out)
+			*offloads_out = t->offloads;
 	}
 	ret = disable_ipv6_linklocal(t);
 	if (ret < 0)
@@ -407,6 +466,29 @@ static bool truncated(const uint8_t *p, size_t len)
 	return true;
 }
 
+/*
+ * One read for the burst loops: the length of a good packet, 0 for a packet dropped (or an
+ * interrupted read) where the burst goes on, -1 where it ends. skip: the virtio-net header.
+ */
+static ssize_t read_one(int fd, uint8_t *buf, unsigned cap, size_t skip, uint64_t *errors)
+{
+	ssize_t r = read(fd, buf, cap);
+
+	if (r > 0) {
+		if ((size_t)r <= skip || truncated(buf + skip, (size_t)r - skip)) {
+			(*errors)++;  /* the slot is reused for the next packet */
+			return 0;
+		}
+		return r;
+	}
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return -1;
+	if (r < 0 && errno == EINTR)
+		return 0;
+	(*errors)++;
+	return r == 0 || !packet_error(errno) ? -1 : 0;
+}
+
 unsigned fg_tun_read_burst(int fd, uint8_t *const bufs[], uint16_t lens[], unsigned n,
 			   unsigned cap, uint64_t *errors)
 {
@@ -415,22 +497,30 @@ unsigned fg_tun_read_burst(int fd, uint8_t *const bufs[], uint16_t lens[], unsig
 	if (cap > BURST_LEN_MAX)
 		cap = BURST_LEN_MAX;
 	for (unsigned tries = 0; tries < n; tries++) {
-		ssize_t r = read(fd, bufs[count], cap);
+		ssize_t r = read_one(fd, bufs[count], cap, 0, errors);
 
-		if (r > 0) {
-			if (truncated(bufs[count], (size_t)r))
-				(*errors)++;  /* the slot is reused for the next packet */
-			else
-				lens[count++] = (uint16_t)r;
-			continue;
-		}
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (r < 0)
 			break;
-		if (r < 0 && errno == EINTR)
-			continue;
-		(*errors)++;
-		if (r == 0 || !packet_error(errno))
+		if (r > 0)
+			lens[count++] = (uint16_t)r;
+	}
+	return count;
+}
+
+unsigned fg_tun_read_vnet_burst(int fd, uint8_t *const bufs[], uint32_t lens[], unsigned n,
+				unsigned cap, uint64_t *errors)
+{
+	unsigned count = 0;
+
+	if (cap > FG_TUN_VNET_READ_MAX)
+		cap = FG_TUN_VNET_READ_MAX;
+	for (unsigned tries = 0; tries < n; tries++) {
+		ssize_t r = read_one(fd, bufs[count], cap, FG_VNET_HDR_LEN, errors);
+
+		if (r < 0)
 			break;
+		if (r > 0)
+			lens[count++] = (uint32_t)r;
 	}
 	return count;
 }
@@ -455,6 +545,29 @@ unsigned fg_tun_write_burst(int fd, uint8_t *const bufs[], const uint16_t lens[]
 		if (!packet_error(errno))
 			break;
 		i++;  /* the kernel refused this packet: drop it, go on with the rest */
+	}
+	return i;
+}
+
+unsigned fg_tun_writev_burst(int fd, const struct iovec *iov, const unsigned iovcnt[],
+			     unsigned n, uint64_t *errors)
+{
+	unsigned i = 0;
+
+	while (i < n) {
+		ssize_t w = writev(fd, iov, (int)iovcnt[i]);
+
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			(*errors)++;
+			if (!packet_error(errno))
+				break;
+		}
+		iov += iovcnt[i];
+		i++;
 	}
 	return i;
 }

@@ -14,11 +14,24 @@
 #include <stdint.h>
 
 #include <net/if.h>
+#include <sys/uio.h>
 
 #include "addr.h"
+#include "vnet.h"
 
 enum {
 	FG_TUN_MAX_QUEUES = 16,
+	/* fg_tun_open_ex flags */
+	FG_TUN_VNET_HDR = 1u << 0,
+	/* Offloads, the kernel's TUN_F_* bits (USO needs Linux >= 6.2). */
+	FG_TUN_OFFLOAD_CSUM = 0x01,
+	FG_TUN_OFFLOAD_TSO4 = 0x02,
+	FG_TUN_OFFLOAD_TSO6 = 0x04,
+	FG_TUN_OFFLOAD_TSO_ECN = 0x08,
+	FG_TUN_OFFLOAD_USO4 = 0x20,
+	FG_TUN_OFFLOAD_USO6 = 0x40,
+	/* The largest read from a VNET_HDR queue: the header and a 64 KiB super-packet. */
+	FG_TUN_VNET_READ_MAX = FG_VNET_HDR_LEN + FG_VNET_IP_MAX,
 };
 
 struct fg_tun {
@@ -26,6 +39,8 @@ struct fg_tun {
 	int ifindex;
 	unsigned nqueues;
 	int fds[FG_TUN_MAX_QUEUES];  /* -1 when closed */
+	unsigned flags;              /* FG_TUN_VNET_HDR when opened with it */
+	unsigned offloads;           /* FG_TUN_OFFLOAD_* the kernel accepted */
 };
 
 /*
@@ -40,6 +55,19 @@ struct fg_tun {
  * On failure t is left closed (every fd -1).
  */
 int fg_tun_open(struct fg_tun *t, const char *name, unsigned nqueues);
+
+/*
+ * fg_tun_open with options. FG_TUN_VNET_HDR: every queue also gets IFF_VNET_HDR, the
+ * header size is set to 10 (struct fg_vnet_hdr, no num_buffers), its byte order to
+ * little-endian, and TUNSETOFFLOAD is tried with CSUM | TSO4 | TSO6 | TSO_ECN | USO4 |
+ * USO6, then without USO, then CSUM alone, then nothing, each step taken when the kernel
+ * answers EINVAL. The offloads in force go to t->offloads and *offloads_out (may be NULL).
+ * From then on every read and write on a queue carries the header first: use
+ * fg_tun_read_vnet_burst and fg_tun_writev_burst (or fg_tun_write_burst with the header
+ * in the buffer). Unknown flags: -EINVAL. Other errors as fg_tun_open.
+ */
+int fg_tun_open_ex(struct fg_tun *t, const char *name, unsigned nqueues, unsigned flags,
+		   unsigned *offloads_out);
 
 /* Link settings over rtnetlink. Return 0 or -errno. */
 int fg_tun_set_mtu(struct fg_tun *t, unsigned mtu);
@@ -83,5 +111,17 @@ unsigned fg_tun_read_burst(int fd, uint8_t *const bufs[], uint16_t lens[], unsig
 			   unsigned cap, uint64_t *errors);
 unsigned fg_tun_write_burst(int fd, uint8_t *const bufs[], const uint16_t lens[], unsigned n,
 			    uint64_t *errors);
+
+/*
+ * The same on a VNET_HDR queue. read: lens[i] counts the 10-byte header too; cap up to
+ * FG_TUN_VNET_READ_MAX (a TSO super-packet needs all of it); a packet whose IP length
+ * field disagrees with what was read (cut by a short buffer) is dropped and counted.
+ * writev: packet i is iovcnt[i] consecutive entries of iov[] (header first, e.g. from
+ * fg_gro_iov); same return and error rules as fg_tun_write_burst.
+ */
+unsigned fg_tun_read_vnet_burst(int fd, uint8_t *const bufs[], uint32_t lens[], unsigned n,
+				unsigned cap, uint64_t *errors);
+unsigned fg_tun_writev_burst(int fd, const struct iovec *iov, const unsigned iovcnt[],
+			     unsigned n, uint64_t *errors);
 
 #endif

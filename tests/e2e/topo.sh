@@ -46,6 +46,12 @@ topo_up() {
 	fg_veth --dpdk 1 "$NS_G" gx - "$NS_L" lg -
 	for n in l1 l2 lg; do ip -n "$NS_L" link set "$n" master b0; done
 	fg_veth "$NS_G" gr 198.18.2.1/24 "$NS_R" rr 198.18.2.2/24
+	# The resource link is all kernel (no DPDK end): give it the offloads a real LAN NIC has,
+	# so forwarded TCP reaches the TUN as GSO super-packets and leaves it GRO-coalesced.
+	if [ "${TOPO_RES_OFFLOADS:-1}" = 1 ]; then
+		ip netns exec "$NS_R" ethtool -K rr tx on tso on gso on gro on >/dev/null 2>&1 || true
+		ip netns exec "$NS_G" ethtool -K gr tx on tso on gso on gro on >/dev/null 2>&1 || true
+	fi
 	ip -n "$NS_G" -6 addr add 2001:2:0:2::1/64 dev gr nodad
 	ip -n "$NS_R" -6 addr add 2001:2:0:2::2/64 dev rr nodad
 	ip -n "$NS_R" route add 100.64.0.0/11 via 198.18.2.1

@@ -19,7 +19,14 @@
 
 #include <CUnit/Basic.h>
 
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+
+#include "gro.h"
+#include "gso.h"
 #include "log.h"
+#include "tcpgen.h"
 #include "tun.h"
 
 enum {
@@ -166,13 +173,13 @@ static void run_isolated(void (*body)(void), const char *what)
 }
 
 /* The standard configuration every data-path test starts from. */
-static int setup(struct fg_tun *t, const char *name, bool v6)
+static int setup_ex(struct fg_tun *t, const char *name, bool v6, unsigned flags)
 {
 	struct fg_prefix a4 = prefix(TUN_ADDR4, 32), a6 = prefix(TUN_ADDR6, 128);
 	struct fg_prefix r4 = prefix("100.64.0.0", 11), r6 = prefix("fd00:2021:1111::", 107);
 	int before = failures;
 
-	CHECK_RET(fg_tun_open(t, name, QUEUES), 0);
+	CHECK_RET(fg_tun_open_ex(t, name, QUEUES, flags, NULL), 0);
 	if (failures != before)
 		return -1;
 	CHECK_RET(fg_tun_set_mtu(t, MTU), 0);
@@ -184,6 +191,11 @@ static int setup(struct fg_tun *t, const char *name, bool v6)
 	if (v6)
 		CHECK_RET(fg_tun_add_route(t, &r6), 0);
 	return failures == before ? 0 : -1;
+}
+
+static int setup(struct fg_tun *t, const char *name, bool v6)
+{
+	return setup_ex(t, name, v6, 0);
 }
 
 static uint16_t csum_fold(uint32_t sum)
@@ -566,6 +578,157 @@ static void body_ipv6_disabled(void)
 	CHECK(if_nametoindex(name) == 0);
 }
 
+/* Reads one packet (vnet header first) from any queue of t within wait_ms; its length or 0. */
+static uint32_t read_vnet_any(struct fg_tun *t, uint8_t *buf, int wait_ms)
+{
+	struct pollfd pfd[FG_TUN_MAX_QUEUES];
+	uint8_t *bufs[1] = { buf };
+	uint32_t lens[1];
+	uint64_t errors = 0;
+
+	for (unsigned q = 0; q < t->nqueues; q++)
+		pfd[q] = (struct pollfd){ .fd = t->fds[q], .events = POLLIN };
+	for (int rounds = 0; rounds < 20; rounds++) {
+		if (poll(pfd, t->nqueues, wait_ms) <= 0)
+			return 0;
+		for (unsigned q = 0; q < t->nqueues; q++)
+			if (fg_tun_read_vnet_burst(t->fds[q], bufs, lens, 1, FG_TUN_VNET_READ_MAX,
+						   &errors) == 1)
+				return lens[0];
+	}
+	return 0;
+}
+
+/*
+ * IFF_VNET_HDR end to end against the kernel: the offloads it takes (ethtool as witness),
+ * an echo with zero headers both ways, a USO super-packet from a local UDP_SEGMENT socket
+ * split by fg_gso_split, and a GRO super-packet written into the device and forwarded to
+ * a plain TUN, where the kernel's own segmentation (which completes the checksums from
+ * our pseudo-header seed) must give back the original segments, TTL less one.
+ */
+static void body_vnet(void)
+{
+	static uint8_t buf[FG_TUN_VNET_READ_MAX], seg_store[8][PKT_CAP], pkt_store[10][PKT_CAP];
+	struct fg_tun t, b;
+	char name[IFNAMSIZ], nameb[IFNAMSIZ], cmd[96], out[CMD_OUT_MAX];
+	unsigned offloads = 0;
+	uint64_t errors = 0;
+	const unsigned want = FG_TUN_OFFLOAD_CSUM | FG_TUN_OFFLOAD_TSO4 | FG_TUN_OFFLOAD_TSO6;
+
+	tun_name(name, sizeof(name), "v");
+	CHECK_RET(fg_tun_open_ex(&t, name, 1, 2, &offloads), -EINVAL);
+	if (setup_ex(&t, name, true, FG_TUN_VNET_HDR) < 0)
+		return;
+	CHECK(t.flags == FG_TUN_VNET_HDR);
+	CHECK((t.offloads & want) == want);
+	fprintf(stderr, "vnet offloads 0x%x\n", t.offloads);
+	fg_tun_close(&t);
+	CHECK_RET(fg_tun_open_ex(&t, name, QUEUES, FG_TUN_VNET_HDR, &offloads), 0);
+	CHECK(offloads == t.offloads && (offloads & want) == want);
+	fg_tun_close(&t);
+	if (setup_ex(&t, name, true, FG_TUN_VNET_HDR) < 0)
+		return;
+	snprintf(cmd, sizeof(cmd), "ethtool -k %s 2>/dev/null", name);
+	if (run_cmd(cmd, out, sizeof(out)) == 0) {
+		CHECK(strstr(out, "tx-tcp-segmentation: on") != NULL);
+		CHECK(strstr(out, "tx-tcp6-segmentation: on") != NULL);
+	}
+
+	/* Echo: a zero header out, the reply with its header in. */
+	static const uint8_t zero[FG_VNET_HDR_LEN];
+	uint8_t *pkt = pkt_store[0];
+	bool ok = false;
+	for (int family = AF_INET; family <= AF_INET6; family += AF_INET6 - AF_INET) {
+		uint16_t len = make_echo(pkt, family, 21);
+		struct iovec iov[2] = { { (void *)(uintptr_t)zero, sizeof(zero) }, { pkt, len } };
+		unsigned cnt[1] = { 2 };
+		ok = false;
+		for (int attempt = 0; attempt < ECHO_ATTEMPTS && !ok; attempt++) {
+			CHECK(fg_tun_writev_burst(t.fds[0], iov, cnt, 1, &errors) == 1);
+			for (uint32_t l; !ok && (l = read_vnet_any(&t, buf, REPLY_WAIT_MS / ECHO_ATTEMPTS));)
+				ok = buf[1] == FG_VNET_GSO_NONE &&
+				     is_echo_reply(buf + FG_VNET_HDR_LEN, (uint16_t)(l - FG_VNET_HDR_LEN),
+						   family, 21);
+		}
+		CHECK(ok);
+		CHECK(errors == 0);
+	}
+
+	/* USO (or the kernel's own segmentation where the TUN lacks it): 3500 bytes as 4. */
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int gso = 1000;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) };
+	inet_pton(AF_INET, PEER_ADDR4, &to.sin_addr);
+	CHECK(s >= 0 && setsockopt(s, SOL_UDP, UDP_SEGMENT, &gso, sizeof(gso)) == 0);
+	memset(pkt, 0x5a, 3500);
+	CHECK(sendto(s, pkt, 3500, 0, (struct sockaddr *)&to, sizeof(to)) == 3500);
+	close(s);
+	uint8_t *segs[8];
+	uint16_t seg_len[8];
+	unsigned got = 0, bytes = 0;
+	bool saw_uso = false;
+	for (unsigned i = 0; i < 8; i++)
+		segs[i] = seg_store[i];
+	for (uint32_t l; bytes < 3500 && (l = read_vnet_any(&t, buf, REPLY_WAIT_MS));) {
+		if ((buf + FG_VNET_HDR_LEN)[9] != 17)
+			continue;  /* anything else the kernel sends */
+		saw_uso |= buf[1] == FG_VNET_GSO_UDP_L4;
+		int n = fg_gso_split(buf, l, MTU, segs, seg_len, 8, PKT_CAP);
+		CHECK(n > 0);
+		for (int k = 0; k < n; k++) {
+			CHECK(tg_valid(segs[k], seg_len[k]));
+			bytes += seg_len[k] - 28u;
+			got++;
+		}
+	}
+	CHECK(got == 4 && bytes == 3500);
+	CHECK(saw_uso == !!(t.offloads & FG_TUN_OFFLOAD_USO4));
+
+	/* GRO: 10 segments 100.64.0.2 -> 10.9.0.2, one super-packet, forwarded to plain b. */
+	struct fg_prefix ab = prefix("10.9.0.1", 32), rb = prefix("10.9.0.0", 24);
+	tun_name(nameb, sizeof(nameb), "w");
+	CHECK_RET(fg_tun_open(&b, nameb, 1), 0);
+	CHECK_RET(fg_tun_set_mtu(&b, 1500), 0);
+	CHECK_RET(fg_tun_add_address(&b, &ab), 0);
+	CHECK_RET(fg_tun_set_up(&b, true), 0);
+	CHECK_RET(fg_tun_add_route(&b, &rb), 0);
+	CHECK_RET(write_sysctl("/proc/sys/net/ipv4/ip_forward", "1"), 0);
+	struct tg_flow f;
+	const uint8_t *pkts[10];
+	uint16_t lens[10], next[10];
+	struct fg_gro_item items[10];
+	tg_flow_init(&f, false, 1, true);
+	inet_pton(AF_INET, "10.9.0.2", f.dst);
+	for (unsigned i = 0; i < 10; i++) {
+		lens[i] = (uint16_t)tg_tcp(pkt_store[i], &f, 5000 + i * 1000, i == 9 ? 0x18 : 0x10,
+					   (uint16_t)(300 + i), 1000);
+		pkts[i] = pkt_store[i];
+	}
+	CHECK(fg_gro_coalesce(pkts, lens, 10, items, next) == 1 && items[0].count == 10);
+	struct iovec iov[FG_GRO_IOV_MAX];
+	unsigned cnt[1] = { fg_gro_iov(&items[0], pkts, lens, next, iov) };
+	CHECK(fg_tun_writev_burst(t.fds[0], iov, cnt, 1, &errors) == 1 && errors == 0);
+	f.ttl--;
+	unsigned matched = 0;
+	struct pollfd pfd = { .fd = b.fds[0], .events = POLLIN };
+	uint8_t *rb1[1] = { buf };
+	uint16_t rl[1];
+	while (matched < 10 && poll(&pfd, 1, REPLY_WAIT_MS) > 0) {
+		if (fg_tun_read_burst(b.fds[0], rb1, rl, 1, PKT_CAP, &errors) != 1)
+			continue;
+		if (buf[9] != 6)
+			continue;
+		uint32_t wl = tg_tcp(seg_store[0], &f, 5000 + matched * 1000,
+				     matched == 9 ? 0x18 : 0x10, (uint16_t)(300 + matched), 1000);
+		CHECK(rl[0] == wl && memcmp(buf, seg_store[0], wl) == 0);
+		matched++;
+	}
+	CHECK(matched == 10);
+	fg_tun_close(&b);
+	fg_tun_close(&t);
+}
+
+static void test_vnet(void) { run_isolated(body_vnet, "vnet"); }
 static void test_configure(void) { run_isolated(body_configure, "configure"); }
 static void test_echo(void) { run_isolated(body_echo, "echo"); }
 static void test_duplicate(void) { run_isolated(body_duplicate, "duplicate"); }
@@ -579,7 +742,8 @@ int main(void)
 	if (!s || !CU_add_test(s, "open, configure, verify with iproute2, close", test_configure) ||
 	    !CU_add_test(s, "ICMP echo through both queues, v4 and v6", test_echo) ||
 	    !CU_add_test(s, "duplicate and invalid names", test_duplicate) ||
-	    !CU_add_test(s, "IPv6 disabled in the namespace", test_ipv6_disabled)) {
+	    !CU_add_test(s, "IPv6 disabled in the namespace", test_ipv6_disabled) ||
+	    !CU_add_test(s, "VNET_HDR: offloads, echo, USO split, GRO forwarded", test_vnet)) {
 		CU_cleanup_registry();
 		return 1;
 	}
