@@ -141,16 +141,19 @@ static int route_lookup(const struct fg_route_table *rt, const struct fg_ip *ip,
 /* Writes decrypted packets to a virtio-net-header TUN, coalescing TCP flows into
  * super-packets (GRO): one writev(2) per item instead of one write(2) per packet. The
  * payloads are not copied; the mbufs go back after the write. */
-static void tun_write_gro(struct fg_worker *w, uint8_t *const bufs[], const uint16_t lens[],
-			  struct rte_mbuf *const done[], unsigned n)
+static void tun_write_gro(const struct fg_dp *dp, struct fg_worker *w, uint8_t *const bufs[],
+			  const uint16_t lens[], struct rte_mbuf *const done[], unsigned n)
 {
+	/* UDP is coalesced only where the kernel took USO for that family. */
+	unsigned udp = ((dp->tun.offloads & FG_TUN_OFFLOAD_USO4) ? FG_GRO_UDP4 : 0) |
+		       ((dp->tun.offloads & FG_TUN_OFFLOAD_USO6) ? FG_GRO_UDP6 : 0);
 	struct fg_gro_item items[FG_BURST_MAX];
 	uint16_t next[FG_BURST_MAX];
 	struct iovec iov[3 * FG_BURST_MAX];
 	unsigned cnt[FG_BURST_MAX], off = 0, m, wrote, i;
 	uint64_t errors = 0;
 
-	m = fg_gro_coalesce((const uint8_t *const *)bufs, lens, n, items, next);
+	m = fg_gro_coalesce_ex((const uint8_t *const *)bufs, lens, n, items, next, udp);
 	for (i = 0; i < m; i++) {
 		cnt[i] = fg_gro_iov(&items[i], (const uint8_t *const *)bufs, lens, next, iov + off);
 		off += cnt[i];
@@ -276,7 +279,7 @@ static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data 
 		done[nout++] = m;
 	}
 	if (nout && (dp->tun.flags & FG_TUN_VNET_HDR)) {
-		tun_write_gro(w, bufs, lens, done, nout);
+		tun_write_gro(dp, w, bufs, lens, done, nout);
 	} else if (nout) {
 		uint64_t errors = 0;
 		unsigned wrote = fg_tun_write_burst(w->tun_fd, bufs, lens, nout, &errors);

@@ -2,7 +2,8 @@
 /*
  * Software GRO toward the host TUN: the merge rules of the kernel's tcp_gro_receive
  * (and of wireguard-go's tun/offload_linux.go) applied to one burst of decrypted inner
- * packets. A small open-addressed table on the stack maps each TCP flow to its latest
+ * packets, and the rules of udp_gro_receive_segment to UDP datagrams when the TUN takes
+ * USO. A small open-addressed table on the stack maps each TCP or UDP flow to its latest
  * item, which is the only one a packet of that flow may extend; that is what keeps every
  * flow in order. Nothing survives the call: the worker owns all the arrays.
  */
@@ -14,7 +15,11 @@ enum {
 	IPV4_HL = 20,
 	IPV6_HL = 40,
 	TCP_MIN_HL = 20,
+	UDP_HL = 8,
 	PROTO_TCP = 6,
+	PROTO_UDP = 17,
+	UDP_OFF_LEN = 4,
+	UDP_OFF_CSUM = 6,
 	TCP_OFF_SEQ = 4,
 	TCP_OFF_ACK = 8,
 	TCP_OFF_DOFF = 12,
@@ -34,21 +39,23 @@ enum {
 };
 
 enum kind {
-	OTHER,    /* not TCP: passes through, no flow */
-	TCP,      /* TCP with its header located */
-	BARRIER,  /* possibly TCP, header not located: closes every open item */
+	OTHER,    /* neither TCP nor enabled UDP: passes through, no flow */
+	FLOW,     /* TCP or enabled UDP with its header located */
+	BARRIER,  /* possibly TCP or enabled UDP, header not located: closes every open item */
 };
 
 /* A classified packet. */
 struct pinfo {
 	const uint8_t *ip;
-	const uint8_t *tcp;
+	const uint8_t *tcp;  /* the TCP or UDP header */
 	uint32_t iplen;     /* from the IP header (<= lens[i]: WireGuard padding may follow) */
 	uint32_t payload;
 	unsigned iphl;
 	unsigned hl;
 	bool v6;
-	bool mergeable;     /* IPv4 without options, payload, no SYN/FIN/RST/URG */
+	bool udp;
+	bool mergeable;     /* IPv4 without options, payload; TCP: no SYN/FIN/RST/URG; UDP:
+			       length field right, checksum not zero */
 };
 
 static bool ipv6_ext_header(uint8_t nh)
@@ -62,12 +69,33 @@ static bool ipv6_ext_header(uint8_t nh)
 	}
 }
 
-static enum kind classify(const uint8_t *p, uint16_t len, struct pinfo *pi)
+/* Whether proto is coalesced: TCP always, UDP when its family is in flags. */
+static bool wanted(uint8_t proto, bool v6, unsigned flags)
+{
+	if (proto == PROTO_TCP)
+		return true;
+	return proto == PROTO_UDP && (flags & (v6 ? FG_GRO_UDP6 : FG_GRO_UDP4));
+}
+
+static enum kind classify_udp(struct pinfo *pi)
+{
+	if (pi->iplen < pi->iphl + UDP_HL)
+		return BARRIER;
+	pi->udp = true;
+	pi->hl = pi->iphl + UDP_HL;
+	pi->payload = pi->iplen - pi->hl;
+	pi->mergeable = (pi->v6 || pi->iphl == IPV4_HL) && pi->payload > 0 &&
+			fg_vnet_get16(pi->tcp + UDP_OFF_LEN) == pi->iplen - pi->iphl &&
+			fg_vnet_get16(pi->tcp + UDP_OFF_CSUM) != 0;
+	return FLOW;
+}
+
+static enum kind classify(const uint8_t *p, uint16_t len, unsigned flags, struct pinfo *pi)
 {
 	memset(pi, 0, sizeof(*pi));
 	pi->ip = p;
 	if (len >= IPV4_HL && (p[0] >> 4) == 4) {
-		if (p[9] != PROTO_TCP)
+		if (!wanted(p[9], false, flags))
 			return OTHER;
 		pi->iphl = (unsigned)(p[0] & 0x0f) * 4;
 		pi->iplen = fg_vnet_get16(p + 2);
@@ -76,7 +104,7 @@ static enum kind classify(const uint8_t *p, uint16_t len, struct pinfo *pi)
 	} else if (len >= IPV6_HL && (p[0] >> 4) == 6) {
 		if (ipv6_ext_header(p[6]))
 			return BARRIER;
-		if (p[6] != PROTO_TCP)
+		if (!wanted(p[6], true, flags))
 			return OTHER;
 		pi->v6 = true;
 		pi->iphl = IPV6_HL;
@@ -84,23 +112,27 @@ static enum kind classify(const uint8_t *p, uint16_t len, struct pinfo *pi)
 	} else {
 		return OTHER;
 	}
-	if (pi->iphl < IPV4_HL || pi->iplen > len || pi->iplen < pi->iphl + TCP_MIN_HL)
+	if (pi->iphl < IPV4_HL || pi->iplen > len)
 		return BARRIER;
 	pi->tcp = p + pi->iphl;
+	if ((pi->v6 ? p[6] : p[9]) == PROTO_UDP)
+		return classify_udp(pi);
+	if (pi->iplen < pi->iphl + TCP_MIN_HL)
+		return BARRIER;
 	pi->hl = pi->iphl + (unsigned)(pi->tcp[TCP_OFF_DOFF] >> 4) * 4;
 	if (pi->hl < pi->iphl + TCP_MIN_HL || pi->hl > pi->iplen)
 		return BARRIER;
 	pi->payload = pi->iplen - pi->hl;
 	pi->mergeable = (pi->v6 || pi->iphl == IPV4_HL) && pi->payload > 0 &&
 			pi->hl <= FG_GRO_HEAD_MAX && !(pi->tcp[TCP_OFF_FLAGS] & NO_MERGE);
-	return TCP;
+	return FLOW;
 }
 
 static uint32_t flow_hash(const struct pinfo *pi)
 {
 	const uint8_t *addr = pi->v6 ? pi->ip + 8 : pi->ip + 12;
 	unsigned alen = pi->v6 ? 32 : 8;
-	uint32_t h = 2166136261u;  /* FNV-1a */
+	uint32_t h = (2166136261u ^ (uint32_t)pi->udp) * 16777619u;  /* FNV-1a */
 
 	for (unsigned i = 0; i < alen; i++)
 		h = (h ^ addr[i]) * 16777619u;
@@ -109,10 +141,10 @@ static uint32_t flow_hash(const struct pinfo *pi)
 	return h;
 }
 
-/* Same addresses and ports; the version is implied by equal header offsets. */
+/* Same addresses, protocol and ports; the version is implied by equal header offsets. */
 static bool same_flow(const struct pinfo *a, const uint8_t *b)
 {
-	if (a->v6 != ((b[0] >> 4) == 6))
+	if (a->v6 != ((b[0] >> 4) == 6) || a->ip[a->v6 ? 6 : 9] != b[a->v6 ? 6 : 9])
 		return false;
 	if (a->v6)
 		return memcmp(a->ip + 8, b + 8, 32) == 0 &&
@@ -125,8 +157,9 @@ static bool can_merge(const struct fg_gro_item *it, const uint8_t *f, const stru
 {
 	const uint8_t *ft = f + p->iphl, *t = p->tcp;
 
-	if (!p->mergeable || (t[TCP_OFF_FLAGS] & TCP_CWR) || it->count >= FG_GRO_MAX_SEGS ||
-	    p->payload > it->seg_size || it->len + p->payload > FG_VNET_IP_MAX)
+	if (!p->mergeable || (!p->udp && (t[TCP_OFF_FLAGS] & TCP_CWR)) ||
+	    it->count >= FG_GRO_MAX_SEGS || p->payload > it->seg_size ||
+	    it->len + p->payload > FG_VNET_IP_MAX)
 		return false;
 	if (p->v6) {
 		if (memcmp(p->ip, f, 4) != 0 || p->ip[7] != f[7])
@@ -139,6 +172,8 @@ static bool can_merge(const struct fg_gro_item *it, const uint8_t *f, const stru
 		    fg_vnet_get16(p->ip + 4) != (uint16_t)(fg_vnet_get16(f + 4) + it->count))
 			return false;
 	}
+	if (p->udp)
+		return true;
 	if (fg_vnet_get32(t + TCP_OFF_SEQ) != it->next_seq ||
 	    memcmp(t + TCP_OFF_ACK, ft + TCP_OFF_ACK, 4) != 0 ||
 	    t[TCP_OFF_DOFF] != ft[TCP_OFF_DOFF] ||
@@ -160,6 +195,11 @@ static void start_item(struct fg_gro_item *it, unsigned i, uint16_t len, const s
 		return;
 	it->len = p->iplen;
 	it->seg_size = (uint16_t)p->payload;
+	it->udp = p->udp;
+	if (p->udp) {
+		it->open = true;
+		return;
+	}
 	it->next_seq = fg_vnet_get32(p->tcp + TCP_OFF_SEQ) + p->payload;
 	it->psh = p->tcp[TCP_OFF_FLAGS] & TCP_PSH;
 	it->open = !it->psh;
@@ -171,9 +211,13 @@ static void merge(struct fg_gro_item *it, unsigned i, uint16_t next[], const str
 	it->last = (uint16_t)i;
 	it->count++;
 	it->len += p->payload;
+	if (p->payload < it->seg_size)
+		it->open = false;
+	if (p->udp)
+		return;
 	it->next_seq += p->payload;
 	it->psh = p->tcp[TCP_OFF_FLAGS] & TCP_PSH;
-	if (it->psh || p->payload < it->seg_size)
+	if (it->psh)
 		it->open = false;
 }
 
@@ -182,7 +226,7 @@ static void finish(struct fg_gro_item *it, const uint8_t *f)
 {
 	bool v6 = (f[0] >> 4) == 6;
 	unsigned iphl = v6 ? IPV6_HL : IPV4_HL;
-	unsigned hl = iphl + (unsigned)(f[iphl + TCP_OFF_DOFF] >> 4) * 4;
+	unsigned hl = it->udp ? iphl + UDP_HL : iphl + (unsigned)(f[iphl + TCP_OFF_DOFF] >> 4) * 4;
 	uint8_t *h = it->head, *t = h + iphl;
 
 	memcpy(h, f, hl);
@@ -192,23 +236,37 @@ static void finish(struct fg_gro_item *it, const uint8_t *f)
 		fg_vnet_put16(h + 2, (uint16_t)it->len);
 		fg_csum_ipv4(h, IPV4_HL);
 	}
+	it->head_len = (uint16_t)hl;
+	it->vnet.flags = FG_VNET_F_NEEDS_CSUM;
+	it->vnet.hdr_len = htole16((uint16_t)hl);
+	it->vnet.gso_size = htole16(it->seg_size);
+	it->vnet.csum_start = htole16((uint16_t)iphl);
+	if (it->udp) {
+		fg_vnet_put16(t + UDP_OFF_LEN, (uint16_t)(it->len - iphl));
+		uint16_t useed = fg_csum_fold(fg_csum_pseudo(h, v6, PROTO_UDP, it->len - iphl));
+		fg_vnet_put16(t + UDP_OFF_CSUM, useed);
+		it->vnet.gso_type = FG_VNET_GSO_UDP_L4;
+		it->vnet.csum_offset = htole16(UDP_OFF_CSUM);
+		return;
+	}
 	if (it->psh)
 		t[TCP_OFF_FLAGS] |= TCP_PSH;
 	uint16_t seed = fg_csum_fold(fg_csum_pseudo(h, v6, PROTO_TCP, it->len - iphl));
 	fg_vnet_put16(t + TCP_OFF_CSUM, seed);
-	it->head_len = (uint16_t)hl;
-	it->vnet.flags = FG_VNET_F_NEEDS_CSUM;
 	it->vnet.gso_type = v6 ? FG_VNET_GSO_TCPV6 : FG_VNET_GSO_TCPV4;
 	if (t[TCP_OFF_FLAGS] & TCP_CWR)
 		it->vnet.gso_type |= FG_VNET_GSO_ECN;
-	it->vnet.hdr_len = htole16((uint16_t)hl);
-	it->vnet.gso_size = htole16(it->seg_size);
-	it->vnet.csum_start = htole16((uint16_t)iphl);
 	it->vnet.csum_offset = htole16(TCP_OFF_CSUM);
 }
 
 unsigned fg_gro_coalesce(const uint8_t *const pkts[], const uint16_t lens[], unsigned n,
 			 struct fg_gro_item items[], uint16_t next[])
+{
+	return fg_gro_coalesce_ex(pkts, lens, n, items, next, 0);
+}
+
+unsigned fg_gro_coalesce_ex(const uint8_t *const pkts[], const uint16_t lens[], unsigned n,
+			    struct fg_gro_item items[], uint16_t next[], unsigned flags)
 {
 	uint16_t table[TABLE_SIZE];  /* item index + 1 of each flow's latest item; 0: free */
 	unsigned nitems = 0, barrier = 0, flows = 0;
@@ -218,10 +276,10 @@ unsigned fg_gro_coalesce(const uint8_t *const pkts[], const uint16_t lens[], uns
 	memset(table, 0, sizeof(table));
 	for (unsigned i = 0; i < n; i++) {
 		struct pinfo p;
-		enum kind k = classify(pkts[i], lens[i], &p);
+		enum kind k = classify(pkts[i], lens[i], flags, &p);
 
 		next[i] = FG_GRO_END;
-		if (k != TCP) {
+		if (k != FLOW) {
 			if (k == BARRIER)
 				barrier = nitems + 1;
 			start_item(&items[nitems++], i, lens[i], NULL, false);

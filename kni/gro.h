@@ -3,7 +3,8 @@
  * Coalescing of decrypted inner packets before they are written to the host TUN
  * (IFF_VNET_HDR, TSO offloads on): consecutive segments of one TCP flow in a burst become
  * one super-packet with a virtio-net header, so the host pays one TUN write per ~64 KiB
- * instead of one per packet. Nothing is copied: an item is the virtio-net header, rebuilt
+ * instead of one per packet; with USO on, consecutive equal-size datagrams of one UDP
+ * flow likewise. Nothing is copied: an item is the virtio-net header, rebuilt
  * headers in the item, and the payloads still in the caller's packets, handed to writev().
  * Stateless between calls; the caller (a worker) provides every array.
  */
@@ -21,8 +22,14 @@ enum {
 	FG_GRO_MAX_SEGS = 64,            /* segments in one super-packet */
 	FG_GRO_IOV_MAX = FG_GRO_MAX_SEGS + 2,
 	FG_GRO_HEAD_MAX = 104,           /* IPv6 + TCP with 60 bytes of header (IPv4: no options) */
-	FG_GRO_FLOWS_MAX = 256,          /* TCP flows tracked per call; more pass through */
+	FG_GRO_FLOWS_MAX = 256,          /* TCP and UDP flows tracked per call; more pass through */
 	FG_GRO_END = UINT16_MAX,         /* end of a next[] chain */
+};
+
+/* fg_gro_coalesce_ex() flags: which UDP families may be coalesced (TUN_F_USO4 / USO6). */
+enum {
+	FG_GRO_UDP4 = 0x1,
+	FG_GRO_UDP6 = 0x2,
 };
 
 /*
@@ -46,6 +53,7 @@ struct fg_gro_item {
 	uint16_t seg_size;
 	bool open;
 	bool psh;
+	bool udp;
 	uint32_t next_seq;
 	uint8_t head[FG_GRO_HEAD_MAX];
 };
@@ -70,6 +78,24 @@ struct fg_gro_item {
  */
 unsigned fg_gro_coalesce(const uint8_t *const pkts[], const uint16_t lens[], unsigned n,
 			 struct fg_gro_item items[], uint16_t next[]);
+
+/*
+ * fg_gro_coalesce() with UDP as well, for the families in flags (FG_GRO_UDP4 and / or
+ * FG_GRO_UDP6; pass only those whose TUN_F_USO* the TUN accepted; 0 is fg_gro_coalesce).
+ * A datagram of such a family joins the latest item of its flow (same addresses, ports
+ * and protocol) only when: the IP rules above hold (IPv4 without options or fragmentation,
+ * IPv6 with UDP as next header, equal TOS / traffic class and flow label, TTL / hop limit,
+ * DF, IPv4 id following when DF is clear); its UDP length matches the IP length, its
+ * checksum is not zero, its payload is non-empty and no larger than the first datagram's
+ * (a shorter one closes the item); and the item stays within FG_GRO_MAX_SEGS datagrams and
+ * FG_VNET_IP_MAX bytes. Its super-packet has gso_type UDP_L4, gso_size = the first payload,
+ * hdr_len = head_len = IP header + 8, NEEDS_CSUM with csum_start = the IP header length and
+ * csum_offset = 6; head[] holds the first datagram's headers with the IP and UDP lengths
+ * of the whole, a fresh IPv4 header checksum and the pseudo-header sum in the UDP checksum
+ * field. An IPv4 UDP fragment of an enabled family closes every open item before it.
+ */
+unsigned fg_gro_coalesce_ex(const uint8_t *const pkts[], const uint16_t lens[], unsigned n,
+			    struct fg_gro_item items[], uint16_t next[], unsigned flags);
 
 /*
  * Fills iov[] (FG_GRO_IOV_MAX entries at most) for one item and returns the count: the

@@ -4,7 +4,8 @@
  * is checked field by field against a naive pseudo-header sum and then fed back through
  * kni/gso, which must give back the original segments byte for byte (that proves both
  * directions). A randomized property test checks that every packet lands in exactly one
- * item and that no flow is reordered. Single-threaded.
+ * item and that no flow is reordered. UDP datagrams are coalesced (USO) only when the
+ * caller's flags say so, and go through the same checks. Single-threaded.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +36,20 @@ static uint8_t seg_store[MAX_OUT][PKT_CAP];
 static uint8_t *segs[MAX_OUT];
 static uint16_t seg_len[MAX_OUT];
 static unsigned npkts;
+static unsigned gro_flags;  /* fg_gro_coalesce_ex() flags; 0: plain fg_gro_coalesce() */
 
 static void reset_burst(void) { npkts = 0; }
 
 static void add_tcp(const struct tg_flow *f, uint32_t seq, uint8_t flags, uint16_t id, uint32_t plen)
 {
 	lens[npkts] = (uint16_t)tg_tcp(store[npkts], f, seq, flags, id, plen);
+	pkts[npkts] = store[npkts];
+	npkts++;
+}
+
+static void add_udp(const struct tg_flow *f, uint16_t id, uint32_t plen, uint8_t seed)
+{
+	lens[npkts] = (uint16_t)tg_udp(store[npkts], f, id, plen, seed);
 	pkts[npkts] = store[npkts];
 	npkts++;
 }
@@ -68,7 +77,12 @@ static uint32_t flatten(const struct fg_gro_item *it)
 	return len;
 }
 
-static unsigned coalesce(void) { return fg_gro_coalesce(pkts, lens, npkts, items, next_idx); }
+static unsigned coalesce(void)
+{
+	if (!gro_flags)
+		return fg_gro_coalesce(pkts, lens, npkts, items, next_idx);
+	return fg_gro_coalesce_ex(pkts, lens, npkts, items, next_idx, gro_flags);
+}
 
 /* The packet indices of item j, in chain order; returns how many. */
 static unsigned chain(unsigned j, unsigned idx[])
@@ -98,15 +112,19 @@ static void check_item(unsigned j)
 		CU_ASSERT(len == lens[idx[0]] + 10u && memcmp(ip, pkts[idx[0]], lens[idx[0]]) == 0);
 		return;
 	}
-	bool v6 = (ip[0] >> 4) == 6;
-	unsigned iphl = v6 ? 40 : 20, hl = iphl + (ip[iphl + 12] >> 4) * 4u;
+	bool v6 = (ip[0] >> 4) == 6, udp = ip[v6 ? 6 : 9] == 17;
+	unsigned iphl = v6 ? 40 : 20, hl = iphl + (udp ? 8u : (ip[iphl + 12] >> 4) * 4u);
+	unsigned csum_off = udp ? 6 : 16;
 	uint32_t first_payload = lens[idx[0]] - hl;
+	CU_ASSERT(!udp || (gro_flags & (v6 ? FG_GRO_UDP6 : FG_GRO_UDP4)));
 	CU_ASSERT_EQUAL(flat[0], 1);
-	CU_ASSERT_EQUAL(flat[1] & 0x7f, v6 ? 4 : 1);
+	CU_ASSERT_EQUAL(flat[1] & (udp ? 0xff : 0x7f), udp ? 5 : v6 ? 4 : 1);
 	CU_ASSERT_EQUAL(flat[2] | flat[3] << 8, hl);
 	CU_ASSERT_EQUAL((uint32_t)(flat[4] | flat[5] << 8), first_payload);
 	CU_ASSERT_EQUAL(flat[6] | flat[7] << 8, iphl);
-	CU_ASSERT_EQUAL(flat[8] | flat[9] << 8, 16);
+	CU_ASSERT_EQUAL(flat[8] | flat[9] << 8, csum_off);
+	if (udp)
+		CU_ASSERT_EQUAL((uint32_t)(ip[iphl + 4] << 8 | ip[iphl + 5]), len - 10 - iphl);
 	CU_ASSERT(len - 10 <= 65535);
 	/* IP length and header checksum; the TCP field holds the folded pseudo-header sum. */
 	if (v6) {
@@ -115,13 +133,16 @@ static void check_item(unsigned j)
 		CU_ASSERT_EQUAL((uint32_t)(ip[2] << 8 | ip[3]), len - 10);
 		CU_ASSERT_EQUAL(tg_fold(tg_sum(0, ip, 20)), 0xffff);
 	}
-	CU_ASSERT_EQUAL(ip[iphl + 16] << 8 | ip[iphl + 17], tg_fold(tg_pseudo(ip, len - 10 - iphl)));
+	CU_ASSERT_EQUAL(ip[iphl + csum_off] << 8 | ip[iphl + csum_off + 1],
+			tg_fold(tg_pseudo(ip, len - 10 - iphl)));
 	/* Completing the checksum as the kernel would gives a valid packet. */
 	static uint8_t done[FLAT_CAP];
 	memcpy(done, ip, len - 10);
 	uint16_t c = (uint16_t)~tg_fold(tg_sum(0, done + iphl, len - 10 - iphl));
-	done[iphl + 16] = (uint8_t)(c >> 8);
-	done[iphl + 17] = (uint8_t)c;
+	if (udp && c == 0)
+		c = 0xffff;
+	done[iphl + csum_off] = (uint8_t)(c >> 8);
+	done[iphl + csum_off + 1] = (uint8_t)c;
 	CU_ASSERT(tg_valid(done, len - 10));
 	/* Round trip. */
 	int got = fg_gso_split(flat, len, MTU, segs, seg_len, MAX_OUT, PKT_CAP);
@@ -388,9 +409,164 @@ static void test_passthrough(void)
 	CU_ASSERT_EQUAL(items[0].len, 40 + 2000);
 }
 
+/* UDP (USO): equal sizes merge, a shorter one closes, a larger one starts a new item. */
+static void test_udp(void)
+{
+	struct tg_flow f;
+	unsigned n;
+
+	for (unsigned v6 = 0; v6 < 2; v6++) {
+		tg_flow_init(&f, v6, 20 + v6, false);
+		/* Without the flag of its family a datagram passes through. */
+		gro_flags = 0;
+		reset_burst();
+		for (unsigned i = 0; i < 4; i++)
+			add_udp(&f, (uint16_t)i, 1000, (uint8_t)i);
+		CU_ASSERT_EQUAL(coalesce(), 4);
+		gro_flags = v6 ? FG_GRO_UDP4 : FG_GRO_UDP6;
+		CU_ASSERT_EQUAL(coalesce(), 4);
+		check_all(4);
+		/* 10 full datagrams and a shorter last: one item. */
+		gro_flags = v6 ? FG_GRO_UDP6 : FG_GRO_UDP4;
+		reset_burst();
+		for (unsigned i = 0; i < 10; i++)
+			add_udp(&f, (uint16_t)i, 1000, (uint8_t)i);
+		add_udp(&f, 10, 321, 10);
+		CU_ASSERT_EQUAL(n = coalesce(), 1);
+		CU_ASSERT(items[0].count == 11 && items[0].len == (v6 ? 40u : 20u) + 8 + 10321);
+		CU_ASSERT(items[0].head_len == (v6 ? 48 : 28));
+		check_all(n);
+		/* Size changes: the shorter one closes; a larger one starts a new item. */
+		reset_burst();
+		add_udp(&f, 0, 1000, 0);
+		add_udp(&f, 1, 1000, 1);
+		add_udp(&f, 2, 500, 2);
+		add_udp(&f, 3, 1000, 3);  /* after a closed item */
+		add_udp(&f, 4, 1200, 4);  /* larger */
+		add_udp(&f, 5, 1200, 5);
+		add_udp(&f, 6, 0, 6);     /* empty: never merged */
+		add_udp(&f, 7, 1200, 7);
+		add_udp(&f, 8, 1200, 8);
+		CU_ASSERT_EQUAL(n = coalesce(), 5);
+		CU_ASSERT(items[0].count == 3 && items[1].count == 1 && items[2].count == 2 &&
+			  items[3].count == 1 && items[4].count == 2);
+		CU_ASSERT(items[2].first == 4 && items[4].first == 7);
+		check_all(n);
+	}
+	/* Both families at once, interleaved with each other and a TCP flow on the same ports. */
+	struct tg_flow a, b, t;
+	tg_flow_init(&a, false, 22, false);
+	tg_flow_init(&b, true, 23, false);
+	tg_flow_init(&t, false, 22, false);
+	gro_flags = FG_GRO_UDP4 | FG_GRO_UDP6;
+	reset_burst();
+	for (unsigned i = 0; i < 6; i++) {
+		add_udp(&a, (uint16_t)i, 800, (uint8_t)i);
+		add_tcp(&t, i * 800, TG_ACK, (uint16_t)(100 + i), 800);
+		add_udp(&b, 0, 600, (uint8_t)(i * 3));
+	}
+	CU_ASSERT_EQUAL(n = coalesce(), 3);
+	CU_ASSERT(items[0].count == 6 && items[1].count == 6 && items[2].count == 6);
+	CU_ASSERT(items[0].first == 0 && items[1].first == 1 && items[2].first == 2);
+	CU_ASSERT(flatten(&items[1]) && flat[1] == 1);  /* the TCP flow stays TCP */
+	check_all(n);
+	gro_flags = 0;
+}
+
+/* UDP: IP fields, ids, zero checksums, fragments, 64 datagrams, 65535 bytes. */
+static void test_udp_limits(void)
+{
+	struct tg_flow f;
+	uint8_t buf[PKT_CAP];
+	unsigned n;
+
+	gro_flags = FG_GRO_UDP4 | FG_GRO_UDP6;
+	tg_flow_init(&f, false, 30, false);
+	/* 20 + 8 + 46 * 1400 = 64428 fits; a 47th datagram would make 65828. */
+	reset_burst();
+	for (unsigned i = 0; i < 60; i++)
+		add_udp(&f, (uint16_t)i, 1400, (uint8_t)i);
+	CU_ASSERT_EQUAL(n = coalesce(), 2);
+	CU_ASSERT(items[0].count == 46 && items[1].count == 14 && items[0].len == 64428);
+	check_all(n);
+	/* 64 datagrams at most, v6 too. */
+	for (unsigned v6 = 0; v6 < 2; v6++) {
+		tg_flow_init(&f, v6, 31, false);
+		reset_burst();
+		for (unsigned i = 0; i < 70; i++)
+			add_udp(&f, (uint16_t)i, 100, (uint8_t)i);
+		CU_ASSERT_EQUAL(n = coalesce(), 2);
+		CU_ASSERT(items[0].count == FG_GRO_MAX_SEGS && items[1].count == 6);
+		check_all(n);
+	}
+	/* A changed TTL / hop limit, TOS / traffic class or flow label starts a new item. */
+	for (unsigned v6 = 0; v6 < 2; v6++) {
+		for (unsigned what = 0; what < 3; what++) {
+			tg_flow_init(&f, v6, 32, false);
+			reset_burst();
+			add_udp(&f, 0, 500, 0);
+			add_udp(&f, 1, 500, 1);
+			if (what == 0)
+				f.ttl--;
+			else if (what == 1)
+				f.tos = 0x10;
+			else if (v6)
+				f.flow_label++;
+			else
+				f.df = false;
+			add_udp(&f, 2, 500, 2);
+			add_udp(&f, 3, 500, 3);
+			CU_ASSERT_EQUAL(n = coalesce(), 2);
+			CU_ASSERT(items[0].count == 2 && items[1].count == 2);
+			check_all(n);
+		}
+	}
+	/* DF clear: ids must follow; a gap starts a new item. */
+	tg_flow_init(&f, false, 33, false);
+	f.df = false;
+	reset_burst();
+	add_udp(&f, 7, 500, 0);
+	add_udp(&f, 8, 500, 1);
+	add_udp(&f, 10, 500, 2);
+	add_udp(&f, 11, 500, 3);
+	CU_ASSERT_EQUAL(n = coalesce(), 2);
+	CU_ASSERT(items[0].count == 2 && items[1].count == 2);
+	check_all(n);
+	/* IPv4 options and a zero (absent) checksum: passed through. */
+	f.df = true;
+	reset_burst();
+	add_udp(&f, 0, 500, 0);
+	add_udp(&f, 1, 500, 1);
+	store[1][26] = 0;
+	store[1][27] = 0;
+	add_udp(&f, 2, 500, 2);
+	f.ip_opt_len = 4;
+	add_udp(&f, 3, 500, 3);
+	add_udp(&f, 4, 500, 4);
+	CU_ASSERT_EQUAL(n = coalesce(), 5);
+	check_all(n);
+	/* An IPv4 UDP fragment closes the open items; a UDP length that lies passes through. */
+	f.ip_opt_len = 0;
+	reset_burst();
+	add_udp(&f, 0, 500, 0);
+	add_udp(&f, 1, 500, 1);
+	tg_udp(buf, &f, 2, 500, 2);
+	buf[6] |= 0x20;  /* MF */
+	add_raw(buf, (uint16_t)(20 + 8 + 500));
+	add_udp(&f, 3, 500, 3);
+	add_udp(&f, 4, 500, 4);
+	add_udp(&f, 5, 500, 5);
+	store[5][25] = (uint8_t)(store[5][25] - 1);
+	CU_ASSERT_EQUAL(n = coalesce(), 4);
+	CU_ASSERT(items[0].count == 2 && items[1].count == 1 && items[2].count == 2 &&
+		  items[3].count == 1);
+	check_all(n);
+	gro_flags = 0;
+}
+
 /*
  * Random bursts of 4 flows (v4 and v6) with gaps, retransmissions, PSH, short segments,
- * pure ACKs and UDP: every packet in exactly one item, chains in arrival order, each
+ * pure ACKs and UDP on the same addresses and ports (coalesced in half of the rounds): every packet in exactly one item, chains in arrival order, each
  * flow's packets in arrival order across items, and gso(item) gives back the packets.
  */
 static void test_property(void)
@@ -400,6 +576,7 @@ static void test_property(void)
 	uint16_t id[4];
 	uint8_t owner[BURST];
 	unsigned idx[BURST];
+	uint16_t uid[4];
 
 	srand(1280);
 	for (unsigned r = 0; r < PROPERTY_ROUNDS; r++) {
@@ -407,7 +584,9 @@ static void test_property(void)
 			tg_flow_init(&flows[i], i & 1, i, i >= 2);
 			seq[i] = (uint32_t)rand();
 			id[i] = (uint16_t)rand();
+			uid[i] = (uint16_t)rand();
 		}
+		gro_flags = (r & 1) ? (unsigned)(1 + rand() % 3) : 0;
 		reset_burst();
 		unsigned n = 1 + (unsigned)rand() % BURST;
 		for (unsigned i = 0; i < n; i++) {
@@ -415,10 +594,11 @@ static void test_property(void)
 			uint32_t mss = 1200, plen = mss;
 			uint8_t flags = TG_ACK;
 			owner[i] = (uint8_t)fl;
-			if (what == 0) {
-				uint8_t buf[PKT_CAP];
-				owner[i] = 0xff;
-				add_raw(buf, (uint16_t)tg_udp(buf, &flows[fl], 0, 300, 0));
+			if (what == 0 || (gro_flags && what >= 16)) {
+				/* UDP on the TCP flow's addresses and ports: its own flow. */
+				uint32_t ulen = what == 16 ? 1 + (uint32_t)rand() % 400 : 300;
+				owner[i] = (uint8_t)(4 + fl);
+				add_udp(&flows[fl], uid[fl]++, ulen, (uint8_t)rand());
 				continue;
 			}
 			if (what == 1)
@@ -435,15 +615,15 @@ static void test_property(void)
 			seq[fl] += plen;
 		}
 		unsigned nitems = coalesce(), seen = 0;
-		unsigned last_of_flow[4] = { 0 };
-		bool any[4] = { false };
+		unsigned last_of_flow[8] = { 0 };
+		bool any[8] = { false };
 		for (unsigned j = 0; j < nitems; j++) {
 			unsigned c = chain(j, idx);
 			for (unsigned k = 0; k < c; k++) {
 				CU_ASSERT(k == 0 || idx[k] > idx[k - 1]);
 				uint8_t o = owner[idx[k]];
 				CU_ASSERT(c == 1 || o == owner[idx[0]]);
-				if (o < 4) {
+				if (o < 8) {
 					CU_ASSERT(!any[o] || idx[k] > last_of_flow[o]);
 					any[o] = true;
 					last_of_flow[o] = idx[k];
@@ -454,6 +634,7 @@ static void test_property(void)
 		}
 		CU_ASSERT_EQUAL(seen, n);
 	}
+	gro_flags = 0;
 }
 
 int main(void)
@@ -468,6 +649,9 @@ int main(void)
 	    !CU_add_test(s, "gap, retransmission, PSH, short, flags, fields", test_breaks) ||
 	    !CU_add_test(s, "64 KiB, 64 segments, IPv4 options, flow table full", test_limits) ||
 	    !CU_add_test(s, "pass-through without copy, barriers, padding", test_passthrough) ||
+	    !CU_add_test(s, "UDP: flags, sizes, v4/v6, interleaved with TCP", test_udp) ||
+	    !CU_add_test(s, "UDP: 64 KiB, 64 datagrams, fields, ids, checksum, fragment",
+			 test_udp_limits) ||
 	    !CU_add_test(s, "random bursts: nothing lost, no flow reordered", test_property)) {
 		CU_cleanup_registry();
 		return 1;
