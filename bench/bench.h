@@ -44,6 +44,19 @@ struct fg_bench_env {
 	uint32_t npeers;
 	uint32_t *peer_slot;                       /* bench peer number -> table slot */
 	uint32_t *kp_slot;                         /* its CURRENT keypair */
+	char vdev_name[64];                        /* a probed vdev port (--pcap), else "" */
+};
+
+/* A peer's session as someone else derived it (the pcap generator's keys.txt): the
+ * gateway-side keys and indexes, endpoint and allowed IP, host order. */
+struct fg_bench_peer_id {
+	uint8_t recv_key[32];
+	uint8_t send_key[32];
+	uint32_t local_index;
+	uint32_t remote_index;
+	uint32_t peer_ip;
+	uint16_t peer_port;
+	uint32_t inner_ip;
 };
 
 /* One pre-built packet: a whole Ethernet frame (decrypt) or an inner IPv4 packet
@@ -95,6 +108,10 @@ struct fg_bench_opts {
 
 /* env.c */
 int fg_bench_env_init(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues, char *err, size_t errlen);
+/* The same with given peer identities (ids[npeers], or NULL) and/or a vdev port ("net_pcap0,
+ * rx_pcap=...") in place of the net_ring port (vdev NULL). */
+int fg_bench_env_init_ext(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues,
+			  const struct fg_bench_peer_id *ids, const char *vdev, char *err, size_t errlen);
 void fg_bench_env_fini(struct fg_bench_env *e);
 /* Fresh keypair state for a row: birth now, no owner, empty replay windows. */
 void fg_bench_env_reset(struct fg_bench_env *e);
@@ -120,6 +137,16 @@ double fg_bench_imix_mean(void);
 /* run.c */
 int fg_bench_run_row(struct fg_bench_env *e, const struct fg_bench_traffic *tr, unsigned workers,
 		     const struct fg_bench_opts *o, struct fg_bench_row *row);
+
+/* The raw AEAD and fd-I/O references of a row (run.c), for other drivers. */
+int fg_bench_raw_rate(struct fg_bench_env *e, const struct fg_bench_traffic *tr, const struct fg_bench_opts *o,
+		      double seconds, uint64_t *ops_out, uint64_t *cycles_out);
+uint64_t fg_bench_io_cycles(struct fg_bench_env *e, const struct fg_bench_traffic *tr,
+			    const struct fg_bench_opts *o, double seconds, uint64_t *ops_out);
+
+/* pcap.c: --pcap DIR, the generator's data pcaps replayed through net_pcap (decrypt). */
+int fg_bench_pcap(const char *dir, const unsigned *sizes, unsigned nsizes, const uint32_t *peers,
+		  unsigned npeers, const struct fg_bench_opts *o, FILE *out);
 
 /* report.c */
 const char *fg_bench_dir_name(enum fg_bench_dir d);

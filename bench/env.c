@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <rte_bus_vdev.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -114,7 +115,8 @@ static struct rte_ring *ring(const char *what, unsigned idx, unsigned size, unsi
 	return rte_ring_create(name, size, (int)rte_socket_id(), flags);
 }
 
-static int add_peer(struct fg_bench_env *e, uint32_t p, char *err, size_t errlen)
+static int add_peer(struct fg_bench_env *e, uint32_t p, const struct fg_bench_peer_id *id, char *err,
+		    size_t errlen)
 {
 	struct fg_tables *t = &e->dp.tables;
 	uint32_t slot = fg_peer_alloc(t), ks;
@@ -128,9 +130,9 @@ static int add_peer(struct fg_bench_env *e, uint32_t p, char *err, size_t errlen
 		return -ENOSPC;
 	}
 	path.ep.ip.family = AF_INET;
-	be = htonl(fg_bench_peer_ip(p));
+	be = htonl(id ? id->peer_ip : fg_bench_peer_ip(p));
 	memcpy(path.ep.ip.addr, &be, 4);
-	path.ep.port = fg_bench_peer_port(p);
+	path.ep.port = id ? id->peer_port : fg_bench_peer_port(p);
 	peer_mac(p, &path.mac);
 	fg_peer_set_path(t, slot, &path);
 
@@ -140,11 +142,16 @@ static int add_peer(struct fg_bench_env *e, uint32_t p, char *err, size_t errlen
 		return -ENOSPC;
 	}
 	struct fg_keypair *kp = &t->kps[ks];
-	fg_bench_recv_key(p, kp->recv_key);
-	fg_bench_send_key(p, kp->send_key);
+	if (id) {
+		memcpy(kp->recv_key, id->recv_key, sizeof(kp->recv_key));
+		memcpy(kp->send_key, id->send_key, sizeof(kp->send_key));
+	} else {
+		fg_bench_recv_key(p, kp->recv_key);
+		fg_bench_send_key(p, kp->send_key);
+	}
 	kp->birth_ns = fg_clock_ns();
-	kp->local_index = fg_bench_local_index(p);
-	kp->remote_index = fg_bench_remote_index(p);
+	kp->local_index = id ? id->local_index : fg_bench_local_index(p);
+	kp->remote_index = id ? id->remote_index : fg_bench_remote_index(p);
 	kp->peer = slot;
 	kp->peer_gen = t->peers[slot].gen;
 	kp->initiator = 0;
@@ -153,7 +160,7 @@ static int add_peer(struct fg_bench_env *e, uint32_t p, char *err, size_t errlen
 		snprintf(err, errlen, "peer %u: keypair install: %s", p, strerror(-ret));
 		return ret;
 	}
-	be = htonl(fg_bench_inner_ip(p));
+	be = htonl(id ? id->inner_ip : fg_bench_inner_ip(p));
 	memcpy(pfx.ip.addr, &be, 4);
 	ret = fg_route_add(e->dp.allowed, &pfx, slot);
 	if (ret < 0) {
@@ -166,6 +173,12 @@ static int add_peer(struct fg_bench_env *e, uint32_t p, char *err, size_t errlen
 }
 
 int fg_bench_env_init(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues, char *err, size_t errlen)
+{
+	return fg_bench_env_init_ext(e, npeers, nqueues, NULL, NULL, err, errlen);
+}
+
+int fg_bench_env_init_ext(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues,
+			  const struct fg_bench_peer_id *ids, const char *vdev, char *err, size_t errlen)
 {
 	struct fg_dp *dp = &e->dp;
 	uint32_t local_be = htonl(LOCAL_IP);
@@ -189,20 +202,36 @@ int fg_bench_env_init(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues,
 		snprintf(err, errlen, "mbuf pool: %s (raise -m)", rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	for (unsigned w = 0; w < nqueues; w++) {
-		e->rx[w] = ring("rx", w, FG_BENCH_PORT_RING, RING_F_SP_ENQ | RING_F_SC_DEQ, 0);
-		e->tx[w] = ring("tx", w, FG_BENCH_PORT_RING, RING_F_SP_ENQ | RING_F_SC_DEQ, 0);
-		if (!e->rx[w] || !e->tx[w]) {
-			snprintf(err, errlen, "port rings: %s", rte_strerror(rte_errno));
-			return -ENOMEM;
+	if (vdev) {
+		/* A vdev the caller names (net_pcap replaying a file): probe it and take its port. */
+		uint16_t pid;
+
+		snprintf(e->vdev_name, sizeof(e->vdev_name), "%.*s", (int)strcspn(vdev, ","), vdev);
+		ret = rte_dev_probe(vdev);
+		if (ret < 0 || rte_eth_dev_get_port_by_name(e->vdev_name, &pid) != 0) {
+			snprintf(err, errlen, "vdev %s: %s", vdev, strerror(ret < 0 ? -ret : ENODEV));
+			if (ret == 0)
+				(void)rte_vdev_uninit(e->vdev_name);
+			e->vdev_name[0] = 0;
+			return ret < 0 ? ret : -ENODEV;
 		}
+		dp->port_id = pid;
+	} else {
+		for (unsigned w = 0; w < nqueues; w++) {
+			e->rx[w] = ring("rx", w, FG_BENCH_PORT_RING, RING_F_SP_ENQ | RING_F_SC_DEQ, 0);
+			e->tx[w] = ring("tx", w, FG_BENCH_PORT_RING, RING_F_SP_ENQ | RING_F_SC_DEQ, 0);
+			if (!e->rx[w] || !e->tx[w]) {
+				snprintf(err, errlen, "port rings: %s", rte_strerror(rte_errno));
+				return -ENOMEM;
+			}
+		}
+		port = rte_eth_from_rings("net_ring_fgbench", e->rx, nqueues, e->tx, nqueues, rte_socket_id());
+		if (port < 0) {
+			snprintf(err, errlen, "net_ring port: %s", rte_strerror(rte_errno));
+			return -ENODEV;
+		}
+		dp->port_id = (uint16_t)port;
 	}
-	port = rte_eth_from_rings("net_ring_fgbench", e->rx, nqueues, e->tx, nqueues, rte_socket_id());
-	if (port < 0) {
-		snprintf(err, errlen, "net_ring port: %s", rte_strerror(rte_errno));
-		return -ENODEV;
-	}
-	dp->port_id = (uint16_t)port;
 	struct fg_port_conf pc = {
 		.port = dp->port_id,
 		.nqueues = (uint16_t)nqueues,
@@ -273,7 +302,7 @@ int fg_bench_env_init(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues,
 		return -ENOMEM;
 	}
 	for (uint32_t p = 0; p < npeers; p++) {
-		ret = add_peer(e, p, err, errlen);
+		ret = add_peer(e, p, ids ? &ids[p] : NULL, err, errlen);
 		if (ret < 0)
 			return ret;
 	}
@@ -342,6 +371,8 @@ void fg_bench_env_fini(struct fg_bench_env *e)
 	}
 	if (dp->pool)
 		fg_port_close(dp->port_id);
+	if (e->vdev_name[0])
+		(void)rte_vdev_uninit(e->vdev_name);
 	for (unsigned w = 0; w < FG_BENCH_MAX_WORKERS; w++) {
 		rte_ring_free(e->rx[w]);
 		rte_ring_free(e->tx[w]);

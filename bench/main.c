@@ -59,6 +59,9 @@ static void usage(FILE *f)
 		"                     FILE.png.csv)\n"
 		"  --plot-script F    gnuplot script (default %s)\n"
 		"  --handshakes       also measure responder handshakes/s and MAC1 rejections/s\n"
+		"  --pcap DIR         instead of the matrix: replay DIR/data-<size>-p<peers>.pcap of\n"
+		"                     fastgate-gen-pcaps through net_pcap (infinite_rx) into 1 worker,\n"
+		"                     decrypt, with the sessions of DIR/keys.txt (peers 1,100 by default)\n"
 		"Default EAL arguments: --no-pci --no-huge --no-shconf --no-telemetry --iova-mode=va\n"
 		"-m 1024 --lcores 0@CPU,1@CPU (the first two CPUs this process may run on).\n",
 		FG_BURST_MAX, FG_BENCH_PLOT_GP);
@@ -163,6 +166,7 @@ int main(int argc, char **argv)
 		{ "plot", required_argument, NULL, 'P' },
 		{ "plot-script", required_argument, NULL, 'g' },
 		{ "handshakes", no_argument, NULL, 'H' },
+		{ "pcap", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -173,7 +177,7 @@ int main(int argc, char **argv)
 		.workers = { 1, 2 }, .nworkers = 2,
 	};
 	struct fg_bench_opts o = { .seconds = 2, .raw_seconds = -1, .burst = 32, .udp_csum = true };
-	const char *csv = NULL, *png = NULL, *script = FG_BENCH_PLOT_GP;
+	const char *csv = NULL, *png = NULL, *script = FG_BENCH_PLOT_GP, *pcap_dir = NULL;
 	enum fg_aead_backend backend = FG_AEAD_AUTO;
 	bool smoke = false, handshakes = false, got_seconds = false, got_sizes = false, got_peers = false;
 	char *eal_argv[MAX_EAL_ARGS], lcores[64], err[512], csv_auto[4096];
@@ -245,6 +249,9 @@ int main(int argc, char **argv)
 		case 'H':
 			handshakes = true;
 			break;
+		case 'C':
+			pcap_dir = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -260,6 +267,14 @@ int main(int argc, char **argv)
 		m.sizes[0] = 64;
 		m.sizes[1] = 1420;
 	}
+	if (pcap_dir && !got_peers) {
+		/* the generator writes p1 and p100 */
+		m.npeers = 2;
+		m.peers[0] = 1;
+		m.peers[1] = 100;
+	}
+	if (pcap_dir)
+		max_workers = 1;
 	if (smoke && !got_peers) {
 		m.npeers = 2;
 		m.peers[0] = 1;
@@ -270,7 +285,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < m.npeers; i++)
 		if (m.peers[i] > max_peers)
 			max_peers = m.peers[i];
-	for (unsigned i = 0; i < m.nworkers; i++)
+	for (unsigned i = 0; i < m.nworkers && !pcap_dir; i++)
 		if (m.workers[i] > max_workers)
 			max_workers = m.workers[i];
 
@@ -308,6 +323,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fastgate-bench: AEAD backend: %s\n", strerror(-ret));
 		rte_eal_cleanup();
 		return 1;
+	}
+
+	if (pcap_dir) {
+		printf("fastgate-bench: AEAD backend %s, TSC %.3f GHz, burst %u, %.2f s per row (raw AEAD %.2f s)\n",
+		       fg_aead_backend_name(), (double)rte_get_tsc_hz() / 1e9, o.burst, o.seconds, o.raw_seconds);
+		rc = fg_bench_pcap(pcap_dir, m.sizes, m.nsizes, m.peers, m.npeers, &o, stdout) < 0 ? 1 : 0;
+		rte_eal_cleanup();
+		return rc;
 	}
 
 	struct fg_bench_env *env = calloc(1, sizeof(*env));

@@ -200,8 +200,8 @@ static int worker_loop(void *arg)
 /* The backend alone on the row's packets: bursts of the same size, the same keys (read from
  * the keypair table as the worker does), each message copied fresh into a scratch slot
  * before the timed call so every open verifies a real tag. */
-static int raw_rate(struct fg_bench_env *e, const struct fg_bench_traffic *tr, const struct fg_bench_opts *o,
-		    double seconds, uint64_t *ops_out, uint64_t *cycles_out)
+int fg_bench_raw_rate(struct fg_bench_env *e, const struct fg_bench_traffic *tr, const struct fg_bench_opts *o,
+		      double seconds, uint64_t *ops_out, uint64_t *cycles_out)
 {
 	struct fg_aead_op ops[FG_BURST_MAX];
 	uint8_t *scratch = aligned_alloc(64, (size_t)FG_BURST_MAX * RAW_SLOT);
@@ -253,8 +253,8 @@ static int raw_rate(struct fg_bench_env *e, const struct fg_bench_traffic *tr, c
  * write(2) to /dev/null (decrypt) or one read(2) from the socketpair (encrypt; a burst of
  * datagrams is queued before the timed reads). Lets the reader split a row's cycles into the
  * packet-at-a-time fd I/O and the rest of the path. */
-static uint64_t io_cycles(struct fg_bench_env *e, const struct fg_bench_traffic *tr, const struct fg_bench_opts *o,
-			  double seconds, uint64_t *ops_out)
+uint64_t fg_bench_io_cycles(struct fg_bench_env *e, const struct fg_bench_traffic *tr,
+			    const struct fg_bench_opts *o, double seconds, uint64_t *ops_out)
 {
 	uint8_t buf[RAW_SLOT];
 	uint64_t end = rte_rdtsc() + (uint64_t)(seconds * (double)rte_get_tsc_hz());
@@ -404,12 +404,12 @@ int fg_bench_run_row(struct fg_bench_env *e, const struct fg_bench_traffic *tr, 
 	for (unsigned s = 0; s < slices; s++) {
 		uint64_t ops, cycles;
 
-		ret = raw_rate(e, tr, o, o->raw_seconds / slices, &ops, &cycles);
+		ret = fg_bench_raw_rate(e, tr, o, o->raw_seconds / slices, &ops, &cycles);
 		if (ret < 0)
 			goto out;
 		row->raw_ops += ops;
 		row->raw_cycles += cycles;
-		row->io_cycles += io_cycles(e, tr, o, o->raw_seconds / 2 / slices, &ops);
+		row->io_cycles += fg_bench_io_cycles(e, tr, o, o->raw_seconds / 2 / slices, &ops);
 		row->io_ops += ops;
 		ret = run_workers(ctx, lcores, workers, o->seconds / slices);
 		if (ret < 0)
