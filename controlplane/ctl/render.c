@@ -294,26 +294,40 @@ static const cJSON *list(const cJSON *resp, const char *key)
 
 enum peer_col { P_CLIENT, P_KEY, P_IPV4, P_IPV6, P_ENDPOINT, P_HANDSHAKE, P_RX, P_TX, P_RES, P_NCOLS };
 
+/*
+ * The common start of a list table: the list under key, "no <key>" when it is empty, else a
+ * table with its header row. Returns 1 (table started), 0 (printed empty) or -EPROTO.
+ */
+static int list_table(const cJSON *r, const char *key, const char *const head[], size_t ncols,
+		      unsigned right, struct fg_table *t, const cJSON **l, FILE *out)
+{
+	*l = list(r, key);
+	if (!*l)
+		return -EPROTO;
+	if (!cJSON_GetArraySize(*l)) {
+		fprintf(out, "no %s\n", key);
+		return 0;
+	}
+	fg_table_init(t, ncols, right);
+	fg_table_row(t);
+	for (size_t c = 0; c < ncols; c++)
+		fg_table_cell(t, c, head[c]);
+	return 1;
+}
+
 int fg_render_peers(const cJSON *r, time_t now, FILE *out)
 {
 	static const char *const head[P_NCOLS] = {
 		"CLIENT", "PUBLIC KEY", "IPV4", "IPV6", "ENDPOINT", "HANDSHAKE", "RX", "TX", "RESOURCES",
 	};
-	const cJSON *l = list(r, "peers"), *p;
+	const cJSON *l, *p;
 	char buf[FG_RENDER_TIME_LEN];
 	struct fg_table t;
 	int ret;
 
-	if (!l)
-		return -EPROTO;
-	if (!cJSON_GetArraySize(l)) {
-		fputs("no peers\n", out);
-		return finish(out, 0);
-	}
-	fg_table_init(&t, P_NCOLS, 1u << P_RX | 1u << P_TX | 1u << P_RES);
-	fg_table_row(&t);
-	for (size_t c = 0; c < P_NCOLS; c++)
-		fg_table_cell(&t, c, head[c]);
+	ret = list_table(r, "peers", head, P_NCOLS, 1u << P_RX | 1u << P_TX | 1u << P_RES, &t, &l, out);
+	if (ret <= 0)
+		return ret < 0 ? ret : finish(out, 0);
 	cJSON_ArrayForEach(p, l) {
 		fg_table_row(&t);
 		fg_table_cell(&t, P_CLIENT, text(p, "client_id", "?"));
@@ -380,21 +394,14 @@ int fg_render_resources(const cJSON *r, time_t now, FILE *out)
 	static const char *const head[R_NCOLS] = {
 		"CLIENT", "RESOURCE", "NAME", "TYPE", "ADDRESS", "FILTERS", "EXPIRES",
 	};
-	const cJSON *l = list(r, "resources"), *res;
+	const cJSON *l, *res;
 	char buf[CELL_MAX];
 	struct fg_table t;
 	int ret;
 
-	if (!l)
-		return -EPROTO;
-	if (!cJSON_GetArraySize(l)) {
-		fputs("no resources\n", out);
-		return finish(out, 0);
-	}
-	fg_table_init(&t, R_NCOLS, 0);
-	fg_table_row(&t);
-	for (size_t c = 0; c < R_NCOLS; c++)
-		fg_table_cell(&t, c, head[c]);
+	ret = list_table(r, "resources", head, R_NCOLS, 0, &t, &l, out);
+	if (ret <= 0)
+		return ret < 0 ? ret : finish(out, 0);
 	cJSON_ArrayForEach(res, l) {
 		fg_table_row(&t);
 		fg_table_cell(&t, R_CLIENT, text(res, "client_id", "?"));
@@ -437,21 +444,14 @@ enum relay_col { L_ID, L_ADDRS, L_USER, L_EXPIRES, L_NCOLS };
 int fg_render_relays(const cJSON *r, time_t now, FILE *out)
 {
 	static const char *const head[L_NCOLS] = { "ID", "ADDRESSES", "USERNAME", "EXPIRES" };
-	const cJSON *l = list(r, "relays"), *relay;
+	const cJSON *l, *relay;
 	char buf[CELL_MAX];
 	struct fg_table t;
 	int ret;
 
-	if (!l)
-		return -EPROTO;
-	if (!cJSON_GetArraySize(l)) {
-		fputs("no relays\n", out);
-		return finish(out, 0);
-	}
-	fg_table_init(&t, L_NCOLS, 0);
-	fg_table_row(&t);
-	for (size_t c = 0; c < L_NCOLS; c++)
-		fg_table_cell(&t, c, head[c]);
+	ret = list_table(r, "relays", head, L_NCOLS, 0, &t, &l, out);
+	if (ret <= 0)
+		return ret < 0 ? ret : finish(out, 0);
 	cJSON_ArrayForEach(relay, l) {
 		fg_table_row(&t);
 		fg_table_cell(&t, L_ID, text(relay, "id", "?"));
