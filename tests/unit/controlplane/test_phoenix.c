@@ -16,6 +16,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "../cunit_run.h"
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const uint64_t sec = 1000000000ull;
@@ -542,10 +544,7 @@ static void test_round_trip(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "join and heartbeat frames", test_join_and_heartbeat_frames },
 		{ "decode good", test_decode_good },
 		{ "decode hostile", test_decode_hostile },
@@ -556,22 +555,6 @@ int main(void)
 		{ "queue", test_queue },
 		{ "round trip", test_round_trip },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("phoenix", NULL, NULL);
-	for (size_t i = 0; suite && i < ARRAY_LEN(tests); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return fg_cunit_run("phoenix", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -20,6 +20,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "../cunit_run.h"
+
 #include "phoenix.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -1044,10 +1046,7 @@ static void test_mutations(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "events", test_events },
 		{ "init good", test_init_good },
 		{ "init hostile", test_init_hostile },
@@ -1060,22 +1059,6 @@ int main(void)
 		{ "builders", test_builders },
 		{ "mutations", test_mutations },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("portal_msg", NULL, NULL);
-	for (size_t i = 0; suite && i < ARRAY_LEN(tests); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return fg_cunit_run("portal_msg", tests, sizeof(tests) / sizeof(tests[0]));
 }

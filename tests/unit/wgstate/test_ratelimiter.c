@@ -6,6 +6,8 @@
  * searched linearly, with the token arithmetic written out again). Single-threaded.
  */
 #include <CUnit/Basic.h>
+
+#include "../cunit_run.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -410,10 +412,7 @@ static void test_differential(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "create rejects bad arguments", test_create_rejects_bad_args },
 		{ "burst then refusal", test_burst_then_refusal },
 		{ "refill over time", test_refill_over_time },
@@ -423,24 +422,6 @@ int main(void)
 		{ "gc", test_gc },
 		{ "differential vs naive", test_differential },
 	};
-	CU_pSuite suite;
-	unsigned failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("wg_ratelimiter", NULL, NULL);
-	if (!suite)
-		goto err;
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto err;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-
-err:
-	CU_cleanup_registry();
-	return CU_get_error();
+	return fg_cunit_run("wg_ratelimiter", tests, sizeof(tests) / sizeof(tests[0]));
 }

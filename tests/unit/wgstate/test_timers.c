@@ -7,6 +7,8 @@
  * kernel's send and receive paths do. Single-threaded; nothing sleeps.
  */
 #include <CUnit/Basic.h>
+
+#include "../cunit_run.h"
 #include <stdint.h>
 
 #include "messages.h"
@@ -485,10 +487,7 @@ static void test_stop_disarms_everything(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "idle: no action", test_idle_does_nothing },
 		{ "keepalive 10 s after receive only", test_keepalive_after_receive_only },
 		{ "no keepalive if we sent meanwhile", test_no_keepalive_if_we_sent },
@@ -507,24 +506,6 @@ int main(void)
 		{ "late tick runs all, in order", test_late_tick_runs_all_in_order },
 		{ "stop disarms everything", test_stop_disarms_everything },
 	};
-	CU_pSuite suite;
-	unsigned failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("wg_timers", NULL, NULL);
-	if (!suite)
-		goto err;
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto err;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-
-err:
-	CU_cleanup_registry();
-	return CU_get_error();
+	return fg_cunit_run("wg_timers", tests, sizeof(tests) / sizeof(tests[0]));
 }
