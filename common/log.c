@@ -2,7 +2,9 @@
 /*
  * Process-wide logger. Settings are written once at start-up (fg_log_init, main thread) and
  * then only read, so any thread may log. Each line is formatted into a stack buffer and
- * written with a single write(2): lines from different threads never interleave.
+ * written with a single write(2): lines from different threads never interleave. Messages
+ * carry text from outside (the portal, DPDK, file names): both formats escape control
+ * characters, so a message can neither forge a line nor drive the reader's terminal.
  */
 #include "log.h"
 
@@ -87,6 +89,36 @@ static size_t put_json_escaped(char *buf, size_t pos, size_t cap, const char *s)
 	return pos;
 }
 
+/* Appends s for the human format: control characters (bytes below 0x20 and DEL) become
+ * \n, \r, \t or \xNN, everything else (UTF-8, backslashes) is kept, so ordinary messages
+ * read as written. Stops before an escape that would not fit; returns the new position. */
+static size_t put_text_escaped(char *buf, size_t pos, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; *s && pos + 4 <= cap; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != 0x7f) {
+			buf[pos++] = (char)c;
+			continue;
+		}
+		buf[pos++] = '\\';
+		if (c == '\n') {
+			buf[pos++] = 'n';
+		} else if (c == '\r') {
+			buf[pos++] = 'r';
+		} else if (c == '\t') {
+			buf[pos++] = 't';
+		} else {
+			buf[pos++] = 'x';
+			buf[pos++] = hex[c >> 4];
+			buf[pos++] = hex[c & 15];
+		}
+	}
+	return pos;
+}
+
 void fg_vlog(enum fg_log_level level, const char *target, const char *fmt, va_list ap)
 {
 	char msg[LINE_MAX_LEN], line[LINE_MAX_LEN + 256], ts[40];
@@ -109,12 +141,15 @@ void fg_vlog(enum fg_log_level level, const char *target, const char *fmt, va_li
 		pos = put_json_escaped(line, (size_t)n, sizeof(line) - 32, msg);
 		n = snprintf(line + pos, sizeof(line) - pos, "\",\"target\":\"%s\"}\n", target);
 		pos += n > 0 ? (size_t)n : 0;
+		if (pos > sizeof(line))
+			pos = sizeof(line);
 	} else {
-		n = snprintf(line, sizeof(line), "%s %5s %s: %s\n", ts, level_names[level], target, msg);
-		pos = n > 0 ? (size_t)n : 0;
+		/* Room is kept for the newline: a cut line still ends one. */
+		n = snprintf(line, sizeof(line) - 1, "%s %5s %s: ", ts, level_names[level], target);
+		pos = n < 0 ? 0 : (size_t)n < sizeof(line) - 1 ? (size_t)n : sizeof(line) - 2;
+		pos = put_text_escaped(line, pos, sizeof(line) - 1, msg);
+		line[pos++] = '\n';
 	}
-	if (pos > sizeof(line))
-		pos = sizeof(line);
 	ssize_t w;
 	do {
 		w = write(g_fd, line, pos);

@@ -3,7 +3,8 @@
  * Logging for every fastgate process: human lines by default, JSON lines (tracing style,
  * flattened fields) with FIREZONE_LOG_FORMAT=json. Level from FASTGATE_LOG (error, warn,
  * info, debug; default info). Lines are written with one write(2) each, so threads may
- * log concurrently, but worker lcores must never log per packet.
+ * log concurrently, but worker lcores must never log per packet. A message is always one
+ * line: human lines write control characters as \n, \r, \t or \xNN (JSON as \n, \u00NN).
  */
 #ifndef FG_LOG_H
 #define FG_LOG_H

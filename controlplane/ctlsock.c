@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "unixsock.h"
 #include "loop.h"
 
 static const char *const TAG = "fastgate.ctl";
@@ -110,8 +112,8 @@ int fg_ctlsock_start(const char *path, const struct fg_ctl_provider *p, void *ct
 	snprintf(g_path, sizeof(g_path), "%s", path);
 	g_lw = fg_loop_watch(g_listen, &listen_ops, NULL);
 	if (!g_lw) {
+		fg_unixsock_unlink(g_path, SOCK_STREAM);
 		close(g_listen);
-		unlink(g_path);
 		g_listen = -1;
 		return -EIO;
 	}
@@ -124,7 +126,8 @@ void fg_ctlsock_stop(void)
 	if (g_listen < 0)
 		return;
 	fg_loop_unwatch(g_lw);
+	/* only our own socket, asked before the listener closes (common/unixsock.h) */
+	fg_unixsock_unlink(g_path, SOCK_STREAM);
 	close(g_listen);
-	unlink(g_path);
 	g_listen = -1;
 }

@@ -25,6 +25,7 @@
 
 #include "addr.h"
 #include "backoff.h"
+#include "secfile.h"
 
 static const char default_api_url[] = "wss://api.firezone.dev";
 static const char default_health[] = "0.0.0.0:8080";
@@ -62,8 +63,9 @@ static const char *env(const char *(*getenv_fn)(const char *), const char *name)
 }
 
 /* Reads a whole regular file of at most max bytes, NUL-terminated. 0 or -errno
- * (-EFBIG when larger). The caller wipes and frees *out. */
-static int read_file(const char *path, size_t max, char **out, size_t *len)
+ * (-EFBIG when larger). The caller wipes and frees *out. A file holding a secret (secret
+ * names it, else NULL) gets a warning when others may read it or it is not ours. */
+static int read_file(const char *path, size_t max, const char *secret, char **out, size_t *len)
 {
 	struct stat st;
 	size_t n = 0;
@@ -77,6 +79,8 @@ static int read_file(const char *path, size_t max, char **out, size_t *len)
 		rc = -EINVAL;
 		goto err_fd;
 	}
+	if (secret)
+		fg_secfile_check(fd, path, secret);
 	buf = malloc(max + 1);
 	if (!buf) {
 		rc = -ENOMEM;
@@ -147,7 +151,7 @@ static int token_from_file(struct fg_login *l, const char *path, const char *fro
 {
 	char *buf;
 	size_t n;
-	int rc = read_file(path, FG_LOGIN_FILE_MAX, &buf, &n);
+	int rc = read_file(path, FG_LOGIN_FILE_MAX, "token file", &buf, &n);
 
 	if (rc)
 		return say(rc, err, errlen, "cannot read the token file %s (%s): %s", path, from,
@@ -259,7 +263,7 @@ static int read_id_file(const char *path, char *id)
 	const char *s;
 	char *buf;
 	size_t n;
-	int rc = read_file(path, FG_LOGIN_FILE_MAX, &buf, &n);
+	int rc = read_file(path, FG_LOGIN_FILE_MAX, NULL, &buf, &n);
 
 	if (rc)
 		return rc;
@@ -294,7 +298,7 @@ static int id_from_machine(const char *path, char *id)
 	const char *s;
 	char *buf;
 	size_t n, tn;
-	int rc = read_file(path, 4096, &buf, &n);
+	int rc = read_file(path, 4096, NULL, &buf, &n);
 
 	if (rc)
 		return rc;
@@ -880,8 +884,8 @@ int fg_login_user_agent(char *out, size_t len, const char *semver)
 
 	if (uname(&u))
 		memset(&u, 0, sizeof(u));
-	if (read_file("/etc/os-release", 16384, &text, &n) &&
-	    read_file("/usr/lib/os-release", 16384, &text, &n))
+	if (read_file("/etc/os-release", 16384, NULL, &text, &n) &&
+	    read_file("/usr/lib/os-release", 16384, NULL, &text, &n))
 		text = NULL;
 	rc = fg_login_user_agent_from(out, len, semver, text, &u);
 	free(text);

@@ -56,7 +56,8 @@ struct fg_login {
  * Fills l. Sources, first found wins:
  *   token    argv positional (wiped from argv), FIREZONE_TOKEN (a path to a regular file
  *            is read, as docker-init-gateway.sh does), $CREDENTIALS_DIRECTORY/FIREZONE_TOKEN;
- *            surrounding whitespace is trimmed
+ *            surrounding whitespace is trimmed; a token file that group or others may
+ *            access, or that a user other than root or ours owns, gets a warning
  *   id       -i/--firezone-id, FIREZONE_ID, the id file (FASTGATE_ID_FILE, default
  *            /var/lib/firezone/gateway_id, JSON {"id":"..."} as Rust writes it),
  *            HMAC-SHA256 of the machine id (FASTGATE_MACHINE_ID_FILE, default

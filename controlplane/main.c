@@ -4,7 +4,9 @@
  * to the portal as the Firezone gateway does (same environment variables), programs the
  * data plane through its control socket, serves fastgatectl and the health checks.
  *
- * usage: fastgate-controlplane [--dataplane-socket PATH] [--ctl-socket PATH] [TOKEN]
+ * usage: fastgate-controlplane [--dataplane-socket PATH] [--ctl-socket PATH] [--allow-root] [TOKEN]
+ * Run as root it drops to the user fastgate (FASTGATE_USER) once its sockets are open; when
+ * that user does not exist it refuses to start unless --allow-root (FASTGATE_ALLOW_ROOT=1).
  * Signals: SIGTERM/SIGINT say Goodbye to every client (the gateway is going away), close the
  * WebSocket with 1000 and exit 0; SIGUSR2 detaches: the same without the Goodbyes, leaving
  * the data plane serving every client (for restarts and upgrades of the control plane).
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -337,28 +340,65 @@ static void usage(FILE *f)
 		"  --dataplane-socket PATH  the data plane's control socket\n"
 		"                           (default /var/run/fastgate/tun-firezone.ctl)\n"
 		"  --ctl-socket PATH        fastgatectl's socket (default /var/run/fastgate/controlplane.sock)\n"
+		"  --allow-root             keep running as root when the user fastgate (FASTGATE_USER)\n"
+		"                           does not exist (also FASTGATE_ALLOW_ROOT=1); without it that\n"
+		"                           is a fatal error\n"
 		"  --version                print the version and exit\n"
 		"  and the Firezone gateway's options: -i/--firezone-id, -n/--firezone-name,\n"
 		"  -u/--api-url, -m/--max-partition-time, --health-check-addr\n"
 		"\n"
 		"Environment, as the Firezone gateway: FIREZONE_TOKEN, FIREZONE_ID, FIREZONE_NAME,\n"
-		"FIREZONE_API_URL, FIREZONE_LOG_FORMAT, FIREZONE_MAX_PARTITION_TIME, HEALTH_CHECK_ADDR.\n");
+		"FIREZONE_API_URL, FIREZONE_LOG_FORMAT, FIREZONE_MAX_PARTITION_TIME, HEALTH_CHECK_ADDR.\n"
+		"Run as root, it drops to FASTGATE_USER (default fastgate) once its sockets are open.\n");
+}
+
+static const char *run_user(void)
+{
+	const char *user = getenv("FASTGATE_USER");
+
+	return user && *user ? user : "fastgate";
+}
+
+static bool env_allows_root(void)
+{
+	const char *v = getenv("FASTGATE_ALLOW_ROOT");
+
+	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
+}
+
+__attribute__((noreturn)) static void refuse_root(const char *user)
+{
+	fg_fatal(TAG, "running as root: the fastgate user '%s' (FASTGATE_USER) does not exist; "
+		 "create it or pass --allow-root", user);
+}
+
+/* Before any work: as root without a user to drop to, the portal's JSON and every other
+ * untrusted input would be parsed as root. That takes an explicit --allow-root. */
+static void check_root(bool allow_root)
+{
+	const char *user = run_user();
+
+	if (geteuid() != 0 || getpwnam(user))
+		return;
+	if (!allow_root)
+		refuse_root(user);
+	fg_info(TAG, "no user '%s': staying root (--allow-root)", user);
 }
 
 /* After the sockets are open: the portal, JSON and DNS parsing run without root. The data
  * plane's control socket must be group-accessible for reconnects (its --ctl-group). */
-static void drop_privileges(void)
+static void drop_privileges(bool allow_root)
 {
-	const char *user = getenv("FASTGATE_USER");
+	const char *user = run_user();
 	struct passwd *pw;
 
 	if (geteuid() != 0)
 		return;
-	if (!user || !*user)
-		user = "fastgate";
 	pw = getpwnam(user);
 	if (!pw) {
-		fg_info(TAG, "no user '%s': staying root (create it, or set FASTGATE_USER, to run unprivileged)", user);
+		/* check_root() said so at start-up; the user may also have gone since. */
+		if (!allow_root)
+			refuse_root(user);
 		return;
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 ||
@@ -377,6 +417,7 @@ int main(int argc, char **argv)
 	const char *dp_path = "/var/run/fastgate/tun-firezone.ctl", *ctl_path = "/var/run/fastgate/controlplane.sock";
 	char **rest = calloc((size_t)argc + 1, sizeof(char *));
 	int nrest = 0;
+	bool allow_root = env_allows_root();
 	char err[512];
 
 	fg_log_init();
@@ -401,10 +442,13 @@ int main(int argc, char **argv)
 			ctl_path = argv[++i];
 		} else if (strncmp(a, "--ctl-socket=", 13) == 0) {
 			ctl_path = a + 13;
+		} else if (strcmp(a, "--allow-root") == 0) {
+			allow_root = true;
 		} else {
 			rest[nrest++] = argv[i];
 		}
 	}
+	check_root(allow_root);
 	if (sodium_init() < 0)
 		fg_fatal(TAG, "libsodium failed to initialise");
 	if (fg_login_load(&g_login, nrest, rest, env, err, sizeof(err)) < 0)
@@ -467,7 +511,7 @@ int main(int argc, char **argv)
 	g_sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	g_sigw = fg_loop_watch(g_sigfd, &sig_ops, NULL);
 
-	drop_privileges();
+	drop_privileges(allow_root);
 
 	struct fg_portal_cbs cbs = { .message = portal_message, .joined = portal_joined, .fatal = portal_fatal };
 	g_portal = fg_portal_create(g_ctx, &g_login, g_dpc.hello.public_key, &cbs, NULL);

@@ -367,7 +367,9 @@ static int parse_resource(struct ctx *x, const cJSON *res, const char *pfx,
 			return fail(x, at(path, sizeof(path), pfx, "address"), "\"%s\" is not a CIDR", quoted);
 		}
 	} else {
-		memcpy(out->pattern, addr, sizeof(out->pattern));
+		/* Only the string: the rest of addr is stack garbage, and out->pattern (zeroed
+		 * above) travels whole to the data plane. */
+		memcpy(out->pattern, addr, strlen(addr) + 1);
 	}
 	return parse_filters(x, res, pfx, out);
 }

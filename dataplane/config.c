@@ -5,6 +5,7 @@
  * what one line cannot (required keys, cross-field limits, duplicate peers). Every error is
  * "FILE:LINE: message: 'text'" where text is the offending section, key or value, escaped, cut
  * short and stripped of anything that may be a key (fg_key_redact); each line copy is wiped.
+ * A loaded file that holds a key gets a warning when others may read it (fg_secfile_check).
  * Runs on the main lcore at start-up; no state of its own.
  */
 #include "config.h"
@@ -21,6 +22,8 @@
 
 #include <rte_config.h>
 #include <sodium.h>
+
+#include "secfile.h"
 
 enum {
 	QUOTE_MAX = 64,            /* bytes of offending text quoted in a message */
@@ -865,6 +868,17 @@ int fg_config_parse(const char *text, size_t len, const char *name, struct fg_co
 	return rc;
 }
 
+/* PrivateKey is required, so a valid configuration always holds one; PSKs count too. */
+static bool holds_secret(const struct fg_config *c)
+{
+	if (!fg_key_is_zero(c->iface.private_key))
+		return true;
+	for (size_t i = 0; i < c->n_peers; i++)
+		if (c->peers[i].has_preshared_key)
+			return true;
+	return false;
+}
+
 int fg_config_load(const char *path, struct fg_config *out, char *err, size_t errlen)
 {
 	struct stat st;
@@ -904,10 +918,13 @@ int fg_config_load(const char *path, struct fg_config *out, char *err, size_t er
 			break;
 		got += (size_t)r;
 	}
-	close(fd);
 	rc = fg_config_parse(buf, got, path, out, err, errlen);
 	sodium_memzero(buf, (size_t)st.st_size + 1);
 	free(buf);
+	/* The descriptor read from, not the path again: the file checked is the one read. */
+	if (rc == 0 && holds_secret(out))
+		fg_secfile_check(fd, path, "configuration file holding a key");
+	close(fd);
 	return rc;
 
 err_close:

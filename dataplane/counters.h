@@ -46,6 +46,7 @@
 	X(TUN_WRITE, "tun_write_failed")                                             \
 	X(PEER_NO_ENDPOINT, "peer_no_endpoint")                                      \
 	X(NEIGH_UNRESOLVED, "neighbour_unresolved")                                  \
+	X(NEIGH_RATELIMIT, "neighbour_ratelimited") /* ARP/ND from one source */     \
 	X(POLICY_MULTICAST, "policy_multicast")     /* client sent to a multicast address */ \
 	X(POLICY_ICMP_ERROR, "policy_icmp_error_from_client")                        \
 	X(POLICY_SOURCE, "policy_source_not_client") /* source is not the client's tunnel IP */ \

@@ -31,8 +31,17 @@ static const char *const TAG = "fastgate.ctl";
 enum {
 	MAX_CLIENTS = 8,
 	MAX_MSG = 8192,
-	MAX_QUEUED = 1 << 20,   /* messages waiting for a slow reader (a dump of many peers) */
 };
+
+/*
+ * Output waiting for a slow reader, bounded in bytes per client. Above the soft bound the
+ * server reads no more requests from that client (it must read its replies first: its
+ * sends then block in the kernel, not in our memory). A single request may still queue
+ * past it (a dump of every peer); past the hard bound the client is closed: it neither
+ * reads nor stops asking, and the control plane resynchronises when it reconnects.
+ */
+#define OUT_SOFT_BYTES ((size_t)1 << 20)
+#define OUT_HARD_BYTES ((size_t)64 << 20)
 
 struct qmsg {
 	uint32_t len;
@@ -43,6 +52,8 @@ struct client {
 	int fd;
 	struct qmsg **q;        /* output not yet sent */
 	size_t qhead, qlen, qcap;
+	size_t qbytes;          /* bytes of q[qhead..qlen) */
+	bool overflow;          /* over OUT_HARD_BYTES: to be closed */
 };
 
 struct fg_ctl_server {
@@ -52,13 +63,18 @@ struct fg_ctl_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct client clients[MAX_CLIENTS];
 	uint64_t requests, errors;
+	uint64_t overflows;     /* clients closed for not reading their output */
 };
 
 /* ---- output ------------------------------------------------------------------------------ */
 
+/* Requests are read only while the client's output is under the soft bound. */
 static void set_events(struct fg_ctl_server *c, struct client *cl, bool out)
 {
-	struct epoll_event ev = { .events = EPOLLIN | (out ? EPOLLOUT : 0), .data.ptr = cl };
+	struct epoll_event ev = {
+		.events = (cl->qbytes < OUT_SOFT_BYTES ? EPOLLIN : 0) | (out ? EPOLLOUT : 0),
+		.data.ptr = cl,
+	};
 
 	epoll_ctl(c->epfd, EPOLL_CTL_MOD, cl->fd, &ev);
 }
@@ -91,6 +107,7 @@ static bool flush(struct fg_ctl_server *c, struct client *cl)
 			client_close(c, cl);
 			return false;
 		}
+		cl->qbytes -= m->len;
 		free(m);
 		cl->qhead++;
 	}
@@ -101,9 +118,13 @@ static bool flush(struct fg_ctl_server *c, struct client *cl)
 
 static void enqueue(struct fg_ctl_server *c, struct client *cl, const void *msg, uint32_t len)
 {
-	(void)c;
-	if (cl->qlen - cl->qhead >= MAX_QUEUED)
+	if (cl->overflow)
 		return;
+	if (cl->qbytes + len > OUT_HARD_BYTES) {
+		cl->overflow = true;
+		c->overflows++;
+		return;
+	}
 	if (cl->qlen == cl->qcap) {
 		if (cl->qhead) {
 			memmove(cl->q, cl->q + cl->qhead, (cl->qlen - cl->qhead) * sizeof(*cl->q));
@@ -126,6 +147,18 @@ static void enqueue(struct fg_ctl_server *c, struct client *cl, const void *msg,
 	m->len = len;
 	memcpy(m->data, msg, len);
 	cl->q[cl->qlen++] = m;
+	cl->qbytes += len;
+}
+
+/* Closes a client that overflowed; true if it did. */
+static bool reap_overflow(struct fg_ctl_server *c, struct client *cl)
+{
+	if (!cl->overflow)
+		return false;
+	fg_warn(TAG, "control client does not read its replies (over %zu MiB queued): closing it",
+		OUT_HARD_BYTES >> 20);
+	client_close(c, cl);
+	return true;
 }
 
 static void init_hdr(struct fg_ctl_hdr *h, uint16_t type, uint32_t seq)
@@ -386,7 +419,7 @@ static void client_readable(struct fg_ctl_server *c, struct client *cl)
 {
 	static uint8_t buf[MAX_MSG];
 
-	for (int budget = 64; budget > 0; budget--) {
+	for (int budget = 64; budget > 0 && cl->qbytes < OUT_SOFT_BYTES; budget--) {
 		ssize_t n = recv(cl->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 
 		if (n == 0) {
@@ -404,6 +437,8 @@ static void client_readable(struct fg_ctl_server *c, struct client *cl)
 		else
 			handle(c, cl, buf, (size_t)n);
 		sodium_memzero(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf));
+		if (reap_overflow(c, cl))
+			return;
 	}
 	flush(c, cl);
 }
@@ -444,12 +479,14 @@ void fg_ctl_server_event(struct fg_ctl_server *c, uint32_t kind, const uint8_t p
 		if (c->clients[i].fd < 0)
 			continue;
 		enqueue(c, &c->clients[i], &ev, sizeof(ev));
-		flush(c, &c->clients[i]);
+		if (!reap_overflow(c, &c->clients[i]))
+			flush(c, &c->clients[i]);
 	}
 }
 
-struct fg_ctl_server *fg_ctl_server_open(struct fg_svc *s, const char *path)
+struct fg_ctl_server *fg_ctl_server_open(struct fg_svc *s, const char *path, gid_t gid)
 {
+	const struct fg_unixsock_opts so = { .type = SOCK_SEQPACKET, .mode = 0660, .gid = gid, .backlog = 8 };
 	struct fg_ctl_server *c = calloc(1, sizeof(*c));
 	int e;
 
@@ -460,7 +497,7 @@ struct fg_ctl_server *fg_ctl_server_open(struct fg_svc *s, const char *path)
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		c->clients[i].fd = -1;
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	c->listen_fd = fg_unixsock_listen(path, SOCK_SEQPACKET, 0660, 8);
+	c->listen_fd = fg_unixsock_listen(path, &so);
 	if (c->listen_fd < 0) {
 		e = -c->listen_fd;
 		goto err;
@@ -469,8 +506,8 @@ struct fg_ctl_server *fg_ctl_server_open(struct fg_svc *s, const char *path)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	if (c->epfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->listen_fd, &ev) < 0) {
 		e = errno;
+		fg_unixsock_unlink(c->path, SOCK_SEQPACKET);
 		close(c->listen_fd);
-		unlink(c->path);
 		goto err;
 	}
 	return c;
@@ -489,10 +526,26 @@ void fg_ctl_server_close(struct fg_ctl_server *c)
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (c->clients[i].fd >= 0)
 			client_close(c, &c->clients[i]);
+	/* before closing the listener: the check asks it (common/unixsock.h) */
+	fg_unixsock_unlink(c->path, SOCK_SEQPACKET);
 	close(c->listen_fd);
 	close(c->epfd);
-	unlink(c->path);
 	free(c);
+}
+
+size_t fg_ctl_server_queued_bytes(const struct fg_ctl_server *c)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (c->clients[i].fd >= 0)
+			n += c->clients[i].qbytes;
+	return n;
+}
+
+uint64_t fg_ctl_server_overflows(const struct fg_ctl_server *c)
+{
+	return c->overflows;
 }
 
 int fg_ctl_server_fd(const struct fg_ctl_server *c)

@@ -2,6 +2,7 @@
 /*
  * fastgate-dataplane: wires the modules together. Usage follows DPDK convention:
  *   fastgate-dataplane [EAL options] -- --config FILE [--stats-file FILE] [--idle-sleep-us N]
+ *                                        [--keep-caps]
  * The main lcore becomes the service lcore; the next Workers lcores run the fast path.
  */
 #include <errno.h>
@@ -23,7 +24,10 @@
 #include "ctl_server.h"
 #include "dp_setup.h"
 #include "log.h"
+#include "options.h"
+#include "privdrop.h"
 #include "service.h"
+#include "statsfile.h"
 #include "uapi_server.h"
 #include "worker.h"
 
@@ -44,7 +48,10 @@ static void usage(FILE *f)
 		"  --ctl-socket PATH     the control socket for fastgate-controlplane\n"
 		"                        (default /var/run/fastgate/<tun name>.ctl)\n"
 		"  --ctl-group GROUP     group owning the control socket (an unprivileged control plane)\n"
-		"  --idle-sleep-us N     let idle workers sleep N us (0 = poll, the default)\n"
+		"  --idle-sleep-us N     let idle workers sleep N us (0 = poll, the default;\n"
+		"                        at most 1000000)\n"
+		"  --keep-caps           keep every capability once set up (by default only\n"
+		"                        CAP_NET_ADMIN is kept, and no_new_privs is set)\n"
 		"  --version             print the version and exit\n"
 		"  --help                this text\n"
 		"\n"
@@ -69,6 +76,7 @@ int main(int argc, char **argv)
 		{ "ctl-socket", required_argument, NULL, 'k' },
 		{ "ctl-group", required_argument, NULL, 'g' },
 		{ "idle-sleep-us", required_argument, NULL, 'i' },
+		{ "keep-caps", no_argument, NULL, 'K' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -79,6 +87,7 @@ int main(int argc, char **argv)
 	char err[1024], stats_default[256], ctl_default[256];
 	unsigned lcore;
 	int ret, opt;
+	bool keep_caps = false;
 
 	fg_log_init();
 	/* --version / --help work without an EAL. */
@@ -120,7 +129,14 @@ int main(int argc, char **argv)
 			ctl_group = optarg;
 			break;
 		case 'i':
-			dopt.idle_sleep_us = (uint32_t)strtoul(optarg, NULL, 10);
+			ret = fg_options_parse_u32(optarg, FG_OPTIONS_IDLE_SLEEP_US_MAX, &dopt.idle_sleep_us);
+			if (ret < 0)
+				fg_fatal(TAG, "--idle-sleep-us %s: %s", optarg,
+					 ret == -ERANGE ? "over the maximum, 1000000 (1 s)"
+							: "not a whole number of microseconds");
+			break;
+		case 'K':
+			keep_caps = true;
 			break;
 		default:
 			usage(stderr);
@@ -149,7 +165,11 @@ int main(int argc, char **argv)
 		fg_fatal(TAG, "%s: %s", config_path, err);
 	}
 	if (!stats_path) {
-		mkdir("/var/run/fastgate", 0755);
+		ret = fg_statsfile_make_dir("/var/run/fastgate");
+		if (ret < 0) {
+			fg_dp_fini(&g_dp);
+			fg_fatal(TAG, "/var/run/fastgate: %s", ret == -EPERM ? "not owned by this user" : strerror(-ret));
+		}
 		snprintf(stats_default, sizeof(stats_default), "/var/run/fastgate/%s.stats", g_dp.tun.name);
 		stats_path = stats_default;
 	}
@@ -166,19 +186,26 @@ int main(int argc, char **argv)
 		snprintf(ctl_default, sizeof(ctl_default), "/var/run/fastgate/%s.ctl", g_dp.tun.name);
 		ctl_path = ctl_default;
 	}
-	g_svc.ctl = fg_ctl_server_open(&g_svc, ctl_path);
+	gid_t ctl_gid = (gid_t)-1;
+	if (ctl_group) {
+		struct group *gr = getgrnam(ctl_group);
+
+		if (!gr) {
+			fg_uapi_server_close(g_svc.uapi);
+			fg_dp_fini(&g_dp);
+			fg_fatal(TAG, "--ctl-group %s: no such group", ctl_group);
+		}
+		ctl_gid = gr->gr_gid;
+	}
+	/* The group is set before the socket appears at its path (common/unixsock.h). */
+	g_svc.ctl = fg_ctl_server_open(&g_svc, ctl_path, ctl_gid);
 	if (!g_svc.ctl) {
 		int e = errno;
 
 		fg_uapi_server_close(g_svc.uapi);
 		fg_dp_fini(&g_dp);
-		fg_fatal(TAG, "control socket %s: %s", ctl_path, strerror(e));
-	}
-	if (ctl_group) {
-		struct group *gr = getgrnam(ctl_group);
-
-		if (!gr || chown(ctl_path, (uid_t)-1, gr->gr_gid) < 0)
-			fg_fatal(TAG, "--ctl-group %s: %s", ctl_group, gr ? strerror(errno) : "no such group");
+		fg_fatal(TAG, "control socket %s: %s", ctl_path,
+			 e == EEXIST ? "exists and is not a socket (not removed)" : strerror(e));
 	}
 	fg_svc_attach_fd(&g_svc, fg_uapi_server_fd(g_svc.uapi));
 	fg_svc_attach_fd(&g_svc, fg_ctl_server_fd(g_svc.ctl));
@@ -190,6 +217,20 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Everything that needs root is done; the workers have not started. */
+	if (keep_caps) {
+		fg_info(TAG, "--keep-caps: keeping every capability");
+	} else {
+		struct fg_privdrop_report pr;
+		char caps[128];
+
+		ret = fg_privdrop_apply(FG_PRIVDROP_RUNTIME_CAPS, &pr);
+		if (ret < 0)
+			fg_fatal(TAG, "dropping capabilities: %s", strerror(-ret));
+		fg_info(TAG, "capabilities dropped in %u thread(s): kept %s%s, no_new_privs set", pr.threads,
+			fg_privdrop_format(pr.kept, caps, sizeof(caps)),
+			pr.bounding ? "" : " (bounding set unchanged: no CAP_SETPCAP)");
+	}
 	fg_worker_set_dp(&g_dp);
 	for (unsigned w = 0; w < g_dp.nworkers; w++) {
 		ret = rte_eal_remote_launch(fg_worker_main, &g_dp.workers[w], g_dp.workers[w].lcore);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * ARP and IPv6 neighbour discovery for the uplink (see neigh.h). Service lcore only.
+ * Anyone on the segment can send us ARP and ND, so what they say is believed only for
+ * addresses we asked about or already know, and each source gets a small token bucket:
+ * every change of a mapping recomputes the paths of the peers behind it.
  */
 #include "neigh.h"
 
@@ -102,10 +105,43 @@ static void release_held(struct fg_svc *s, const struct fg_ip *ip, const struct 
 	n->nheld = j;
 }
 
-/* Records a mapping and refreshes every peer path that goes through it. */
-static void learn(struct fg_svc *s, const struct fg_ip *ip, const struct rte_ether_addr *mac, uint64_t now)
+static bool is_local(const struct fg_svc *s, const struct fg_ip *ip)
 {
-	struct fg_neigh_entry *e = find_or_add(&s->neigh, ip, now);
+	const struct fg_netpkt_local *l = &s->dp->local;
+
+	if (ip->family == AF_INET)
+		return l->ip4 && memcmp(ip->addr, &l->ip4, 4) == 0;
+	return l->has_ip6 && memcmp(ip->addr, l->ip6, 16) == 0;
+}
+
+/*
+ * The entry a mapping ip → mac offered by a frame may be written to, or NULL. Only an
+ * entry that exists: unresolved because fg_neigh_resolve() sent a request or solicitation
+ * that is still outstanding, or resolved and being refreshed. An unsolicited mapping never
+ * creates one (unlike RFC 826's merge rule and RFC 4861 §7.2.3, which add the sender of a
+ * request): an entry nobody asked for is only a way for another host on the segment to
+ * claim an address and make us recompute paths. Our own addresses are never learned, and
+ * an advertisement without the Override flag does not replace a different, known MAC
+ * (RFC 4861 §7.2.5).
+ */
+static struct fg_neigh_entry *may_learn(struct fg_svc *s, const struct fg_ip *ip,
+					const struct rte_ether_addr *mac, bool override)
+{
+	struct fg_neigh_entry *e = find(&s->neigh, ip);
+
+	if (!e || is_local(s, ip)) {
+		s->neigh.unsolicited++;
+		return NULL;
+	}
+	if (e->resolved && !override && !rte_is_same_ether_addr(&e->mac, mac))
+		return NULL;
+	return e;
+}
+
+/* Records a mapping and refreshes the paths of the peers whose next hop it is. */
+static void learn(struct fg_svc *s, struct fg_neigh_entry *e, const struct rte_ether_addr *mac, uint64_t now)
+{
+	const struct fg_ip ip = e->ip; /* resolutions started below may reuse e */
 	bool changed = !e->resolved || !rte_is_same_ether_addr(&e->mac, mac);
 
 	e->mac = *mac;
@@ -114,11 +150,19 @@ static void learn(struct fg_svc *s, const struct fg_ip *ip, const struct rte_eth
 	if (!changed)
 		return;
 	char a[FG_ADDR_STRLEN];
-	fg_debug(TAG, "%s is at " RTE_ETHER_ADDR_PRT_FMT, fg_ip_format(ip, a, sizeof(a)),
+	fg_debug(TAG, "%s is at " RTE_ETHER_ADDR_PRT_FMT, fg_ip_format(&ip, a, sizeof(a)),
 		 RTE_ETHER_ADDR_BYTES(mac));
-	release_held(s, ip, mac);
-	for (uint32_t i = 0; i < s->nlive; i++)
-		fg_svc_peer_update_path(s, s->live[i], NULL);
+	release_held(s, &ip, mac);
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		const struct fg_endpoint *ep = &s->peers[s->live[i]].endpoint;
+		struct fg_ip hop;
+
+		if (ep->ip.family == 0)
+			continue;
+		fg_neigh_next_hop(s, &ep->ip, &hop);
+		if (fg_ip_equal(&hop, &ip))
+			fg_svc_peer_update_path(s, s->live[i], NULL);
+	}
 }
 
 void fg_neigh_resolve(struct fg_svc *s, const struct fg_ip *ip, uint64_t now)
@@ -199,6 +243,7 @@ void fg_neigh_flush(struct fg_svc *s)
 static void handle_arp(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
 {
 	struct fg_dp *dp = s->dp;
+	struct fg_neigh_entry *e;
 	struct fg_arp arp;
 	struct fg_ip sender = { .family = AF_INET };
 
@@ -208,10 +253,10 @@ static void handle_arp(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
 		return;
 	}
 	memcpy(sender.addr, &arp.sip, 4);
-	/* Learn from requests for us and from replies (RFC 826 merge rule, restricted to
-	 * traffic that concerns us). */
-	if (arp.sip && (arp.tip == dp->local.ip4 || find(&s->neigh, &sender)))
-		learn(s, &sender, &arp.sha, now);
+	/* RFC 826's merge rule without its "add the sender of a request for us": a request
+	 * is answered below, but its sender is recorded only if already known. */
+	if (arp.sip && (e = may_learn(s, &sender, &arp.sha, true)))
+		learn(s, e, &arp.sha, now);
 	if (arp.op == RTE_ARP_OP_REQUEST && arp.tip == dp->local.ip4 && dp->local.ip4) {
 		uint32_t len = fg_netpkt_arp_build(rte_pktmbuf_mtod(m, uint8_t *), RTE_ARP_OP_REPLY, &arp.sha,
 						   &dp->local.mac, dp->local.ip4, &arp.sha, arp.sip);
@@ -227,6 +272,7 @@ static void handle_arp(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
 static void handle_nd(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
 {
 	struct fg_dp *dp = s->dp;
+	struct fg_neigh_entry *e;
 	struct fg_nd nd;
 	struct fg_ip who = { .family = AF_INET6 };
 
@@ -235,10 +281,11 @@ static void handle_nd(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (nd.type == 135) { /* neighbour solicitation */
+	if (nd.type == FG_ND_NEIGH_SOLICIT) {
+		/* Its source link-layer option refreshes a known sender, never adds one. */
 		memcpy(who.addr, nd.src_ip, 16);
-		if (nd.has_lladdr)
-			learn(s, &who, &nd.lladdr, now);
+		if (nd.has_lladdr && (e = may_learn(s, &who, &nd.lladdr, true)))
+			learn(s, e, &nd.lladdr, now);
 		if (dp->local.has_ip6 && memcmp(nd.target, dp->local.ip6, 16) == 0 && nd.has_lladdr) {
 			uint32_t len = fg_netpkt_nd_build_na(rte_pktmbuf_mtod(m, uint8_t *), &dp->local, nd.src_ip,
 							     &nd.lladdr);
@@ -247,18 +294,69 @@ static void handle_nd(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
 			send_frame(s, m);
 			return;
 		}
-	} else if (nd.type == 136 && nd.has_lladdr) { /* advertisement */
+	} else if (nd.type == FG_ND_NEIGH_ADVERT && nd.has_lladdr) {
 		memcpy(who.addr, nd.target, 16);
-		learn(s, &who, &nd.lladdr, now);
+		if ((e = may_learn(s, &who, &nd.lladdr, nd.flags & FG_ND_FLAG_OVERRIDE)))
+			learn(s, e, &nd.lladdr, now);
 	}
 	rte_pktmbuf_free(m);
+}
+
+/*
+ * Whether one more frame from src may be handled now. A source not seen for long enough
+ * for its bucket to be full again may be forgotten; when every slot holds a busier one,
+ * new sources are refused (as the WireGuard rate limiter does when its table is full), so
+ * that changing the source MAC does not buy a fresh bucket.
+ */
+static bool punt_allowed(struct fg_neigh *n, const struct rte_ether_addr *src, uint64_t now)
+{
+	const uint64_t cost = FG_NS_PER_S / FG_NEIGH_RL_PER_SECOND, full = cost * FG_NEIGH_RL_BURST;
+	struct fg_neigh_bucket *b = NULL, *idle = NULL;
+
+	for (unsigned i = 0; i < n->nrl && !b; i++) {
+		if (rte_is_same_ether_addr(&n->rl[i].src, src))
+			b = &n->rl[i];
+		else if (!idle && now >= n->rl[i].last_ns && now - n->rl[i].last_ns >= full)
+			idle = &n->rl[i];
+	}
+	if (!b) {
+		if (n->nrl < FG_NEIGH_RL_SOURCES)
+			b = &n->rl[n->nrl++];
+		else if (idle)
+			b = idle;
+		else
+			return false;
+		b->src = *src;
+		b->credit_ns = full;
+		b->last_ns = now;
+	}
+	if (now > b->last_ns) {
+		uint64_t earned = now - b->last_ns;
+
+		b->credit_ns = earned >= full - b->credit_ns ? full : b->credit_ns + earned;
+		b->last_ns = now;
+	}
+	if (b->credit_ns < cost)
+		return false;
+	b->credit_ns -= cost;
+	return true;
 }
 
 void fg_neigh_handle(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
 {
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
-	if (rte_pktmbuf_data_len(m) >= sizeof(*eh) && eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+	if (rte_pktmbuf_data_len(m) < sizeof(*eh)) {
+		s->dp->svc_cnt.drops[FG_DROP_ETH_SHORT]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!punt_allowed(&s->neigh, &eh->src_addr, now)) {
+		s->dp->svc_cnt.drops[FG_DROP_NEIGH_RATELIMIT]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
 		handle_arp(s, m, now);
 	else
 		handle_nd(s, m, now);

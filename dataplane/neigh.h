@@ -19,6 +19,9 @@
 enum {
 	FG_NEIGH_MAX = 256,
 	FG_NEIGH_HELD_MAX = 32,
+	FG_NEIGH_RL_SOURCES = 64,      /* Ethernet sources the punt rate limiter tracks */
+	FG_NEIGH_RL_PER_SECOND = 20,   /* ARP/ND frames handled per source per second */
+	FG_NEIGH_RL_BURST = 40,
 };
 
 struct fg_neigh_entry {
@@ -27,6 +30,13 @@ struct fg_neigh_entry {
 	bool resolved;
 	uint64_t updated_ns;
 	uint64_t probed_ns;
+};
+
+/* A token bucket, credit counted in nanoseconds as in the kernel's ratelimiter.c. */
+struct fg_neigh_bucket {
+	struct rte_ether_addr src;
+	uint64_t credit_ns;
+	uint64_t last_ns;
 };
 
 struct fg_neigh_held {
@@ -40,16 +50,26 @@ struct fg_neigh {
 	unsigned n;
 	struct fg_neigh_held held[FG_NEIGH_HELD_MAX];
 	unsigned nheld;
+	struct fg_neigh_bucket rl[FG_NEIGH_RL_SOURCES];
+	unsigned nrl;
 	uint64_t arp_requests_sent;
 	uint64_t arp_replies_sent;
 	uint64_t held_dropped;
+	uint64_t unsolicited;     /* mappings offered for addresses we had not asked about */
 };
 
 struct fg_svc;
 
 /* 0 and the MAC if resolved, -ENOENT otherwise. */
 int fg_neigh_lookup(const struct fg_neigh *n, const struct fg_ip *ip, struct rte_ether_addr *mac);
-/* Handles an ARP / ND frame punted by a worker (consumes m). */
+/*
+ * Handles an ARP / ND frame punted by a worker (consumes m): answers requests and
+ * solicitations for our addresses, and records a mapping only into an entry that exists,
+ * because fg_neigh_resolve() asked for it or because it is being refreshed; an unsolicited
+ * reply, advertisement or request never creates one. Each Ethernet source gets
+ * FG_NEIGH_RL_PER_SECOND frames a second (burst FG_NEIGH_RL_BURST); the rest are dropped
+ * as FG_DROP_NEIGH_RATELIMIT.
+ */
 void fg_neigh_handle(struct fg_svc *s, struct rte_mbuf *m, uint64_t now);
 /* Starts (or repeats, at most once a second) resolution of ip. */
 void fg_neigh_resolve(struct fg_svc *s, const struct fg_ip *ip, uint64_t now);

@@ -95,6 +95,9 @@ int fg_svc_set_private_key(struct fg_svc *s, const uint8_t key[32])
 {
 	int r;
 
+	/* Setting the key we have is a no-op: sessions and replay state stay as they are. */
+	if (fg_key_is_zero(key) ? !s->has_key : s->has_key && sodium_memcmp(key, s->local.private_key, 32) == 0)
+		return 0;
 	if (fg_key_is_zero(key)) {
 		sodium_memzero(&s->local, sizeof(s->local));
 		s->has_key = false;
@@ -105,27 +108,34 @@ int fg_svc_set_private_key(struct fg_svc *s, const uint8_t key[32])
 		s->has_key = true;
 		fg_wg_cookie_checker_init(&s->checker, s->local.public_key);
 	}
-	/* Every peer's precomputed DH and session depend on our key. */
+	/* Every peer's precomputed DH and session depend on our key; its replay state (the
+	 * newest initiation timestamp) does not, and is kept. */
 	for (uint32_t i = 0; i < s->nlive; i++) {
 		uint32_t slot = s->live[i];
 		struct fg_svc_peer *sp = &s->peers[slot];
-		uint8_t psk[32];
 
-		memcpy(psk, sp->noise.psk, 32);
 		if (s->has_key && sodium_memcmp(sp->public_key, s->local.public_key, 32) == 0) {
 			/* A peer with our own key cannot exist (kernel semantics): drop it. */
 			fg_svc_peer_remove(s, slot);
 			i--;
-			sodium_memzero(psk, sizeof(psk));
 			continue;
 		}
 		if (s->has_key)
-			fg_noise_peer_init(&sp->noise, &s->local, sp->public_key, psk);
+			fg_noise_peer_rekey(&sp->noise, &s->local);
 		fg_noise_handshake_clear(&sp->hs);
 		fg_peer_clear_keypairs(&s->dp->tables, slot);
-		sodium_memzero(psk, sizeof(psk));
 	}
 	return 0;
+}
+
+bool fg_svc_peer_valid(const struct fg_svc *s, uint32_t slot)
+{
+	return slot < s->dp->tables.max_peers && s->peers[slot].used;
+}
+
+uint32_t fg_svc_peer_gen(const struct fg_svc *s, uint32_t slot)
+{
+	return s->dp->tables.peers[slot].gen;
 }
 
 uint32_t fg_svc_peer_find(struct fg_svc *s, const uint8_t pub[32])
@@ -175,10 +185,11 @@ uint32_t fg_svc_peer_add(struct fg_svc *s, const uint8_t pub[32])
 
 void fg_svc_peer_remove(struct fg_svc *s, uint32_t slot)
 {
-	struct fg_svc_peer *sp = &s->peers[slot];
+	struct fg_svc_peer *sp;
 
-	if (!sp->used)
+	if (!fg_svc_peer_valid(s, slot))
 		return;
+	sp = &s->peers[slot];
 	fg_route_del_value(s->dp->allowed, slot);
 	fg_svc_client_release(s, slot);
 	if (sp->hs_index)
@@ -196,11 +207,11 @@ void fg_svc_peer_remove(struct fg_svc *s, uint32_t slot)
 
 int fg_svc_peer_set_psk(struct fg_svc *s, uint32_t slot, const uint8_t psk[32])
 {
-	struct fg_svc_peer *sp = &s->peers[slot];
-
-	if (s->has_key)
-		return fg_noise_peer_init(&sp->noise, &s->local, sp->public_key, psk);
-	memcpy(sp->noise.psk, psk, 32);
+	if (!fg_svc_peer_valid(s, slot))
+		return -ENOENT;
+	/* Only the PSK changes: the replay/flood state stays, or a PSK update (every portal
+	 * authorization carries one) would let a captured initiation be replayed. */
+	fg_noise_peer_set_psk(&s->peers[slot].noise, psk);
 	return 0;
 }
 
@@ -235,6 +246,8 @@ void fg_svc_peer_update_path(struct fg_svc *s, uint32_t slot, const struct rte_e
 
 int fg_svc_peer_set_endpoint(struct fg_svc *s, uint32_t slot, const struct fg_endpoint *ep)
 {
+	if (!fg_svc_peer_valid(s, slot))
+		return -ENOENT;
 	s->peers[slot].endpoint = *ep;
 	fg_svc_peer_update_path(s, slot, NULL);
 	return 0;
@@ -242,9 +255,12 @@ int fg_svc_peer_set_endpoint(struct fg_svc *s, uint32_t slot, const struct fg_en
 
 int fg_svc_peer_set_keepalive(struct fg_svc *s, uint32_t slot, uint16_t seconds)
 {
-	struct fg_svc_peer *sp = &s->peers[slot];
+	struct fg_svc_peer *sp;
 	uint64_t now = fg_clock_ns();
 
+	if (!fg_svc_peer_valid(s, slot))
+		return -ENOENT;
+	sp = &s->peers[slot];
 	sp->persistent_keepalive = seconds;
 	fg_wg_timers_set_persistent_keepalive(&sp->timers, seconds, now);
 	/* wg(8) semantics: turning it on sends a keepalive at once. */
@@ -255,13 +271,18 @@ int fg_svc_peer_set_keepalive(struct fg_svc *s, uint32_t slot, uint16_t seconds)
 
 int fg_svc_peer_add_allowed(struct fg_svc *s, uint32_t slot, const struct fg_prefix *p)
 {
+	if (!fg_svc_peer_valid(s, slot))
+		return -ENOENT;
 	return fg_route_add(s->dp->allowed, p, slot);
 }
 
 int fg_svc_peer_clear_allowed(struct fg_svc *s, uint32_t slot)
 {
-	int r = fg_route_del_value(s->dp->allowed, slot);
+	int r;
 
+	if (!fg_svc_peer_valid(s, slot))
+		return -ENOENT;
+	r = fg_route_del_value(s->dp->allowed, slot);
 	return r < 0 ? r : 0;
 }
 
@@ -403,6 +424,8 @@ unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
 		scan_timers(s, now);
 		fg_svc_clients_expire(s, fg_clock_unix_s(now));
 		fg_neigh_tick(s, now);
+		if (s->uapi)
+			fg_uapi_server_tick(s->uapi, now);
 	}
 	if (now >= s->next_gc_ns) {
 		s->next_gc_ns = now + FG_NS_PER_S;

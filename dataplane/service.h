@@ -109,6 +109,11 @@ unsigned fg_svc_poll(struct fg_svc *s, uint64_t now);
 /* Device and peer management (UAPI, static config). */
 int fg_svc_set_private_key(struct fg_svc *s, const uint8_t key[32]);
 uint32_t fg_svc_peer_find(struct fg_svc *s, const uint8_t pub[32]);
+/* slot names a live peer (in range and in use). Every peer setter checks it and answers
+ * -ENOENT otherwise; a caller that holds a slot across events (a UAPI connection between
+ * two reads) also keeps fg_svc_peer_gen() and compares it, since a freed slot is reused. */
+bool fg_svc_peer_valid(const struct fg_svc *s, uint32_t slot);
+uint32_t fg_svc_peer_gen(const struct fg_svc *s, uint32_t slot);
 /* Creates a peer (or returns the existing one); FG_SLOT_NONE with errno on failure. */
 uint32_t fg_svc_peer_add(struct fg_svc *s, const uint8_t pub[32]);
 void fg_svc_peer_remove(struct fg_svc *s, uint32_t slot);

@@ -2,17 +2,15 @@
 /*
  * The data plane's counters as text: per-reason drops (summed over lcores), per-lcore
  * packets and bytes, handshakes. Written by the service lcore on SIGUSR1 and at exit, to a
- * file replaced atomically, so scripts and the demo can read it. Reads of the workers'
+ * file replaced atomically (statsfile.c), so scripts and the demo can read it. Reads of the workers'
  * counters race benignly with their increments (aligned 64-bit loads).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "service.h"
+#include "statsfile.h"
 
 static const char *const TAG = "fastgate.stats";
 
@@ -55,6 +53,7 @@ void fg_svc_stats_write(struct fg_svc *s, FILE *f)
 	fprintf(f, "uapi_requests %lu\n", s->stats.uapi_requests);
 	fprintf(f, "arp_requests_sent %lu\n", s->neigh.arp_requests_sent);
 	fprintf(f, "arp_replies_sent %lu\n", s->neigh.arp_replies_sent);
+	fprintf(f, "neigh_unsolicited %lu\n", s->neigh.unsolicited);
 	for (unsigned r = 1; r < FG_DROP_MAX; r++)
 		fprintf(f, "drop.%s %lu\n", fg_drop_names[r], drops[r]);
 	put_lcore(f, "service", &dp->svc_cnt);
@@ -64,26 +63,20 @@ void fg_svc_stats_write(struct fg_svc *s, FILE *f)
 	}
 }
 
+static int write_stats(FILE *f, void *ctx)
+{
+	fg_svc_stats_write(ctx, f);
+	return 0;
+}
+
 int fg_svc_stats_dump(struct fg_svc *s)
 {
-	char tmp[512];
-	FILE *f;
+	int rc;
 
 	if (!s->stats_path)
 		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", s->stats_path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		fg_warn(TAG, "cannot write %s: %s", tmp, strerror(errno));
-		return -errno;
-	}
-	fg_svc_stats_write(s, f);
-	if (fclose(f) != 0 || rename(tmp, s->stats_path) != 0) {
-		int e = errno;
-
-		fg_warn(TAG, "cannot write %s: %s", s->stats_path, strerror(e));
-		unlink(tmp);
-		return -e;
-	}
-	return 0;
+	rc = fg_statsfile_replace(s->stats_path, write_stats, s);
+	if (rc < 0)
+		fg_warn(TAG, "cannot write %s: %s", s->stats_path, strerror(-rc));
+	return rc;
 }

@@ -2,6 +2,12 @@
 /*
  * UAPI socket server and the mapping of UAPI operations onto the service lcore's peer
  * management (see uapi_server.h). Service lcore only.
+ *
+ * Up to MAX_CLIENTS connections are served at once and a set request may arrive over many
+ * reads, so requests of different connections interleave: everything a request holds
+ * between two reads (the peer being configured) lives in its connection, and a peer is
+ * held by slot *and generation*, checked before every use, since another connection, the
+ * control socket or an expiry may remove it (and a new peer reuse the slot) meanwhile.
  */
 #include "uapi_server.h"
 
@@ -26,47 +32,72 @@
 static const char *const TAG = "fastgate.uapi";
 
 enum {
-	MAX_CLIENTS = 16,
+	MAX_CLIENTS = FG_UAPI_SERVER_MAX_CLIENTS,
 	READ_CHUNK = 4096,
 };
 
 struct client {
+	struct fg_uapi_server *u;
 	int fd;
 	struct fg_uapi_session session;
-	char *out;         /* response not yet written */
+	/* the peer the set request in progress configures: slot and generation */
+	uint32_t slot;
+	uint32_t gen;
+	bool new_peer;
+	/* The response not yet written: it points into the session's buffer, which stays
+	 * valid until the next feed, and nothing is fed while it is pending. So a client holds
+	 * at most one response, FG_UAPI_RESPONSE_MAX bytes, and no copy is made. */
+	const char *out;
 	size_t out_len;
 	size_t out_off;
 	char in[READ_CHUNK];
 	size_t in_len;     /* bytes read but not yet fed (waiting for the output to drain) */
 	size_t in_off;
+	uint64_t active_ns; /* last progress: bytes read or written, or the accept */
 };
 
 struct fg_uapi_server {
 	struct fg_svc *svc;
 	int listen_fd;
 	int epfd;
+	uint64_t idle_timeout_ns;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct client clients[MAX_CLIENTS];
-	/* the set request in progress */
-	uint32_t slot;
-	bool new_peer;
+	struct fg_uapi_server_stats stats;
 };
 
 /* ---- operations ------------------------------------------------------------------------- */
 
+/* 0 if the connection's peer still exists: same slot, same generation. */
+static int peer_held(const struct client *c)
+{
+	const struct fg_svc *svc = c->u->svc;
+
+	if (!fg_svc_peer_valid(svc, c->slot) || fg_svc_peer_gen(svc, c->slot) != c->gen)
+		return -ENOENT;
+	return 0;
+}
+
+static void peer_release(struct client *c)
+{
+	c->slot = FG_SLOT_NONE;
+	c->gen = 0;
+	c->new_peer = false;
+}
+
 static int op_set_private_key(void *ctx, const uint8_t key[32])
 {
-	struct fg_uapi_server *u = ctx;
+	struct client *c = ctx;
 
-	return fg_svc_set_private_key(u->svc, key);
+	return fg_svc_set_private_key(c->u->svc, key);
 }
 
 static int op_set_listen_port(void *ctx, uint16_t port)
 {
-	struct fg_uapi_server *u = ctx;
+	struct client *c = ctx;
 
 	/* Workers read it per packet; a 16-bit store is atomic. */
-	__atomic_store_n(&u->svc->dp->local.listen_port, port, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->u->svc->dp->local.listen_port, port, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -79,88 +110,98 @@ static int op_set_fwmark(void *ctx, uint32_t mark)
 
 static int op_replace_peers(void *ctx)
 {
-	struct fg_uapi_server *u = ctx;
+	struct client *c = ctx;
+	struct fg_svc *svc = c->u->svc;
 
-	while (u->svc->nlive)
-		fg_svc_peer_remove(u->svc, u->svc->live[u->svc->nlive - 1]);
+	while (svc->nlive)
+		fg_svc_peer_remove(svc, svc->live[svc->nlive - 1]);
 	return 0;
 }
 
 static int op_peer_begin(void *ctx, const uint8_t pub[32], bool update_only)
 {
-	struct fg_uapi_server *u = ctx;
+	struct client *c = ctx;
+	struct fg_svc *svc = c->u->svc;
+	uint32_t slot;
 
-	u->new_peer = false;
-	u->slot = fg_svc_peer_find(u->svc, pub);
-	if (u->slot != FG_SLOT_NONE)
-		return 0;
-	if (update_only)
-		return -ENOENT;
-	if (u->svc->has_key && sodium_memcmp(pub, u->svc->local.public_key, 32) == 0)
-		return -EINVAL; /* our own key cannot be a peer */
-	u->slot = fg_svc_peer_add(u->svc, pub);
-	if (u->slot == FG_SLOT_NONE)
-		return -errno;
-	u->new_peer = true;
+	peer_release(c);
+	slot = fg_svc_peer_find(svc, pub);
+	if (slot == FG_SLOT_NONE) {
+		if (update_only)
+			return -ENOENT;
+		if (svc->has_key && sodium_memcmp(pub, svc->local.public_key, 32) == 0)
+			return -EINVAL; /* our own key cannot be a peer */
+		slot = fg_svc_peer_add(svc, pub);
+		if (slot == FG_SLOT_NONE)
+			return -errno;
+		c->new_peer = true;
+	}
+	c->slot = slot;
+	c->gen = fg_svc_peer_gen(svc, slot);
 	return 0;
 }
 
 static int op_peer_remove(void *ctx)
 {
-	struct fg_uapi_server *u = ctx;
+	struct client *c = ctx;
 
-	fg_svc_peer_remove(u->svc, u->slot);
-	u->slot = FG_SLOT_NONE;
+	if (peer_held(c) == 0)
+		fg_svc_peer_remove(c->u->svc, c->slot);
+	peer_release(c);
 	return 0;
 }
 
 static int op_peer_set_psk(void *ctx, const uint8_t psk[32])
 {
-	struct fg_uapi_server *u = ctx;
+	struct client *c = ctx;
+	int r = peer_held(c);
 
-	return fg_svc_peer_set_psk(u->svc, u->slot, psk);
+	return r < 0 ? r : fg_svc_peer_set_psk(c->u->svc, c->slot, psk);
 }
 
 static int op_peer_set_endpoint(void *ctx, const struct fg_endpoint *ep)
 {
-	struct fg_uapi_server *u = ctx;
+	struct client *c = ctx;
+	int r = peer_held(c);
 
-	return fg_svc_peer_set_endpoint(u->svc, u->slot, ep);
+	return r < 0 ? r : fg_svc_peer_set_endpoint(c->u->svc, c->slot, ep);
 }
 
 static int op_peer_set_keepalive(void *ctx, uint16_t seconds)
 {
-	struct fg_uapi_server *u = ctx;
+	struct client *c = ctx;
+	int r = peer_held(c);
 
-	return fg_svc_peer_set_keepalive(u->svc, u->slot, seconds);
+	return r < 0 ? r : fg_svc_peer_set_keepalive(c->u->svc, c->slot, seconds);
 }
 
 static int op_peer_replace_allowed_ips(void *ctx)
 {
-	struct fg_uapi_server *u = ctx;
+	struct client *c = ctx;
+	int r = peer_held(c);
 
-	return fg_svc_peer_clear_allowed(u->svc, u->slot);
+	return r < 0 ? r : fg_svc_peer_clear_allowed(c->u->svc, c->slot);
 }
 
 static int op_peer_add_allowed_ip(void *ctx, const struct fg_prefix *p)
 {
-	struct fg_uapi_server *u = ctx;
+	struct client *c = ctx;
+	int r = peer_held(c);
 
-	return fg_svc_peer_add_allowed(u->svc, u->slot, p);
+	return r < 0 ? r : fg_svc_peer_add_allowed(c->u->svc, c->slot, p);
 }
 
 static int op_peer_end(void *ctx)
 {
-	struct fg_uapi_server *u = ctx;
+	struct client *c = ctx;
 
-	if (u->new_peer) {
+	if (c->new_peer && peer_held(c) == 0) {
 		char k[FG_KEY_B64_LEN];
 
-		fg_key_to_base64(k, u->svc->peers[u->slot].public_key);
+		fg_key_to_base64(k, c->u->svc->peers[c->slot].public_key);
 		fg_info(TAG, "peer %s added", k);
 	}
-	u->slot = FG_SLOT_NONE;
-	u->new_peer = false;
+	peer_release(c);
 	return 0;
 }
 
@@ -177,8 +218,8 @@ static int emit_allowed(void *ctx, const struct fg_prefix *p)
 
 static int op_get(void *ctx, struct fg_uapi_writer *w)
 {
-	struct fg_uapi_server *u = ctx;
-	struct fg_svc *s = u->svc;
+	struct client *c = ctx;
+	struct fg_svc *s = c->u->svc;
 
 	if (s->has_key)
 		fg_uapi_emit_key(w, "private_key", s->local.private_key);
@@ -224,70 +265,73 @@ static const struct fg_uapi_ops ops = {
 
 static void client_close(struct fg_uapi_server *u, struct client *c)
 {
-	fg_uapi_session_hangup(&c->session, &ops, u);
+	fg_uapi_session_hangup(&c->session, &ops, c);
 	fg_uapi_session_uninit(&c->session);
 	epoll_ctl(u->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
-	if (c->out) {
-		sodium_memzero(c->out, c->out_len);
-		free(c->out);
-	}
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	c->slot = FG_SLOT_NONE;
+	u->stats.closed++;
 }
 
-/* Writes what it can; true when nothing is left. */
-static bool client_flush(struct fg_uapi_server *u, struct client *c)
+static void want_events(struct fg_uapi_server *u, struct client *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+
+	epoll_ctl(u->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Writes what it can: 1 when nothing is left, 0 when the socket is full, -errno when the
+ * peer is gone (the caller closes: a reply that cannot be sent never will be). */
+static int client_flush(struct fg_uapi_server *u, struct client *c, uint64_t now)
 {
 	while (c->out && c->out_off < c->out_len) {
-		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
-
-				epoll_ctl(u->epfd, EPOLL_CTL_MOD, c->fd, &ev);
-				return false;
+				want_events(u, c, EPOLLOUT);
+				return 0;
 			}
-			return false;
+			u->stats.send_errors++;
+			return -errno;
 		}
 		c->out_off += (size_t)w;
+		c->active_ns = now;
 	}
 	if (c->out) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-
-		sodium_memzero(c->out, c->out_len);
-		free(c->out);
 		c->out = NULL;
 		c->out_len = c->out_off = 0;
-		epoll_ctl(u->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		want_events(u, c, EPOLLIN);
 	}
-	return true;
+	return 1;
 }
 
 /* Feeds buffered input until it is consumed or a response waits to be written. */
-static int client_feed(struct fg_uapi_server *u, struct client *c)
+static int client_feed(struct fg_uapi_server *u, struct client *c, uint64_t now)
 {
 	while (c->in_off < c->in_len && !c->out) {
 		const char *resp = NULL;
 		size_t rlen = 0;
-		int n = fg_uapi_session_feed(&c->session, c->in + c->in_off, c->in_len - c->in_off, &ops, u,
+		int n = fg_uapi_session_feed(&c->session, c->in + c->in_off, c->in_len - c->in_off, &ops, c,
 					     &resp, &rlen);
 
 		if (n < 0)
 			return n;
 		c->in_off += (size_t)n;
 		if (resp) {
+			int r;
+
 			u->svc->stats.uapi_requests++;
-			c->out = malloc(rlen);
-			if (!c->out)
-				return -ENOMEM;
-			memcpy(c->out, resp, rlen);
+			c->out = resp;
 			c->out_len = rlen;
 			c->out_off = 0;
-			client_flush(u, c);
+			r = client_flush(u, c, now);
+			if (r < 0)
+				return r;
 		}
 	}
 	if (c->in_off == c->in_len)
@@ -295,56 +339,123 @@ static int client_feed(struct fg_uapi_server *u, struct client *c)
 	return 0;
 }
 
-static void client_event(struct fg_uapi_server *u, struct client *c, uint32_t events)
+static int client_read(struct fg_uapi_server *u, struct client *c, uint64_t now)
 {
-	if ((events & EPOLLOUT) && !client_flush(u, c) && c->out)
-		return;
-	if (client_feed(u, c) < 0) {
-		client_close(u, c);
-		return;
-	}
-	if (c->out || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-		return;
-	ssize_t r = recv(c->fd, c->in, sizeof(c->in), 0);
-	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-		client_close(u, c);
-		return;
-	}
-	if (r > 0) {
-		c->in_len = (size_t)r;
-		c->in_off = 0;
-		if (client_feed(u, c) < 0)
-			client_close(u, c);
-	}
+	ssize_t r = recv(c->fd, c->in, sizeof(c->in), MSG_DONTWAIT);
+
+	if (r == 0)
+		return -ECONNRESET;
+	if (r < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	c->in_len = (size_t)r;
+	c->in_off = 0;
+	c->active_ns = now;
+	return client_feed(u, c, now);
 }
 
-static void accept_clients(struct fg_uapi_server *u)
+static void client_event(struct fg_uapi_server *u, struct client *c, uint32_t events, uint64_t now)
+{
+	int r = 0;
+
+	/* Error or full hang-up: nothing more can be read or sent, even with output pending. */
+	if (events & EPOLLERR || (events & EPOLLHUP && !(events & EPOLLIN))) {
+		client_close(u, c);
+		return;
+	}
+	if (c->out)
+		r = client_flush(u, c, now);
+	if (r >= 0 && !c->out)
+		r = client_feed(u, c, now);
+	if (r >= 0 && !c->out && events & (EPOLLIN | EPOLLHUP))
+		r = client_read(u, c, now);
+	if (r < 0)
+		client_close(u, c);
+}
+
+static struct client *client_attach(struct fg_uapi_server *u, int fd, uint64_t now)
+{
+	struct client *c = NULL;
+
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		if (u->clients[i].fd < 0) {
+			c = &u->clients[i];
+			break;
+		}
+	}
+	if (!c) {
+		u->stats.refused++;
+		close(fd);
+		return NULL;
+	}
+	memset(c, 0, sizeof(*c));
+	c->u = u;
+	c->fd = fd;
+	c->slot = FG_SLOT_NONE;
+	c->active_ns = now;
+	fg_uapi_session_init(&c->session);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+	if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		c->fd = -1;
+		return NULL;
+	}
+	u->stats.accepted++;
+	return c;
+}
+
+static void accept_clients(struct fg_uapi_server *u, uint64_t now)
 {
 	for (;;) {
 		int fd = accept4(u->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct client *c = NULL;
 
 		if (fd < 0)
 			return;
-		for (int i = 0; i < MAX_CLIENTS; i++) {
-			if (u->clients[i].fd < 0) {
-				c = &u->clients[i];
-				break;
-			}
-		}
-		if (!c) {
-			fg_warn(TAG, "too many UAPI connections; refusing one");
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		fg_uapi_session_init(&c->session);
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-		if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			close(fd);
-			c->fd = -1;
+		if (!client_attach(u, fd, now) && u->stats.refused == 1)
+			fg_warn(TAG, "too many UAPI connections (%d); refusing (counted in the stats from now on)",
+				MAX_CLIENTS);
+	}
+}
+
+int fg_uapi_server_adopt(struct fg_uapi_server *u, int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return client_attach(u, fd, fg_clock_ns()) ? 0 : -EMFILE;
+}
+
+void fg_uapi_server_tick(struct fg_uapi_server *u, uint64_t now)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &u->clients[i];
+
+		if (c->fd >= 0 && now > c->active_ns && now - c->active_ns >= u->idle_timeout_ns) {
+			u->stats.timeouts++;
+			client_close(u, c);
 		}
 	}
+}
+
+void fg_uapi_server_set_idle_timeout(struct fg_uapi_server *u, uint64_t ns)
+{
+	u->idle_timeout_ns = ns;
+}
+
+unsigned fg_uapi_server_nclients(const struct fg_uapi_server *u)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		n += u->clients[i].fd >= 0;
+	return n;
+}
+
+const struct fg_uapi_server_stats *fg_uapi_server_stats(const struct fg_uapi_server *u)
+{
+	return &u->stats;
 }
 
 int fg_uapi_server_poll(struct fg_uapi_server *u, int timeout_ms)
@@ -352,11 +463,15 @@ int fg_uapi_server_poll(struct fg_uapi_server *u, int timeout_ms)
 	struct epoll_event evs[MAX_CLIENTS + 1];
 	int n = epoll_wait(u->epfd, evs, MAX_CLIENTS + 1, timeout_ms);
 
+	uint64_t now = fg_clock_ns();
+
 	for (int i = 0; i < n; i++) {
-		if (evs[i].data.ptr == NULL)
-			accept_clients(u);
-		else
-			client_event(u, evs[i].data.ptr, evs[i].events);
+		struct client *c = evs[i].data.ptr;
+
+		if (c == NULL)
+			accept_clients(u, now);
+		else if (c->fd >= 0)
+			client_event(u, c, evs[i].events, now);
 	}
 	return n > 0 ? n : 0;
 }
@@ -369,15 +484,16 @@ struct fg_uapi_server *fg_uapi_server_open(struct fg_svc *s, const char *dir, co
 	if (!u)
 		return NULL;
 	u->svc = s;
-	u->slot = FG_SLOT_NONE;
 	u->epfd = -1;
+	u->idle_timeout_ns = FG_UAPI_SERVER_IDLE_TIMEOUT_S * FG_NS_PER_S;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		u->clients[i].fd = -1;
 	if ((size_t)snprintf(u->path, sizeof(u->path), "%s/%s.sock", dir, ifname) >= sizeof(u->path)) {
 		e = ENAMETOOLONG;
 		goto err;
 	}
-	u->listen_fd = fg_unixsock_listen(u->path, SOCK_STREAM, 0660, 16);
+	const struct fg_unixsock_opts so = { .type = SOCK_STREAM, .mode = 0660, .gid = (gid_t)-1, .backlog = 16 };
+	u->listen_fd = fg_unixsock_listen(u->path, &so);
 	if (u->listen_fd < 0) {
 		e = -u->listen_fd;
 		goto err;
@@ -386,8 +502,8 @@ struct fg_uapi_server *fg_uapi_server_open(struct fg_svc *s, const char *dir, co
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	if (u->epfd < 0 || epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->listen_fd, &ev) < 0) {
 		e = errno;
+		fg_unixsock_unlink(u->path, SOCK_STREAM);
 		close(u->listen_fd);
-		unlink(u->path);
 		goto err;
 	}
 	return u;
@@ -406,9 +522,10 @@ void fg_uapi_server_close(struct fg_uapi_server *u)
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (u->clients[i].fd >= 0)
 			client_close(u, &u->clients[i]);
+	/* before closing the listener: the check asks it (common/unixsock.h) */
+	fg_unixsock_unlink(u->path, SOCK_STREAM);
 	close(u->listen_fd);
 	close(u->epfd);
-	unlink(u->path);
 	free(u);
 }
 

@@ -699,7 +699,11 @@ int fg_worker_main(void *arg)
 		w->cnt.idle_loops++;
 		/* Optional back-off for shared machines (IdleSleepUs); 0 = pure polling. */
 		if (dp->idle_sleep_us && ++idle > 256) {
-			struct timespec ts = { 0, (long)dp->idle_sleep_us * 1000 };
+			/* tv_nsec must stay below 1e9 (main.c bounds the option to 1 s). */
+			struct timespec ts = {
+				.tv_sec = dp->idle_sleep_us / 1000000,
+				.tv_nsec = (long)(dp->idle_sleep_us % 1000000) * 1000,
+			};
 
 			rte_rcu_qsbr_thread_offline(dp->tables.qsbr, w->idx);
 			nanosleep(&ts, NULL);

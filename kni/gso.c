@@ -78,6 +78,41 @@ static int parse_ip(struct super *s)
 	return -EINVAL;
 }
 
+/*
+ * Checks a non-GSO packet's csum_start / csum_offset against its own headers: the kernel
+ * only ever asks for the checksum of the TCP or UDP header that follows the IP header
+ * (IPv6 hop-by-hop, routing and destination options skipped), at offset 16 or 6. Anything
+ * else would make the sum and the store below land in the IP header (its addresses).
+ */
+static int check_partial_csum(const struct super *s, uint32_t start, uint32_t offset)
+{
+	uint32_t l4 = s->iphl, want, min;
+	uint8_t proto = s->proto;
+
+	if (!s->v6 && (fg_vnet_get16(s->ip + 6) & IPV4_MF_OFFSET))
+		return -EINVAL;
+	while (s->v6 && (proto == 0 || proto == 43 || proto == 60)) {
+		if (s->iplen - l4 < 8)
+			return -EINVAL;
+		proto = s->ip[l4];
+		l4 += 8 + s->ip[l4 + 1] * 8u;
+		if (l4 > s->iplen)
+			return -EINVAL;
+	}
+	if (proto == PROTO_TCP) {
+		want = TCP_OFF_CSUM;
+		min = TCP_MIN_HL;
+	} else if (proto == PROTO_UDP) {
+		want = UDP_OFF_CSUM;
+		min = UDP_HL;
+	} else {
+		return -EINVAL;
+	}
+	if (start != l4 || offset != want || s->iplen - l4 < min)
+		return -EINVAL;
+	return 0;
+}
+
 static int copy_plain(const struct fg_vnet_hdr *h, const struct super *s, unsigned limit,
 		      uint8_t *const out[], uint16_t out_len[], unsigned max_out)
 {
@@ -90,7 +125,7 @@ static int copy_plain(const struct fg_vnet_hdr *h, const struct super *s, unsign
 	if (h->flags & FG_VNET_F_NEEDS_CSUM) {
 		uint32_t start = le16toh(h->csum_start), field = start + le16toh(h->csum_offset);
 
-		if (start >= s->iplen || field + 2 > s->iplen)
+		if (check_partial_csum(s, start, le16toh(h->csum_offset)) < 0)
 			return -EINVAL;
 		uint16_t c = (uint16_t)~fg_csum_fold(fg_csum_add(0, out[0] + start, s->iplen - start));
 		fg_vnet_put16(out[0] + field, c ? c : 0xffff);

@@ -28,13 +28,15 @@
  * not trusted for GSO packets: headers are parsed and checksums computed from scratch.
  * GSO NONE: the packet is copied to out[0]; with NEEDS_CSUM the one's-complement sum
  * from csum_start to the end (the field holding the kernel's seed) is stored, complemented,
- * at csum_start + csum_offset, as the kernel's skb_checksum_help does.
+ * at csum_start + csum_offset, as the kernel's skb_checksum_help does. Those two are
+ * checked against the packet: csum_start must be where its TCP or UDP header starts
+ * (after any IPv6 hop-by-hop, routing or destination options) and csum_offset 16 or 6.
  *
  * Returns the number of segments (>= 1) or:
  *   -EINVAL           malformed: short, IP length field != len - 10, unknown vnet flags,
  *                     gso_size 0, gso type not matching the IP version / protocol,
- *                     IPv4 fragment, bad TCP data offset or UDP length, csum_start /
- *                     csum_offset outside the packet
+ *                     IPv4 fragment, bad TCP data offset or UDP length, NEEDS_CSUM
+ *                     with csum_start / csum_offset not at the TCP or UDP checksum
  *   -EPROTONOSUPPORT  unknown gso type, UFO, an IPv6 extension header before TCP/UDP
  *   -EMSGSIZE         headers + gso_size (or a non-GSO packet) over min(mtu, out_cap)
  *   -ENOSPC           more segments than max_out

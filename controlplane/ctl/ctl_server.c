@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "unixsock.h"
 
 static const char *const TAG = "fastgate.ctl";
 
@@ -469,86 +470,16 @@ int fg_ctl_conn_on_writable(struct fg_ctl_conn *c)
 
 /* ---- listening socket ------------------------------------------------------------------------ */
 
-/* Creates the socket's directory when it is missing (one level, as /var/run/fastgate). */
-static void make_parent(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	const char *slash = strrchr(path, '/');
-	size_t n;
-
-	if (!slash || slash == path)
-		return;
-	n = (size_t)(slash - path);
-	if (n >= sizeof(dir))
-		return;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		fg_debug(TAG, "mkdir %s: %s", dir, strerror(errno));
-}
-
-/* 0: a live server answers at sa; -ECONNREFUSED: a stale socket; other -errno: unknown. */
-static int probe(const struct sockaddr_un *sa)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int r;
-
-	if (fd < 0)
-		return -errno;
-	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 ? 0 : -errno;
-	close(fd);
-	/* A full backlog (EAGAIN) still means someone listens there. */
-	return r == -EAGAIN ? 0 : r;
-}
-
 int fg_ctl_server_listen(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	size_t n;
-	mode_t old;
-	int fd, r, e;
+	/* The data plane's sockets and this one share one listener and its rules. */
+	const struct fg_unixsock_opts o = {
+		.type = SOCK_STREAM, .mode = 0660, .gid = (gid_t)-1, .backlog = FG_CPCTL_BACKLOG,
+	};
 
 	if (!path || !*path)
 		return -EINVAL;
-	n = strlen(path);
-	if (n >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, n + 1);
-	make_parent(path);
-	if (lstat(path, &st) == 0) {
-		/* Never unlink something that is not a socket: a typo must not delete a file. */
-		if (!S_ISSOCK(st.st_mode))
-			return -EEXIST;
-		r = probe(&sa);
-		if (r == 0)
-			return -EADDRINUSE;
-		if (r != -ECONNREFUSED)
-			return r;
-		if (unlink(path) < 0 && errno != ENOENT)
-			return -errno;
-		fg_info(TAG, "removed stale socket %s", path);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* The umask keeps the socket from ever existing with a wider mode than 0660. */
-	old = umask(0117);
-	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r < 0)
-		goto err_close;
-	if (chmod(path, 0660) < 0 || listen(fd, FG_CPCTL_BACKLOG) < 0)
-		goto err_unlink;
-	return fd;
-err_unlink:
-	e = errno;
-	unlink(path);
-	errno = e;
-err_close:
-	e = errno;
-	close(fd);
-	return -e;
+	return fg_unixsock_listen(path, &o);
 }
 
 int fg_ctl_server_accept(int listen_fd, struct fg_ctl_conn **out)

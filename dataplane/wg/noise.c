@@ -134,6 +134,29 @@ int fg_noise_peer_init(struct fg_noise_peer *p, const struct fg_noise_local *l,
 	return 0;
 }
 
+int fg_noise_peer_rekey(struct fg_noise_peer *p, const struct fg_noise_local *l)
+{
+	if (sodium_memcmp(p->public_key, l->public_key, FG_WG_KEY_LEN) == 0)
+		return -EINVAL;
+	fg_wg_hash(p->initiator_hash, l->initial_hash, FG_WG_HASH_LEN, p->public_key, FG_WG_KEY_LEN);
+	if (crypto_scalarmult(p->static_static, l->private_key, p->public_key) != 0) {
+		sodium_memzero(p->static_static, sizeof(p->static_static));
+		return -EKEYREJECTED;
+	}
+	return 0;
+}
+
+bool fg_noise_peer_set_psk(struct fg_noise_peer *p, const uint8_t psk[FG_WG_KEY_LEN])
+{
+	static const uint8_t zero[FG_WG_KEY_LEN];
+	const uint8_t *k = psk ? psk : zero;
+
+	if (sodium_memcmp(p->psk, k, FG_WG_KEY_LEN) == 0)
+		return false;
+	memcpy(p->psk, k, FG_WG_KEY_LEN);
+	return true;
+}
+
 void fg_noise_peer_clear(struct fg_noise_peer *p)
 {
 	sodium_memzero(p, sizeof(*p));

@@ -94,6 +94,15 @@ void fg_noise_local_clear(struct fg_noise_local *l);
  */
 int fg_noise_peer_init(struct fg_noise_peer *p, const struct fg_noise_local *l,
 		       const uint8_t public_key[FG_WG_KEY_LEN], const uint8_t psk[FG_WG_KEY_LEN]);
+/*
+ * Recomputes a set-up peer's DH and initiator hash for a new local identity, keeping its
+ * PSK and its replay/flood state (the newest accepted TAI64N timestamp): a key update must
+ * never make an earlier initiation acceptable again. Same errors as fg_noise_peer_init.
+ */
+int fg_noise_peer_rekey(struct fg_noise_peer *p, const struct fg_noise_local *l);
+/* Replaces the PSK (NULL = all-zero); the replay/flood state is kept. True if it changed
+ * (compared in constant time). */
+bool fg_noise_peer_set_psk(struct fg_noise_peer *p, const uint8_t psk[FG_WG_KEY_LEN]);
 /* Wipes the peer's secrets (PSK, static-static) and state. */
 void fg_noise_peer_clear(struct fg_noise_peer *p);
 

@@ -4,7 +4,8 @@
 # tests/e2e/cp.sh: the test portal and fastgate-controlplane on the topology of topo.sh,
 # sourced after lib.sh and topo.sh (topo_up and gw_start done). Used by the control-plane
 # end-to-end test and the demo. cp_setup defines the names; portal_start and cp_start run
-# the processes in the gateway namespace; authorize / reject push portal messages.
+# the processes in the gateway namespace; authorize / reject push portal messages. The test
+# machines have no user fastgate: the control plane is started with --allow-root.
 
 cp_setup() {
 	CP_BIN=$FG_BUILD/controlplane/fastgate-controlplane
@@ -54,7 +55,7 @@ cp_start() { # [extra env...]
 	fg_bg "$CPLOG" ip netns exec "$NS_G" env FIREZONE_TOKEN="$TOKEN" FIREZONE_ID="$GW_UUID" \
 		FIREZONE_NAME="fg-e2e-$FG_ID" FIREZONE_API_URL="ws://127.0.0.1:$PPORT" \
 		HEALTH_CHECK_ADDR="127.0.0.1:$HPORT" FASTGATE_ID_FILE="$FG_WORK/gateway_id" "$@" \
-		"$CP_BIN" --dataplane-socket "$GW_CTL" --ctl-socket "$CPSOCK"
+		"$CP_BIN" --allow-root --dataplane-socket "$GW_CTL" --ctl-socket "$CPSOCK"
 	CP_PID=$FG_LAST_PID
 }
 joined() { # waits for the join and the capabilities that follow it

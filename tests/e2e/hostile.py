@@ -3,11 +3,13 @@
 """Hostile traffic for the data plane's WireGuard port (end-to-end tests).
 
 usage: hostile.py DST_IP DST_PORT KIND COUNT [PCAP | PUBKEY]
-KIND: truncated | oversized | wrongtype | unknownindex | badmac1 | garbage | replay | mac1flood
+KIND: truncated | oversized | wrongtype | unknownindex | badmac1 | garbage | replay | replayinit
+      | mac1flood
 mac1flood sends initiations with a valid MAC1 for the responder's base64 PUBKEY and random
 contents: each costs the responder a Diffie-Hellman, which is what cookies defend against.
 replay re-sends every WireGuard data message (type 4) sent to DST_PORT in PCAP
-(Ethernet, UDP/IPv4).
+(Ethernet, UDP/IPv4); replayinit re-sends its handshake initiations (type 1), as an on-path
+attacker who captured them would.
 Prints "sent N". Sends only to the address given (a test namespace's gateway).
 """
 import base64
@@ -48,7 +50,7 @@ def mac1_initiation(mac1_key, rnd):
     return body + mac1 + bytes(16)
 
 
-def pcap_data_messages(path, dport):
+def pcap_data_messages(path, dport, msg_type=4, min_len=32):
     out = []
     with open(path, "rb") as f:
         hdr = f.read(24)
@@ -67,7 +69,7 @@ def pcap_data_messages(path, dport):
             if struct.unpack("!H", frame[14 + ihl + 2:14 + ihl + 4])[0] != dport:
                 continue
             payload = frame[14 + ihl + 8:]
-            if len(payload) >= 32 and payload[0] == 4 and payload[1:4] == b"\0\0\0":
+            if len(payload) >= min_len and payload[0] == msg_type and payload[1:4] == b"\0\0\0":
                 out.append(payload)
     return out
 
@@ -87,8 +89,11 @@ def main():
         for i in range(count):
             s.sendto(pool[i % len(pool)], dst)
             sent += 1
-    elif kind == "replay":
-        msgs = pcap_data_messages(sys.argv[5], dst[1])
+    elif kind in ("replay", "replayinit"):
+        if kind == "replay":
+            msgs = pcap_data_messages(sys.argv[5], dst[1])
+        else:
+            msgs = pcap_data_messages(sys.argv[5], dst[1], 1, 148)
         for i in range(count):
             if not msgs:
                 break

@@ -6,7 +6,8 @@
 # wireguard-go client. Checks the login URL and headers, authorization -> access, filters
 # -> ICMP prohibited, reject_access, expiry + Goodbye, re-authorization, a repeated init,
 # malformed frames, fastgatectl in both formats, the health endpoints, the portal going away
-# and coming back, a control plane restart that does not cut clients, 401, and SIGTERM.
+# and coming back, a control plane restart that does not cut clients, 401, SIGTERM, and
+# that as root without the fastgate user it starts only with --allow-root.
 # Prints PASS/FAIL lines and "e2e-controlplane: N passed, N failed". Needs root.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +36,30 @@ cp_setup
 [ -x "$CP_BIN" ] && [ -x "$CTL_BIN" ] || fg_fail "build first: no $CP_BIN or $CTL_BIN"
 ping_ok() { ip netns exec "$NS_C1" ping -c 2 -i 0.2 -W 6 -q "${1:-$RES4}" >/dev/null 2>&1; }
 ping_fails() { ! ip netns exec "$NS_C1" ping -c 2 -i 0.2 -W 1 -q "${1:-$RES4}" >/dev/null 2>&1; }
+
+# --- root without the fastgate user: refused unless --allow-root / FASTGATE_ALLOW_ROOT=1 -----
+NO_USER=fg-e2e-no-such-user
+root_refused() {
+	local out st=0
+	out=$(env -u FASTGATE_ALLOW_ROOT FASTGATE_USER=$NO_USER FIREZONE_TOKEN=x timeout 10 \
+		"$CP_BIN" --dataplane-socket "$FG_WORK/none.ctl" --ctl-socket "$FG_WORK/none-cp.sock" 2>&1) || st=$?
+	echo "$out" | grep -E "ERROR" | sed 's/^/  /'
+	[ "$st" -ne 0 ] && [ "$st" -ne 124 ] &&
+		echo "$out" | grep -q "running as root: the fastgate user '$NO_USER' (FASTGATE_USER) does not exist; create it or pass --allow-root"
+}
+check "as root without the fastgate user: refuses to start, says to create it or pass --allow-root" root_refused
+root_allowed() { # past the check: the next start-up step (no token) is what stops it
+	local out st=0
+	out=$(env -u FIREZONE_TOKEN -u CREDENTIALS_DIRECTORY FASTGATE_USER=$NO_USER timeout 10 \
+		"$CP_BIN" --allow-root 2>&1) || st=$?
+	[ "$st" -ne 0 ] && [ "$st" -ne 124 ] && ! echo "$out" | grep -q "running as root" &&
+		echo "$out" | grep -q "no token" || return 1
+	out=$(env -u FIREZONE_TOKEN -u CREDENTIALS_DIRECTORY FASTGATE_USER=$NO_USER FASTGATE_ALLOW_ROOT=1 \
+		timeout 10 "$CP_BIN" 2>&1) || true
+	! echo "$out" | grep -q "running as root" && echo "$out" | grep -q "no token" &&
+		"$CP_BIN" --help | grep -q -- "--allow-root"
+}
+check "--allow-root and FASTGATE_ALLOW_ROOT=1 let it run as root (and --help lists the flag)" root_allowed
 
 portal_start
 cp_start
@@ -207,7 +232,7 @@ bad_token() {
 	local out st=0
 	out=$(ip netns exec "$NS_G" env FIREZONE_TOKEN=wrong FIREZONE_ID="$GW_UUID" FIREZONE_API_URL="ws://127.0.0.1:$PPORT" \
 		HEALTH_CHECK_ADDR=127.0.0.1:$((HPORT + 1)) FASTGATE_ID_FILE="$FG_WORK/gateway_id" timeout 20 \
-		"$CP_BIN" --dataplane-socket "$GW_CTL" --ctl-socket "$FG_WORK/cp401.sock" 2>&1) || st=$?
+		"$CP_BIN" --allow-root --dataplane-socket "$GW_CTL" --ctl-socket "$FG_WORK/cp401.sock" 2>&1) || st=$?
 	echo "$out" | grep -E "ERROR" | sed 's/^/  /'
 	[ "$st" -ne 0 ] && [ "$st" -ne 124 ] && echo "$out" | grep -q "401"
 }

@@ -133,6 +133,33 @@ hostile_run() {
 	return $ok
 }
 check "legitimate ping loses nothing during a hostile flood" hostile_run
+
+# --- replay protection survives a PSK update (the portal re-sends the PSK with every
+# authorization): a captured initiation replayed from another address is refused -----------------
+invalid_at_least() {
+	gw_stats_refresh
+	[ "$(gw_stat drop.handshake_invalid)" -ge "$1" ]
+}
+replay_after_psk() {
+	local before after inv_before inv_after ep_before sent
+	gw_stats_refresh
+	before=$(gw_stat handshakes_responded)
+	inv_before=$(gw_stat drop.handshake_invalid)
+	ep_before=$(wg show "$GW_TUN" endpoints | awk -v k="$C1PUB" '$1 == k { print $2 }')
+	wg set "$GW_TUN" peer "$C1PUB" preshared-key "$FG_WORK/c1.psk" || return 1
+	sent=$(ip netns exec "$NS_C2" /usr/bin/python3 "$HERE/hostile.py" "$GW_ADDR" 51820 replayinit 5 \
+		"$FG_WORK/c1.pcap" | awk '{ print $2 }')
+	[ "${sent:-0}" -gt 0 ] || { echo "no initiation in the capture"; return 1; }
+	fg_wait_for -t 20 invalid_at_least $((inv_before + sent)) || { echo "replayed initiations not refused"; return 1; }
+	gw_stats_refresh
+	after=$(gw_stat handshakes_responded)
+	inv_after=$(gw_stat drop.handshake_invalid)
+	echo "responded $before -> $after, invalid $inv_before -> $inv_after, endpoint $ep_before"
+	[ "$after" = "$before" ] || return 1
+	wg show "$GW_TUN" endpoints | grep -q "$C1PUB[[:space:]]*$ep_before\$" || return 1
+	pings "$NS_C1" "$RES4"
+}
+check "replayed initiation refused after a PSK update (endpoint stays, no handshake)" replay_after_psk
 gw_stats_refresh
 grew() { # grew COUNTER MIN: the counter rose by at least MIN since before.stats
 	local a b

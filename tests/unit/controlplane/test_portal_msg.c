@@ -774,6 +774,57 @@ static void test_resource_updated(void)
 	cJSON_Delete(p);
 }
 
+/* A DNS pattern fills a fixed field that is later copied whole into the data plane's
+ * messages: the bytes after its NUL must be zeros, never what the parser's stack held. A
+ * long pattern parsed just before leaves its bytes where the next parse's address buffer
+ * lives; the stack below is also sprayed with a marker first. */
+__attribute__((noinline)) static void spray_stack(void)
+{
+	volatile unsigned char junk[32768];
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = 0xa5;
+}
+
+static void test_pattern_zero_padded(void)
+{
+	static struct fg_portal_resource r;
+	char err[FG_PORTAL_ERR_LEN], *long_pat = long_str(FG_PORTAL_PATTERN_LEN - 1, 'z'), *js;
+	static const char fmt[] =
+		"{\"id\":\"r1\",\"name\":\"n\",\"type\":\"dns\",\"address\":%s,\"filters\":[]}";
+	cJSON *big, *small;
+	size_t n, bad = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(long_pat);
+	js = malloc(strlen(fmt) + strlen(long_pat));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+	sprintf(js, fmt, long_pat);
+	big = cJSON_Parse(js);
+	small = cJSON_Parse("{\"id\":\"r2\",\"name\":\"n\",\"type\":\"dns\",\"address\":\"*.corp\",\"filters\":[]}");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(small);
+
+	for (int round = 0; round < 2; round++) {
+		if (round)
+			spray_stack();
+		else
+			CU_ASSERT_EQUAL(fg_portal_resource_parse(big, &r, err, sizeof(err)), 0);
+		memset(&r, 0xee, sizeof(r));
+		CU_ASSERT_EQUAL_FATAL(fg_portal_resource_parse(small, &r, err, sizeof(err)), 0);
+		CU_ASSERT_STRING_EQUAL(r.pattern, "*.corp");
+		n = strlen(r.pattern);
+		for (size_t i = n; i < sizeof(r.pattern); i++)
+			bad += r.pattern[i] != 0;
+	}
+	if (bad)
+		fprintf(stderr, "\n  %zu bytes after the pattern's NUL are not zero\n", bad);
+	CU_ASSERT_EQUAL(bad, 0);
+	cJSON_Delete(big);
+	cJSON_Delete(small);
+	free(js);
+	free(long_pat);
+}
+
 static void test_small_messages(void)
 {
 	struct fg_portal_reject_access ra;
@@ -1053,6 +1104,7 @@ int main(void)
 		{ "authorization good", test_authorization_good },
 		{ "authorization hostile", test_authorization_hostile },
 		{ "resource_updated", test_resource_updated },
+		{ "dns pattern zero-padded", test_pattern_zero_padded },
 		{ "reject and expiry", test_small_messages },
 		{ "relays_presence", test_relays_presence },
 		{ "ice candidates", test_candidates },

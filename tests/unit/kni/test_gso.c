@@ -206,6 +206,72 @@ static int split(uint32_t len)
 	return fg_gso_split(super, len, MTU, out, out_len, MAX_OUT, OUT_CAP);
 }
 
+/*
+ * A non-GSO NEEDS_CSUM packet whose csum_start / csum_offset point anywhere but the TCP or
+ * UDP checksum is refused: before, csum_start 0 with csum_offset 12 stored a "checksum"
+ * over the source address, and the packet went out with a rewritten source.
+ */
+static void test_needs_csum_start(void)
+{
+	struct tg_flow f;
+	uint8_t *ip = super + 10;
+
+	tg_flow_init(&f, false, 15, false);
+	uint32_t len = tcp_super(&f, 3, TG_ACK, 9, 500, 0);
+	tg_vnet(super, 1, 0, 0, 0, 20, 16);
+	CU_ASSERT_EQUAL(split(len), 1);
+	uint32_t wl = tg_tcp(want, &f, 3, TG_ACK, 9, 500);
+	CU_ASSERT(out_len[0] == wl && memcmp(out[0], want, wl) == 0);
+	const uint16_t bad[][2] = {
+		{ 0, 12 },   /* inside the IPv4 header: onto the source address */
+		{ 0, 10 },   /* onto the IPv4 header checksum */
+		{ 12, 4 },   /* from the source address onto the destination */
+		{ 20, 6 },   /* TCP header, UDP's offset */
+		{ 21, 16 },  /* one past the TCP header */
+		{ 40, 16 },  /* inside the payload */
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		tg_vnet(super, 1, 0, 0, 0, bad[i][0], bad[i][1]);
+		CU_ASSERT_EQUAL(split(len), -EINVAL);
+	}
+	/* UDP over IPv6: 40 / 6 only. */
+	tg_flow_init(&f, true, 16, false);
+	len = tg_udp(ip, &f, 0, 200, 5) + 10;
+	tg_vnet(super, 1, 0, 0, 0, 40, 16);
+	CU_ASSERT_EQUAL(split(len), -EINVAL);
+	tg_vnet(super, 1, 0, 0, 0, 8, 6);
+	CU_ASSERT_EQUAL(split(len), -EINVAL);
+	/* An IPv4 fragment never carries a partial checksum. */
+	tg_flow_init(&f, false, 17, false);
+	len = tg_udp(ip, &f, 0, 200, 5) + 10;
+	tg_vnet(super, 1, 0, 0, 0, 20, 6);
+	CU_ASSERT_EQUAL(split(len), 1);
+	ip[6] |= 0x20;
+	CU_ASSERT_EQUAL(split(len), -EINVAL);
+
+	/* IPv6 with an 8-byte hop-by-hop header before UDP: csum_start is 48, not 40. */
+	tg_flow_init(&f, true, 18, false);
+	wl = tg_udp(want, &f, 0, 300, 9);
+	memcpy(ip, want, 40);
+	ip[5] = (uint8_t)(ip[5] + 8);
+	ip[6] = 0;
+	const uint8_t hbh[8] = { 17, 0, 1, 4, 0, 0, 0, 0 };  /* next UDP, PadN */
+	memcpy(ip + 40, hbh, 8);
+	memcpy(ip + 48, want + 40, wl - 40);
+	uint32_t seed = tg_fold(tg_pseudo(want, wl - 40));
+	ip[48 + 6] = (uint8_t)(seed >> 8);
+	ip[48 + 7] = (uint8_t)seed;
+	len = wl + 8 + 10;
+	tg_vnet(super, 1, 0, 0, 0, 40, 6);
+	CU_ASSERT_EQUAL(split(len), -EINVAL);
+	tg_vnet(super, 1, 0, 0, 0, 48, 6);
+	CU_ASSERT_EQUAL_FATAL(split(len), 1);
+	CU_ASSERT(out_len[0] == wl + 8 && memcmp(out[0] + 48, want + 40, wl - 40) == 0);
+	/* A hop-by-hop length running past the packet. */
+	ip[41] = 0xff;
+	CU_ASSERT_EQUAL(split(len), -EINVAL);
+}
+
 static void test_hostile(void)
 {
 	struct tg_flow f;
@@ -326,6 +392,7 @@ int main(void)
 	    !CU_add_test(s, "IPv6, TCP and IPv4 options, 64 KiB", test_ipv6_and_options) ||
 	    !CU_add_test(s, "USO over IPv4 and IPv6", test_udp) ||
 	    !CU_add_test(s, "non-GSO NEEDS_CSUM and copies", test_needs_csum) ||
+	    !CU_add_test(s, "non-GSO NEEDS_CSUM only at the L4 checksum", test_needs_csum_start) ||
 	    !CU_add_test(s, "hostile inputs", test_hostile)) {
 		CU_cleanup_registry();
 		return 1;
