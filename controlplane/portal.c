@@ -401,7 +401,9 @@ static void connect_now(struct fg_portal *p)
 	ci.port = p->port;
 	ci.path = p->path;
 	ci.host = p->host;
-	ci.origin = p->host;
+	/* No Origin header, as the Rust gateway: Phoenix (check_origin: :conn) answers 403 to an
+	 * Origin that is not the portal's own https origin, before it reads the token. */
+	ci.origin = NULL;
 	ci.ssl_connection = p->tls ? LCCSCF_USE_SSL : 0;
 	ci.protocol = NULL;
 	ci.local_protocol_name = portal_protocol.name;
