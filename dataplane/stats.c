@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl_server.h"
 #include "log.h"
 #include "service.h"
 #include "statsfile.h"
+#include "uapi_server.h"
 
 static const char *const TAG = "fastgate.stats";
 
@@ -51,6 +53,15 @@ void fg_svc_stats_write(struct fg_svc *s, FILE *f)
 	fprintf(f, "roams %lu\n", s->stats.roams);
 	fprintf(f, "goodbyes_sent %lu\n", s->stats.goodbyes_sent);
 	fprintf(f, "uapi_requests %lu\n", s->stats.uapi_requests);
+	if (s->uapi) {
+		const struct fg_uapi_server_stats *u = fg_uapi_server_stats(s->uapi);
+
+		fprintf(f, "uapi_connections_refused %lu\n", u->refused);
+		fprintf(f, "uapi_idle_timeouts %lu\n", u->timeouts);
+		fprintf(f, "uapi_send_errors %lu\n", u->send_errors);
+	}
+	if (s->ctl)
+		fprintf(f, "ctl_clients_overflowed %lu\n", fg_ctl_server_overflows(s->ctl));
 	fprintf(f, "arp_requests_sent %lu\n", s->neigh.arp_requests_sent);
 	fprintf(f, "arp_replies_sent %lu\n", s->neigh.arp_replies_sent);
 	fprintf(f, "neigh_unsolicited %lu\n", s->neigh.unsolicited);
