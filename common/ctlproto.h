@@ -4,11 +4,13 @@
  * fastgate-dataplane (server, owns the socket): fixed-size typed messages over a Unix
  * SOCK_SEQPACKET socket, one message per datagram. Every message starts with struct
  * fg_ctl_hdr; the receiver checks the version and that the datagram's length is exactly
- * the size of the struct its type names, and answers anything else with a FG_CTL_REPLY
+ * what fg_ctl_msg_size() says for it, and answers anything else with a FG_CTL_REPLY
  * carrying -EPROTO (or drops the connection when it cannot even read a header). Requests
  * carry a sequence number that the reply echoes. Multi-byte fields are host order: both
- * processes run on the same machine. No pointers, no variable-length fields: a message can
- * be validated by its size alone. Pure definitions; no state.
+ * processes run on the same machine. No pointers. One variable part only: a resource
+ * (RESOURCE_UPSERT, RESOURCE_INFO) ends with n_filters filters, so its exact size is its
+ * fixed part plus n_filters * 8, with n_filters at most FG_CTL_MAX_FILTERS (the portal puts
+ * no limit on filters; a datagram stays under FG_CTL_MAX_MSG). Pure definitions; no state.
  *
  * Conversation:
  *   client: HELLO                      -> server: HELLO_REPLY
@@ -17,19 +19,20 @@
  *   client: DUMP                       -> server: PEER_INFO*, RESOURCE_INFO*, REPLY (end)
  *   client: STATS                      -> server: STATS_REPLY
  *   server: EVENT (unsolicited, seq 0) when the data plane removed a peer by itself
- *           (last resource expired) or a handshake completed.
+ *           (last resource expired, or the client said Goodbye) or a handshake completed.
  */
 #ifndef FG_CTLPROTO_H
 #define FG_CTLPROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "addr.h"
 
 enum {
-	FG_CTL_VERSION = 1,
+	FG_CTL_VERSION = 2,          /* 2: resources carry a variable number of filters */
 	FG_CTL_ID_LEN = 64,          /* portal ids (UUIDs) as NUL-terminated text */
-	FG_CTL_MAX_FILTERS = 32,
+	FG_CTL_MAX_FILTERS = 8192,   /* filters of one resource on the wire */
 	FG_CTL_MAX_DROP_REASONS = 64,
 	FG_CTL_MAX_WORKERS = 16,
 };
@@ -131,7 +134,8 @@ struct fg_ctl_filter {
 };
 
 /* Adds or replaces one resource of a client (identified by its peer's public key). An empty
- * filter list permits everything. expires_at is unix seconds; 0 = never. */
+ * filter list permits everything. expires_at is unix seconds; 0 = never. The datagram is
+ * sizeof(struct) + n_filters * sizeof(struct fg_ctl_filter). */
 struct fg_ctl_resource_upsert {
 	struct fg_ctl_hdr h;
 	uint8_t public_key[32];
@@ -141,7 +145,7 @@ struct fg_ctl_resource_upsert {
 	struct fg_prefix prefix;   /* CIDR resources */
 	uint8_t pad[6];
 	uint64_t expires_at;
-	struct fg_ctl_filter filters[FG_CTL_MAX_FILTERS];
+	struct fg_ctl_filter filters[];   /* n_filters of them */
 };
 
 /* Removes a resource; the last one going removes the peer after a p2p Goodbye. */
@@ -187,7 +191,7 @@ struct fg_ctl_resource_info {
 	struct fg_prefix prefix;
 	uint8_t pad[6];
 	uint64_t expires_at;
-	struct fg_ctl_filter filters[FG_CTL_MAX_FILTERS];
+	struct fg_ctl_filter filters[];   /* n_filters of them */
 };
 
 struct fg_ctl_stats {
@@ -219,6 +223,8 @@ enum fg_ctl_event_kind {
 	FG_CTL_EV_PEER_EXPIRED = 1,    /* the last resource expired: Goodbye sent, peer removed */
 	FG_CTL_EV_RESOURCE_EXPIRED,    /* one resource expired, others remain */
 	FG_CTL_EV_HANDSHAKE,           /* a session with the peer was (re)established */
+	FG_CTL_EV_PEER_GOODBYE,        /* the client said Goodbye (p2p event 2): peer removed,
+					* no Goodbye sent back; its authorizations still stand */
 };
 
 struct fg_ctl_event {
@@ -235,8 +241,9 @@ _Static_assert(sizeof(struct fg_ctl_hello_reply) == 144, "hello_reply layout");
 _Static_assert(sizeof(struct fg_ctl_peer_upsert) == 180, "peer_upsert layout");
 _Static_assert(sizeof(struct fg_ctl_peer_info) == 192, "peer_info layout");
 _Static_assert(sizeof(struct fg_ctl_iface_set) == 44, "iface_set layout");
-_Static_assert(sizeof(struct fg_ctl_resource_upsert) == 400, "resource_upsert layout");
-_Static_assert(sizeof(struct fg_ctl_resource_info) == 400, "resource_info layout");
+_Static_assert(sizeof(struct fg_ctl_filter) == 8, "filter layout");
+_Static_assert(sizeof(struct fg_ctl_resource_upsert) == 144, "resource_upsert layout (fixed part)");
+_Static_assert(sizeof(struct fg_ctl_resource_info) == 144, "resource_info layout (fixed part)");
 _Static_assert(sizeof(struct fg_ctl_reply) == 136, "reply layout");
 _Static_assert(sizeof(struct fg_ctl_event) == 112, "event layout");
 _Static_assert(sizeof(struct fg_ctl_stats_reply) == 4008, "stats_reply layout");
@@ -261,6 +268,43 @@ static inline uint32_t fg_ctl_size(uint16_t type)
 	case FG_CTL_EVENT: return sizeof(struct fg_ctl_event);
 	default: return 0;
 	}
+}
+
+enum {
+	/* The largest datagram: a resource with FG_CTL_MAX_FILTERS filters (the stats reply,
+	 * the largest fixed message, is smaller). */
+	FG_CTL_MAX_MSG = 144 + FG_CTL_MAX_FILTERS * 8,
+};
+_Static_assert(sizeof(struct fg_ctl_stats_reply) < FG_CTL_MAX_MSG, "largest message");
+
+/* Whether a type ends with filters (n_filters at the same offset in both). */
+static inline int fg_ctl_has_filters(uint16_t type)
+{
+	return type == FG_CTL_RESOURCE_UPSERT || type == FG_CTL_RESOURCE_INFO;
+}
+_Static_assert(__builtin_offsetof(struct fg_ctl_resource_upsert, n_filters) ==
+	       __builtin_offsetof(struct fg_ctl_resource_info, n_filters), "n_filters offset");
+
+/* The exact size of the message at msg, of which len bytes are readable (the datagram's
+ * length for a receiver; for a sender, at least the fixed part): the fixed size of its
+ * type, plus n_filters filters for a resource. 0 for an unknown type or n_filters over
+ * FG_CTL_MAX_FILTERS. A receiver accepts a datagram only when this equals its length. */
+static inline uint32_t fg_ctl_msg_size(const void *msg, size_t len)
+{
+	struct fg_ctl_hdr h;
+	uint32_t base, n;
+
+	if (len < sizeof(h))
+		return 0;
+	__builtin_memcpy(&h, msg, sizeof(h));
+	base = fg_ctl_size(h.type);
+	if (base == 0 || !fg_ctl_has_filters(h.type) || len < base)
+		return base;
+	__builtin_memcpy(&n, (const uint8_t *)msg + __builtin_offsetof(struct fg_ctl_resource_upsert, n_filters),
+			 sizeof(n));
+	if (n > FG_CTL_MAX_FILTERS)
+		return 0;
+	return base + n * (uint32_t)sizeof(struct fg_ctl_filter);
 }
 
 #endif

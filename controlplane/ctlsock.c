@@ -90,6 +90,7 @@ static void listen_readable(void *ctx)
 			continue;
 		}
 		k->c = c;
+		fg_ctl_conn_set_wake(c, conn_writable, k);
 		k->w = fg_loop_watch(fg_ctl_conn_fd(c), &conn_ops, k);
 		if (!k->w) {
 			fg_ctl_conn_free(c);

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * Control socket client (see dpclient.h). Control plane thread only.
+ * Control socket client (see dpclient.h): the table of requests in flight, in seq order,
+ * each with its copy of the message until the socket took it. Control plane thread only.
  */
 #include "dpclient.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -16,7 +19,7 @@
 #include <sodium.h>
 
 enum {
-	RX_MAX = 8192,
+	RX_MAX = FG_CTL_MAX_MSG,   /* a resource with every filter (ctlproto.h) */
 };
 
 void fg_dpc_init(struct fg_dpc *c, const char *path)
@@ -31,19 +34,31 @@ bool fg_dpc_connected(const struct fg_dpc *c)
 	return c->fd >= 0;
 }
 
-void fg_dpc_close(struct fg_dpc *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-}
-
-static int64_t now_ms(void)
+int64_t fg_dpc_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct fg_dpc_req {
+	uint32_t seq;
+	uint16_t type;          /* what was sent */
+	uint16_t final;         /* the answer that completes it besides a REPLY, 0 if none */
+	int64_t deadline;
+	void *msg;              /* a copy until the socket took it, then NULL */
+	uint32_t len;
+	struct fg_dpc_cb cb;
+};
+
+static void req_free(struct fg_dpc_req *r)
+{
+	if (r->msg) {
+		sodium_memzero(r->msg, r->len); /* PEER_UPSERT carries a PSK */
+		free(r->msg);
+	}
+	free(r);
 }
 
 static void queue_event(struct fg_dpc *c, const void *buf)
@@ -56,214 +71,250 @@ static void queue_event(struct fg_dpc *c, const void *buf)
 	memcpy(&c->events[c->nevents++], buf, sizeof(c->events[0]));
 }
 
+static struct fg_dpc_req *take(struct fg_dpc *c, unsigned i)
+{
+	struct fg_dpc_req *r = c->reqs[i];
+
+	memmove(c->reqs + i, c->reqs + i + 1, sizeof(c->reqs[0]) * (c->nreqs - i - 1));
+	c->nreqs--;
+	return r;
+}
+
+static void complete(struct fg_dpc_req *r, int status, const void *msg)
+{
+	struct fg_dpc_cb cb = r->cb;
+
+	req_free(r);
+	if (cb.done)
+		cb.done(cb.ctx, status, msg);
+}
+
+/* Every request in flight completes with err. The table is detached first: callbacks may
+ * queue new requests (they fail with -ENOTCONN while the fd is closed). */
+static void fail_all(struct fg_dpc *c, int err)
+{
+	struct fg_dpc_req **reqs = c->reqs;
+	unsigned n = c->nreqs;
+
+	c->reqs = NULL;
+	c->nreqs = c->capreqs = 0;
+	for (unsigned i = 0; i < n; i++)
+		complete(reqs[i], err, NULL);
+	free(reqs);
+}
+
+static void close_fd(struct fg_dpc *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+void fg_dpc_close(struct fg_dpc *c)
+{
+	close_fd(c);
+	fail_all(c, -ECONNRESET);
+}
+
 static int fail(struct fg_dpc *c, int err, const char *what)
 {
 	snprintf(c->last_error, sizeof(c->last_error), "%s: %s", what, strerror(-err));
-	fg_dpc_close(c);
+	close_fd(c);
+	fail_all(c, err);
 	return err;
 }
 
-/* Receives one valid message (events are queued and skipped unless want_event). Returns
- * its length, or -errno. */
-static int recv_msg(struct fg_dpc *c, uint8_t *buf, int64_t deadline)
+/* Sends the queued messages in order. 0 when all are out, 1 when the socket is full,
+ * -errno on a transport error. */
+static int flush(struct fg_dpc *c)
 {
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		struct fg_ctl_hdr h;
+	for (unsigned i = 0; i < c->nreqs; i++) {
+		struct fg_dpc_req *r = c->reqs[i];
 
-		if (left <= 0)
-			return fail(c, -ETIMEDOUT, "data plane did not answer");
-		int pr = poll(&pfd, 1, (int)left);
-		if (pr < 0 && errno == EINTR)
+		if (!r->msg)
 			continue;
-		if (pr <= 0)
-			continue;
-		ssize_t n = recv(c->fd, buf, RX_MAX, MSG_DONTWAIT | MSG_TRUNC);
-		if (n == 0)
-			return fail(c, -ECONNRESET, "data plane closed the control socket");
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+		for (;;) {
+			ssize_t w = send(c->fd, r->msg, r->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+			if (w == (ssize_t)r->len)
+				break;
+			if (w < 0 && errno == EINTR)
 				continue;
-			return fail(c, -errno, "control socket");
+			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				return 1;
+			return w < 0 ? -errno : -EIO;
 		}
-		if ((size_t)n < sizeof(h) || n > RX_MAX)
-			return fail(c, -EPROTO, "malformed message from the data plane");
-		memcpy(&h, buf, sizeof(h));
-		if (h.version != FG_CTL_VERSION || fg_ctl_size(h.type) != (uint32_t)n)
-			return fail(c, -EPROTO, "malformed message from the data plane");
-		if (h.type == FG_CTL_EVENT) {
-			queue_event(c, buf);
-			continue;
-		}
-		return (int)n;
+		sodium_memzero(r->msg, r->len);
+		free(r->msg);
+		r->msg = NULL;
 	}
-}
-
-static int send_msg(struct fg_dpc *c, void *msg, uint16_t type)
-{
-	struct fg_ctl_hdr *h = msg;
-	uint32_t size = fg_ctl_size(type);
-
-	if (size == 0)
-		return -EINVAL;
-	if (c->fd < 0)
-		return -ENOTCONN;
-	h->version = FG_CTL_VERSION;
-	h->type = type;
-	h->seq = ++c->seq;
-	for (;;) {
-		ssize_t w = send(c->fd, msg, size, MSG_NOSIGNAL);
-
-		if (w == (ssize_t)size)
-			return 0;
-		if (w < 0 && errno == EINTR)
-			continue;
-		return fail(c, w < 0 ? -errno : -EIO, "control socket send");
-	}
-}
-
-int fg_dpc_connect(struct fg_dpc *c)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct fg_ctl_hello hello;
-	uint8_t buf[RX_MAX];
-	int n;
-
-	fg_dpc_close(c);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", c->path);
-	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		return fail(c, -errno, "socket");
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = -errno;
-
-		snprintf(c->last_error, sizeof(c->last_error), "%s: %s", c->path, strerror(-e));
-		fg_dpc_close(c);
-		return e;
-	}
-	memset(&hello, 0, sizeof(hello));
-	snprintf(hello.client, sizeof(hello.client), "fastgate-controlplane %s", FG_VERSION);
-	if ((n = send_msg(c, &hello, FG_CTL_HELLO)) < 0)
-		return n;
-	n = recv_msg(c, buf, now_ms() + FG_DPC_TIMEOUT_MS);
-	if (n < 0)
-		return n;
-	if (((struct fg_ctl_hdr *)buf)->type != FG_CTL_HELLO_REPLY)
-		return fail(c, -EPROTO, "no HELLO reply");
-	memcpy(&c->hello, buf, sizeof(c->hello));
-	c->last_error[0] = '\0';
 	return 0;
 }
 
-int fg_dpc_request(struct fg_dpc *c, void *msg, uint16_t type, struct fg_ctl_reply *reply)
+bool fg_dpc_wants_write(const struct fg_dpc *c)
 {
-	uint8_t buf[RX_MAX];
-	uint32_t seq;
-	int n = send_msg(c, msg, type);
-
-	if (n < 0)
-		return n;
-	seq = c->seq;
-	int64_t deadline = now_ms() + FG_DPC_TIMEOUT_MS;
-	for (;;) {
-		struct fg_ctl_reply r;
-
-		n = recv_msg(c, buf, deadline);
-		if (n < 0)
-			return n;
-		if (((struct fg_ctl_hdr *)buf)->type != FG_CTL_REPLY || ((struct fg_ctl_hdr *)buf)->seq != seq)
-			continue; /* a stray answer to an earlier, timed-out request */
-		memcpy(&r, buf, sizeof(r));
-		if (reply)
-			*reply = r;
-		return r.status;
-	}
+	for (unsigned i = 0; i < c->nreqs; i++)
+		if (c->reqs[i]->msg)
+			return true;
+	return false;
 }
 
-int fg_dpc_dump(struct fg_dpc *c, void (*on_peer)(void *ctx, const struct fg_ctl_peer_info *p),
-		void (*on_resource)(void *ctx, const struct fg_ctl_resource_info *r), void *ctx)
+int fg_dpc_on_writable(struct fg_dpc *c)
 {
-	struct fg_ctl_dump d;
-	uint8_t buf[RX_MAX];
-	int n;
+	int r;
 
-	memset(&d, 0, sizeof(d));
-	if ((n = send_msg(c, &d, FG_CTL_DUMP)) < 0)
-		return n;
-	uint32_t seq = c->seq;
-	int64_t deadline = now_ms() + FG_DPC_TIMEOUT_MS * 4;
-	for (;;) {
-		const struct fg_ctl_hdr *h = (const void *)buf;
+	if (c->fd < 0)
+		return -ENOTCONN;
+	r = flush(c);
+	return r < 0 ? fail(c, r, "control socket send") : 0;
+}
 
-		n = recv_msg(c, buf, deadline);
-		if (n < 0)
-			return n;
-		if (h->seq != seq)
+static uint16_t final_type(uint16_t type)
+{
+	return type == FG_CTL_HELLO ? FG_CTL_HELLO_REPLY : type == FG_CTL_STATS ? FG_CTL_STATS_REPLY : 0;
+}
+
+int fg_dpc_send(struct fg_dpc *c, void *msg, uint16_t type, uint32_t budget_ms, const struct fg_dpc_cb *cb)
+{
+	struct fg_ctl_hdr *h = msg;
+	uint32_t size = fg_ctl_size(type);
+	struct fg_dpc_req *r;
+	int e;
+
+	if (size == 0)
+		return -EINVAL;
+	if (fg_ctl_has_filters(type)) { /* the fixed part, then n_filters filters */
+		h->type = type;
+		if ((size = fg_ctl_msg_size(msg, size)) == 0)
+			return -EINVAL;
+	}
+	if (c->fd < 0)
+		return -ENOTCONN;
+	if (c->nreqs == c->capreqs) {
+		unsigned cap = c->capreqs ? c->capreqs * 2 : 16;
+		struct fg_dpc_req **n = realloc(c->reqs, sizeof(*n) * cap);
+
+		if (!n)
+			return -ENOMEM;
+		c->reqs = n;
+		c->capreqs = cap;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->msg = malloc(size))) {
+		free(r);
+		return -ENOMEM;
+	}
+	h->version = FG_CTL_VERSION;
+	h->type = type;
+	h->seq = ++c->seq;
+	if (c->seq == 0) /* seq 0 is the events' */
+		h->seq = ++c->seq;
+	memcpy(r->msg, msg, size);
+	r->len = size;
+	r->seq = h->seq;
+	r->type = type;
+	r->final = final_type(type);
+	r->deadline = fg_dpc_now_ms() + budget_ms;
+	if (cb)
+		r->cb = *cb;
+	c->reqs[c->nreqs++] = r;
+	e = flush(c);
+	if (e < 0) {
+		/* This one was not sent: no callback for it; the others fail with the connection. */
+		req_free(take(c, c->nreqs - 1));
+		return fail(c, e, "control socket send");
+	}
+	if (c->wake)
+		c->wake(c->wake_arg);
+	return 0;
+}
+
+void fg_dpc_expire(struct fg_dpc *c, int64_t now_ms)
+{
+	for (unsigned i = 0; i < c->nreqs;) {
+		if (c->reqs[i]->deadline > now_ms) {
+			i++;
 			continue;
-		if (h->type == FG_CTL_PEER_INFO && on_peer) {
-			struct fg_ctl_peer_info p;
-
-			memcpy(&p, buf, sizeof(p));
-			on_peer(ctx, &p);
-		} else if (h->type == FG_CTL_RESOURCE_INFO && on_resource) {
-			struct fg_ctl_resource_info r;
-
-			memcpy(&r, buf, sizeof(r));
-			on_resource(ctx, &r);
-		} else if (h->type == FG_CTL_REPLY) {
-			return ((const struct fg_ctl_reply *)buf)->status;
 		}
+		c->timeouts++;
+		complete(take(c, i), -ETIMEDOUT, NULL);
+		i = 0; /* the callback may have changed the table */
 	}
 }
 
-int fg_dpc_stats(struct fg_dpc *c, struct fg_ctl_stats_reply *out)
+int64_t fg_dpc_next_deadline(const struct fg_dpc *c)
 {
-	struct fg_ctl_stats st;
-	uint8_t buf[RX_MAX];
-	int n;
+	int64_t d = 0;
 
-	memset(&st, 0, sizeof(st));
-	if ((n = send_msg(c, &st, FG_CTL_STATS)) < 0)
-		return n;
-	uint32_t seq = c->seq;
-	int64_t deadline = now_ms() + FG_DPC_TIMEOUT_MS;
-	for (;;) {
-		const struct fg_ctl_hdr *h = (const void *)buf;
+	for (unsigned i = 0; i < c->nreqs; i++)
+		if (d == 0 || c->reqs[i]->deadline < d)
+			d = c->reqs[i]->deadline;
+	return d;
+}
 
-		n = recv_msg(c, buf, deadline);
-		if (n < 0)
-			return n;
-		if (h->seq != seq)
-			continue;
-		if (h->type == FG_CTL_STATS_REPLY) {
-			memcpy(out, buf, sizeof(*out));
+/* One valid message that is not an event: to the request with its seq. Stray answers (to
+ * a request that timed out) and answers of the wrong type are dropped. */
+static void dispatch(struct fg_dpc *c, const void *buf)
+{
+	const struct fg_ctl_hdr *h = buf;
+	unsigned i;
+
+	for (i = 0; i < c->nreqs; i++)
+		if (c->reqs[i]->seq == h->seq)
+			break;
+	if (i == c->nreqs)
+		return;
+	struct fg_dpc_req *r = c->reqs[i];
+	if ((h->type == FG_CTL_PEER_INFO || h->type == FG_CTL_RESOURCE_INFO) && r->type == FG_CTL_DUMP) {
+		if (r->cb.part)
+			r->cb.part(r->cb.ctx, h->type, buf);
+	} else if (h->type == FG_CTL_REPLY) {
+		complete(take(c, i), ((const struct fg_ctl_reply *)buf)->status, buf);
+	} else if (h->type == r->final) {
+		complete(take(c, i), 0, buf);
+	}
+}
+
+/* Reads until the socket is empty, or until *stop (a blocking caller's answer is in: what
+ * follows it stays in the socket, for the loop). */
+static int read_some(struct fg_dpc *c, const bool *stop)
+{
+	_Alignas(max_align_t) uint8_t buf[RX_MAX];
+
+	while (c->fd >= 0) {
+		if (stop && *stop)
 			return 0;
+		ssize_t n = recv(c->fd, buf, RX_MAX, MSG_DONTWAIT | MSG_TRUNC);
+		struct fg_ctl_hdr h;
+
+		if (n == 0)
+			return fail(c, -ECONNRESET, "data plane closed the control socket");
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : fail(c, -errno, "control socket");
 		}
-		if (h->type == FG_CTL_REPLY)
-			return ((const struct fg_ctl_reply *)buf)->status;
+		if ((size_t)n >= sizeof(h) && n <= RX_MAX) {
+			memcpy(&h, buf, sizeof(h));
+			if (h.version == FG_CTL_VERSION && fg_ctl_msg_size(buf, (size_t)n) == (uint32_t)n) {
+				if (h.type == FG_CTL_EVENT)
+					queue_event(c, buf);
+				else
+					dispatch(c, buf);
+				continue;
+			}
+		}
+		/* Unsolicited junk is skipped; while a request waits it may have been the answer,
+		 * and the protocol is broken: fail now rather than at the request's deadline. */
+		if (c->nreqs)
+			return fail(c, -EPROTO, "malformed message from the data plane");
 	}
+	return -ENOTCONN;
 }
 
 int fg_dpc_on_readable(struct fg_dpc *c)
 {
-	uint8_t buf[RX_MAX];
-
-	while (c->fd >= 0) {
-		ssize_t n = recv(c->fd, buf, RX_MAX, MSG_DONTWAIT | MSG_TRUNC);
-		struct fg_ctl_hdr h;
-
-		if (n == 0)
-			return fail(c, -ECONNRESET, "data plane closed the control socket");
-		if (n < 0)
-			return (errno == EAGAIN || errno == EINTR) ? 0 : fail(c, -errno, "control socket");
-		if ((size_t)n < sizeof(h) || n > RX_MAX)
-			continue;
-		memcpy(&h, buf, sizeof(h));
-		if (h.version == FG_CTL_VERSION && h.type == FG_CTL_EVENT && fg_ctl_size(h.type) == (uint32_t)n)
-			queue_event(c, buf);
-	}
-	return -ENOTCONN;
+	return read_some(c, NULL);
 }
 
 bool fg_dpc_next_event(struct fg_dpc *c, struct fg_ctl_event *out)
@@ -273,4 +324,207 @@ bool fg_dpc_next_event(struct fg_dpc *c, struct fg_ctl_event *out)
 	*out = c->events[0];
 	memmove(c->events, c->events + 1, sizeof(c->events[0]) * --c->nevents);
 	return true;
+}
+
+/* ---- connecting ----------------------------------------------------------------------------- */
+
+int fg_dpc_open(struct fg_dpc *c)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	fg_dpc_close(c);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", c->path);
+	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->fd < 0)
+		return fail(c, -errno, "socket");
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+
+		snprintf(c->last_error, sizeof(c->last_error), "%s: %s", c->path, strerror(-e));
+		close_fd(c);
+		return e;
+	}
+	return 0;
+}
+
+static void hello_done(void *ctx, int status, const void *msg)
+{
+	struct fg_dpc *c = ctx;
+	struct fg_dpc_cb cb = c->hello_cb;
+
+	if (msg && ((const struct fg_ctl_hdr *)msg)->type == FG_CTL_HELLO_REPLY) {
+		memcpy(&c->hello, msg, sizeof(c->hello));
+		c->last_error[0] = '\0';
+		status = 0;
+	} else if (msg) {
+		status = fail(c, -EPROTO, "no HELLO reply");
+	} else if (status == -ETIMEDOUT) {
+		status = fail(c, -ETIMEDOUT, "data plane did not answer");
+	}
+	if (cb.done)
+		cb.done(cb.ctx, status, NULL);
+}
+
+int fg_dpc_hello(struct fg_dpc *c, const struct fg_dpc_cb *cb)
+{
+	struct fg_ctl_hello hello;
+	const struct fg_dpc_cb mine = { .done = hello_done, .ctx = c };
+
+	c->hello_cb = *cb;
+	memset(&hello, 0, sizeof(hello));
+	snprintf(hello.client, sizeof(hello.client), "fastgate-controlplane %s", FG_VERSION);
+	return fg_dpc_send(c, &hello, FG_CTL_HELLO, FG_DPC_TIMEOUT_MS, &mine);
+}
+
+/* ---- blocking calls (start-up, shutdown, tests) ---------------------------------------------- */
+
+struct waiter {
+	bool done;
+	int status;
+	_Alignas(max_align_t) uint8_t msg[RX_MAX];
+	void (*on_peer)(void *ctx, const struct fg_ctl_peer_info *p);
+	void (*on_resource)(void *ctx, const struct fg_ctl_resource_info *r);
+	void *ctx;
+};
+
+static void wait_done(void *ctx, int status, const void *msg)
+{
+	struct waiter *w = ctx;
+
+	w->done = true;
+	w->status = status;
+	if (msg)
+		memcpy(w->msg, msg, fg_ctl_size(((const struct fg_ctl_hdr *)msg)->type));
+}
+
+static void wait_part(void *ctx, uint16_t type, const void *msg)
+{
+	struct waiter *w = ctx;
+
+	if (type == FG_CTL_PEER_INFO && w->on_peer)
+		w->on_peer(w->ctx, msg);
+	else if (type == FG_CTL_RESOURCE_INFO && w->on_resource)
+		w->on_resource(w->ctx, msg);
+}
+
+/* Runs the socket until w completes or the deadline passes (which closes the connection:
+ * a blocking caller has nothing better to do with a data plane that does not answer). */
+static int wait_for(struct fg_dpc *c, struct waiter *w, int64_t deadline)
+{
+	uint32_t seq = c->seq;
+
+	while (!w->done) {
+		int64_t left = deadline - fg_dpc_now_ms();
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+		if (c->fd < 0)
+			return -ENOTCONN;
+		if (left <= 0) {
+			for (unsigned i = 0; i < c->nreqs; i++)
+				if (c->reqs[i]->seq == seq) {
+					req_free(take(c, i));
+					break;
+				}
+			return fail(c, -ETIMEDOUT, "data plane did not answer");
+		}
+		if (fg_dpc_wants_write(c))
+			pfd.events |= POLLOUT;
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		if ((pfd.revents & POLLOUT) && fg_dpc_on_writable(c) < 0)
+			break;
+		if (read_some(c, &w->done) < 0)
+			break;
+	}
+	return w->done ? w->status : -ENOTCONN;
+}
+
+static int blocking(struct fg_dpc *c, void *msg, uint16_t type, uint32_t budget_ms, struct waiter *w)
+{
+	const struct fg_dpc_cb cb = { .part = wait_part, .done = wait_done, .ctx = w };
+	int r = fg_dpc_send(c, msg, type, budget_ms, &cb);
+
+	return r < 0 ? r : wait_for(c, w, fg_dpc_now_ms() + budget_ms);
+}
+
+int fg_dpc_connect(struct fg_dpc *c)
+{
+	struct waiter w = { 0 };
+	const struct fg_dpc_cb cb = { .done = wait_done, .ctx = &w };
+	int r = fg_dpc_open(c);
+
+	if (r < 0)
+		return r;
+	if ((r = fg_dpc_hello(c, &cb)) < 0)
+		return r;
+	return wait_for(c, &w, fg_dpc_now_ms() + FG_DPC_TIMEOUT_MS);
+}
+
+int fg_dpc_request(struct fg_dpc *c, void *msg, uint16_t type, struct fg_ctl_reply *reply)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	r = blocking(c, msg, type, FG_DPC_TIMEOUT_MS, w);
+	if (reply && w->done && ((struct fg_ctl_hdr *)w->msg)->type == FG_CTL_REPLY)
+		memcpy(reply, w->msg, sizeof(*reply));
+	free(w);
+	return r;
+}
+
+int fg_dpc_dump(struct fg_dpc *c, void (*on_peer)(void *ctx, const struct fg_ctl_peer_info *p),
+		void (*on_resource)(void *ctx, const struct fg_ctl_resource_info *r), void *ctx)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+	struct fg_ctl_dump d;
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	w->on_peer = on_peer;
+	w->on_resource = on_resource;
+	w->ctx = ctx;
+	memset(&d, 0, sizeof(d));
+	r = blocking(c, &d, FG_CTL_DUMP, FG_DPC_DUMP_TIMEOUT_MS, w);
+	free(w);
+	return r;
+}
+
+int fg_dpc_stats(struct fg_dpc *c, struct fg_ctl_stats_reply *out)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+	struct fg_ctl_stats st;
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	memset(&st, 0, sizeof(st));
+	r = blocking(c, &st, FG_CTL_STATS, FG_DPC_TIMEOUT_MS, w);
+	if (r == 0 && ((struct fg_ctl_hdr *)w->msg)->type == FG_CTL_STATS_REPLY)
+		memcpy(out, w->msg, sizeof(*out));
+	free(w);
+	return r;
+}
+
+void fg_dpc_drain(struct fg_dpc *c, int timeout_ms)
+{
+	int64_t deadline = fg_dpc_now_ms() + timeout_ms;
+
+	while (c->fd >= 0 && c->nreqs) {
+		int64_t left = deadline - fg_dpc_now_ms();
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+		if (left <= 0)
+			break;
+		if (fg_dpc_wants_write(c))
+			pfd.events |= POLLOUT;
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		if ((pfd.revents & POLLOUT) && fg_dpc_on_writable(c) < 0)
+			break;
+		if (fg_dpc_on_readable(c) < 0)
+			break;
+	}
 }

@@ -18,9 +18,13 @@
 
 static const char *const TAG = "fastgate.gateway";
 
-static void to_cp_resource(const struct fg_portal_resource *in, uint64_t expires_at, struct fg_cp_resource *out)
+/* out->filters is a heap copy the caller frees (the state keeps its own); false when out of
+ * memory (never an empty list in its place: that would allow everything). */
+static bool to_cp_resource(const struct fg_portal_resource *in, uint64_t expires_at, struct fg_cp_resource *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (in->n_filters && !(out->filters = calloc(in->n_filters, sizeof(*out->filters))))
+		return false;
 	snprintf(out->id, sizeof(out->id), "%s", in->id);
 	snprintf(out->name, sizeof(out->name), "%s", in->name);
 	out->type = in->type == FG_PORTAL_RES_CIDR ? FG_CP_RES_CIDR :
@@ -28,12 +32,13 @@ static void to_cp_resource(const struct fg_portal_resource *in, uint64_t expires
 	out->prefix = in->prefix;
 	snprintf(out->pattern, sizeof(out->pattern), "%s", in->pattern);
 	out->n_filters = in->n_filters;
-	for (unsigned i = 0; i < in->n_filters && i < FG_CTL_MAX_FILTERS; i++) {
+	for (unsigned i = 0; i < in->n_filters; i++) {
 		out->filters[i].proto = in->filters[i].proto;
 		out->filters[i].lo = in->filters[i].port_start;
 		out->filters[i].hi = in->filters[i].port_end;
 	}
 	out->expires_at = expires_at;
+	return true;
 }
 
 static void to_cp_relay(const struct fg_portal_relay *in, struct fg_cp_relay *out)
@@ -93,6 +98,66 @@ static void on_init(struct fg_gateway *g, const cJSON *payload)
 	free(m);
 }
 
+/* An authorization waiting for the data plane. Confirmations leave in the order the
+ * portal's messages came, whatever order the answers complete in. */
+struct fg_gw_auth {
+	struct fg_gw_auth *next;
+	struct fg_gateway *g;
+	enum fg_portal_event ev;
+	bool done;
+	char *ref;
+	char client_id[FG_CTL_ID_LEN];
+	char resource_id[FG_CTL_ID_LEN];
+};
+
+static void confirm_ready(struct fg_gateway *g)
+{
+	struct fg_gw_auth *a;
+
+	while ((a = g->auth_head) && a->done) {
+		cJSON *reply = cJSON_CreateObject();
+
+		g->auth_head = a->next;
+		if (!g->auth_head)
+			g->auth_tail = NULL;
+		fg_info(TAG, "client %s authorized for resource %s", a->client_id, a->resource_id);
+		cJSON_AddStringToObject(reply, "ref", a->ref);
+		fg_portal_send(g->portal, fg_portal_reply_event(a->ev), reply);
+		cJSON_Delete(reply);
+		free(a->ref);
+		free(a);
+	}
+}
+
+/* The data plane answered (a failure was logged by the state, and is confirmed all the
+ * same, as before: the control plane holds the authorization and pushes it again). */
+static void authorized(void *ctx, int status)
+{
+	struct fg_gw_auth *a = ctx;
+
+	(void)status;
+	a->done = true;
+	confirm_ready(a->g);
+}
+
+/* fg_cp_authorize refused a (out of memory): no confirmation, as before. */
+static void unlink_failed(struct fg_gateway *g, struct fg_gw_auth *a)
+{
+	struct fg_gw_auth **pp = &g->auth_head, *prev = NULL;
+
+	while (*pp && *pp != a) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (*pp)
+		*pp = a->next;
+	if (g->auth_tail == a)
+		g->auth_tail = prev;
+	free(a->ref);
+	free(a);
+	confirm_ready(g);
+}
+
 static void on_authorization(struct fg_gateway *g, enum fg_portal_event ev, const cJSON *payload)
 {
 	struct fg_portal_authorization *m = calloc(1, sizeof(*m));
@@ -118,19 +183,31 @@ static void on_authorization(struct fg_gateway *g, enum fg_portal_event ev, cons
 	c.ipv4 = m->client.ipv4;
 	c.ipv6 = m->client.ipv6;
 	snprintf(c.version, sizeof(c.version), "%s", m->client.version);
-	to_cp_resource(&m->resource, m->expires_at, &r);
-	int rc = fg_cp_authorize(g->state, &c, &r);
+	bool have_r = to_cp_resource(&m->resource, m->expires_at, &r);
+	struct fg_gw_auth *a = have_r ? calloc(1, sizeof(*a)) : NULL;
+	int rc = -ENOMEM;
+	if (a && (a->ref = strdup(m->ref))) {
+		a->g = g;
+		a->ev = ev;
+		snprintf(a->client_id, sizeof(a->client_id), "%s", m->client.id);
+		snprintf(a->resource_id, sizeof(a->resource_id), "%s", m->resource.id);
+		/* Queued first: done may run inside fg_cp_authorize. */
+		if (g->auth_tail)
+			g->auth_tail->next = a;
+		else
+			g->auth_head = a;
+		g->auth_tail = a;
+		rc = fg_cp_authorize(g->state, &c, &r, authorized, a);
+	}
 	sodium_memzero(&c, sizeof(c));
+	free(r.filters);
 	if (rc < 0) {
 		fg_warn(TAG, "authorization of client %s for resource %s failed: %s", m->client.id, m->resource.id,
 			strerror(-rc));
-	} else {
-		cJSON *reply = cJSON_CreateObject();
-
-		fg_info(TAG, "client %s authorized for resource %s", m->client.id, m->resource.id);
-		cJSON_AddStringToObject(reply, "ref", m->ref);
-		fg_portal_send(g->portal, fg_portal_reply_event(ev), reply);
-		cJSON_Delete(reply);
+		if (a && a->ref)
+			unlink_failed(g, a);
+		else if (a)
+			free(a);
 	}
 	fg_portal_authorization_free(m);
 	free(m);
@@ -163,10 +240,11 @@ static void on_resource_updated(struct fg_gateway *g, const cJSON *payload)
 	if (fg_portal_resource_parse(payload, m, err, sizeof(err)) < 0) {
 		g->malformed++;
 		fg_warn(TAG, "malformed resource_updated ignored: %s", err);
-	} else {
-		to_cp_resource(m, 0, &r);
+	} else if (to_cp_resource(m, 0, &r)) {
 		fg_cp_resource_updated(g->state, &r);
+		free(r.filters);
 	}
+	fg_portal_resource_free(m);
 	free(m);
 }
 

@@ -11,10 +11,14 @@
 #include "portal.h"
 #include "state.h"
 
+struct fg_gw_auth;
+
 struct fg_gateway {
 	struct fg_cp_state *state;
 	struct fg_portal *portal;
 	uint64_t messages, malformed, ignored;
+	/* authorizations waiting for the data plane, confirmed in this order */
+	struct fg_gw_auth *auth_head, *auth_tail;
 };
 
 void fg_gateway_on_message(struct fg_gateway *g, const struct fg_phx_in *m);

@@ -124,25 +124,37 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-/* Stores n bytes of s (trimmed) as the token. from names the source for errors. */
+/* Stores n bytes of s as the token with every whitespace byte removed, wherever it is, as
+ * the Rust gateway does (a token pasted across lines still works). from names the source
+ * for errors. */
 static int set_token(struct fg_login *l, const char *s, size_t n, const char *from,
 		     char *err, size_t errlen)
 {
-	trim(&s, &n);
-	if (!n)
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (isspace(c))
+			continue;
+		if (c < 0x20 || c >= 0x7f)
+			return say(-EINVAL, err, errlen,
+				   "the token from %s holds non-printable or non-ASCII characters", from);
+		o++;
+	}
+	if (!o)
 		return say(-EINVAL, err, errlen, "the token from %s is empty", from);
-	if (n > FG_LOGIN_TOKEN_MAX)
+	if (o > FG_LOGIN_TOKEN_MAX)
 		return say(-EINVAL, err, errlen, "the token from %s is longer than %d bytes", from,
 			   FG_LOGIN_TOKEN_MAX);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-			return say(-EINVAL, err, errlen,
-				   "the token from %s holds whitespace or non-printable characters", from);
-	l->token = malloc(n + 1);
+	l->token = malloc(o + 1);
 	if (!l->token)
 		return say(-ENOMEM, err, errlen, "out of memory");
-	memcpy(l->token, s, n);
-	l->token[n] = '\0';
+	o = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isspace((unsigned char)s[i]))
+			l->token[o++] = s[i];
+	l->token[o] = '\0';
 	return 0;
 }
 

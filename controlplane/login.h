@@ -41,7 +41,7 @@ enum fg_login_id_source {
 };
 
 struct fg_login {
-	char *token;                   /* secret; trimmed, no whitespace or control characters */
+	char *token;                   /* secret; printable ASCII, every whitespace byte removed */
 	char id[FG_LOGIN_ID_LEN];
 	enum fg_login_id_source id_source;
 	char external_id[FG_LOGIN_EXTERNAL_ID_LEN];
@@ -56,7 +56,7 @@ struct fg_login {
  * Fills l. Sources, first found wins:
  *   token    argv positional (wiped from argv), FIREZONE_TOKEN (a path to a regular file
  *            is read, as docker-init-gateway.sh does), $CREDENTIALS_DIRECTORY/FIREZONE_TOKEN;
- *            surrounding whitespace is trimmed; a token file that group or others may
+ *            all whitespace is removed (as the Rust gateway); a token file that group or others may
  *            access, or that a user other than root or ours owns, gets a warning
  *   id       -i/--firezone-id, FIREZONE_ID, the id file (FASTGATE_ID_FILE, default
  *            /var/lib/firezone/gateway_id, JSON {"id":"..."} as Rust writes it),

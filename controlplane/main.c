@@ -4,7 +4,8 @@
  * to the portal as the Firezone gateway does (same environment variables), programs the
  * data plane through its control socket, serves fastgatectl and the health checks.
  *
- * usage: fastgate-controlplane [--dataplane-socket PATH] [--ctl-socket PATH] [--allow-root] [TOKEN]
+ * usage: fastgate-controlplane [--dataplane-socket PATH] [--ctl-socket PATH] [--ca-file PATH]
+ *                              [--allow-root] [TOKEN]
  * Run as root it drops to the user fastgate (FASTGATE_USER) once its sockets are open; when
  * that user does not exist it refuses to start unless --allow-root (FASTGATE_ALLOW_ROOT=1).
  * Signals: SIGTERM/SIGINT say Goodbye to every client (the gateway is going away), close the
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#include <openssl/pem.h>
 #include <sodium.h>
 
 #include "ctlsock.h"
@@ -48,6 +50,7 @@ static struct fg_gateway g_gw;
 static struct fg_portal *g_portal;
 static struct fg_watch *g_dpw;
 static struct fg_timer g_dp_timer;
+static struct fg_timer g_dpreq_timer;   /* the earliest deadline of a data plane request */
 static int g_exit_code;
 static bool g_stopping;
 static uint64_t g_started;
@@ -68,15 +71,33 @@ static void dp_lost(const char *why)
 	fg_loop_timer(&g_dp_timer, 1000000);
 }
 
-static void dp_readable(void *ctx)
+/* After anything that queued or completed requests: the timer at the next deadline, and
+ * POLLOUT while requests wait for room in the socket. */
+static void dp_wake(void *arg)
+{
+	int64_t d = fg_dpc_next_deadline(&g_dpc);
+
+	(void)arg;
+	if (d) {
+		int64_t left = d - fg_dpc_now_ms();
+
+		fg_loop_timer(&g_dpreq_timer, left > 0 ? (uint64_t)left * 1000 : 1);
+	}
+	if (g_dpw && fg_dpc_wants_write(&g_dpc))
+		fg_loop_want_write(g_dpw);
+}
+
+static void dp_expire(struct fg_timer *t)
+{
+	(void)t;
+	fg_dpc_expire(&g_dpc, fg_dpc_now_ms());
+	dp_wake(NULL);
+}
+
+static void dp_events(void)
 {
 	struct fg_ctl_event ev;
 
-	(void)ctx;
-	if (fg_dpc_on_readable(&g_dpc) < 0) {
-		dp_lost(g_dpc.last_error);
-		return;
-	}
 	while (fg_dpc_next_event(&g_dpc, &ev))
 		fg_cp_on_event(&g_state, &ev);
 	if (g_dpc.events_lost) {
@@ -84,6 +105,26 @@ static void dp_readable(void *ctx)
 		fg_warn(TAG, "data plane events were lost: resynchronising");
 		fg_cp_sync(&g_state);
 	}
+}
+
+static void dp_readable(void *ctx)
+{
+	(void)ctx;
+	if (fg_dpc_on_readable(&g_dpc) < 0) {
+		dp_lost(g_dpc.last_error);
+		return;
+	}
+	dp_events();
+	dp_wake(NULL);
+}
+
+static void dp_writable(void *ctx)
+{
+	(void)ctx;
+	if (fg_dpc_on_writable(&g_dpc) < 0)
+		dp_lost(g_dpc.last_error);
+	else
+		dp_wake(NULL);
 }
 
 static void dp_closed(void *ctx)
@@ -96,6 +137,7 @@ static void dp_closed(void *ctx)
 
 static const struct fg_watch_ops dp_ops = {
 	.readable = dp_readable,
+	.writable = dp_writable,
 	.closed = dp_closed,
 };
 
@@ -104,23 +146,43 @@ static void dp_watch(void)
 	g_dpw = fg_loop_watch(g_dpc.fd, &dp_ops, NULL);
 }
 
-static void dp_try(struct fg_timer *t)
+static void dp_hello_done(void *ctx, int status, const void *msg)
 {
-	struct fg_ctl_event ev;
-
-	(void)t;
-	if (g_stopping || fg_dpc_connected(&g_dpc))
-		return;
-	if (fg_dpc_connect(&g_dpc) < 0) {
-		fg_debug(TAG, "data plane not reachable yet: %s", g_dpc.last_error);
-		fg_loop_timer(&g_dp_timer, 1000000);
+	(void)ctx;
+	(void)msg;
+	if (status < 0) {
+		fg_debug(TAG, "data plane did not say HELLO: %s", g_dpc.last_error);
+		if (g_dpw) {
+			fg_loop_unwatch(g_dpw);
+			g_dpw = NULL;
+		}
+		fg_dpc_close(&g_dpc);
+		if (!g_stopping)
+			fg_loop_timer(&g_dp_timer, 1000000);
 		return;
 	}
 	fg_info(TAG, "connected to the data plane %s (tun %s)", g_dpc.hello.version, g_dpc.hello.tun_name);
 	fg_cp_sync(&g_state);
-	while (fg_dpc_next_event(&g_dpc, &ev))
-		fg_cp_on_event(&g_state, &ev);
+	dp_events();
+}
+
+/* A reconnect on the loop: connect() on a Unix socket does not wait, the HELLO's answer
+ * comes through dp_readable like any other. */
+static void dp_try(struct fg_timer *t)
+{
+	const struct fg_dpc_cb cb = { .done = dp_hello_done };
+
+	(void)t;
+	if (g_stopping || fg_dpc_connected(&g_dpc))
+		return;
+	if (fg_dpc_open(&g_dpc) < 0) {
+		fg_debug(TAG, "data plane not reachable yet: %s", g_dpc.last_error);
+		fg_loop_timer(&g_dp_timer, 1000000);
+		return;
+	}
 	dp_watch();
+	if (fg_dpc_hello(&g_dpc, &cb) < 0)
+		dp_hello_done(NULL, -ENOTCONN, NULL);
 }
 
 /* ---- fastgatectl provider ------------------------------------------------------------------ */
@@ -132,35 +194,52 @@ static cJSON *ip_or_null(const struct fg_ip *ip)
 	return ip->family ? cJSON_CreateString(fg_ip_format(ip, b, sizeof(b))) : cJSON_CreateNull();
 }
 
-static cJSON *prov_status(void *ctx)
+/* The data plane's answers for fastgatectl come asynchronously (prov_start); the plain
+ * provider members answer only what the control plane knows, never waiting. status waits
+ * for the data plane's counters at most STATUS_BUDGET_MS, then answers without them. */
+enum {
+	STATUS_BUDGET_MS = 1000,
+};
+
+/* dp: 0 with st, or why the data plane's counters are missing (-ENOTCONN: not asked). */
+static cJSON *status_json(const struct fg_ctl_stats_reply *st, int dp)
 {
 	cJSON *o = cJSON_CreateObject(), *d;
 	char k[FG_KEY_B64_LEN];
 
-	(void)ctx;
 	cJSON_AddStringToObject(o, "version", FG_VERSION);
 	cJSON_AddNumberToObject(o, "uptime_s", (double)((uint64_t)time(NULL) - g_started));
 	cJSON_AddItemToObject(o, "portal", fg_portal_json(g_portal));
 	d = cJSON_AddObjectToObject(o, "dataplane");
 	cJSON_AddBoolToObject(d, "connected", fg_dpc_connected(&g_dpc));
 	if (fg_dpc_connected(&g_dpc)) {
-		struct fg_ctl_stats_reply st;
-
 		fg_key_to_base64(k, g_dpc.hello.public_key);
 		cJSON_AddStringToObject(d, "version", g_dpc.hello.version);
 		cJSON_AddStringToObject(d, "tun", g_dpc.hello.tun_name);
 		cJSON_AddStringToObject(d, "public_key", k);
 		cJSON_AddNumberToObject(d, "listen_port", g_dpc.hello.listen_port);
-		if (fg_dpc_stats(&g_dpc, &st) == 0) {
-			cJSON_AddNumberToObject(d, "peers", st.peers);
-			cJSON_AddNumberToObject(d, "workers", st.workers);
+		if (st) {
+			cJSON_AddNumberToObject(d, "peers", st->peers);
+			cJSON_AddNumberToObject(d, "workers", st->workers);
 		}
+		cJSON_AddBoolToObject(d, "responding", dp == 0);
+		if (dp == -ETIMEDOUT)
+			cJSON_AddStringToObject(d, "error", "no answer within 1 s");
+		else if (dp < 0)
+			cJSON_AddStringToObject(d, "error", strerror(-dp));
 	}
 	return o;
 }
 
+static cJSON *prov_status(void *ctx)
+{
+	(void)ctx;
+	return status_json(NULL, -ENOTCONN);
+}
+
 struct peers_ctx {
-	cJSON *arr;
+	cJSON *o, *arr;
+	struct fg_ctl_pending *p;
 };
 
 static void add_peer(void *ctx, const struct fg_ctl_peer_info *p)
@@ -188,16 +267,16 @@ static void add_peer(void *ctx, const struct fg_ctl_peer_info *p)
 	cJSON_AddItemToArray(pc->arr, o);
 }
 
+/* Without a data plane: no peers. With one, prov_start asks it. */
 static cJSON *prov_peers(void *ctx)
 {
-	cJSON *o = cJSON_CreateObject();
-	struct peers_ctx pc = { .arr = cJSON_AddArrayToObject(o, "peers") };
+	cJSON *o;
 
 	(void)ctx;
-	if (fg_dpc_connected(&g_dpc) && fg_dpc_dump(&g_dpc, add_peer, NULL, &pc) < 0) {
-		cJSON_Delete(o);
+	if (fg_dpc_connected(&g_dpc))
 		return NULL;
-	}
+	o = cJSON_CreateObject();
+	cJSON_AddArrayToObject(o, "peers");
 	return o;
 }
 
@@ -231,16 +310,10 @@ static void put_lcore(cJSON *arr, const char *name, const struct fg_ctl_lcore_st
 	cJSON_AddItemToArray(arr, o);
 }
 
-static cJSON *prov_stats(void *ctx)
+static cJSON *stats_json(struct fg_ctl_stats_reply *st)
 {
-	struct fg_ctl_stats_reply *st = calloc(1, sizeof(*st));
 	cJSON *o, *h, *d, *l;
 
-	(void)ctx;
-	if (!st || !fg_dpc_connected(&g_dpc) || fg_dpc_stats(&g_dpc, st) < 0) {
-		free(st);
-		return NULL;
-	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "aead", st->aead);
 	cJSON_AddNumberToObject(o, "workers", st->workers);
@@ -265,8 +338,94 @@ static cJSON *prov_stats(void *ctx)
 		snprintf(name, sizeof(name), "worker%u", w);
 		put_lcore(l, name, &st->lcores[w]);
 	}
-	free(st);
 	return o;
+}
+
+/* Only ever answered by the data plane (prov_start). */
+static cJSON *prov_stats(void *ctx)
+{
+	(void)ctx;
+	return NULL;
+}
+
+static const struct fg_ctl_stats_reply *stats_of(int status, const void *msg)
+{
+	return status == 0 && msg && ((const struct fg_ctl_hdr *)msg)->type == FG_CTL_STATS_REPLY ? msg : NULL;
+}
+
+static void status_done(void *ctx, int status, const void *msg)
+{
+	fg_ctl_pending_done(ctx, status_json(stats_of(status, msg), status));
+}
+
+static void stats_done(void *ctx, int status, const void *msg)
+{
+	struct fg_ctl_stats_reply *st = NULL;
+	const struct fg_ctl_stats_reply *in = stats_of(status, msg);
+
+	/* stats_json terminates the drop names in place: a copy */
+	if (in && (st = malloc(sizeof(*st))))
+		memcpy(st, in, sizeof(*st));
+	fg_ctl_pending_done(ctx, st ? stats_json(st) : NULL);
+	free(st);
+}
+
+static void peers_part(void *ctx, uint16_t type, const void *msg)
+{
+	if (type == FG_CTL_PEER_INFO)
+		add_peer(ctx, msg);
+}
+
+static void peers_done(void *ctx, int status, const void *msg)
+{
+	struct peers_ctx *pc = ctx;
+
+	(void)msg;
+	if (status < 0) {
+		cJSON_Delete(pc->o);
+		pc->o = NULL;
+	}
+	fg_ctl_pending_done(pc->p, pc->o);
+	free(pc);
+}
+
+/* fastgatectl commands that need the data plane: asked without waiting; the connection
+ * gets its answer when the data plane's comes (or the request's budget runs out). */
+static int prov_start(void *ctx, const char *cmd, struct fg_ctl_pending *p)
+{
+	struct fg_dpc_cb cb = { .ctx = p };
+	struct fg_ctl_stats st;
+	struct fg_ctl_dump d;
+	int r;
+
+	(void)ctx;
+	if (!fg_dpc_connected(&g_dpc))
+		return -EOPNOTSUPP;
+	memset(&st, 0, sizeof(st));
+	if (strcmp(cmd, "status") == 0) {
+		cb.done = status_done;
+		return fg_dpc_send(&g_dpc, &st, FG_CTL_STATS, STATUS_BUDGET_MS, &cb);
+	}
+	if (strcmp(cmd, "stats") == 0) {
+		cb.done = stats_done;
+		return fg_dpc_send(&g_dpc, &st, FG_CTL_STATS, FG_DPC_TIMEOUT_MS, &cb);
+	}
+	if (strcmp(cmd, "peers") != 0)
+		return -EOPNOTSUPP;
+	struct peers_ctx *pc = calloc(1, sizeof(*pc));
+	if (!pc)
+		return -ENOMEM;
+	pc->p = p;
+	pc->o = cJSON_CreateObject();
+	pc->arr = cJSON_AddArrayToObject(pc->o, "peers");
+	cb = (struct fg_dpc_cb){ .part = peers_part, .done = peers_done, .ctx = pc };
+	memset(&d, 0, sizeof(d));
+	r = fg_dpc_send(&g_dpc, &d, FG_CTL_DUMP, FG_DPC_DUMP_TIMEOUT_MS, &cb);
+	if (r < 0) {
+		cJSON_Delete(pc->o);
+		free(pc);
+	}
+	return r;
 }
 
 static const struct fg_ctl_provider provider = {
@@ -275,6 +434,7 @@ static const struct fg_ctl_provider provider = {
 	.resources = prov_resources,
 	.relays = prov_relays,
 	.stats = prov_stats,
+	.start = prov_start,
 };
 
 /* ---- portal callbacks, signals, shutdown ---------------------------------------------------- */
@@ -340,6 +500,8 @@ static void usage(FILE *f)
 		"  --dataplane-socket PATH  the data plane's control socket\n"
 		"                           (default /var/run/fastgate/tun-firezone.ctl)\n"
 		"  --ctl-socket PATH        fastgatectl's socket (default /var/run/fastgate/controlplane.sock)\n"
+		"  --ca-file PATH           also trust the CA certificates (PEM) in PATH for a wss portal\n"
+		"                           (also FASTGATE_CA_FILE); the system trust store is always used\n"
 		"  --allow-root             keep running as root when the user fastgate (FASTGATE_USER)\n"
 		"                           does not exist (also FASTGATE_ALLOW_ROOT=1); without it that\n"
 		"                           is a fatal error\n"
@@ -407,6 +569,22 @@ static void drop_privileges(bool allow_root)
 	fg_info(TAG, "running as %s (uid %u)", user, (unsigned)pw->pw_uid);
 }
 
+/* lws only logs a CA file it cannot load and goes on with the system store alone, so that
+ * a typo would surface later as certificate errors: check it at start-up instead. */
+static void check_ca_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	X509 *x;
+
+	if (!f)
+		fg_fatal(TAG, "CA file %s (--ca-file, FASTGATE_CA_FILE): %s", path, strerror(errno));
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!x)
+		fg_fatal(TAG, "CA file %s (--ca-file, FASTGATE_CA_FILE): no PEM certificate in it", path);
+	X509_free(x);
+}
+
 static const char *env(const char *k)
 {
 	return getenv(k);
@@ -418,6 +596,7 @@ int main(int argc, char **argv)
 	char **rest = calloc((size_t)argc + 1, sizeof(char *));
 	int nrest = 0;
 	bool allow_root = env_allows_root();
+	const char *ca_file = getenv("FASTGATE_CA_FILE");
 	char err[512];
 
 	fg_log_init();
@@ -444,6 +623,10 @@ int main(int argc, char **argv)
 			ctl_path = a + 13;
 		} else if (strcmp(a, "--allow-root") == 0) {
 			allow_root = true;
+		} else if (strcmp(a, "--ca-file") == 0 && i + 1 < argc) {
+			ca_file = argv[++i];
+		} else if (strncmp(a, "--ca-file=", 10) == 0) {
+			ca_file = a + 10;
 		} else {
 			rest[nrest++] = argv[i];
 		}
@@ -469,6 +652,12 @@ int main(int argc, char **argv)
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	info.fd_limit_per_thread = 1024;
+	/* wss: OpenSSL's default paths (the system store, SSL_CERT_FILE / SSL_CERT_DIR) always;
+	 * lws adds the private CA file to them. Peer and host name checks stay on. */
+	if (ca_file && *ca_file) {
+		check_ca_file(ca_file);
+		info.client_ssl_ca_filepath = ca_file;
+	}
 	g_ctx = lws_create_context(&info);
 	if (!g_ctx)
 		fg_fatal(TAG, "libwebsockets context could not be created");
@@ -478,7 +667,9 @@ int main(int argc, char **argv)
 		fg_fatal(TAG, "libwebsockets vhost could not be created");
 	fg_loop_init(g_ctx, vh);
 
-	/* The data plane's key is the one the portal must know: wait for it briefly. */
+	/* The data plane's key is the one the portal must know: wait for it briefly. This is the
+	 * one wait on the data plane (HELLO, bounded), before the loop runs; everything after it
+	 * is asynchronous. */
 	fg_dpc_init(&g_dpc, dp_path);
 	fg_cp_state_init(&g_state, &g_dpc);
 	for (int i = 0; i < 100 && fg_dpc_connect(&g_dpc) < 0; i++) {
@@ -491,8 +682,10 @@ int main(int argc, char **argv)
 	if (!fg_dpc_connected(&g_dpc))
 		fg_fatal(TAG, "cannot reach the data plane's control socket %s: %s", dp_path, g_dpc.last_error);
 	fg_info(TAG, "connected to the data plane %s (tun %s)", g_dpc.hello.version, g_dpc.hello.tun_name);
-	fg_cp_sync(&g_state);
+	g_dpc.wake = dp_wake;
+	g_dpreq_timer.fn = dp_expire;
 	dp_watch();
+	fg_cp_sync(&g_state);
 	g_dp_timer.fn = dp_try;
 
 	int r = fg_ctlsock_start(ctl_path, &provider, NULL);
@@ -525,6 +718,9 @@ int main(int argc, char **argv)
 		if (lws_service(g_ctx, 0) < 0)
 			break;
 
+	/* The Goodbyes of SIGTERM are queued: let the data plane take them (bounded). */
+	fg_dpc_drain(&g_dpc, FG_DPC_TIMEOUT_MS);
+	fg_dpc_close(&g_dpc); /* what is left completes now, while its owners still exist */
 	fg_ctlsock_stop();
 	fg_portal_free(g_portal);
 	lws_context_destroy(g_ctx);

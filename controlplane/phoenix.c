@@ -3,7 +3,7 @@
  * Phoenix V1 framing for the portal socket: a strict decoder for inbound frames (a
  * pre-scan bounds nesting and refuses NUL characters before cJSON sees the text), frame
  * encoders with per-connection integer refs, join and heartbeat bookkeeping, and the
- * bounded, de-duplicating outbound queue. No I/O, no clock of its own. State lives in a
+ * de-duplicating outbound queue (any number of messages, bounded in bytes). No I/O, no clock of its own. State lives in a
  * struct fg_phx_conn owned by the control plane's single thread.
  */
 #include "phoenix.h"
@@ -276,11 +276,13 @@ void fg_phx_conn_reset(struct fg_phx_conn *c, uint64_t now_ns)
 	c->hb_next_ns = now_ns + FG_PHX_HEARTBEAT_MS * ns_per_ms;
 	c->hb_tracked = 0;
 	c->hb_unanswered = 0;
+	fg_phx_queue_clear(c);
 }
 
 void fg_phx_conn_free(struct fg_phx_conn *c)
 {
 	fg_phx_queue_clear(c);
+	free(c->queue);
 	fg_phx_conn_init(c);
 }
 
@@ -465,7 +467,27 @@ const char *fg_phx_action_name(enum fg_phx_action a)
 
 static struct fg_phx_pending *slot(struct fg_phx_conn *c, unsigned i)
 {
-	return &c->queue[(c->q_head + i) % FG_PHX_QUEUE_MAX];
+	return &c->queue[(c->q_head + i) % c->q_cap];
+}
+
+/* Doubles the ring, unwrapping it so that the oldest message is at index 0. */
+static int grow(struct fg_phx_conn *c)
+{
+	unsigned cap = c->q_cap ? c->q_cap * 2 : 32;
+	struct fg_phx_pending *q;
+
+	if (cap < c->q_cap)
+		return -ENOMEM;
+	q = calloc(cap, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	for (unsigned i = 0; i < c->q_len; i++)
+		q[i] = *slot(c, i);
+	free(c->queue);
+	c->queue = q;
+	c->q_cap = cap;
+	c->q_head = 0;
+	return 0;
 }
 
 int fg_phx_queue_push(struct fg_phx_conn *c, const char *topic, const char *event,
@@ -486,14 +508,21 @@ int fg_phx_queue_push(struct fg_phx_conn *c, const char *topic, const char *even
 			return -EALREADY;
 		}
 	}
-	if (c->q_len == FG_PHX_QUEUE_MAX) {
+	size_t bytes = strlen(body) + 1;
+
+	if (c->q_bytes + bytes > FG_PHX_QUEUE_MAX_BYTES) {
 		free(body);
 		return -ENOBUFS;
+	}
+	if (c->q_len == c->q_cap && grow(c) < 0) {
+		free(body);
+		return -ENOMEM;
 	}
 	p = slot(c, c->q_len++);
 	strcpy(p->topic, topic);
 	strcpy(p->event, event);
 	p->payload = body;
+	c->q_bytes += bytes;
 	return 0;
 }
 
@@ -511,9 +540,10 @@ char *fg_phx_queue_pop(struct fg_phx_conn *c, int64_t *ref_out)
 	if (ref_out)
 		*ref_out = c->next_ref;
 	c->next_ref++;
+	c->q_bytes -= strlen(p->payload) + 1;
 	free(p->payload);
 	memset(p, 0, sizeof(*p));
-	c->q_head = (c->q_head + 1) % FG_PHX_QUEUE_MAX;
+	c->q_head = (c->q_head + 1) % c->q_cap;
 	c->q_len--;
 	return out;
 }
@@ -530,8 +560,9 @@ void fg_phx_queue_clear(struct fg_phx_conn *c)
 
 		free(p->payload);
 		memset(p, 0, sizeof(*p));
-		c->q_head = (c->q_head + 1) % FG_PHX_QUEUE_MAX;
+		c->q_head = (c->q_head + 1) % c->q_cap;
 		c->q_len--;
 	}
 	c->q_head = 0;
+	c->q_bytes = 0;
 }

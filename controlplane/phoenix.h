@@ -4,7 +4,7 @@
  * {"topic","event","payload","ref"} objects without join_ref; our refs are integers counting
  * from 0 on each connection, the portal's are a number, a string or null. This module is
  * pure: it decodes and encodes frames and keeps the per-connection bookkeeping (refs, the
- * join, heartbeats, the bounded outbound queue) but never touches a socket or a clock; the
+ * join, heartbeats, the outbound queue) but never touches a socket or a clock; the
  * caller passes the time in. A struct fg_phx_conn is owned by the control plane's single
  * thread.
  */
@@ -23,7 +23,8 @@ enum fg_phx_limits {
 	FG_PHX_STATUS_LEN = 16,        /* a reply's status, with the NUL */
 	FG_PHX_MAX_DEPTH = 32,         /* JSON nesting; the portal uses about 5 */
 	FG_PHX_MAX_FRAME = 8 << 20,    /* bytes of one text frame */
-	FG_PHX_QUEUE_MAX = 32,         /* outbound messages held (reference §2.2) */
+	FG_PHX_QUEUE_MAX_BYTES = 64 << 20, /* payload bytes held; any number of messages
+					* (Rust's 32 is only a capacity hint, audit §1 #9) */
 	FG_PHX_MAX_UNANSWERED = 3,     /* more unanswered heartbeats than this: reconnect */
 	FG_PHX_HB_TRACK = 8,           /* heartbeat refs remembered for matching replies */
 };
@@ -85,10 +86,13 @@ struct fg_phx_conn {
 	int64_t hb_refs[FG_PHX_HB_TRACK]; /* unanswered heartbeat refs, oldest first */
 	unsigned hb_tracked;
 	unsigned hb_unanswered;        /* may exceed FG_PHX_HB_TRACK */
-	/* Held until joined; survives reconnects so that nothing is lost while the portal is
-	 * away (reference §2.3). Refs are assigned when a message leaves the queue. */
-	struct fg_phx_pending queue[FG_PHX_QUEUE_MAX];
-	unsigned q_head, q_len;
+	/* Held until joined; dropped when a new connection starts, as the Rust gateway drops
+	 * what it cannot send (NotConnected), so the first frames of a connection are the
+	 * join and set_snownet_capabilities. Refs are assigned when a message leaves the
+	 * queue. A ring that grows; bounded only by FG_PHX_QUEUE_MAX_BYTES. */
+	struct fg_phx_pending *queue;
+	unsigned q_cap, q_head, q_len;
+	size_t q_bytes;
 };
 
 /* What the caller should do with an inbound frame (fg_phx_handle). */
@@ -106,8 +110,8 @@ enum fg_phx_action {
 };
 
 void fg_phx_conn_init(struct fg_phx_conn *c);
-/* A new WebSocket is up at now_ns: refs from 0, not joined, heartbeats forgotten (the
- * queue is kept). */
+/* A new WebSocket is up at now_ns: refs from 0, not joined, heartbeats forgotten, and what
+ * was queued for the previous connection is dropped. */
 void fg_phx_conn_reset(struct fg_phx_conn *c, uint64_t now_ns);
 void fg_phx_conn_free(struct fg_phx_conn *c);
 
@@ -141,7 +145,8 @@ const char *fg_phx_action_name(enum fg_phx_action a);
 /*
  * Queues a message for the portal: 0, -EALREADY when an identical message (topic, event
  * and payload) is already queued (it is dropped, as the Rust gateway does), -ENOBUFS when
- * FG_PHX_QUEUE_MAX are queued, -EINVAL for a bad topic or event, -ENOMEM.
+ * the queue would hold more than FG_PHX_QUEUE_MAX_BYTES (the caller resets the connection,
+ * which empties it), -EINVAL for a bad topic or event, -ENOMEM.
  */
 int fg_phx_queue_push(struct fg_phx_conn *c, const char *topic, const char *event,
 		      const cJSON *payload);

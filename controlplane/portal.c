@@ -10,24 +10,30 @@
 #include "portal.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+
 #include <libwebsockets.h>
+#include <openssl/x509v3.h>
 #include <sodium.h>
 
 #include "backoff.h"
 #include "log.h"
 #include "loop.h"
+#include "resolver.h"
 
 static const char *const TAG = "fastgate.portal";
 
 enum {
 	TICK_US = 500000,
 	CLOSE_GRACE_US = 500000,
-	TXQ_MAX = 64,
+	TXQ_MAX = 64,       /* a window onto the Phoenix queue, which holds the rest */
+	TXQ_RESERVE = 8,    /* slots drain() leaves free for the join and heartbeats */
 };
 
 struct fg_portal {
@@ -37,7 +43,13 @@ struct fg_portal {
 	uint8_t public_key[32];
 	struct fg_portal_cbs cbs;
 	void *cbctx;
-	char host[256];
+	char host[256];              /* for getaddrinfo: an IPv6 literal without brackets */
+	struct fg_resolver *resolver; /* host looked up off the loop (resolver.h) */
+	char addr[FG_RESOLVER_ADDR_LEN]; /* what this attempt connects to: host's numeric address */
+	char host_header[260];       /* the Host header: an IPv6 literal in brackets */
+	bool check_ip;               /* wss to an IPv6 literal: verify_cert() checks the address */
+	char tls_error[160];         /* why OpenSSL refused the portal's certificate, this attempt */
+	char warned[200];            /* the last connection error logged at WARN (rate limit) */
 	char path[2048];
 	uint16_t port;
 	bool tls;
@@ -98,13 +110,18 @@ static void tx_clear(struct fg_portal *p)
 	p->txhead = p->txlen = 0;
 }
 
+static void drop_connection(struct fg_portal *p, const char *why);
+
 static void tx_push(struct fg_portal *p, char *frame)
 {
 	if (!frame)
 		return;
 	if (p->txlen == TXQ_MAX) {
-		fg_warn(TAG, "portal send queue full: a frame was dropped");
+		/* Only the join and heartbeats bypass the Phoenix queue, so this means the
+		 * socket has not been writable for minutes: start afresh, never drop a frame. */
 		free(frame);
+		fg_warn(TAG, "portal socket not writable: reconnecting");
+		drop_connection(p, "portal socket not writable");
 		return;
 	}
 	p->txq[(p->txhead + p->txlen++) % TXQ_MAX] = frame;
@@ -115,7 +132,7 @@ static void tx_push(struct fg_portal *p, char *frame)
 /* Moves what the Phoenix queue may send now (only after the join) to the write queue. */
 static void drain(struct fg_portal *p)
 {
-	while (p->txlen < TXQ_MAX) {
+	while (p->txlen < TXQ_MAX - TXQ_RESERVE) {
 		char *f = fg_phx_queue_pop(&p->phx, NULL);
 
 		if (!f)
@@ -215,6 +232,7 @@ static void on_frame(struct fg_portal *p, const char *text, size_t len)
 		p->connected_since = (uint64_t)ts.tv_sec;
 		fg_backoff_connected(&p->bo, now_ns());
 		fg_info(TAG, "joined the portal's gateway channel");
+		p->warned[0] = '\0';
 		if (p->cbs.joined)
 			p->cbs.joined(p->cbctx);
 		drain(p);
@@ -247,6 +265,43 @@ static void on_frame(struct fg_portal *p, const char *text, size_t len)
 	fg_phx_in_free(&m);
 }
 
+/*
+ * OpenSSL's verdict on each certificate of the portal's chain, as libwebsockets passes it
+ * on (non-zero refuses the certificate). It keeps the cause for the connection error, which
+ * lws itself reports only as "connect SSL err 1". For an IPv6-literal portal it checks the
+ * address itself: lws 4.1 cuts the TLS name at the first ':' and would check nothing.
+ */
+static int verify_cert(struct fg_portal *p, X509_STORE_CTX *x, bool ok)
+{
+	int err = X509_STORE_CTX_get_error(x);
+
+	if (ok && p->check_ip && X509_STORE_CTX_get_error_depth(x) == 0 &&
+	    X509_check_ip_asc(X509_STORE_CTX_get_current_cert(x), p->host, 0) != 1) {
+		err = X509_V_ERR_IP_ADDRESS_MISMATCH;
+		X509_STORE_CTX_set_error(x, err);
+		ok = false;
+	}
+	if (!ok && err != X509_V_OK && !p->tls_error[0])
+		snprintf(p->tls_error, sizeof(p->tls_error), "%s (X509_V_ERR %d)",
+			 X509_verify_cert_error_string(err), err);
+	return !ok;
+}
+
+/* A connection error: a TLS refusal at WARN, once per cause until the next join. */
+static void conn_error(struct fg_portal *p, const char *in, char *why, size_t len)
+{
+	if (!p->tls_error[0]) {
+		snprintf(why, len, "%s", in ? in : "connection failed");
+		return;
+	}
+	snprintf(why, len, "TLS certificate verify failed: %s", p->tls_error);
+	if (strcmp(p->warned, why)) {
+		snprintf(p->warned, sizeof(p->warned), "%s", why);
+		fg_warn(TAG, "portal %s refused: %s (FASTGATE_CA_FILE / --ca-file adds a CA)",
+			p->host_header, why);
+	}
+}
+
 static int portal_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct fg_portal *p = lws_get_opaque_user_data(wsi);
@@ -269,6 +324,9 @@ static int portal_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 			return -1;
 		break;
 	}
+	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+		/* user is the X509_STORE_CTX, len OpenSSL's preverify_ok */
+		return p ? verify_cert(p, user, len != 0) : 0;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		if (!p)
 			return -1;
@@ -327,6 +385,8 @@ static int portal_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		free(f);
 		p->txhead = (p->txhead + 1) % TXQ_MAX;
 		p->txlen--;
+		if (p->state == FG_PORTAL_CONNECTED)
+			drain(p);   /* refill the window from the Phoenix queue */
 		if (p->txlen)
 			lws_callback_on_writable(wsi);
 		break;
@@ -341,8 +401,7 @@ static int portal_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		if (lws_hdr_copy(wsi, ra, sizeof(ra), WSI_TOKEN_HTTP_RETRY_AFTER) > 0 &&
 		    fg_backoff_parse_retry_after(ra, (uint64_t)time(NULL), &p->retry_after_ns) < 0)
 			p->retry_after_ns = 0;
-		snprintf(why, sizeof(why), "%s%s", in ? (const char *)in : "connection failed",
-			 status ? "" : "");
+		conn_error(p, in, why, sizeof(why));
 		if (status == 401 || (in && strstr(in, "unauthorized"))) {
 			fail(p, "the portal rejected the token (HTTP 401): check FIREZONE_TOKEN");
 			break;
@@ -391,31 +450,67 @@ const struct lws_protocols *fg_portal_protocol(void)
 	return &portal_protocol;
 }
 
-static void connect_now(struct fg_portal *p)
+/* Connects to p->addr; Host, SNI and the certificate's name check use the host name. */
+static void connect_addr(struct fg_portal *p)
 {
 	struct lws_client_connect_info ci;
 
 	memset(&ci, 0, sizeof(ci));
 	ci.context = p->ctx;
-	ci.address = p->host;
+	ci.address = p->addr;
 	ci.port = p->port;
 	ci.path = p->path;
-	ci.host = p->host;
+	ci.host = p->host_header;
 	/* No Origin header, as the Rust gateway: Phoenix (check_origin: :conn) answers 403 to an
 	 * Origin that is not the portal's own https origin, before it reads the token. */
 	ci.origin = NULL;
 	ci.ssl_connection = p->tls ? LCCSCF_USE_SSL : 0;
+	if (p->check_ip)
+		ci.ssl_connection |= LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK; /* verify_cert() does it */
+	p->tls_error[0] = '\0';
 	ci.protocol = NULL;
 	ci.local_protocol_name = portal_protocol.name;
 	ci.opaque_user_data = p;
 	ci.pwsi = &p->wsi;
-	p->state = FG_PORTAL_CONNECTING;
-	p->reconnects++;
-	fg_debug(TAG, "connecting to %s://%s:%u", p->tls ? "wss" : "ws", p->host, p->port);
+	fg_debug(TAG, "connecting to %s://%s:%u (%s)", p->tls ? "wss" : "ws", p->host_header, p->port, p->addr);
 	if (!lws_client_connect_via_info(&ci)) {
 		p->wsi = NULL;
 		schedule_retry(p, "could not start a connection");
 	}
+}
+
+static void resolved(void *ctx, const struct fg_resolved *r)
+{
+	struct fg_portal *p = ctx;
+	char why[300];
+
+	if (p->state != FG_PORTAL_CONNECTING || p->wsi)
+		return; /* closed meanwhile */
+	if (r->err) {
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", p->host, gai_strerror(r->err));
+		schedule_retry(p, why);
+		return;
+	}
+	/* Each attempt takes the next address, so that one that does not answer (::1 for a
+	 * portal on 127.0.0.1) is not the only one ever tried. */
+	snprintf(p->addr, sizeof(p->addr), "%s", r->addr[(p->reconnects - 1) % r->n]);
+	connect_addr(p);
+}
+
+/* An attempt: a literal address connects at once, a name is looked up first (off the loop). */
+static void connect_now(struct fg_portal *p)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	p->state = FG_PORTAL_CONNECTING;
+	p->reconnects++;
+	if (inet_pton(AF_INET, p->host, buf) == 1 || inet_pton(AF_INET6, p->host, buf) == 1) {
+		snprintf(p->addr, sizeof(p->addr), "%.45s", p->host); /* a literal: it fits */
+		connect_addr(p);
+		return;
+	}
+	if (!p->resolver || fg_resolver_start(p->resolver, p->host) < 0)
+		schedule_retry(p, "could not start resolving the portal's host name");
 }
 
 struct fg_portal *fg_portal_create(struct lws_context *ctx, const struct fg_login *login,
@@ -437,18 +532,24 @@ struct fg_portal *fg_portal_create(struct lws_context *ctx, const struct fg_logi
 		errno = EINVAL;
 		return NULL;
 	}
+	/* RFC 7230 5.4: an IPv6 literal goes in brackets, in the Host header as in the URL. */
+	bool v6 = strchr(p->host, ':') != NULL;
+
+	snprintf(p->host_header, sizeof(p->host_header), "%s%s%s", v6 ? "[" : "", p->host, v6 ? "]" : "");
+	p->check_ip = v6 && p->tls;
 	fg_phx_conn_init(&p->phx);
 	fg_backoff_init(&p->bo, login->max_partition_ns, NULL, NULL);
 	p->tick.fn = tick_cb;
 	p->tick.ctx = p;
 	p->retry.fn = retry_cb;
 	p->retry.ctx = p;
+	p->resolver = fg_resolver_new(resolved, p); /* NULL: each attempt says so and retries */
 	return p;
 }
 
 void fg_portal_start(struct fg_portal *p)
 {
-	fg_info(TAG, "portal %s://%s:%u/gateway/v2/websocket as %s (%s)", p->tls ? "wss" : "ws", p->host, p->port,
+	fg_info(TAG, "portal %s://%s:%u/gateway/v2/websocket as %s (%s)", p->tls ? "wss" : "ws", p->host_header, p->port,
 		p->login->name, p->user_agent);
 	fg_loop_timer(&p->tick, TICK_US);
 	connect_now(p);
@@ -460,6 +561,14 @@ int fg_portal_send(struct fg_portal *p, const char *event, const cJSON *payload)
 
 	if (r == -EALREADY)
 		return 0;
+	if (r == -ENOBUFS) {
+		/* Never drop one message silently: the new connection starts with an empty
+		 * queue, as after any reconnect. */
+		fg_warn(TAG, "portal message %s: over %d MiB queued; reconnecting", event,
+			FG_PHX_QUEUE_MAX_BYTES >> 20);
+		drop_connection(p, "outbound queue over its byte limit");
+		return r;
+	}
 	if (r < 0) {
 		fg_warn(TAG, "portal message %s dropped: %s", event, strerror(-r));
 		return r;
@@ -502,6 +611,7 @@ void fg_portal_free(struct fg_portal *p)
 		return;
 	if (p->wsi)
 		lws_set_opaque_user_data(p->wsi, NULL);
+	fg_resolver_free(p->resolver);
 	fg_loop_timer(&p->tick, 0);
 	fg_loop_timer(&p->retry, 0);
 	fg_loop_timer(&p->close_timer, 0);
@@ -518,7 +628,7 @@ cJSON *fg_portal_json(const struct fg_portal *p)
 	char url[2400];
 	char *q;
 
-	snprintf(url, sizeof(url), "%s://%s:%u%s", p->tls ? "wss" : "ws", p->host, p->port, p->path);
+	snprintf(url, sizeof(url), "%s://%s:%u%s", p->tls ? "wss" : "ws", p->host_header, p->port, p->path);
 	q = strchr(url, '?');
 	if (q)
 		*q = '\0';

@@ -303,6 +303,38 @@ static bool parse_filter(const cJSON *f, struct fg_portal_filter *out)
 	return true;
 }
 
+static int filter_cmp(const void *a, const void *b)
+{
+	const struct fg_portal_filter *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->port_start != y->port_start)
+		return x->port_start < y->port_start ? -1 : 1;
+	return (x->port_end > y->port_end) - (x->port_end < y->port_end);
+}
+
+size_t fg_portal_filters_normalize(struct fg_portal_filter *f, size_t n)
+{
+	size_t out = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(f, n, sizeof(*f), filter_cmp);
+	for (size_t i = 1; i < n; i++) {
+		struct fg_portal_filter *cur = &f[out];
+
+		/* the same protocol, overlapping or adjacent: one range */
+		if (f[i].proto == cur->proto && (uint32_t)f[i].port_start <= (uint32_t)cur->port_end + 1) {
+			if (f[i].port_end > cur->port_end)
+				cur->port_end = f[i].port_end;
+			continue;
+		}
+		f[++out] = f[i];
+	}
+	return out + 1;
+}
+
 static int parse_filters(struct ctx *x, const cJSON *res, const char *pfx,
 			 struct fg_portal_resource *out)
 {
@@ -313,6 +345,8 @@ static int parse_filters(struct ctx *x, const cJSON *res, const char *pfx,
 	rc = array_field(x, res, pfx, "filters", true, FG_PORTAL_MAX_FILTER_ENTRIES, &arr, &n);
 	if (rc)
 		return rc;
+	if (n > 0 && !(out->filters = calloc((size_t)n, sizeof(*out->filters))))
+		return -ENOMEM;
 	cJSON_ArrayForEach(f, arr) {
 		struct fg_portal_filter flt;
 
@@ -320,14 +354,18 @@ static int parse_filters(struct ctx *x, const cJSON *res, const char *pfx,
 			out->n_bad_filters++;
 			continue;
 		}
-		if (out->n_filters == FG_PORTAL_MAX_FILTERS)
-			return fail(x, at(path, sizeof(path), pfx, "filters"), "more than %d valid filters",
-				    FG_PORTAL_MAX_FILTERS);
 		out->filters[out->n_filters++] = flt;
 	}
 	if (n && !out->n_filters)
 		return fail(x, at(path, sizeof(path), pfx, "filters"),
 			    "every filter is invalid (refused: it would allow everything)");
+	/* Past what one control message carries, the same rules in fewer ranges (the order of
+	 * filters means nothing to the policy; below the limit it is kept as the portal sent it). */
+	if (out->n_filters > FG_PORTAL_MAX_FILTERS)
+		out->n_filters = fg_portal_filters_normalize(out->filters, out->n_filters);
+	if (out->n_filters > FG_PORTAL_MAX_FILTERS)
+		return fail(x, at(path, sizeof(path), pfx, "filters"),
+			    "more than %d disjoint port ranges after merging", FG_PORTAL_MAX_FILTERS);
 	return 0;
 }
 
@@ -450,6 +488,7 @@ void fg_portal_authorization_free(struct fg_portal_authorization *m)
 		free(m->flow_logs_token);
 	}
 	free(m->ref);
+	free(m->resource.filters);
 	sodium_memzero(m, sizeof(*m));
 }
 
@@ -457,8 +496,19 @@ int fg_portal_resource_parse(const cJSON *payload, struct fg_portal_resource *ou
 			     char *err, size_t errlen)
 {
 	struct ctx x = { "resource_updated", err, errlen };
+	int rc = parse_resource(&x, payload, "", out);
 
-	return parse_resource(&x, payload, "", out);
+	if (rc < 0)
+		fg_portal_resource_free(out);
+	return rc;
+}
+
+void fg_portal_resource_free(struct fg_portal_resource *m)
+{
+	if (!m)
+		return;
+	free(m->filters);
+	memset(m, 0, sizeof(*m));
 }
 
 /* Adds one relay entry to list, merging it into an earlier entry with the same id. */

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "addr.h"
+#include "ctlproto.h"
 #include "keys.h"
 
 enum fg_portal_limits {
@@ -32,8 +33,10 @@ enum fg_portal_limits {
 	FG_PORTAL_CANDIDATE_LEN = 256,      /* one SDP candidate string */
 	FG_PORTAL_REF_MAX = 4096,           /* bytes of an authorization ref */
 	FG_PORTAL_TOKEN_MAX = 8192,         /* bytes of a flow-logs ingest token */
-	FG_PORTAL_MAX_FILTERS = 32,         /* valid filters of one resource */
-	FG_PORTAL_MAX_FILTER_ENTRIES = 256, /* a longer filters array is refused */
+	/* The portal puts no limit on filters (one per port range); ours is what one control
+	 * message carries, far above any real resource. */
+	FG_PORTAL_MAX_FILTERS = FG_CTL_MAX_FILTERS, /* disjoint port ranges of one resource */
+	FG_PORTAL_MAX_FILTER_ENTRIES = 65536, /* a longer filters array is refused */
 	FG_PORTAL_MAX_RELAYS = 32,          /* after merging dual-stack entries */
 	FG_PORTAL_MAX_RELAY_ENTRIES = 64,
 	FG_PORTAL_MAX_AUTHS = 65536,        /* init.authorizations */
@@ -85,7 +88,7 @@ struct fg_portal_resource {
 	 * as the Rust gateway does; the caller warns when n_bad_filters > 0. Unlike Rust, a
 	 * list whose every entry is invalid is refused: it would otherwise allow everything. */
 	unsigned n_filters;                 /* 0: everything is allowed */
-	struct fg_portal_filter filters[FG_PORTAL_MAX_FILTERS];
+	struct fg_portal_filter *filters;   /* heap, n_filters: fg_portal_resource_free() */
 	unsigned n_bad_filters;
 };
 
@@ -170,6 +173,11 @@ struct fg_portal_ice_candidates {
 };
 
 enum fg_portal_event fg_portal_event_parse(const char *event);
+/* Sorts filters and merges those of one protocol whose port ranges overlap or touch: the
+ * same set of allowed packets in the fewest disjoint ranges (a resource may carry any number
+ * of filters; the data plane takes up to FG_PORTAL_MAX_FILTERS disjoint ones). Returns the
+ * new count. */
+size_t fg_portal_filters_normalize(struct fg_portal_filter *f, size_t n);
 const char *fg_portal_event_name(enum fg_portal_event ev);
 /* The confirmation event for an authorization request: "authorization_created" for
  * create_authorization, "flow_authorized" for authorize_flow, NULL otherwise. */
@@ -182,9 +190,10 @@ void fg_portal_init_free(struct fg_portal_init *m);
 int fg_portal_authorization_parse(const cJSON *payload, struct fg_portal_authorization *out,
 				  char *err, size_t errlen);
 void fg_portal_authorization_free(struct fg_portal_authorization *m);
-/* resource_updated: the payload is a resource. */
+/* resource_updated: the payload is a resource. On error *out holds nothing to free. */
 int fg_portal_resource_parse(const cJSON *payload, struct fg_portal_resource *out,
 			     char *err, size_t errlen);
+void fg_portal_resource_free(struct fg_portal_resource *m);
 int fg_portal_reject_access_parse(const cJSON *payload, struct fg_portal_reject_access *out,
 				  char *err, size_t errlen);
 int fg_portal_expiry_updated_parse(const cJSON *payload, struct fg_portal_expiry_updated *out,

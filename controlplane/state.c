@@ -25,6 +25,8 @@ void fg_cp_state_init(struct fg_cp_state *s, struct fg_dpc *dpc)
 
 static void client_free(struct fg_cp_client *c)
 {
+	for (uint32_t i = 0; i < c->nres; i++)
+		free(c->res[i].filters);
 	free(c->res);
 	free(c->cands);
 	sodium_memzero(c, sizeof(*c));
@@ -72,28 +74,89 @@ static void remove_client(struct fg_cp_state *s, struct fg_cp_client *c)
 	memset(&s->clients[s->n], 0, sizeof(s->clients[0]));
 }
 
+/* A heap copy of n filters (NULL for none); false when out of memory. */
+static bool dup_filters(struct fg_cp_filter **out, const struct fg_cp_filter *in, uint32_t n)
+{
+	*out = NULL;
+	if (n == 0)
+		return true;
+	*out = malloc(sizeof(*in) * n);
+	if (!*out)
+		return false;
+	memcpy(*out, in, sizeof(*in) * n);
+	return true;
+}
+
+/* Drops resource i (swapping in the last). */
+static void del_res(struct fg_cp_client *c, uint32_t i)
+{
+	free(c->res[i].filters);
+	c->res[i] = c->res[--c->nres];
+}
+
+/* Keeps a copy of r (its filters too). */
 static int add_res(struct fg_cp_client *c, const struct fg_cp_resource *r)
 {
 	int i = find_res(c, r->id);
+	struct fg_cp_filter *f;
 
+	if (!dup_filters(&f, r->filters, r->n_filters))
+		return -ENOMEM;
 	if (i >= 0) {
+		free(c->res[i].filters);
 		c->res[i] = *r;
+		c->res[i].filters = f;
 		return 0;
 	}
 	if (c->nres == c->capres) {
 		uint32_t cap = c->capres ? c->capres * 2 : 4;
 		struct fg_cp_resource *n = realloc(c->res, sizeof(*n) * cap);
 
-		if (!n)
+		if (!n) {
+			free(f);
 			return -ENOMEM;
+		}
 		c->res = n;
 		c->capres = cap;
 	}
-	c->res[c->nres++] = *r;
+	c->res[c->nres] = *r;
+	c->res[c->nres++].filters = f;
 	return 0;
 }
 
 /* ---- pushes to the data plane ---------------------------------------------------------- */
+
+/* An operation of several pushes (an authorization): done runs once every push of it has
+ * its answer. pending starts at 1, the caller's own hold, released when all are queued. */
+struct fg_cp_op {
+	unsigned pending;
+	int status;                  /* the first failure */
+	void (*done)(void *ctx, int status);
+	void *ctx;
+};
+
+/* One push in flight. The client may be gone or moved when the answer comes: the push keeps
+ * copies of what it logs, never a pointer into the state's arrays. */
+struct push {
+	struct fg_cp_state *s;
+	struct fg_cp_op *op;         /* NULL when nothing waits for it */
+	const char *what;
+	char id[FG_CTL_ID_LEN];
+	bool enoent_ok;              /* a removal of what is already gone */
+};
+
+static void op_put(struct fg_cp_op *op, int status)
+{
+	if (!op)
+		return;
+	if (status < 0 && op->status == 0)
+		op->status = status;
+	if (--op->pending == 0) {
+		if (op->done)
+			op->done(op->ctx, op->status);
+		free(op);
+	}
+}
 
 static int dp_result(struct fg_cp_state *s, int r, const char *what, const char *id)
 {
@@ -102,6 +165,10 @@ static int dp_result(struct fg_cp_state *s, int r, const char *what, const char 
 		if (!fg_dpc_connected(s->dpc)) {
 			s->dp_synced = false;
 			fg_debug(TAG, "%s %s: data plane not connected (will resynchronise)", what, id);
+		} else if (r == -ETIMEDOUT) {
+			/* It may still apply it: the next change pushes the client again. */
+			s->dp_synced = false;
+			fg_warn(TAG, "%s %s: the data plane did not answer in time", what, id);
 		} else {
 			fg_warn(TAG, "%s %s: the data plane refused it: %s", what, id, strerror(-r));
 		}
@@ -109,7 +176,46 @@ static int dp_result(struct fg_cp_state *s, int r, const char *what, const char 
 	return r;
 }
 
-static int push_client(struct fg_cp_state *s, const struct fg_cp_client *c)
+static void push_done(void *ctx, int status, const void *msg)
+{
+	struct push *p = ctx;
+
+	(void)msg;
+	if (p->enoent_ok && status == -ENOENT)
+		status = 0;
+	dp_result(p->s, status, p->what, p->id);
+	op_put(p->op, status);
+	free(p);
+}
+
+/* Queues msg; its answer is logged by push_done and counted in op. */
+static int push(struct fg_cp_state *s, struct fg_cp_op *op, void *msg, uint16_t type, const char *what,
+		const char *id, bool enoent_ok)
+{
+	struct push *p = calloc(1, sizeof(*p));
+	struct fg_dpc_cb cb = { .done = push_done, .ctx = p };
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	p->s = s;
+	p->op = op;
+	p->what = what;
+	p->enoent_ok = enoent_ok;
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	if (op)
+		op->pending++;
+	r = fg_dpc_send(s->dpc, msg, type, FG_DPC_TIMEOUT_MS, &cb);
+	if (r < 0) {
+		if (op)
+			op->pending--; /* never 0 here: the caller holds one */
+		free(p);
+		return dp_result(s, r, what, id);
+	}
+	return 0;
+}
+
+static int push_client(struct fg_cp_state *s, const struct fg_cp_client *c, struct fg_cp_op *op)
 {
 	struct fg_ctl_peer_upsert m;
 	int r;
@@ -126,15 +232,19 @@ static int push_client(struct fg_cp_state *s, const struct fg_cp_client *c)
 	m.ipv4 = c->ipv4;
 	m.ipv6 = c->ipv6;
 	m.flags |= FG_CTL_PEER_POLICY;
-	r = fg_dpc_request(s->dpc, &m, FG_CTL_PEER_UPSERT, NULL);
+	r = push(s, op, &m, FG_CTL_PEER_UPSERT, "client", c->id, false);
 	sodium_memzero(&m, sizeof(m));
-	return dp_result(s, r, "client", c->id);
+	return r;
 }
 
-static int push_resource(struct fg_cp_state *s, const struct fg_cp_client *c, const struct fg_cp_resource *r)
+static int push_resource(struct fg_cp_state *s, const struct fg_cp_client *c, const struct fg_cp_resource *r,
+			 struct fg_cp_op *op)
 {
-	struct fg_ctl_resource_upsert m;
+	struct fg_ctl_resource_upsert *m;
+	int ret;
 
+	if (c->said_goodbye)
+		return 0;   /* no peer in the data plane until the next authorization */
 	if (r->type == FG_CP_RES_DNS) {
 		/* DNS resources need the proxy-IP NAT of a later issue: nothing to enforce yet. */
 		fg_debug(TAG, "DNS resource %s for client %s stored, not enforced yet", r->id, c->id);
@@ -142,32 +252,38 @@ static int push_resource(struct fg_cp_state *s, const struct fg_cp_client *c, co
 	}
 	if (!fg_dpc_connected(s->dpc))
 		return -ENOTCONN;
-	memset(&m, 0, sizeof(m));
-	memcpy(m.public_key, c->public_key, 32);
-	snprintf(m.resource_id, sizeof(m.resource_id), "%s", r->id);
-	m.type = r->type == FG_CP_RES_INTERNET ? FG_CTL_RES_INTERNET : FG_CTL_RES_CIDR;
-	m.prefix = r->prefix;
-	m.expires_at = r->expires_at;
-	m.n_filters = r->n_filters;
+	/* Variable length: the fixed part, then every filter (ctlproto.h). */
+	m = calloc(1, sizeof(*m) + sizeof(m->filters[0]) * r->n_filters);
+	if (!m)
+		return -ENOMEM;
+	memcpy(m->public_key, c->public_key, 32);
+	snprintf(m->resource_id, sizeof(m->resource_id), "%s", r->id);
+	m->type = r->type == FG_CP_RES_INTERNET ? FG_CTL_RES_INTERNET : FG_CTL_RES_CIDR;
+	m->prefix = r->prefix;
+	m->expires_at = r->expires_at;
+	m->n_filters = r->n_filters;
 	for (uint32_t i = 0; i < r->n_filters; i++) {
-		m.filters[i].proto = r->filters[i].proto;
-		m.filters[i].port_lo = r->filters[i].lo;
-		m.filters[i].port_hi = r->filters[i].hi;
+		m->filters[i].proto = r->filters[i].proto;
+		m->filters[i].port_lo = r->filters[i].lo;
+		m->filters[i].port_hi = r->filters[i].hi;
 	}
-	return dp_result(s, fg_dpc_request(s->dpc, &m, FG_CTL_RESOURCE_UPSERT, NULL), "resource", r->id);
+	ret = push(s, op, m, FG_CTL_RESOURCE_UPSERT, "resource", r->id, false);
+	free(m);
+	return ret;
 }
 
 static int push_remove(struct fg_cp_state *s, const struct fg_cp_client *c, const char *resource_id)
 {
 	struct fg_ctl_resource_remove m;
 
+	if (c->said_goodbye)
+		return 0;
 	if (!fg_dpc_connected(s->dpc))
 		return -ENOTCONN;
 	memset(&m, 0, sizeof(m));
 	memcpy(m.public_key, c->public_key, 32);
 	snprintf(m.resource_id, sizeof(m.resource_id), "%s", resource_id);
-	int r = fg_dpc_request(s->dpc, &m, FG_CTL_RESOURCE_REMOVE, NULL);
-	return r == -ENOENT ? 0 : dp_result(s, r, "removal of resource", resource_id);
+	return push(s, NULL, &m, FG_CTL_RESOURCE_REMOVE, "removal of resource", resource_id, true);
 }
 
 static int push_iface(struct fg_cp_state *s)
@@ -179,24 +295,33 @@ static int push_iface(struct fg_cp_state *s)
 	memset(&m, 0, sizeof(m));
 	m.ipv4 = s->if4;
 	m.ipv6 = s->if6;
-	return dp_result(s, fg_dpc_request(s->dpc, &m, FG_CTL_IFACE_SET, NULL), "interface", "addresses");
+	return push(s, NULL, &m, FG_CTL_IFACE_SET, "interface", "addresses", false);
 }
 
 /* ---- portal messages --------------------------------------------------------------------- */
 
-int fg_cp_authorize(struct fg_cp_state *s, const struct fg_cp_client *in, const struct fg_cp_resource *res)
+int fg_cp_authorize(struct fg_cp_state *s, const struct fg_cp_client *in, const struct fg_cp_resource *res,
+		    void (*done)(void *ctx, int status), void *ctx)
 {
 	struct fg_cp_client *c = fg_cp_find(s, in->id);
+	struct fg_cp_op *op = calloc(1, sizeof(*op));
 	bool changed = false;
 	int r;
 
+	if (!op)
+		return -ENOMEM;
+	op->pending = 1;
+	op->done = done;
+	op->ctx = ctx;
 	if (!c) {
 		if (s->n == s->cap) {
 			uint32_t cap = s->cap ? s->cap * 2 : 16;
 			struct fg_cp_client *n = realloc(s->clients, sizeof(*n) * cap);
 
-			if (!n)
+			if (!n) {
+				free(op);
 				return -ENOMEM;
+			}
 			s->clients = n;
 			s->cap = cap;
 		}
@@ -212,7 +337,7 @@ int fg_cp_authorize(struct fg_cp_state *s, const struct fg_cp_client *in, const 
 
 			memset(&m, 0, sizeof(m));
 			memcpy(m.public_key, c->public_key, 32);
-			fg_dpc_request(s->dpc, &m, FG_CTL_PEER_REMOVE, NULL);
+			push(s, NULL, &m, FG_CTL_PEER_REMOVE, "old key of client", c->id, true);
 		}
 		memcpy(c->public_key, in->public_key, 32);
 		changed = true;
@@ -229,11 +354,23 @@ int fg_cp_authorize(struct fg_cp_state *s, const struct fg_cp_client *in, const 
 	}
 	snprintf(c->version, sizeof(c->version), "%s", in->version);
 	r = add_res(c, res);
-	if (r < 0)
+	if (r < 0) {
+		free(op);
 		return r;
-	if (changed || !s->dp_synced)
-		push_client(s, c);
-	push_resource(s, c, res);
+	}
+	/* Sent in order on one socket: the data plane has the peer before its resource. */
+	if (c->said_goodbye) {
+		/* The peer went with its Goodbye; its other authorizations still stand. */
+		c->said_goodbye = false;
+		push_client(s, c, op);
+		for (uint32_t i = 0; i < c->nres; i++)
+			if (strcmp(c->res[i].id, res->id) != 0)
+				push_resource(s, c, &c->res[i], op);
+	} else if (changed || !s->dp_synced) {
+		push_client(s, c, op);
+	}
+	push_resource(s, c, res, op);
+	op_put(op, 0);
 	return 0;
 }
 
@@ -245,7 +382,7 @@ int fg_cp_reject(struct fg_cp_state *s, const char *client_id, const char *resou
 	if (!c || (i = find_res(c, resource_id)) < 0)
 		return -ENOENT;
 	uint32_t type = c->res[i].type;
-	c->res[i] = c->res[--c->nres];
+	del_res(c, (uint32_t)i);
 	if (type != FG_CP_RES_DNS)
 		push_remove(s, c, resource_id);
 	if (c->nres == 0) {
@@ -265,9 +402,14 @@ int fg_cp_resource_updated(struct fg_cp_state *s, const struct fg_cp_resource *r
 		if (i < 0)
 			continue;
 		/* Only the filters change; address, type and stack changes come as reject_access. */
+		struct fg_cp_filter *f;
+
+		if (!dup_filters(&f, res->filters, res->n_filters))
+			return -ENOMEM;
+		free(c->res[i].filters);
+		c->res[i].filters = f;
 		c->res[i].n_filters = res->n_filters;
-		memcpy(c->res[i].filters, res->filters, sizeof(res->filters));
-		push_resource(s, c, &c->res[i]);
+		push_resource(s, c, &c->res[i], NULL);
 	}
 	return 0;
 }
@@ -296,7 +438,7 @@ int fg_cp_init(struct fg_cp_state *s, const struct fg_ip *if4, const struct fg_i
 			if (a) {
 				if (a->expires_at != c->res[i].expires_at) {
 					c->res[i].expires_at = a->expires_at;
-					push_resource(s, c, &c->res[i]);
+					push_resource(s, c, &c->res[i], NULL);
 				}
 				i++;
 				continue;
@@ -367,6 +509,7 @@ static void adopt_peer(void *ctx, const struct fg_ctl_peer_info *p)
 	}
 	struct fg_cp_client *c = &s->clients[s->n++];
 	memset(c, 0, sizeof(*c));
+	c->adopted = true;
 	memcpy(c->id, p->client_id, sizeof(c->id));
 	memcpy(c->public_key, p->public_key, 32);
 	c->ipv4 = p->ipv4;
@@ -386,40 +529,71 @@ static void adopt_resource(void *ctx, const struct fg_ctl_resource_info *r)
 	res.type = r->type == FG_CTL_RES_INTERNET ? FG_CP_RES_INTERNET : FG_CP_RES_CIDR;
 	res.prefix = r->prefix;
 	res.expires_at = r->expires_at;
+	/* dpclient checked the datagram's size against n_filters: every filter is there. */
 	res.n_filters = r->n_filters <= FG_CTL_MAX_FILTERS ? r->n_filters : 0;
+	if (res.n_filters && !(res.filters = calloc(res.n_filters, sizeof(*res.filters))))
+		return;
 	for (uint32_t i = 0; i < res.n_filters; i++) {
 		res.filters[i].proto = r->filters[i].proto;
 		res.filters[i].lo = r->filters[i].port_lo;
 		res.filters[i].hi = r->filters[i].port_hi;
 	}
 	add_res(c, &res);
+	free(res.filters);
 }
 
-int fg_cp_sync(struct fg_cp_state *s)
+static void sync_part(void *ctx, uint16_t type, const void *msg)
 {
-	uint32_t before = s->n;
-	int r;
+	if (type == FG_CTL_PEER_INFO)
+		adopt_peer(ctx, msg);
+	else
+		adopt_resource(ctx, msg);
+}
 
-	if (!fg_dpc_connected(s->dpc))
-		return -ENOTCONN;
-	r = fg_dpc_dump(s->dpc, adopt_peer, adopt_resource, s);
-	if (r < 0)
-		return dp_result(s, r, "dump", "of the data plane");
-	if (s->n > before)
-		fg_info(TAG, "adopted %u client(s) the data plane was already serving", s->n - before);
+/* The DUMP is in: say what was adopted, then push what the data plane lacks. */
+static void sync_done(void *ctx, int r, const void *msg)
+{
+	struct fg_cp_state *s = ctx;
+	uint32_t adopted = 0;
+
+	(void)msg;
+	if (r < 0) {
+		dp_result(s, r, "dump", "of the data plane");
+		return;
+	}
+	for (uint32_t k = 0; k < s->n; k++)
+		adopted += s->clients[k].adopted;
+	if (adopted)
+		fg_info(TAG, "adopted %u client(s) the data plane was already serving", adopted);
 	if (s->if4.family || s->if6.family)
 		push_iface(s);
 	for (uint32_t k = 0; k < s->n; k++) {
 		struct fg_cp_client *c = &s->clients[k];
 
-		if (k >= before) /* adopted: the data plane has them already */
+		if (c->adopted) { /* the data plane has them already */
+			c->adopted = false;
 			continue;
-		push_client(s, c);
+		}
+		if (c->said_goodbye)
+			continue;
+		push_client(s, c, NULL);
 		for (uint32_t i = 0; i < c->nres; i++)
-			push_resource(s, c, &c->res[i]);
+			push_resource(s, c, &c->res[i], NULL);
 	}
 	s->dp_synced = fg_dpc_connected(s->dpc);
-	return 0;
+}
+
+int fg_cp_sync(struct fg_cp_state *s)
+{
+	struct fg_ctl_dump d;
+	const struct fg_dpc_cb cb = { .part = sync_part, .done = sync_done, .ctx = s };
+	int r;
+
+	if (!fg_dpc_connected(s->dpc))
+		return -ENOTCONN;
+	memset(&d, 0, sizeof(d));
+	r = fg_dpc_send(s->dpc, &d, FG_CTL_DUMP, FG_DPC_DUMP_TIMEOUT_MS, &cb);
+	return r < 0 ? dp_result(s, r, "dump", "of the data plane") : 0;
 }
 
 void fg_cp_on_event(struct fg_cp_state *s, const struct fg_ctl_event *ev)
@@ -432,10 +606,15 @@ void fg_cp_on_event(struct fg_cp_state *s, const struct fg_ctl_event *ev)
 	if (ev->kind == FG_CTL_EV_PEER_EXPIRED) {
 		fg_info(TAG, "client %s: last authorization expired, removed by the data plane", c->id);
 		remove_client(s, c);
+	} else if (ev->kind == FG_CTL_EV_PEER_GOODBYE) {
+		/* As the Rust gateway: the connection goes, the authorizations stay. */
+		fg_info(TAG, "client %s said Goodbye: its peer was removed, %u authorization(s) kept", c->id,
+			c->nres);
+		c->said_goodbye = true;
 	} else if (ev->kind == FG_CTL_EV_RESOURCE_EXPIRED &&
 		   memchr(ev->resource_id, '\0', sizeof(ev->resource_id)) &&
 		   (i = find_res(c, ev->resource_id)) >= 0) {
-		c->res[i] = c->res[--c->nres];
+		del_res(c, (uint32_t)i);
 	}
 }
 
@@ -477,7 +656,7 @@ void fg_cp_goodbye_all(struct fg_cp_state *s)
 		memset(&m, 0, sizeof(m));
 		memcpy(m.public_key, s->clients[k].public_key, 32);
 		m.flags = FG_CTL_PEER_GOODBYE;
-		fg_dpc_request(s->dpc, &m, FG_CTL_PEER_REMOVE, NULL);
+		push(s, NULL, &m, FG_CTL_PEER_REMOVE, "Goodbye to client", s->clients[k].id, true);
 	}
 }
 

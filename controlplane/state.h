@@ -5,7 +5,8 @@
  * is pushed to the data plane over the control socket; the data plane is the authority on
  * what is live (it keeps forwarding while the control plane is away), so a restarted
  * control plane first adopts the data plane's state and then lets the portal's `init`
- * prune it. Owned by the control plane's single thread.
+ * prune it. Pushes are asynchronous (dpclient.h): the state changes at once, the data
+ * plane's answers are logged when they come. Owned by the control plane's single thread.
  */
 #ifndef FG_CP_STATE_H
 #define FG_CP_STATE_H
@@ -36,8 +37,9 @@ struct fg_cp_resource {
 	uint32_t type;               /* enum fg_cp_res_type */
 	struct fg_prefix prefix;     /* cidr */
 	char pattern[256];           /* dns (stored; DNS resources arrive with a later issue) */
-	uint32_t n_filters;
-	struct fg_cp_filter filters[FG_CTL_MAX_FILTERS];
+	uint32_t n_filters;          /* any number up to FG_CTL_MAX_FILTERS */
+	struct fg_cp_filter *filters; /* heap: owned by the client's res[]; borrowed in
+				      * arguments (state functions copy what they keep) */
 	uint64_t expires_at;         /* unix s, 0 = never */
 };
 
@@ -52,6 +54,9 @@ struct fg_cp_client {
 	uint32_t nres, capres;
 	char (*cands)[256];          /* the client's ICE candidates (stored for the ICE issue) */
 	uint32_t ncands;
+	bool adopted;                /* taken from a DUMP in flight (fg_cp_sync) */
+	bool said_goodbye;           /* its Goodbye removed its peer: nothing is pushed for it
+				      * until its next authorization pushes it whole */
 };
 
 enum {
@@ -93,8 +98,12 @@ struct fg_cp_state {
 void fg_cp_state_init(struct fg_cp_state *s, struct fg_dpc *dpc);
 void fg_cp_state_free(struct fg_cp_state *s);
 
-/* create_authorization / authorize_flow: upserts the client and the resource. */
-int fg_cp_authorize(struct fg_cp_state *s, const struct fg_cp_client *client, const struct fg_cp_resource *res);
+/* create_authorization / authorize_flow: upserts the client and the resource. On 0, done
+ * runs exactly once when the data plane has answered every push (or they failed or timed
+ * out: status is the first failure, already logged); before this returns when nothing
+ * needed the data plane. On -errno (out of memory) nothing changed and done never runs. */
+int fg_cp_authorize(struct fg_cp_state *s, const struct fg_cp_client *client, const struct fg_cp_resource *res,
+		    void (*done)(void *ctx, int status), void *ctx);
 /* reject_access: the last resource going removes the client (the data plane says Goodbye). */
 int fg_cp_reject(struct fg_cp_state *s, const char *client_id, const char *resource_id);
 /* resource_updated: new filters for every client holding the resource. */
@@ -106,7 +115,8 @@ int fg_cp_init(struct fg_cp_state *s, const struct fg_ip *if4, const struct fg_i
 void fg_cp_relays_update(struct fg_cp_state *s, const struct fg_cp_relay *add, size_t nadd,
 			 const char *const *remove_ids, size_t nremove);
 /* After connecting to the data plane: adopt its peers and resources (a restarted control
- * plane), then push whatever we hold that it lacks (a restarted data plane). */
+ * plane), then push whatever we hold that it lacks (a restarted data plane). Asynchronous:
+ * sends the DUMP and does the rest when its answer is in. */
 int fg_cp_sync(struct fg_cp_state *s);
 /* A data plane event (expiry): drop what it dropped. */
 void fg_cp_on_event(struct fg_cp_state *s, const struct fg_ctl_event *ev);

@@ -78,6 +78,8 @@ void fg_svc_client_release(struct fg_svc *s, uint32_t slot)
 	struct fg_policy *old = __atomic_exchange_n(&s->dp->tables.peers[slot].policy, NULL, __ATOMIC_ACQ_REL);
 
 	retire_policy(s, old);
+	for (uint32_t i = 0; i < c->nres; i++)
+		free(c->res[i].filters);
 	free(c->res);
 	memset(c, 0, sizeof(*c));
 }
@@ -204,19 +206,28 @@ int fg_svc_resource_upsert(struct fg_svc *s, const struct fg_ctl_resource_upsert
 	r.prefix = m->prefix;
 	r.expires_at = m->expires_at;
 	r.n_filters = m->n_filters;
-	memcpy(r.filters, m->filters, sizeof(m->filters[0]) * m->n_filters);
+	if (m->n_filters) {
+		/* Any number of filters: a heap array per resource, owned by c->res[]. */
+		r.filters = malloc(sizeof(m->filters[0]) * m->n_filters);
+		if (!r.filters)
+			return -ENOMEM;
+		memcpy(r.filters, m->filters, sizeof(m->filters[0]) * m->n_filters);
+	}
 
 	struct fg_svc_client *c = &s->peers[slot].client;
 	int i = find_res(c, r.id);
 	if (i >= 0) {
+		free(c->res[i].filters);
 		c->res[i] = r;
 	} else {
 		if (c->nres == c->capres) {
 			uint32_t cap = c->capres ? c->capres * 2 : 8;
 			struct fg_policy_resource *n = realloc(c->res, sizeof(*n) * cap);
 
-			if (!n)
+			if (!n) {
+				free(r.filters);
 				return -ENOMEM;
+			}
 			c->res = n;
 			c->capres = cap;
 		}
@@ -230,6 +241,7 @@ static bool drop_res(struct fg_svc *s, uint32_t slot, uint32_t i)
 {
 	struct fg_svc_client *c = &s->peers[slot].client;
 
+	free(c->res[i].filters);
 	c->res[i] = c->res[--c->nres];
 	if (c->nres == 0 && c->policy) {
 		fg_svc_send_goodbye(s, slot, fg_clock_ns());

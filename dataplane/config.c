@@ -784,9 +784,8 @@ static int validate(struct parser *p)
 
 	if (!(p->sections_seen & (1u << SEC_INTERFACE)))
 		return fail(p, "[Interface]", "missing section");
-	if (!line_of(p, SEC_INTERFACE, "PrivateKey"))
-		return fail_at(p, p->section_lines[SEC_INTERFACE], "[Interface]", 11,
-			       "missing PrivateKey");
+	/* No PrivateKey (portal mode): the data plane makes a new key at start, in memory
+	 * only (fg_dp_load_peers), as the Rust gateway does at every start. */
 	if (!(p->sections_seen & (1u << SEC_UPLINK)))
 		return fail(p, "[Uplink]", "missing section");
 	if (!line_of(p, SEC_UPLINK, "Address"))
@@ -868,7 +867,7 @@ int fg_config_parse(const char *text, size_t len, const char *name, struct fg_co
 	return rc;
 }
 
-/* PrivateKey is required, so a valid configuration always holds one; PSKs count too. */
+/* A configured PrivateKey or any PSK makes the file secret. */
 static bool holds_secret(const struct fg_config *c)
 {
 	if (!fg_key_is_zero(c->iface.private_key))

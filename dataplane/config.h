@@ -59,8 +59,8 @@ enum fg_config_default {
 
 /* [Interface] */
 struct fg_config_interface {
-	uint8_t private_key[FG_KEY_LEN];   /* required, never all zero */
-	uint8_t public_key[FG_KEY_LEN];    /* derived from private_key */
+	uint8_t private_key[FG_KEY_LEN];   /* all zero when absent: a key made per start */
+	uint8_t public_key[FG_KEY_LEN];    /* derived from private_key (zero when absent) */
 	uint16_t listen_port;              /* 1..65535, default 51820 */
 	uint16_t mtu;                      /* of the TUN: 576..9000, default 1280 */
 	size_t n_addresses;

@@ -30,7 +30,7 @@ static const char *const TAG = "fastgate.ctl";
 
 enum {
 	MAX_CLIENTS = 8,
-	MAX_MSG = 8192,
+	MAX_MSG = FG_CTL_MAX_MSG,
 };
 
 /*
@@ -239,18 +239,26 @@ static void do_dump(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 		count++;
 		for (uint32_t i = 0; i < sp->client.nres; i++) {
 			const struct fg_policy_resource *r = &sp->client.res[i];
-			struct fg_ctl_resource_info ri;
+			/* Every filter: a restarted control plane adopts the resource from this. */
+			uint32_t len = (uint32_t)(sizeof(struct fg_ctl_resource_info) +
+						  r->n_filters * sizeof(struct fg_ctl_filter));
+			struct fg_ctl_resource_info *ri = calloc(1, len);
 
-			memset(&ri, 0, sizeof(ri));
-			init_hdr(&ri.h, FG_CTL_RESOURCE_INFO, seq);
-			memcpy(ri.public_key, sp->public_key, 32);
-			memcpy(ri.resource_id, r->id, sizeof(ri.resource_id));
-			ri.type = r->type;
-			ri.n_filters = r->n_filters;
-			ri.prefix = r->prefix;
-			ri.expires_at = r->expires_at;
-			memcpy(ri.filters, r->filters, sizeof(ri.filters));
-			enqueue(c, cl, &ri, sizeof(ri));
+			if (!ri) {
+				reply(c, cl, seq, -ENOMEM, count, "out of memory");
+				return;
+			}
+			init_hdr(&ri->h, FG_CTL_RESOURCE_INFO, seq);
+			memcpy(ri->public_key, sp->public_key, 32);
+			memcpy(ri->resource_id, r->id, sizeof(ri->resource_id));
+			ri->type = r->type;
+			ri->n_filters = r->n_filters;
+			ri->prefix = r->prefix;
+			ri->expires_at = r->expires_at;
+			if (r->n_filters)
+				memcpy(ri->filters, r->filters, r->n_filters * sizeof(struct fg_ctl_filter));
+			enqueue(c, cl, ri, len);
+			free(ri);
 			count++;
 		}
 	}
@@ -318,7 +326,7 @@ static void handle(struct fg_ctl_server *c, struct client *cl, const uint8_t *bu
 		reply(c, cl, h.seq, -EPROTO, 0, "unsupported control protocol version");
 		return;
 	}
-	if (fg_ctl_size(h.type) == 0 || fg_ctl_size(h.type) != len) {
+	if (fg_ctl_msg_size(buf, len) == 0 || fg_ctl_msg_size(buf, len) != len) {
 		reply(c, cl, h.seq, -EPROTO, 0, "unknown type or wrong size for its type");
 		return;
 	}
@@ -344,10 +352,8 @@ static void handle(struct fg_ctl_server *c, struct client *cl, const uint8_t *bu
 		break;
 	}
 	case FG_CTL_RESOURCE_UPSERT: {
-		struct fg_ctl_resource_upsert m;
-
-		memcpy(&m, buf, sizeof(m));
-		r = fg_svc_resource_upsert(s, &m);
+		/* Variable length: used in place (buf is aligned for it). */
+		r = fg_svc_resource_upsert(s, (const struct fg_ctl_resource_upsert *)(const void *)buf);
 		reply(c, cl, h.seq, r, 0, r == -ENOENT ? "no such peer" : r ? "resource refused" : NULL);
 		break;
 	}
@@ -417,7 +423,7 @@ static void accept_clients(struct fg_ctl_server *c)
 
 static void client_readable(struct fg_ctl_server *c, struct client *cl)
 {
-	static uint8_t buf[MAX_MSG];
+	static _Alignas(16) uint8_t buf[MAX_MSG];
 
 	for (int budget = 64; budget > 0 && cl->qbytes < OUT_SOFT_BYTES; budget--) {
 		ssize_t n = recv(cl->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);

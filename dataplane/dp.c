@@ -15,8 +15,10 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <sodium.h>
 
 #include "clock.h"
+#include "keys.h"
 #include "log.h"
 #include "port.h"
 
@@ -206,9 +208,30 @@ int fg_dp_setup_host(struct fg_dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
+/* The configured key (standalone mode), or without one (portal mode) a new key for this
+ * run, kept in memory only: the Rust gateway makes a new key at every start and reports
+ * it at login (HELLO_REPLY gives it to the control plane). */
+static int set_key(struct fg_svc *s, const struct fg_config *cfg)
+{
+	uint8_t sk[32], pk[32];
+	char b64[FG_KEY_B64_LEN];
+	int ret;
+
+	if (!fg_key_is_zero(cfg->iface.private_key))
+		return fg_svc_set_private_key(s, cfg->iface.private_key);
+	crypto_box_keypair(pk, sk);   /* 32 random bytes; X25519 clamps when it uses them */
+	ret = fg_svc_set_private_key(s, sk);
+	sodium_memzero(sk, sizeof(sk));
+	if (ret == 0) {
+		fg_key_to_base64(b64, pk);
+		fg_info(TAG, "no PrivateKey configured: made a new key for this run (public %s)", b64);
+	}
+	return ret;
+}
+
 int fg_dp_load_peers(struct fg_svc *s, const struct fg_config *cfg, char *err, size_t errlen)
 {
-	int ret = fg_svc_set_private_key(s, cfg->iface.private_key);
+	int ret = set_key(s, cfg);
 
 	if (ret < 0) {
 		snprintf(err, errlen, "[Interface] PrivateKey: %s", strerror(-ret));

@@ -87,6 +87,7 @@ enum fg_event_type {
 	FG_EV_WANT_HANDSHAKE = 1, /* no usable session, or a keypair wants rekeying */
 	FG_EV_ROAM,               /* authenticated packet from a new endpoint */
 	FG_EV_CONFIRM,            /* first data received on the NEXT keypair */
+	FG_EV_GOODBYE,            /* the client sent a p2p Goodbye: remove its peer */
 };
 
 struct fg_event {

@@ -78,7 +78,7 @@ struct ent {
 	uint64_t expires_at;    /* 0 = never */
 	uint32_t res;           /* index of its id */
 	uint32_t rng;           /* first TCP range; its UDP ranges follow */
-	uint8_t n_tcp, n_udp;
+	uint16_t n_tcp, n_udp;  /* merged: at most 32768 each */
 	uint8_t flags;          /* enum ent_flag */
 };
 
@@ -312,11 +312,22 @@ static bool parse(const uint8_t *b, uint32_t len, struct pkt *k)
 	return true;
 }
 
+/* r holds n sorted, disjoint ranges (merge_ranges): a binary search, as a resource may
+ * carry any number of filters. */
 static bool in_ranges(const struct rng *r, unsigned n, uint16_t port)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (port >= r[i].lo && port <= r[i].hi)
+	unsigned lo = 0, hi = n;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (port < r[mid].lo)
+			hi = mid;
+		else if (port > r[mid].hi)
+			lo = mid + 1;
+		else
 			return true;
+	}
 	return false;
 }
 
@@ -499,7 +510,8 @@ struct item {
 /* Per resource: its filter compiled once, copied into each of its entries. */
 struct rule {
 	uint32_t rng;
-	uint8_t n_tcp, n_udp, flags;
+	uint16_t n_tcp, n_udp;
+	uint8_t flags;
 };
 
 static int item_cmp(const void *a, const void *b)
@@ -539,11 +551,11 @@ static unsigned merge_ranges(struct rng *r, unsigned n)
 	return m + 1;
 }
 
-/* Compiles a resource's filters into out_rngs (room for n_filters). */
+/* Compiles a resource's filters into out_rngs (room for n_filters); tcp and udp are
+ * scratch with room for n_filters each. */
 static struct rule compile_rule(const struct fg_policy_resource *r, struct rng *out_rngs,
-				uint32_t at)
+				uint32_t at, struct rng *tcp, struct rng *udp)
 {
-	struct rng tcp[FG_CTL_MAX_FILTERS], udp[FG_CTL_MAX_FILTERS];
 	struct rule ru = { .rng = at };
 	unsigned nt = 0, nu = 0;
 
@@ -565,8 +577,8 @@ static struct rule compile_rule(const struct fg_policy_resource *r, struct rng *
 	nu = merge_ranges(udp, nu);
 	memcpy(out_rngs + at, tcp, nt * sizeof(tcp[0]));
 	memcpy(out_rngs + at + nt, udp, nu * sizeof(udp[0]));
-	ru.n_tcp = (uint8_t)nt;
-	ru.n_udp = (uint8_t)nu;
+	ru.n_tcp = (uint16_t)nt;
+	ru.n_udp = (uint16_t)nu;
 	return ru;
 }
 
@@ -578,7 +590,7 @@ static bool ip_ok(const struct fg_ip *ip, uint8_t family)
 static bool resource_ok(const struct fg_policy_resource *r)
 {
 	if (memchr(r->id, '\0', sizeof(r->id)) == NULL || r->id[0] == '\0' ||
-	    r->n_filters > FG_CTL_MAX_FILTERS)
+	    r->n_filters > FG_CTL_MAX_FILTERS || (r->n_filters && !r->filters))
 		return false;
 	if (r->type == FG_CTL_RES_INTERNET)
 		return true;
@@ -718,6 +730,8 @@ struct fg_policy *fg_policy_build(const struct fg_policy_resource *res, size_t n
 {
 	struct item *items[FAMS] = { NULL, NULL };
 	uint32_t n_items[FAMS] = { 0, 0 }, n_rng = 0, n_ent = 0, max_items = 0, *stack = NULL;
+	uint32_t max_filters = 0;
+	struct rng *scratch = NULL;
 	struct rule *rules = NULL;
 	struct fg_policy *p = NULL;
 	struct layout l;
@@ -736,6 +750,8 @@ struct fg_policy *fg_policy_build(const struct fg_policy_resource *res, size_t n
 			n_items[res[i].prefix.ip.family == AF_INET ? FAM4 : FAM6]++;
 		}
 		n_rng += res[i].n_filters;
+		if (res[i].n_filters > max_filters)
+			max_filters = res[i].n_filters;
 	}
 	err = ENOMEM;
 	/* Scratch: the items of each family, compiled filters, the group stack. */
@@ -748,7 +764,8 @@ struct fg_policy *fg_policy_build(const struct fg_policy_resource *res, size_t n
 	}
 	rules = malloc((n + 1) * sizeof(*rules));
 	stack = malloc((max_items + 1) * sizeof(*stack));
-	if (!rules || !stack)
+	scratch = malloc((2 * (size_t)max_filters + 1) * sizeof(*scratch));
+	if (!rules || !stack || !scratch)
 		goto err_free;
 	plan(&l, n_items, n_rng, n);
 	p = calloc(1, l.size);
@@ -771,7 +788,7 @@ struct fg_policy *fg_policy_build(const struct fg_policy_resource *res, size_t n
 		uint64_t until = r->expires_at ? r->expires_at : UINT64_MAX;
 
 		memcpy(at(p, l.ids + i * FG_CTL_ID_LEN), r->id, FG_CTL_ID_LEN);
-		rules[i] = compile_rule(r, at(p, l.rng), n_rng);
+		rules[i] = compile_rule(r, at(p, l.rng), n_rng, scratch, scratch + max_filters);
 		n_rng += rules[i].n_tcp + rules[i].n_udp;
 		if (r->expires_at && (p->next_expiry == 0 || r->expires_at < p->next_expiry))
 			p->next_expiry = r->expires_at;
@@ -795,6 +812,7 @@ struct fg_policy *fg_policy_build(const struct fg_policy_resource *res, size_t n
 	}
 	err = 0;
 err_free:
+	free(scratch);
 	free(stack);
 	free(rules);
 	free(items[FAM6]);

@@ -53,8 +53,8 @@ struct fg_policy_resource {
 	uint32_t type;              /* FG_CTL_RES_CIDR or FG_CTL_RES_INTERNET */
 	struct fg_prefix prefix;    /* CIDR resources; host bits are ignored */
 	uint64_t expires_at;        /* unix seconds, 0 = never */
-	uint32_t n_filters;         /* 0 = everything */
-	struct fg_ctl_filter filters[FG_CTL_MAX_FILTERS];
+	uint32_t n_filters;         /* 0 = everything; any number up to FG_CTL_MAX_FILTERS */
+	struct fg_ctl_filter *filters; /* n_filters; owned by the holder of the resource */
 };
 
 struct fg_policy;
@@ -105,6 +105,19 @@ uint64_t fg_policy_next_expiry(const struct fg_policy *p);
  * *reason is always set (FG_DROP_NONE for ALLOW); reason and resource_id may be NULL, p
  * may not. The id stays valid as long as the policy.
  */
+enum {
+	FG_PROTO_P2P = 0xff,         /* the IPv6 next header of p2p control packets */
+	FG_P2P_HDR_LEN = 8,          /* [event, 0 x 7] after the fixed IPv6 header */
+	FG_P2P_EV_GOODBYE = 2,
+};
+
+/* The event of a packet fg_policy_outbound() classed FG_POLICY_CONTROL (an IPv6 header
+ * whose next header is the p2p protocol, then the 8-byte p2p header), or -1 if too short. */
+static inline int fg_policy_p2p_event(const uint8_t *pkt, size_t len)
+{
+	return len >= 40 + FG_P2P_HDR_LEN ? pkt[40] : -1;
+}
+
 enum fg_policy_verdict fg_policy_outbound(const struct fg_policy *p, const uint8_t *pkt,
 					  uint32_t len, uint64_t now_unix, enum fg_drop *reason,
 					  const char **resource_id);

@@ -324,6 +324,19 @@ static void handle_event(struct fg_svc *s, const struct fg_event *ev, uint64_t n
 		fg_svc_peer_update_path(s, ev->peer, &ev->mac);
 		break;
 	}
+	case FG_EV_GOODBYE: {
+		/* As the Rust gateway: drop the peer at once, say nothing back; the control plane
+		 * keeps the client's authorizations until the portal says otherwise. */
+		uint8_t pub[32];
+
+		memcpy(pub, sp->public_key, 32);
+		fg_info(TAG, "peer %u said Goodbye: removed", ev->peer);
+		s->stats.goodbyes_received++;
+		fg_svc_client_remove(s, pub, false);
+		if (s->ctl)
+			fg_ctl_server_event(s->ctl, FG_CTL_EV_PEER_GOODBYE, pub, NULL);
+		break;
+	}
 	case FG_EV_CONFIRM:
 		if (fg_keypair_confirm(&dp->tables, ev->peer, ev->keypair)) {
 			fg_wg_timers_handshake_complete(&sp->timers, now);

@@ -59,6 +59,7 @@ struct fg_svc_stats {
 	uint64_t keepalives_sent;
 	uint64_t roams;
 	uint64_t goodbyes_sent;
+	uint64_t goodbyes_received;     /* peers removed by the client's p2p Goodbye */
 	uint64_t uapi_requests;
 };
 

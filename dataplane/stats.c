@@ -52,6 +52,7 @@ void fg_svc_stats_write(struct fg_svc *s, FILE *f)
 	fprintf(f, "keepalives_sent %lu\n", s->stats.keepalives_sent);
 	fprintf(f, "roams %lu\n", s->stats.roams);
 	fprintf(f, "goodbyes_sent %lu\n", s->stats.goodbyes_sent);
+	fprintf(f, "goodbyes_received %lu\n", s->stats.goodbyes_received);
 	fprintf(f, "uapi_requests %lu\n", s->stats.uapi_requests);
 	if (s->uapi) {
 		const struct fg_uapi_server_stats *u = fg_uapi_server_stats(s->uapi);

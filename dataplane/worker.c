@@ -86,6 +86,37 @@ static void post_event(struct fg_dp *dp, const struct fg_event *ev)
 	(void)rte_ring_mp_enqueue_elem(dp->ev_ring, (void *)(uintptr_t)ev, sizeof(*ev));
 }
 
+/* A p2p control packet (reference §4.2): IPv6 from :: to :: with the p2p next header. It is
+ * checked before the inner source, which is :: and never an allowed IP. */
+static inline bool p2p_control(const struct fg_inner_info *ii)
+{
+	static const uint8_t zero[16];
+
+	return ii->family == AF_INET6 && ii->proto == FG_PROTO_P2P &&
+	       memcmp(ii->src.addr, zero, 16) == 0 && memcmp(ii->dst.addr, zero, 16) == 0;
+}
+
+/* A Goodbye from an authorized client (one with a policy) asks the service lcore to remove
+ * its peer, which counts it; anything else is a P2P_CONTROL drop until the DNS issue. */
+static void consume_p2p_control(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m,
+				const struct fg_keypair *kp, const uint8_t *plain, uint32_t len)
+{
+	const struct fg_peer *p = &dp->tables.peers[kp->peer];
+
+	if (__atomic_load_n(&p->policy, __ATOMIC_ACQUIRE) &&
+	    fg_policy_p2p_event(plain, len) == FG_P2P_EV_GOODBYE) {
+		struct fg_event ev = { .type = FG_EV_GOODBYE, .peer = kp->peer, .gen = kp->peer_gen };
+
+		/* A full event ring loses it: counted as a P2P_CONTROL drop, and the client's
+		 * next Goodbye or the peer's expiry removes it. */
+		if (rte_ring_mp_enqueue_elem(dp->ev_ring, &ev, sizeof(ev)) == 0) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
+	drop(w, m, FG_DROP_P2P_CONTROL);
+}
+
 /* A plaintext IP packet at mtod(m) (len bytes) to be encrypted for peer slot. */
 struct tx_item {
 	struct rte_mbuf *m;
@@ -250,6 +281,10 @@ static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data 
 		r = fg_netpkt_parse_inner(plain, ops[i].plain_len, &ii);
 		if (r != FG_DROP_NONE) {
 			drop(w, m, r);
+			continue;
+		}
+		if (unlikely(p2p_control(&ii))) {
+			consume_p2p_control(dp, w, m, kp, plain, ii.total_len);
 			continue;
 		}
 		uint32_t src_peer;

@@ -25,6 +25,7 @@ BUILD=(
 	libipsec-mb-dev
 	libcjson-dev
 	libwebsockets-dev
+	libssl-dev
 	libcunit1-dev
 )
 TEST=(
@@ -39,6 +40,7 @@ TEST=(
 	curl
 	python3
 	python3-websockets
+	openssl
 	netcat-openbsd
 	iperf3
 	procps

@@ -41,7 +41,15 @@ struct fg_ctl_conn {
 	size_t out_len;
 	size_t out_off;
 	size_t in_len;
+	struct fg_ctl_pending *pending;        /* a started answer (provider's start), or NULL */
+	void (*wake)(void *arg);
+	void *wake_arg;
 	char in[FG_CPCTL_MAX_LINE + 1];        /* one whole line and its newline fit exactly */
+};
+
+struct fg_ctl_pending {
+	struct fg_ctl_conn *conn;              /* NULL once the connection is gone */
+	char cmd[FG_CPCTL_MAX_CMD];
 };
 
 static unsigned int nconns;
@@ -262,6 +270,59 @@ char *fg_ctl_respond(const char *line, size_t len, const struct fg_ctl_provider 
 	return finish(resp, outlen);
 }
 
+void fg_ctl_pending_done(struct fg_ctl_pending *p, cJSON *resp)
+{
+	struct fg_ctl_conn *c = p->conn;
+
+	if (!c) {
+		cJSON_Delete(resp);
+		free(p);
+		return;
+	}
+	if (resp && !cJSON_IsObject(resp)) {
+		fg_warn(TAG, "provider for '%s' returned something other than an object", p->cmd);
+		cJSON_Delete(resp);
+		resp = NULL;
+	}
+	if (!resp)
+		resp = error_object("%s unavailable", p->cmd);
+	c->pending = NULL;
+	free(p);
+	c->out = finish(resp, &c->out_len);
+	c->out_off = 0;
+	if (!c->out)
+		c->closing = true; /* out of memory: end the connection */
+	if (c->wake)
+		c->wake(c->wake_arg);
+}
+
+void fg_ctl_conn_set_wake(struct fg_ctl_conn *c, void (*wake)(void *arg), void *arg)
+{
+	c->wake = wake;
+	c->wake_arg = arg;
+}
+
+/* Hands the request to the provider's start; true if it will answer later. */
+static bool start_pending(struct fg_ctl_conn *c, const char *line, size_t len)
+{
+	struct fg_ctl_pending *p;
+	char cmd[FG_CPCTL_MAX_CMD];
+
+	if (!c->prov || !c->prov->start || fg_ctl_parse_request(line, len, cmd, sizeof(cmd)) < 0)
+		return false;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return false;
+	p->conn = c;
+	snprintf(p->cmd, sizeof(p->cmd), "%s", cmd);
+	if (c->prov->start(c->ctx, cmd, p) < 0) {
+		free(p);
+		return false;
+	}
+	c->pending = p;
+	return true;
+}
+
 /* ---- connections ----------------------------------------------------------------------------- */
 
 struct fg_ctl_conn *fg_ctl_conn_new(int fd)
@@ -288,6 +349,8 @@ void fg_ctl_conn_free(struct fg_ctl_conn *c)
 {
 	if (!c)
 		return;
+	if (c->pending)
+		c->pending->conn = NULL; /* the provider still answers it, into the void */
 	close(c->fd);
 	free(c->out);
 	free(c);
@@ -375,7 +438,7 @@ static int answer_one(struct fg_ctl_conn *c)
 	}
 	if (len && c->in[len - 1] == '\r')
 		len--;
-	if (!blank(c->in, len)) {
+	if (!blank(c->in, len) && !start_pending(c, c->in, len)) {
 		out = fg_ctl_respond(c->in, len, c->prov, c->ctx, &out_len);
 		if (!out)
 			return -ENOMEM;
@@ -399,6 +462,8 @@ static int pump(struct fg_ctl_conn *c)
 			return r;
 		if (c->closing)
 			return -EPROTO;
+		if (c->pending)
+			return 0; /* lock-step: its answer comes first */
 		r = answer_one(c);
 		if (r < 0)
 			return r;

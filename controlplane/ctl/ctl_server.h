@@ -18,7 +18,10 @@
  *                        "reconnects":0,"last_error":"..."|null},
  *              "dataplane":{"connected":true,"version":"0.1.0"|null,"tun":"tun-firezone"|null,
  *                           "public_key":"b64"|null,"listen_port":51820|null,"peers":2|null,
- *                           "workers":1|null}}
+ *                           "workers":1|null,"responding":true|null,
+ *                           "error":"no answer within 1 s"|null}}
+ *             (responding: the data plane answered for its counters in time; without it
+ *              status answers from the control plane's own state)
  *   peers     {"peers":[{"client_id":"...","public_key":"b64","ipv4":"100.64.0.2"|null,
  *              "ipv6":"fd00:..."|null,"endpoint":"198.18.1.2:51820"|null,
  *              "last_handshake":T|null,"rx_bytes":N,"tx_bytes":N,"resources":N}]}
@@ -60,15 +63,30 @@ enum {
 /* Implemented by the control plane. Each returns a new cJSON object that the server frees,
  * or NULL, which the client receives as {"error":"<cmd> unavailable"}. A NULL member is
  * treated as a callback that returned NULL. */
+struct fg_ctl_pending;
+
 struct fg_ctl_provider {
 	cJSON *(*status)(void *ctx);
 	cJSON *(*peers)(void *ctx);
 	cJSON *(*resources)(void *ctx);
 	cJSON *(*relays)(void *ctx);
 	cJSON *(*stats)(void *ctx);
+	/* Optional, tried first: starts an answer that takes time (the data plane's) and returns
+	 * 0; the provider then calls fg_ctl_pending_done(p, ...) exactly once, later, never from
+	 * inside start. Any other return falls back to the plain member above. The connection
+	 * answers nothing else meanwhile (lock-step), and the loop keeps running. */
+	int (*start)(void *ctx, const char *cmd, struct fg_ctl_pending *p);
 };
 
 struct fg_ctl_conn;
+
+/* The answer to a started request: resp as the plain members return it (NULL: unavailable;
+ * taken over). If the connection went away meanwhile, resp is just freed. The connection's
+ * wake callback runs so that its owner writes the answer. */
+void fg_ctl_pending_done(struct fg_ctl_pending *p, cJSON *resp);
+/* Called when a started request's answer is ready: the owner calls
+ * fg_ctl_conn_on_writable() (which may say to free the connection). */
+void fg_ctl_conn_set_wake(struct fg_ctl_conn *c, void (*wake)(void *arg), void *arg);
 
 /* Creates the listening socket at path: nonblocking, cloexec, mode 0660, its directory
  * created (0755) when missing. A stale socket is unlinked; returns -EADDRINUSE if a live

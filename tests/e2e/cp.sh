@@ -37,29 +37,35 @@ cat >"$FG_WORK/init.json" <<JSON
 JSON
 }
 NPORTAL=0
+# Optional settings: PORTAL_HOST (listen address, default 127.0.0.1; "[::1]" for IPv6) and
+# PORTAL_TLS_CERT / PORTAL_TLS_KEY (serve wss with that certificate and key).
 portal_start() { # [PORT]
+	local tls=()
+	[ -z "${PORTAL_TLS_CERT:-}" ] || tls=(--tls-cert "$PORTAL_TLS_CERT" --tls-key "$PORTAL_TLS_KEY")
 	rm -f "$FG_WORK/portal.port"
 	[ -f "$FG_WORK/init.json" ] || cp_write_init
 	NPORTAL=$((NPORTAL + 1))
 	fg_bg "$FG_WORK/portal$NPORTAL.log" ip netns exec "$NS_G" "$PY" "$PORTAL_DIR/fake_portal.py" \
-		--listen "127.0.0.1:${1:-0}" --port-file "$FG_WORK/portal.port" --control "$PSOCK" --token "$TOKEN" \
-		--init "$FG_WORK/init.json"
+		--listen "${PORTAL_HOST:-127.0.0.1}:${1:-0}" --port-file "$FG_WORK/portal.port" --control "$PSOCK" \
+		--token "$TOKEN" --init "$FG_WORK/init.json" ${tls[@]+"${tls[@]}"}
 	PORTAL_PID=$FG_LAST_PID
 	fg_wait_for [ -s "$FG_WORK/portal.port" ] || fg_fail "the test portal did not start"
 	PPORT=$(cat "$FG_WORK/portal.port")
 }
 NCP=0
+# Extra env arguments come after the defaults, so FIREZONE_API_URL=wss://... overrides the
+# ws://127.0.0.1 portal; CP_ARGS (an array, optional) adds command-line options.
 cp_start() { # [extra env...]
 	NCP=$((NCP + 1))
 	CPLOG=$FG_WORK/cp$NCP.log
 	fg_bg "$CPLOG" ip netns exec "$NS_G" env FIREZONE_TOKEN="$TOKEN" FIREZONE_ID="$GW_UUID" \
 		FIREZONE_NAME="fg-e2e-$FG_ID" FIREZONE_API_URL="ws://127.0.0.1:$PPORT" \
 		HEALTH_CHECK_ADDR="127.0.0.1:$HPORT" FASTGATE_ID_FILE="$FG_WORK/gateway_id" "$@" \
-		"$CP_BIN" --allow-root --dataplane-socket "$GW_CTL" --ctl-socket "$CPSOCK"
+		"$CP_BIN" --allow-root --dataplane-socket "$GW_CTL" --ctl-socket "$CPSOCK" ${CP_ARGS[@]+"${CP_ARGS[@]}"}
 	CP_PID=$FG_LAST_PID
 }
 joined() { # waits for the join and the capabilities that follow it
-	pctl wait_for "{\"event\":\"set_snownet_capabilities\",\"since_index\":${1:-0},\"timeout\":15}" >/dev/null
+	pctl wait_for "{\"event\":\"set_snownet_capabilities\",\"since_index\":${1:-0},\"timeout\":60}" >/dev/null
 }
 authorize() { # REF RESOURCE_ID CIDR FILTERS_JSON EXPIRES_JSON
 	pctl push "{\"event\":\"create_authorization\",\"payload\":{\"ref\":\"$1\",
@@ -69,7 +75,7 @@ authorize() { # REF RESOURCE_ID CIDR FILTERS_JSON EXPIRES_JSON
 		\"gateway_ice_credentials\":{\"username\":\"ejqt\",\"password\":\"zfjrrjdkbci42t2axyd45a\"},
 		\"client_ice_credentials\":{\"username\":\"hgwh\",\"password\":\"j2fqufatn7xlrrvv6fsvea\"},
 		\"expires_at\":$5,\"use_iceless\":false,\"flow_logs_ingest_token\":\"x.y.z\",\"subject\":{}}}" >/dev/null &&
-	pctl wait_for "{\"event\":\"authorization_created\",\"match\":{\"ref\":\"$1\"},\"timeout\":5}" >/dev/null
+	pctl wait_for "{\"event\":\"authorization_created\",\"match\":{\"ref\":\"$1\"},\"timeout\":30}" >/dev/null
 }
 reject() { # RESOURCE_ID
 	pctl push "{\"event\":\"reject_access\",\"payload\":{\"client_id\":\"client-1\",\"resource_id\":\"$1\"}}" >/dev/null

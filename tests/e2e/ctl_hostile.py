@@ -8,11 +8,12 @@ Connects to fastgate-dataplane's control socket (AF_UNIX, SOCK_SEQPACKET; the pr
 common/ctlproto.h, mirrored here with ctypes at natural alignment and checked against the
 sizes pinned in tests/unit/ctlproto) and sends datagrams no control plane would: empty,
 shorter than a header, a bare header of every type, wrong versions, every type one byte
-short and one byte long, unknown types, replies and events sent as requests, 64 KiB of
-garbage, then well-framed requests with bad contents (unterminated ids, address family 99,
-unknown peers and resources, 1000 filters). Each must be answered with a REPLY whose status
-is -EPROTO for framing errors or -EINVAL / -ENOENT for contents; an empty datagram may
-instead end the connection (the server reads it as end of stream). Afterwards a HELLO on
+short and one byte long, resources whose n_filters disagrees with the filters they carry,
+or more than FG_CTL_MAX_FILTERS, unknown types, replies and events sent as requests,
+garbage longer than any message, then well-framed requests with bad contents (unterminated
+ids, address family 99, unknown peers and resources); 1000 filters are accepted. Each must
+be answered with a REPLY whose status is -EPROTO for framing errors or -EINVAL / -ENOENT
+for contents; an empty datagram may instead end the connection (the server reads it as end of stream). Afterwards a HELLO on
 the same connection and on a new one must still be answered. The one peer it creates to
 reach the per-resource checks is removed again. Prints one line per case and
 "ctl-hostile: N passed, N failed"; exits 1 on any failure. Standard library only.
@@ -26,9 +27,9 @@ import sys
 
 u8, u16, u32, u64, i32 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int32
 
-VERSION = 1
+VERSION = 2
 ID_LEN = 64
-MAX_FILTERS = 32
+MAX_FILTERS = 8192
 (HELLO, HELLO_REPLY, REPLY, PEER_UPSERT, PEER_REMOVE, RESOURCE_UPSERT, RESOURCE_REMOVE, IFACE_SET,
  DUMP, PEER_INFO, RESOURCE_INFO, STATS, STATS_REPLY, EVENT, TYPE_MAX) = range(1, 16)
 RES_CIDR = 1
@@ -80,9 +81,17 @@ class Filter(ctypes.Structure):
     _fields_ = [("proto", u8), ("pad", u8), ("port_lo", u16), ("port_hi", u16), ("pad2", u16)]
 
 
+# The fixed part of a resource; n_filters Filter structs follow it in the datagram.
 _RESOURCE_FIELDS = [("h", Hdr), ("public_key", u8 * 32), ("resource_id", ctypes.c_char * ID_LEN),
                     ("type", u32), ("n_filters", u32), ("prefix", Prefix), ("pad", u8 * 2),
-                    ("expires_at", u64), ("filters", Filter * MAX_FILTERS)]
+                    ("expires_at", u64)]
+
+
+def with_filters(n):
+    """A resource upsert struct that carries n filters after its fixed part."""
+    class R(ctypes.Structure):
+        _fields_ = _RESOURCE_FIELDS + [("filters", Filter * n)]
+    return R
 
 
 class ResourceUpsert(ctypes.Structure):
@@ -142,11 +151,11 @@ NAMES = {HELLO: "HELLO", HELLO_REPLY: "HELLO_REPLY", REPLY: "REPLY", PEER_UPSERT
          STATS: "STATS", STATS_REPLY: "STATS_REPLY", EVENT: "EVENT"}
 # The sizes tests/unit/ctlproto pins for the C structs; a mismatch means this mirror is stale.
 PINNED = {HELLO: 40, HELLO_REPLY: 144, REPLY: 136, PEER_UPSERT: 180, PEER_REMOVE: 48,
-          RESOURCE_UPSERT: 400, RESOURCE_REMOVE: 104, IFACE_SET: 44, DUMP: 8, PEER_INFO: 192,
-          RESOURCE_INFO: 400, STATS: 8, STATS_REPLY: 4008, EVENT: 112}
+          RESOURCE_UPSERT: 144, RESOURCE_REMOVE: 104, IFACE_SET: 44, DUMP: 8, PEER_INFO: 192,
+          RESOURCE_INFO: 144, STATS: 8, STATS_REPLY: 4008, EVENT: 112}
 SIZE = {t: ctypes.sizeof(s) for t, s in STRUCTS.items()}
 HDR = ctypes.sizeof(Hdr)
-MAX_MSG = 8192  # the server's receive buffer: anything longer is "too large"
+MAX_MSG = 144 + MAX_FILTERS * 8  # the server's receive buffer: anything longer is "too large"
 
 
 def name_of(t):
@@ -304,7 +313,7 @@ class Run:
                 self.bare_request(t, s)
             else:
                 self.proto("header only, %s" % name_of(t), header(t, s), s)
-        for v in (0, 2, 0xFFFF):
+        for v in (0, 1, VERSION + 1, 0xFFFF):
             s = seq()
             m = msg(Hello, HELLO, s, version=v)
             self.proto("HELLO with version %d" % v, m, s)
@@ -322,9 +331,16 @@ class Run:
             s = seq()
             self.proto("%s sent as a request" % name_of(t), bytes(msg(STRUCTS[t], t, s)), s)
         s = seq()
-        self.proto("8 KiB + 1 behind a valid HELLO header", header(HELLO, s) + bytes(MAX_MSG + 1 - HDR), None)
-        garbage = bytes(rnd.getrandbits(8) for _ in range(65536))
-        self.proto("64 KiB of garbage", garbage, None)
+        self.proto("FG_CTL_MAX_MSG + 1 behind a valid HELLO header", header(HELLO, s) + bytes(MAX_MSG + 1 - HDR),
+                   None)
+        garbage = bytes(rnd.getrandbits(8) for _ in range(MAX_MSG + 4096))
+        self.proto("FG_CTL_MAX_MSG + 4 KiB of garbage", garbage, None)
+        # A resource's size must match its n_filters exactly.
+        for n, carried in ((1, 0), (2, 1), (2, 3), (0, 1), (MAX_FILTERS + 1, 0), (0xFFFFFFFF, 0)):
+            s = seq()
+            m = msg(with_filters(carried), RESOURCE_UPSERT, s)
+            m.n_filters = n
+            self.proto("RESOURCE_UPSERT with n_filters %d carrying %d" % (n, carried), m, s)
         for i in range(8):
             n = rnd.randint(HDR, 600)
             s = seq()
@@ -365,7 +381,7 @@ class Run:
         return m
 
     def resource(self, key, rid=b"ctl-hostile-res", rtype=RES_CIDR, n_filters=0, fam=socket.AF_INET, plen=32):
-        m = msg(ResourceUpsert, RESOURCE_UPSERT, self.conn.next_seq())
+        m = msg(with_filters(n_filters), RESOURCE_UPSERT, self.conn.next_seq())
         m.public_key[:] = list(key)
         m.resource_id = rid
         m.type = rtype
@@ -419,9 +435,9 @@ class Run:
         bad_filter.filters[1].proto = 99
         reversed_ports = self.resource(probe, n_filters=1)
         reversed_ports.filters[0].port_lo, reversed_ports.filters[0].port_hi = 443, 80
-        for what, m in (("n_filters=1000", self.resource(probe, n_filters=1000)),
-                        ("n_filters=%d" % (MAX_FILTERS + 1), self.resource(probe, n_filters=MAX_FILTERS + 1)),
-                        ("type 9", self.resource(probe, rtype=9)),
+        m = self.resource(probe, n_filters=1000)
+        e("RESOURCE_UPSERT with 1000 filters (any number up to %d)" % MAX_FILTERS, m, (0,), m.h.seq)
+        for what, m in (("type 9", self.resource(probe, rtype=9)),
                         ("a CIDR of family 99", self.resource(probe, fam=99)),
                         ("an IPv4 CIDR /33", self.resource(probe, plen=33)),
                         ("filter protocol 99", bad_filter),

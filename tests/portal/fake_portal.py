@@ -11,7 +11,7 @@ and portalctl.py).
 
 Run with Debian's interpreter, which has python3-websockets 10.4:
     /usr/bin/python3 tests/portal/fake_portal.py --listen 127.0.0.1:0 --port-file P \
-        --control /tmp/portal.sock --token SECRET [--tls CERT KEY] [--allow-v1]
+        --control /tmp/portal.sock --token SECRET [--tls-cert CERT --tls-key KEY] [--allow-v1]
 """
 
 import argparse
@@ -237,6 +237,13 @@ class Portal:
         allowed = [V2_PATH] + ([V1_PATH] if self.allow_v1 else [])
         if split.path not in allowed:
             return self.reject(attempt, 404, "not_found")
+        # Phoenix check_origin: :conn (portal_api/endpoint.ex): a present Origin must be the
+        # conn's own scheme, host and port, which behind the portal's TLS is https on 443;
+        # anything else is 403 before the token is read. The Rust gateway sends no Origin.
+        origin = headers.get("Origin")
+        if origin is not None and origin != own_origin(headers.get("Host")):
+            return self.reject(attempt, 403, "forbidden",
+                               details=["Origin %r is not %r" % (origin, own_origin(headers.get("Host")))])
         auth = headers.get("X-Authorization")
         if auth is not None and auth.startswith("Bearer "):
             token = auth[len("Bearer "):]
@@ -505,6 +512,19 @@ class Portal:
         await self.send(c, frame)
         return {"conn": c.id, "frame": frame}
 
+    async def cmd_push_batch(self, req):
+        # {"frames":[{"event":E,"payload":P,"topic":T?},...]}: all sent back to back in one
+        # burst (no await on the gateway between them), as a busy portal may.
+        frames = req.get("frames")
+        if not isinstance(frames, list) or not all(isinstance(f, dict) and isinstance(f.get("event"), str)
+                                                   for f in frames):
+            raise CtlError("push_batch needs frames: a list of {event, payload}")
+        c = self.need_conn()
+        for f in frames:
+            await self.send(c, {"topic": f.get("topic", "gateway"), "event": f["event"],
+                                "payload": f.get("payload", {}), "ref": f.get("ref")})
+        return {"conn": c.id, "count": len(frames)}
+
     async def cmd_push_raw(self, req):
         text = req.get("text")
         if not isinstance(text, str):
@@ -669,9 +689,11 @@ class Portal:
         self.stop_event = asyncio.Event()
         host, port = split_hostport(self.args.listen)
         tls = None
-        if self.args.tls:
+        cert_key = self.args.tls or ((self.args.tls_cert, self.args.tls_key)
+                                     if self.args.tls_cert else None)
+        if cert_key:
             tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            tls.load_cert_chain(self.args.tls[0], self.args.tls[1])
+            tls.load_cert_chain(cert_key[0], cert_key[1])
         proto = type("BoundPortalProtocol", (PortalProtocol,), {"portal": self})
         self.ws_server = await websockets.serve(
             self.ws_handler, host, port, ssl=tls, create_protocol=proto, ping_interval=None,
@@ -707,6 +729,14 @@ class Portal:
         log("bye")
 
 
+def own_origin(host):
+    """The origin Phoenix's check_origin: :conn accepts: https://<Host>, without :443."""
+    host = host or ""
+    if host.endswith(":443"):
+        host = host[:-4]
+    return "https://" + host
+
+
 def split_hostport(s):
     if s.startswith("["):
         host, _, port = s[1:].partition("]:")
@@ -724,6 +754,8 @@ def main():
     ap.add_argument("--control", required=True, help="Unix socket path of the control API")
     ap.add_argument("--token", default="test-token", help="expected gateway token")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve wss with this cert")
+    ap.add_argument("--tls-cert", metavar="FILE", help="serve wss with this PEM certificate chain")
+    ap.add_argument("--tls-key", metavar="FILE", help="the private key of --tls-cert")
     ap.add_argument("--allow-v1", action="store_true", help="also accept /gateway/websocket")
     ap.add_argument("--init", metavar="FILE", help="JSON file with the init payload")
     ap.add_argument("--no-init", action="store_true", help="do not push init after a join")
@@ -731,6 +763,8 @@ def main():
     ap.add_argument("--reply-all-ok", action="store_true",
                     help="answer every gateway message with phx_reply ok (default: as the portal)")
     args = ap.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key) or (args.tls and args.tls_cert):
+        ap.error("give --tls-cert and --tls-key together (or --tls CERT KEY)")
     portal = Portal(args)
 
     async def run():

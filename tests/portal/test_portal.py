@@ -285,6 +285,24 @@ async def suite(p):
     check("legacy ?token= query parameter accepted", hs["result"] == "accept" and hs["token_from"] == "query", hs)
     await ws.close()
 
+    # --- Origin, as Phoenix check_origin: :conn behind TLS: only https://<Host> -----------
+    bad_origin = dict(GOOD_HDRS, Origin="http://127.0.0.1:%d" % p.port)
+    s, h, b = await http_get_async(p.port, V2 + "?" + QUERY, dict(bad_origin, **{"X-Authorization": "Bearer wrong"}))
+    check("foreign Origin -> 403 forbidden, before the token is read",
+          s == 403 and json.loads(b)["error"]["reason"] == "forbidden", (s, b))
+    s, h, b = await http_get_async(p.port, V2 + "?" + QUERY, dict(GOOD_HDRS, Host="portal.test:443",
+                                                                  Origin="https://portal.test:443"))
+    check("Origin with :443 while Host drops it -> 403", s == 403, (s, b))
+    ws = await websockets.connect("ws://127.0.0.1:%d%s?%s" % (p.port, V2, QUERY),
+                                  extra_headers=[("X-Authorization", "Bearer " + TOKEN)],
+                                  user_agent_header=UA, origin="https://127.0.0.1:%d" % p.port,
+                                  ping_interval=None, open_timeout=3, close_timeout=2)
+    hs = (await p.call("status"))["last_handshake"]
+    check("Origin https://<Host> accepted, headers recorded",
+          hs["result"] == "accept" and hs["headers"].get("origin") == "https://127.0.0.1:%d" % p.port
+          and hs["headers"].get("host") == "127.0.0.1:%d" % p.port, hs)
+    await ws.close()
+
     # --- scripted answers: 503 + Retry-After, 409, then accept ----------------------------
     a0 = (await p.call("status"))["attempts"]
     await p.call("next_responses", list=[{"status": 503, "retry_after": 2}, 409, "accept"])

@@ -173,6 +173,16 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL_FATAL(parse_str(BASE, &c), 0);
 	CU_ASSERT_EQUAL(c.dp.crypto, FG_CONFIG_CRYPTO_AUTO);
 	fg_config_free(&c);
+	/* No PrivateKey (portal mode): accepted, the key stays all zero (the data plane makes
+	 * one per start, in memory); an [Interface] with nothing in it too. */
+	CU_ASSERT_EQUAL_FATAL(parse_str("[Interface]\nListenPort = 1\n[Uplink]\nAddress = 198.18.1.1/24\n", &c), 0);
+	CU_ASSERT(fg_key_is_zero(c.iface.private_key));
+	CU_ASSERT(fg_key_is_zero(c.iface.public_key));
+	CU_ASSERT_EQUAL(c.iface.listen_port, 1);
+	fg_config_free(&c);
+	CU_ASSERT_EQUAL_FATAL(parse_str("[Interface]\n[Uplink]\nAddress = 198.18.1.1/24\n", &c), 0);
+	CU_ASSERT(fg_key_is_zero(c.iface.private_key));
+	fg_config_free(&c);
 	/* UnderLoadThreshold follows HandshakeQueue unless set. */
 	CU_ASSERT_EQUAL_FATAL(parse_str(BASE "[Dataplane]\nHandshakeQueue = 4096\n", &c), 0);
 	CU_ASSERT_EQUAL(c.dp.under_load_threshold, 512);
@@ -269,7 +279,6 @@ static const struct error_case error_cases[] = {
 	E("# only a comment\n", 1, "missing section", "[Interface]"),
 	E("[Uplink]\nAddress = 198.18.1.1/24\n", 2, "missing section", "[Interface]"),
 	E("[Interface]\nPrivateKey = " PRIV "\n", 2, "missing section", "[Uplink]"),
-	E("[Interface]\nListenPort = 1\n[Uplink]\nAddress = 198.18.1.1/24\n", 1, "missing PrivateKey", "[Interface]"),
 	E("[Uplink]\nPort = 1\n[Interface]\nPrivateKey = " PRIV "\n", 1, "missing Address", "[Uplink]"),
 	E("Name = x\n" BASE, 1, "key outside of any section", "Name"),
 	E(BASE "[Foo]\n", 5, "unknown section", "[Foo]"),

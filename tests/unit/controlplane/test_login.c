@@ -126,8 +126,23 @@ static void test_token_sources(void)
 	CU_ASSERT_EQUAL(load(&l, no_cred_file, 0, NULL, err), -ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "FIREZONE_TOKEN"));
 
+	/* Whitespace anywhere is removed, as the Rust gateway does (lib.rs:1139-1144). */
+	static const struct { const char *in, *token; } spaced[] = {
+		{ "secret with-space", "secretwith-space" },
+		{ " a b\tc\n", "abc" },
+		{ "ab\r\ncd\r\n", "abcd" },
+		{ "x\vy\fz", "xyz" },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(spaced); i++) {
+		const char *const e[] = { "FIREZONE_ID", "gw1", "FIREZONE_TOKEN", spaced[i].in, NULL };
+
+		CU_ASSERT_EQUAL(load(&l, e, 0, NULL, err), 0);
+		CU_ASSERT_STRING_EQUAL(l.token, spaced[i].token);
+		fg_login_free(&l);
+	}
 	/* Bad tokens: refused without being quoted. */
-	static const char *const bad[] = { "   ", "secret with-space", "secret\x01x", "secret\xc3\xa9" };
+	static const char *const bad[] = { "   ", " \t\r\n ", "secret\x01x", "secret\x7f", "secret\xc3\xa9" };
 
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		const char *const e[] = { "FIREZONE_ID", "gw1", "FIREZONE_TOKEN", bad[i], NULL };

@@ -463,15 +463,34 @@ static void test_queue(void)
 
 	fg_phx_conn_init(&c);
 	cJSON_AddStringToObject(p, "ref", "R1");
-	/* Queued while disconnected, kept across the new connection, held until joined. */
+	/* Queued while disconnected: dropped when the next connection starts (as the Rust
+	 * gateway's NotConnected), so that connection starts with the join and
+	 * set_snownet_capabilities. */
+	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "authorization_created", p), 0);
+	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "flow_authorized", p), 0);
+	fg_phx_conn_reset(&c, 0);
+	CU_ASSERT_EQUAL(fg_phx_queue_len(&c), 0);
+	s = fg_phx_join(&c, 0);
+	CU_ASSERT_STRING_EQUAL(s, "{\"topic\":\"gateway\",\"event\":\"phx_join\",\"payload\":null,\"ref\":0}");
+	free(s);
+	feed(&c, "{\"topic\":\"gateway\",\"event\":\"phx_reply\",\"ref\":0,\"payload\":{\"status\":\"ok\"}}");
+	CU_ASSERT_PTR_NULL(fg_phx_queue_pop(&c, &ref));
+	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "set_snownet_capabilities", NULL), 0);
+	s = fg_phx_queue_pop(&c, &ref);
+	CU_ASSERT_STRING_EQUAL(s, "{\"topic\":\"gateway\",\"event\":\"set_snownet_capabilities\","
+				  "\"payload\":null,\"ref\":1}");
+	CU_ASSERT_EQUAL(ref, 1);
+	free(s);
+	CU_ASSERT_PTR_NULL(fg_phx_queue_pop(&c, &ref));
+
+	/* Queued on this connection before the join reply: held until joined. */
+	fg_phx_conn_reset(&c, 0);
 	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "authorization_created", p), 0);
 	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "authorization_created", p), -EALREADY);
 	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "flow_authorized", p), 0);
 	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "no_relays", NULL), 0);
 	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "no_relays", NULL), -EALREADY);
 	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gate way", "no_relays", NULL), -EINVAL);
-	CU_ASSERT_EQUAL(fg_phx_queue_len(&c), 3);
-	fg_phx_conn_reset(&c, 0);
 	CU_ASSERT_EQUAL(fg_phx_queue_len(&c), 3);
 	CU_ASSERT_PTR_NULL(fg_phx_queue_pop(&c, &ref));
 	s = fg_phx_join(&c, 0);
@@ -499,19 +518,61 @@ static void test_queue(void)
 	CU_ASSERT_PTR_NULL(fg_phx_queue_pop(&c, NULL));
 	CU_ASSERT_EQUAL(fg_phx_queue_len(&c), 0);
 
-	/* The cap, and wrap-around of the ring. */
+	/* No cap on the count: a burst of 500 leaves in order, through growth of a wrapped
+	 * ring (pop some first so that it wraps before it grows). */
 	for (int round = 0; round < 3; round++) {
-		for (int i = 0; i < FG_PHX_QUEUE_MAX; i++) {
-			cJSON_ReplaceItemInObject(p, "ref", cJSON_CreateNumber(i));
+		int64_t next = 0, want = 0;
+
+		for (int i = 0; i < 20; i++) {
+			cJSON_ReplaceItemInObject(p, "ref", cJSON_CreateNumber((double)next++));
 			CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "e", p), 0);
 		}
-		cJSON_ReplaceItemInObject(p, "ref", cJSON_CreateString("one more"));
-		CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "e", p), -ENOBUFS);
-		for (int i = 0; i < FG_PHX_QUEUE_MAX / 2 + round; i++)
-			free(fg_phx_queue_pop(&c, NULL));
+		for (int i = 0; i < 10 + round; i++) {
+			char exp[64];
+
+			s = fg_phx_queue_pop(&c, NULL);
+			snprintf(exp, sizeof(exp), "\"payload\":{\"ref\":%lld}", (long long)want++);
+			CU_ASSERT_PTR_NOT_NULL(s && strstr(s, exp));
+			free(s);
+		}
+		for (int i = 0; i < 500; i++) {
+			cJSON_ReplaceItemInObject(p, "ref", cJSON_CreateNumber((double)next++));
+			CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "e", p), 0);
+		}
+		CU_ASSERT_EQUAL(fg_phx_queue_len(&c), (size_t)(next - want));
+		while ((s = fg_phx_queue_pop(&c, NULL))) {
+			char exp[64];
+
+			snprintf(exp, sizeof(exp), "\"payload\":{\"ref\":%lld}", (long long)want++);
+			CU_ASSERT_PTR_NOT_NULL(strstr(s, exp));
+			free(s);
+		}
+		CU_ASSERT_EQUAL(want, next);
+		CU_ASSERT_EQUAL(fg_phx_queue_len(&c), 0);
+	}
+	/* Bounded in bytes only: past FG_PHX_QUEUE_MAX_BYTES the push fails (the portal then
+	 * resets the connection); clearing makes room again. */
+	{
+		size_t big = 1 << 20;
+		char *blob = malloc(big);
+		int pushed = 0, r = 0;
+
+		memset(blob, 'x', big - 1);
+		blob[big - 1] = '\0';
+		cJSON_ReplaceItemInObject(p, "ref", cJSON_CreateString(blob));
+		for (int i = 0; i < 200 && r == 0; i++) {
+			cJSON_DeleteItemFromObject(p, "n");
+			cJSON_AddNumberToObject(p, "n", i);
+			if ((r = fg_phx_queue_push(&c, "gateway", "e", p)) == 0)
+				pushed++;
+		}
+		CU_ASSERT_EQUAL(r, -ENOBUFS);
+		CU_ASSERT(pushed >= 60 && pushed <= 64);
+		fg_phx_queue_clear(&c);
 		CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "e", p), 0);
 		fg_phx_queue_clear(&c);
-		CU_ASSERT_EQUAL(fg_phx_queue_len(&c), 0);
+		cJSON_DeleteItemFromObject(p, "n");
+		free(blob);
 	}
 	CU_ASSERT_EQUAL(fg_phx_queue_push(&c, "gateway", "e", p), 0);
 	fg_phx_conn_free(&c);  /* frees what is queued */

@@ -298,6 +298,47 @@ static char *long_array(size_t n, const char *item)
 	return s;
 }
 
+/* n UDP filters of one port each, none touching: nothing to merge. */
+static char *disjoint_array(size_t n)
+{
+	char *s = malloc(n * 80 + 3), *p = s;
+
+	*p++ = '[';
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s{\"protocol\":\"udp\",\"port_range_start\":%zu,\"port_range_end\":%zu}",
+			     i ? "," : "", 2 * i, 2 * i);
+	strcpy(p, "]");
+	return s;
+}
+
+static void test_filters_normalize(void)
+{
+	struct fg_portal_filter f[] = {
+		{ IPPROTO_UDP, 53, 53 }, { IPPROTO_TCP, 443, 443 }, { IPPROTO_TCP, 80, 90 },
+		{ IPPROTO_TCP, 91, 100 }, { IPPROTO_TCP, 85, 95 }, { IPPROTO_UDP, 55, 60 },
+		{ IPPROTO_ICMP, 0, 0 }, { IPPROTO_ICMP, 0, 0 }, { IPPROTO_TCP, 0, 65535 },
+	};
+	struct fg_portal_filter g[] = {
+		{ IPPROTO_UDP, 65535, 65535 }, { IPPROTO_UDP, 0, 65534 },
+	};
+
+	/* TCP 0-65535 swallows every other TCP range; UDP 53 and 55-60 do not touch */
+	CU_ASSERT_EQUAL_FATAL(fg_portal_filters_normalize(f, 9), 4);
+	CU_ASSERT_EQUAL(f[0].proto, IPPROTO_ICMP);
+	CU_ASSERT_EQUAL(f[1].proto, IPPROTO_TCP);
+	CU_ASSERT_EQUAL(f[1].port_start, 0);
+	CU_ASSERT_EQUAL(f[1].port_end, 65535);
+	CU_ASSERT_EQUAL(f[2].port_start, 53);
+	CU_ASSERT_EQUAL(f[2].port_end, 53);
+	CU_ASSERT_EQUAL(f[3].port_start, 55);
+	CU_ASSERT_EQUAL(f[3].port_end, 60);
+	/* adjacent at the top of the range: no overflow */
+	CU_ASSERT_EQUAL_FATAL(fg_portal_filters_normalize(g, 2), 1);
+	CU_ASSERT_EQUAL(g[0].port_start, 0);
+	CU_ASSERT_EQUAL(g[0].port_end, 65535);
+	CU_ASSERT_EQUAL(fg_portal_filters_normalize(g, 0), 0);
+}
+
 static void test_events(void)
 {
 	static const struct {
@@ -573,8 +614,9 @@ static void test_authorization_hostile(void)
 	char *long_ice = long_str(FG_PORTAL_ICE_LEN, 'i');
 	char *long_pattern = long_str(FG_PORTAL_PATTERN_LEN, 'p');
 	char *many_filters = long_array(FG_PORTAL_MAX_FILTER_ENTRIES + 1, "{\"protocol\":\"icmp\"}");
-	char *too_many_valid = long_array(FG_PORTAL_MAX_FILTERS + 1, "{\"protocol\":\"udp\"}");
+	char *too_many_valid = disjoint_array(FG_PORTAL_MAX_FILTERS + 1);
 	char *max_valid = long_array(FG_PORTAL_MAX_FILTERS, "{\"protocol\":\"udp\"}");
+	char *many_same = long_array(3 * FG_PORTAL_MAX_FILTERS, "{\"protocol\":\"tcp\",\"port_range_start\":80,\"port_range_end\":80}");
 	const struct hostile t[] = {
 		{ "ref", NULL, "ref: missing" },
 		{ "ref", "null", "ref: missing" },
@@ -608,8 +650,8 @@ static void test_authorization_hostile(void)
 		{ "resource.name", "\"abc\xe2\x82\"", "forbidden" },
 		{ "resource.filters", NULL, "resource.filters: missing" },
 		{ "resource.filters", "{}", "resource.filters: not an array" },
-		{ "resource.filters", many_filters, "more than 256 entries" },
-		{ "resource.filters", too_many_valid, "more than 32 valid filters" },
+		{ "resource.filters", many_filters, "more than 65536 entries" },
+		{ "resource.filters", too_many_valid, "more than 8192 disjoint port ranges after merging" },
 		{ "resource.filters", "[{\"protocol\":\"tcp\",\"port_range_start\":100,\"port_range_end\":50}]", "every filter is invalid" },
 		{ "resource.filters", "[{\"protocol\":\"sctp\"}]", "every filter is invalid" },
 		{ "resource.filters", "[{\"protocol\":\"tcp\",\"port_range_start\":65536}]", "every filter is invalid" },
@@ -671,6 +713,7 @@ static void test_authorization_hostile(void)
 		{ "client.persistent_keepalive", "25", NULL },
 		{ "resource.future", "{\"a\":[1,{\"b\":null}]}", NULL },
 		{ "resource.filters", max_valid, NULL },
+		{ "resource.filters", many_same, NULL },
 		{ "resource.name", "\"\xc3\xa9t\xc3\xa9 \xe2\x98\x83 \xf0\x9f\x98\x80\"", NULL },
 		{ "resource.address", "\"10.20.0.1\"", NULL },
 		{ "resource.address", "\"10.20.1.1/16\"", NULL },
@@ -704,6 +747,42 @@ static void test_authorization_hostile(void)
 	fg_portal_authorization_free(&m);
 	cJSON_Delete(p);
 
+	/* Any number of filters (the portal has no limit): 500 port ranges, all kept. */
+	{
+		size_t cap = 500 * 80 + 64, n = 0;
+		char *arr = malloc(cap), *res = malloc(cap + 128);
+
+		n += (size_t)snprintf(arr + n, cap - n, "[");
+		for (int i = 0; i < 500; i++)
+			n += (size_t)snprintf(arr + n, cap - n,
+					      "%s{\"protocol\":\"%s\",\"port_range_start\":%d,\"port_range_end\":%d}",
+					      i ? "," : "", i % 2 ? "udp" : "tcp", 1000 + i, 1000 + 2 * i);
+		snprintf(arr + n, cap - n, "]");
+		snprintf(res, cap + 128, "{\"id\":\"r500\",\"type\":\"cidr\",\"address\":\"10.0.0.0/8\","
+			 "\"name\":\"n\",\"filters\":%s}", arr);
+		p = edit(base, "resource", res);
+		CU_ASSERT_EQUAL_FATAL(fg_portal_authorization_parse(p, &m, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL_FATAL(m.resource.n_filters, 500);
+		CU_ASSERT_EQUAL(m.resource.n_bad_filters, 0);
+		CU_ASSERT_EQUAL(m.resource.filters[0].proto, IPPROTO_TCP);
+		CU_ASSERT_EQUAL(m.resource.filters[499].proto, IPPROTO_UDP);
+		CU_ASSERT_EQUAL(m.resource.filters[499].port_start, 1499);
+		CU_ASSERT_EQUAL(m.resource.filters[499].port_end, 1998);
+		fg_portal_authorization_free(&m);
+		cJSON_Delete(p);
+		/* resource_updated with the same list */
+		struct fg_portal_resource r;
+		cJSON *rp = cJSON_Parse(res);
+
+		CU_ASSERT_EQUAL_FATAL(fg_portal_resource_parse(rp, &r, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(r.n_filters, 500);
+		CU_ASSERT_EQUAL(r.filters[499].port_end, 1998);
+		fg_portal_resource_free(&r);
+		cJSON_Delete(rp);
+		free(res);
+		free(arr);
+	}
+
 	p = edit(base, "resource", "{\"id\":\"1106047c-cd5d-4151-b679-96b93da7383b\",\"type\":\"internet\","
 				   "\"not\":\"relevant\",\"some_other\":[\"field\"]}");
 	CU_ASSERT_EQUAL_FATAL(fg_portal_authorization_parse(p, &m, err, sizeof(err)), 0);
@@ -731,6 +810,7 @@ static void test_authorization_hostile(void)
 	free(many_filters);
 	free(too_many_valid);
 	free(max_valid);
+	free(many_same);
 }
 
 static void test_resource_updated(void)
@@ -1099,6 +1179,7 @@ int main(void)
 {
 	static const struct fg_cunit_test tests[] = {
 		{ "events", test_events },
+		{ "filters merged past the limit", test_filters_normalize },
 		{ "init good", test_init_good },
 		{ "init hostile", test_init_hostile },
 		{ "authorization good", test_authorization_good },

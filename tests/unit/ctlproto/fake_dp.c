@@ -138,16 +138,24 @@ static void srv_dump(struct fake_dp *f, uint32_t seq)
 		srv_send(f, &p, sizeof(p));
 		count++;
 		for (unsigned j = 0; j < 2; j++) {
-			struct fg_ctl_resource_info r;
+			/* The second resource carries FDP_DUMP_FILTERS filters: variable length. */
+			uint32_t nf = j ? FDP_DUMP_FILTERS : 0;
+			size_t len = sizeof(struct fg_ctl_resource_info) + nf * sizeof(struct fg_ctl_filter);
+			struct fg_ctl_resource_info *r = calloc(1, len);
 
-			memset(&r, 0, sizeof(r));
-			fdp_put_hdr(&r.h, FG_CTL_RESOURCE_INFO, seq);
-			r.public_key[0] = (uint8_t)i;
-			snprintf(r.resource_id, sizeof(r.resource_id), "res-%u-%u", i, j);
-			r.type = FG_CTL_RES_CIDR;
-			r.n_filters = j;
-			r.expires_at = 42;
-			srv_send(f, &r, sizeof(r));
+			if (!r)
+				abort();
+			fdp_put_hdr(&r->h, FG_CTL_RESOURCE_INFO, seq);
+			r->public_key[0] = (uint8_t)i;
+			snprintf(r->resource_id, sizeof(r->resource_id), "res-%u-%u", i, j);
+			r->type = FG_CTL_RES_CIDR;
+			r->n_filters = nf;
+			r->expires_at = 42;
+			for (uint32_t k = 0; k < nf; k++)
+				r->filters[k] = (struct fg_ctl_filter){ .proto = FG_CTL_FILTER_UDP,
+									.port_lo = (uint16_t)k, .port_hi = (uint16_t)k };
+			srv_send(f, r, len);
+			free(r);
 			count++;
 		}
 		if (i == 3)
@@ -341,7 +349,7 @@ void fdp_junk_then_close(struct fake_dp *f)
 	srv_send(f, "\x01\x00", 2);
 	memset(&ev, 0, sizeof(ev));
 	fdp_put_hdr(&ev.h, FG_CTL_EVENT, 0);
-	ev.h.version = 2;
+	ev.h.version = FG_CTL_VERSION + 1;
 	srv_send(f, &ev, sizeof(ev));             /* wrong version */
 	ev.h.version = FG_CTL_VERSION;
 	srv_send(f, &ev, sizeof(ev) - 1);         /* wrong size */

@@ -19,8 +19,9 @@
 enum {
 	FDP_WAIT_MS = 10000,         /* the fake gives up on a stuck client after this */
 	FDP_SEEN_MAX = 32,
-	FDP_BIG = 65536,             /* the largest hostile datagram it sends */
+	FDP_BIG = FG_CTL_MAX_MSG + 4096, /* the largest hostile datagram it sends */
 	FDP_DUMP_PEERS = 300,        /* peers in a DUMP: enough to fill the socket buffer */
+	FDP_DUMP_FILTERS = 500,      /* filters of each peer's second resource */
 	FDP_OVERFLOW = 10,           /* events beyond the client's queue (fdp_events) */
 };
 

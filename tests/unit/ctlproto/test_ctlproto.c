@@ -47,12 +47,12 @@ static void test_sizes(void)
 		{ FG_CTL_REPLY, sizeof(struct fg_ctl_reply), 136 },
 		{ FG_CTL_PEER_UPSERT, sizeof(struct fg_ctl_peer_upsert), 180 },
 		{ FG_CTL_PEER_REMOVE, sizeof(struct fg_ctl_peer_remove), 48 },
-		{ FG_CTL_RESOURCE_UPSERT, sizeof(struct fg_ctl_resource_upsert), 400 },
+		{ FG_CTL_RESOURCE_UPSERT, sizeof(struct fg_ctl_resource_upsert), 144 },
 		{ FG_CTL_RESOURCE_REMOVE, sizeof(struct fg_ctl_resource_remove), 104 },
 		{ FG_CTL_IFACE_SET, sizeof(struct fg_ctl_iface_set), 44 },
 		{ FG_CTL_DUMP, sizeof(struct fg_ctl_dump), 8 },
 		{ FG_CTL_PEER_INFO, sizeof(struct fg_ctl_peer_info), 192 },
-		{ FG_CTL_RESOURCE_INFO, sizeof(struct fg_ctl_resource_info), 400 },
+		{ FG_CTL_RESOURCE_INFO, sizeof(struct fg_ctl_resource_info), 144 },
 		{ FG_CTL_STATS, sizeof(struct fg_ctl_stats), 8 },
 		{ FG_CTL_STATS_REPLY, sizeof(struct fg_ctl_stats_reply), 4008 },
 		{ FG_CTL_EVENT, sizeof(struct fg_ctl_event), 112 },
@@ -83,8 +83,10 @@ static void test_sizes(void)
 	CU_ASSERT_EQUAL(fg_ctl_size(0), 0);
 	CU_ASSERT_EQUAL(fg_ctl_size(FG_CTL_TYPE_MAX), 0);
 	CU_ASSERT_EQUAL(fg_ctl_size(UINT16_MAX), 0);
-	/* The message bounds: the largest fits the 8 KiB receive buffers of both ends. */
-	CU_ASSERT(sizeof(struct fg_ctl_stats_reply) <= 8192);
+	/* The message bounds: every fixed message fits FG_CTL_MAX_MSG, the receive buffers of
+	 * both ends, as does a resource with FG_CTL_MAX_FILTERS filters. */
+	CU_ASSERT(sizeof(struct fg_ctl_stats_reply) <= FG_CTL_MAX_MSG);
+	CU_ASSERT_EQUAL(FG_CTL_MAX_MSG, sizeof(struct fg_ctl_resource_upsert) + FG_CTL_MAX_FILTERS * 8);
 	CU_ASSERT_EQUAL(sizeof(struct fg_ctl_filter), 8);
 	CU_ASSERT_EQUAL(sizeof(struct fg_ctl_lcore_stats), 80);
 	CU_ASSERT_EQUAL(sizeof(struct fg_ip), 17);
@@ -123,6 +125,47 @@ static void check_layout(const struct field *f, size_t n, const size_t *pinned_o
 			CU_FAIL("layout changed");
 		}
 		end = f[i].off + f[i].size;
+	}
+}
+
+/* fg_ctl_msg_size: the exact size of a whole message, with the variable part of resources. */
+static void test_msg_size(void)
+{
+	static const uint16_t var[] = { FG_CTL_RESOURCE_UPSERT, FG_CTL_RESOURCE_INFO };
+	_Alignas(8) uint8_t buf[sizeof(struct fg_ctl_resource_upsert)];
+	struct fg_ctl_resource_upsert *m = (void *)buf;
+	struct fg_ctl_hdr h = { .version = FG_CTL_VERSION };
+
+	for (unsigned v = 0; v < N(var); v++) {
+		static const uint32_t ns[] = { 0, 1, 32, 33, 500, FG_CTL_MAX_FILTERS };
+
+		memset(buf, 0, sizeof(buf));
+		m->h.type = var[v];
+		for (unsigned i = 0; i < N(ns); i++) {
+			m->n_filters = ns[i];
+			CU_ASSERT_EQUAL(fg_ctl_msg_size(buf, sizeof(buf)), 144 + 8 * ns[i]);
+		}
+		/* Over the maximum, or a count that would wrap: no valid size at all. */
+		m->n_filters = FG_CTL_MAX_FILTERS + 1;
+		CU_ASSERT_EQUAL(fg_ctl_msg_size(buf, sizeof(buf)), 0);
+		m->n_filters = UINT32_MAX;
+		CU_ASSERT_EQUAL(fg_ctl_msg_size(buf, sizeof(buf)), 0);
+		m->n_filters = (UINT32_MAX - 144) / 8 + 1;
+		CU_ASSERT_EQUAL(fg_ctl_msg_size(buf, sizeof(buf)), 0);
+		/* Shorter than the fixed part: the fixed size, which a receiver then refuses. */
+		m->n_filters = 0;
+		CU_ASSERT_EQUAL(fg_ctl_msg_size(buf, 143), 144);
+		CU_ASSERT_EQUAL(fg_ctl_msg_size(buf, 7), 0);
+	}
+	/* Fixed types: fg_ctl_size, whatever follows the header. */
+	for (uint32_t type = 0; type <= UINT16_MAX; type++) {
+		h.type = (uint16_t)type;
+		memset(buf, 0xff, sizeof(buf));
+		memcpy(buf, &h, sizeof(h));
+		if (type == FG_CTL_RESOURCE_UPSERT || type == FG_CTL_RESOURCE_INFO)
+			continue;
+		if (fg_ctl_msg_size(buf, sizeof(buf)) != fg_ctl_size((uint16_t)type))
+			CU_FAIL("fg_ctl_msg_size differs from fg_ctl_size for a fixed type");
 	}
 }
 
@@ -195,10 +238,11 @@ static void test_layout(void)
 		F(fg_ctl_resource_upsert, prefix, 0),
 		F(fg_ctl_resource_upsert, pad, 0),
 		F(fg_ctl_resource_upsert, expires_at, 4), /* implicit: pad[2] ends at 132 */
-		F(fg_ctl_resource_upsert, filters, 0),
+		{ "fg_ctl_resource_upsert.filters", offsetof(struct fg_ctl_resource_upsert, filters), 0, 0 },
 		END(fg_ctl_resource_upsert, 0),
 	};
-	static const size_t res_upsert_off[] = { 0, 8, 40, 104, 108, 112, 130, 136, 144, 400 };
+	/* The fixed part; n_filters filters of 8 bytes follow it (fg_ctl_msg_size). */
+	static const size_t res_upsert_off[] = { 0, 8, 40, 104, 108, 112, 130, 136, 144, 144 };
 	static const struct field res_info[] = {
 		F(fg_ctl_resource_info, h, 0),
 		F(fg_ctl_resource_info, public_key, 0),
@@ -208,7 +252,7 @@ static void test_layout(void)
 		F(fg_ctl_resource_info, prefix, 0),
 		F(fg_ctl_resource_info, pad, 0),
 		F(fg_ctl_resource_info, expires_at, 4), /* implicit, as in resource_upsert */
-		F(fg_ctl_resource_info, filters, 0),
+		{ "fg_ctl_resource_info.filters", offsetof(struct fg_ctl_resource_info, filters), 0, 0 },
 		END(fg_ctl_resource_info, 0),
 	};
 	static const struct field res_remove[] = {
@@ -510,8 +554,13 @@ static void on_resource(void *ctx, const struct fg_ctl_resource_info *r)
 	char want[32];
 
 	snprintf(want, sizeof(want), "res-%u-%u", d->peers - 1, d->resources % 2);
-	if (d->peers == 0 || strcmp(r->resource_id, want) != 0 || r->n_filters != d->resources % 2 ||
+	if (d->peers == 0 || strcmp(r->resource_id, want) != 0 ||
+	    r->n_filters != (d->resources % 2 ? FDP_DUMP_FILTERS : 0u) ||
 	    r->expires_at != 42 || r->public_key[0] != (uint8_t)(d->peers - 1))
+		d->out_of_order++;
+	/* Every filter arrives (variable length): the last one is intact. */
+	else if (r->n_filters && (r->filters[r->n_filters - 1].proto != FG_CTL_FILTER_UDP ||
+				  r->filters[r->n_filters - 1].port_lo != FDP_DUMP_FILTERS - 1))
 		d->out_of_order++;
 	d->resources++;
 }
@@ -613,8 +662,10 @@ static void test_hostile_answers(void)
 		memset(&r, 0, sizeof(r));
 		fdp_put_hdr(&r.h, FG_CTL_REPLY, in_hello ? 1 : 2);
 		memcpy(buf, &r, sizeof(r));
-		/* wrong versions */
-		((struct fg_ctl_reply *)buf)->h.version = 2;
+		/* wrong versions (1: before variable-length resources) */
+		((struct fg_ctl_reply *)buf)->h.version = FG_CTL_VERSION + 1;
+		hostile_answer(buf, sizeof(r), in_hello, -EPROTO, bad);
+		((struct fg_ctl_reply *)buf)->h.version = 1;
 		hostile_answer(buf, sizeof(r), in_hello, -EPROTO, bad);
 		((struct fg_ctl_reply *)buf)->h.version = 0;
 		hostile_answer(buf, sizeof(r), in_hello, -EPROTO, bad);
@@ -634,9 +685,11 @@ static void test_hostile_answers(void)
 		/* shorter than a header */
 		hostile_answer(buf, 1, in_hello, -EPROTO, bad);
 		hostile_answer(buf, sizeof(struct fg_ctl_hdr) - 1, in_hello, -EPROTO, bad);
-		/* longer than any message: 8 KiB + 1 and 64 KiB behind a valid header */
+		/* longer than its type, and longer than any message (FG_CTL_MAX_MSG + 1, + 4 KiB)
+		 * behind a valid header */
 		memset(buf + sizeof(r), 0x5a, sizeof(buf) - sizeof(r));
 		hostile_answer(buf, 8193, in_hello, -EPROTO, bad);
+		hostile_answer(buf, FG_CTL_MAX_MSG + 1, in_hello, -EPROTO, bad);
 		hostile_answer(buf, sizeof(buf), in_hello, -EPROTO, bad);
 		/* an empty datagram reads as the end of the stream */
 		hostile_answer(buf, 0, in_hello, -ECONNRESET, "closed the control socket");
@@ -744,6 +797,7 @@ int main(void)
 		CU_TestFunc fn;
 	} tests[] = {
 		{ "fg_ctl_size for every type", test_sizes },
+		{ "fg_ctl_msg_size: resources of any filter count", test_msg_size },
 		{ "message layouts", test_layout },
 		{ "connect and HELLO", test_connect },
 		{ "requests and replies", test_requests },

@@ -3,8 +3,9 @@
  * In-process tests of the service lcore's peer state (svc_env.h) and its control socket:
  * replay protection survives PSK and key updates (through the UAPI setters and the control
  * plane's upserts), setting an unchanged key or PSK changes nothing, every peer setter
- * refuses a slot that is not a live peer, and the control socket bounds what it queues for
- * a client that does not read, in bytes.
+ * refuses a slot that is not a live peer, the control socket bounds what it queues for
+ * a client that does not read, in bytes, and a client's Goodbye (a worker's event) removes
+ * its peer on the service lcore and tells the control plane.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_ring.h>
 #include <sodium.h>
 
 #include "clock.h"
@@ -21,6 +23,7 @@
 #include "ctlproto.h"
 #include "cunit_run.h"
 #include "noise.h"
+#include "policy.h"
 #include "svc_env.h"
 
 static struct fg_svc_env g_env;
@@ -206,10 +209,123 @@ static void test_ctl_queue_bounded_in_bytes(void)
 	fg_svc_env_fini(&g_env);
 }
 
+/* Sends one request on the control socket and returns the REPLY's status (events skipped). */
+static int ctl_call(struct fg_ctl_server *srv, int fd, const void *msg, size_t len)
+{
+	_Alignas(8) uint8_t buf[FG_CTL_MAX_MSG];
+	struct fg_ctl_reply r;
+
+	if (send(fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len)
+		return -EIO;
+	for (int i = 0; i < 100000; i++) {
+		ssize_t n;
+
+		fg_ctl_server_poll(srv);
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == (ssize_t)sizeof(r) && ((struct fg_ctl_hdr *)buf)->type == FG_CTL_REPLY) {
+			memcpy(&r, buf, sizeof(r));
+			return r.status;
+		}
+	}
+	return -ETIMEDOUT;
+}
+
+static void test_client_goodbye(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct fg_ctl_server *srv;
+	struct fg_ctl_peer_upsert up;
+	struct fg_ctl_resource_upsert *res;
+	size_t rlen = sizeof(*res) + 40 * sizeof(res->filters[0]);
+	uint8_t pub[32];
+	char dir[64];
+	uint32_t slot, gen;
+	int fd;
+
+	CU_ASSERT_EQUAL_FATAL(fg_svc_env_init(&g_env, 16), 0);
+	snprintf(dir, sizeof(dir), "/tmp/fg-ctl-test.XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/fgt.ctl", dir);
+	srv = fg_ctl_server_open(&g_env.svc, sa.sun_path, (gid_t)-1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
+	g_env.svc.ctl = srv;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CU_ASSERT_EQUAL_FATAL(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+	/* An authorized client: a policy peer and a resource with 40 filters (more than the
+	 * 32 of control protocol version 1). */
+	fill(pub, 0x11);
+	memset(&up, 0, sizeof(up));
+	up.h = (struct fg_ctl_hdr){ .version = FG_CTL_VERSION, .type = FG_CTL_PEER_UPSERT, .seq = 1 };
+	snprintf(up.client_id, sizeof(up.client_id), "client-goodbye");
+	memcpy(up.public_key, pub, 32);
+	up.ipv4 = (struct fg_ip){ .family = AF_INET, .addr = { 100, 64, 0, 9 } };
+	up.flags = FG_CTL_PEER_POLICY;
+	CU_ASSERT_EQUAL_FATAL(ctl_call(srv, fd, &up, sizeof(up)), 0);
+	res = calloc(1, rlen);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+	res->h = (struct fg_ctl_hdr){ .version = FG_CTL_VERSION, .type = FG_CTL_RESOURCE_UPSERT, .seq = 2 };
+	memcpy(res->public_key, pub, 32);
+	snprintf(res->resource_id, sizeof(res->resource_id), "res-1");
+	res->type = FG_CTL_RES_CIDR;
+	res->prefix = (struct fg_prefix){ .ip = { .family = AF_INET, .addr = { 10, 0, 0, 0 } }, .len = 8 };
+	res->n_filters = 40;
+	for (unsigned i = 0; i < 40; i++)
+		res->filters[i] = (struct fg_ctl_filter){ .proto = FG_CTL_FILTER_TCP, .port_lo = (uint16_t)(100 + i),
+							  .port_hi = (uint16_t)(100 + i) };
+	CU_ASSERT_EQUAL(ctl_call(srv, fd, res, rlen), 0);
+	/* One filter short of its n_filters: refused by size. */
+	res->h.seq = 3;
+	CU_ASSERT_EQUAL(ctl_call(srv, fd, res, rlen - sizeof(res->filters[0])), -EPROTO);
+	slot = fg_svc_peer_find(&g_env.svc, pub);
+	CU_ASSERT_NOT_EQUAL_FATAL(slot, FG_SLOT_NONE);
+	CU_ASSERT_EQUAL(g_env.svc.peers[slot].client.nres, 1);
+	CU_ASSERT_EQUAL(g_env.svc.peers[slot].client.res[0].n_filters, 40);
+	gen = g_env.dp.tables.peers[slot].gen;
+
+	/* A stale generation is ignored. */
+	struct fg_event ev = { .type = FG_EV_GOODBYE, .peer = slot, .gen = gen + 1 };
+	CU_ASSERT_EQUAL(rte_ring_mp_enqueue_elem(g_env.dp.ev_ring, &ev, sizeof(ev)), 0);
+	fg_svc_poll(&g_env.svc, fg_clock_ns());
+	CU_ASSERT_EQUAL(fg_svc_peer_find(&g_env.svc, pub), slot);
+	CU_ASSERT_EQUAL(g_env.svc.stats.goodbyes_received, 0);
+
+	/* What a worker posts for a Goodbye: the peer goes at once, no Goodbye is sent back,
+	 * and the control plane hears PEER_GOODBYE. */
+	ev.gen = gen;
+	CU_ASSERT_EQUAL(rte_ring_mp_enqueue_elem(g_env.dp.ev_ring, &ev, sizeof(ev)), 0);
+	fg_svc_poll(&g_env.svc, fg_clock_ns());
+	CU_ASSERT_EQUAL(fg_svc_peer_find(&g_env.svc, pub), FG_SLOT_NONE);
+	CU_ASSERT_EQUAL(g_env.svc.stats.goodbyes_received, 1);
+	CU_ASSERT_EQUAL(g_env.svc.stats.goodbyes_sent, 0);
+	{
+		struct fg_ctl_event got;
+		bool seen = false;
+
+		for (int i = 0; i < 100000 && !seen; i++) {
+			fg_ctl_server_poll(srv);
+			if (recv(fd, &got, sizeof(got), MSG_DONTWAIT) == (ssize_t)sizeof(got) &&
+			    got.h.type == FG_CTL_EVENT)
+				seen = got.kind == FG_CTL_EV_PEER_GOODBYE && memcmp(got.public_key, pub, 32) == 0;
+		}
+		CU_ASSERT_TRUE(seen);
+	}
+	fg_svc_env_drain(&g_env);
+	free(res);
+	close(fd);
+	fg_ctl_server_poll(srv);
+	g_env.svc.ctl = NULL;
+	fg_ctl_server_close(srv);
+	unlink(sa.sun_path);
+	rmdir(dir);
+	fg_svc_env_fini(&g_env);
+}
+
 static const struct fg_cunit_test tests[] = {
 	{ "replay refused across PSK and key updates", test_replay_refused_across_updates },
 	{ "peer setters refuse dead slots", test_setters_refuse_dead_slots },
 	{ "control socket output bounded in bytes", test_ctl_queue_bounded_in_bytes },
+	{ "a client's Goodbye removes its peer and tells the control plane", test_client_goodbye },
 };
 
 int main(int argc, char **argv)

@@ -39,6 +39,7 @@ static uint64_t now_ns(void)
 static void make_resource(struct fg_policy_resource *r, unsigned i)
 {
 	memset(r, 0, sizeof(*r));
+	r->filters = tp_filters(2);
 	snprintf(r->id, sizeof(r->id), "%08x-0000-4000-8000-%012u", rnd(), i);
 	r->type = FG_CTL_RES_CIDR;
 	if (i % 3 == 2) {

@@ -237,10 +237,26 @@ static void parse_filter(struct fg_ctl_filter *f, const char *t)
 	f->port_hi = (uint16_t)hi;
 }
 
+struct fg_ctl_filter *tp_filters(unsigned n)
+{
+	static struct fg_ctl_filter pool[1 << 20];
+	static size_t used;
+
+	if (n > sizeof(pool) / sizeof(pool[0]) - used)
+		abort();
+	used += n;
+	return pool + used - n;
+}
+
 void tp_resource(struct fg_policy_resource *r, const char *id, const char *what,
 		 uint64_t expires_at, const char *const *filters)
 {
+	unsigned nf = 0;
+
 	memset(r, 0, sizeof(*r));
+	for (const char *const *f = filters; f && *f; f++)
+		nf++;
+	r->filters = tp_filters(nf);
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	r->expires_at = expires_at;
 	if (strcmp(what, "internet") == 0) {

@@ -59,6 +59,9 @@ uint8_t *tp_tail(const uint8_t *src, uint32_t len);
  * "udp:53", "icmp", "proto:99" (unknown), "tcp:90-80" (inverted); NULL-terminated. */
 void tp_resource(struct fg_policy_resource *r, const char *id, const char *what,
 		 uint64_t expires_at, const char *const *filters);
+/* Room for n filters from a static pool (resources hold a pointer; the tests never free
+ * them, and the pool is large enough for every suite). */
+struct fg_ctl_filter *tp_filters(unsigned n);
 
 /* The naive reference: the inputs kept as they are, every rule evaluated by linear scans. */
 struct naive_policy {

@@ -77,6 +77,7 @@ static void random_resource(struct fg_policy_resource *r)
 	unsigned nf = below(3) == 0 ? 0 : 1 + below(4);
 
 	memset(r, 0, sizeof(*r));
+	r->filters = tp_filters(nf);
 	snprintf(r->id, sizeof(r->id), "%s", PICK(ids));
 	r->expires_at = below(2) ? 0 : 90 + below(21);
 	if (below(12) == 0) {

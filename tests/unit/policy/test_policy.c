@@ -443,6 +443,68 @@ static void test_build_errors(void)
 	CU_ASSERT_EQUAL(fg_policy_count(NULL), 0);
 }
 
+/* Any number of filters (the portal has no limit): 500 single UDP ports, every other
+ * port, then ICMP as the 500th; each checked against the naive reference. */
+static void test_many_filters(void)
+{
+	struct fg_policy_resource r;
+	struct fg_ip c4 = tp_ip(C4), c6 = tp_ip(C6);
+	struct naive_policy nv = { 0 };
+	struct fg_policy *p;
+	uint8_t b[TP_MAX];
+	unsigned bad = 0;
+
+	tp_resource(&r, "many", "10.0.0.0/8", 0, NULL);
+	r.filters = tp_filters(500);
+	for (unsigned i = 0; i < 499; i++)
+		r.filters[i] = (struct fg_ctl_filter){ .proto = FG_CTL_FILTER_UDP, .port_lo = (uint16_t)(1000 + 2 * i),
+						       .port_hi = (uint16_t)(1000 + 2 * i) };
+	r.filters[499] = (struct fg_ctl_filter){ .proto = FG_CTL_FILTER_ICMP };
+	r.n_filters = 500;
+	p = fg_policy_build(&r, 1, &c4, &c6, NULL, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	nv.res = &r;
+	nv.n = 1;
+	nv.client4 = c4;
+	nv.client6 = c6;
+	for (unsigned port = 990; port < 2010; port++) {
+		struct tp_spec s = { .src = C4, .dst = "10.1.2.3", .proto = 17, .dport = (uint16_t)port };
+		uint32_t len = tp_build(b, &s);
+		enum fg_policy_verdict v = fg_policy_outbound(p, b, len, 0, NULL, NULL);
+		bool want = port >= 1000 && port <= 1996 && port % 2 == 0;
+		enum fg_drop nwhy;
+		const char *nrid;
+
+		if ((v == FG_POLICY_ALLOW) != want || v != naive_outbound(&nv, b, len, 0, &nwhy, &nrid))
+			bad++;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	{
+		struct tp_spec s = { .src = C4, .dst = "10.1.2.3", .proto = TP_ICMP, .icmp_type = 8 };
+		uint32_t len = tp_build(b, &s);
+
+		CU_ASSERT_EQUAL(fg_policy_outbound(p, b, len, 0, NULL, NULL), FG_POLICY_ALLOW);
+	}
+	{
+		struct tp_spec s = { .src = C4, .dst = "10.1.2.3", .proto = 6, .dport = 1000 };
+		uint32_t len = tp_build(b, &s);
+
+		CU_ASSERT_EQUAL(fg_policy_outbound(p, b, len, 0, NULL, NULL), FG_POLICY_PROHIBITED);
+	}
+	fg_policy_free(p);
+	/* The most one control message carries; a pointer must come with filters. */
+	r.filters = tp_filters(FG_CTL_MAX_FILTERS);
+	for (unsigned i = 0; i < FG_CTL_MAX_FILTERS; i++)
+		r.filters[i] = (struct fg_ctl_filter){ .proto = FG_CTL_FILTER_TCP, .port_lo = (uint16_t)(3 * i),
+						       .port_hi = (uint16_t)(3 * i) };
+	r.n_filters = FG_CTL_MAX_FILTERS;
+	p = fg_policy_build(&r, 1, &c4, &c6, NULL, NULL);
+	CU_ASSERT_PTR_NOT_NULL(p);
+	fg_policy_free(p);
+	r.filters = NULL;
+	CU_ASSERT_PTR_NULL(fg_policy_build(&r, 1, &c4, &c6, NULL, NULL));
+}
+
 static void test_next_expiry(void)
 {
 	struct fg_policy_resource r[4];
@@ -490,6 +552,7 @@ void policy_table_suite(void)
 	CU_add_test(s, "p2p control", test_control);
 	CU_add_test(s, "build errors", test_build_errors);
 	CU_add_test(s, "next expiry", test_next_expiry);
+	CU_add_test(s, "more than 32 filters", test_many_filters);
 }
 
 int main(void)
