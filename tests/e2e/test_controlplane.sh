@@ -96,23 +96,29 @@ check "the gateway's own tunnel IP is always reachable" ping_ok 100.64.0.1
 
 # --- filters: TCP 80 only -------------------------------------------------------------------
 fg_bg "$FG_WORK/http80.log" ip netns exec "$NS_R" socat TCP-LISTEN:80,bind=$RES4,reuseaddr,fork SYSTEM:'echo hello-80'
-sleep 0.3
+fg_wait_for -t 20 bash -c "ip netns exec $NS_R ss -ltn | grep -q '$RES4:80 '" || true
 narrow() {
 	pctl push '{"event":"resource_updated","payload":{"id":"res-cidr","type":"cidr","address":"198.18.2.0/24","name":"r","filters":[{"protocol":"tcp","port_range_start":80,"port_range_end":80}]}}' >/dev/null &&
-		sleep 0.5 && ctl resources | grep -q "tcp"
+		fg_wait_for -t 20 bash -c "FASTGATE_CTL_SOCKET=$CPSOCK $CTL_BIN resources | grep -q tcp"
 }
 check "resource_updated narrows the filters to TCP 80" narrow
 tcp80() { ip netns exec "$NS_C1" timeout 5 socat -u TCP:$RES4:80 - 2>/dev/null | grep -q hello-80; }
-check "TCP 80 passes the filter" tcp80
-udp_prohibited() {
-	local cap=$FG_WORK/icmp.txt
-	ip netns exec "$NS_C1" timeout 4 tcpdump -lni "$WG_C1" -c 1 'icmp[0] = 3 and icmp[1] = 13' >"$cap" 2>/dev/null &
-	local t=$!
-	sleep 0.5
+check "TCP 80 passes the filter" fg_wait_for -t 30 tcp80
+# A datagram to UDP 53 until the capture holds the ICMP answer (the capture may start late on
+# a busy machine: the datagram is sent again rather than the start waited for with a sleep).
+udp_sent_prohibited() {
 	echo x | ip netns exec "$NS_C1" socat -u - UDP:$RES4:53 || true
-	wait "$t" || true
-	grep -q "198.18.2.2 > 100.64.0.2: ICMP host 198.18.2.2 unreachable - admin prohibited" "$cap" ||
-		grep -q "admin prohibited" "$cap"
+	grep -q "admin prohibited" "$1"
+}
+udp_prohibited() {
+	local cap=$FG_WORK/icmp.txt t ok=0
+	ip netns exec "$NS_C1" timeout 60 tcpdump -lni "$WG_C1" -c 1 'icmp[0] = 3 and icmp[1] = 13' >"$cap" 2>/dev/null &
+	t=$!
+	fg_wait_for -t 50 udp_sent_prohibited "$cap" || ok=1
+	kill "$t" 2>/dev/null
+	wait "$t" 2>/dev/null
+	grep -q "198.18.2.2 > 100.64.0.2: ICMP host 198.18.2.2 unreachable - admin prohibited" "$cap" || ok=1
+	return $ok
 }
 check "UDP is denied with ICMP administratively prohibited (3/13)" udp_prohibited
 check "return traffic not covered by the filters is dropped (resource pings the client)" bash -c \
@@ -123,7 +129,7 @@ check "ping (ICMP not in the filters) answered 'Packet filtered'" bash -c \
 # --- reject_access, re-authorization, expiry ---------------------------------------------------
 gw_stats_refresh; G0=$(gw_stat goodbyes_sent)
 reject res-cidr
-sleep 0.3
+fg_wait_for -t 20 bash -c "! wg show $GW_TUN peers | grep -q '$C1PUB'" || true
 check "reject_access cuts traffic at once" bash -c "! ip netns exec $NS_C1 timeout 3 socat -u TCP:$RES4:80 - 2>/dev/null | grep -q hello"
 gw_stats_refresh
 check "the last resource rejected: Goodbye sent, peer removed" bash -c "[ $(gw_stat goodbyes_sent) -gt $G0 ] && ! wg show $GW_TUN peers | grep -q '$C1PUB'"
@@ -171,8 +177,7 @@ malformed() {
 	pctl push_raw '{"text":"{this is not json"}' >/dev/null
 	pctl push '{"event":"create_authorization","payload":{"ref":"bad","resource":{"id":"x"},"client":{}}}' >/dev/null
 	pctl push '{"event":"some_future_event","payload":{"x":1}}' >/dev/null
-	sleep 0.5
-	grep -q "WARN.*malformed" "$CPLOG" && ping_ok &&
+	fg_wait_for -t 20 grep -q "WARN.*malformed" "$CPLOG" && ping_ok &&
 		[ "$(pctl attempts | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["attempts"]))')" = "$before" ] &&
 		pctl status | grep -q '"connected": *true'
 }
@@ -297,9 +302,11 @@ sigterm() {
 }
 check "SIGTERM: Goodbye to every client, WebSocket closed with 1000, exit 0 within a second" sigterm
 token_expired() {
-	local st=0 t0
+	local st=0 t0 since
+	# the index before the start: a fast join must not land before it is read
+	since=$(pctl received | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("next_index", 0))')
 	cp_start
-	joined "$(pctl received | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("next_index", 0))')" || return 1
+	joined "$since" || return 1
 	pctl push '{"event":"disconnect","payload":{"reason":"token_expired"}}' >/dev/null
 	t0=$SECONDS
 	while kill -0 "$CP_PID" 2>/dev/null && [ $((SECONDS - t0)) -lt 5 ]; do sleep 0.1; done
