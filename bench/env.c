@@ -339,7 +339,7 @@ void fg_bench_env_reset(struct fg_bench_env *e)
 
 		kp->birth_ns = now;
 		kp->rx_owner = FG_OWNER_NONE;
-		kp->rekey_requested = 0;
+		__atomic_store_n(&kp->rekey_requested, 0, __ATOMIC_RELAXED);
 		fg_wg_replay_init(&kp->replay);
 		dp->tables.peers[e->peer_slot[p]].event_pending = 0;
 	}

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 
 #include "addr.h"
 #include "backoff.h"
+#include "errbuf.h"
 #include "secfile.h"
 
 static const char default_api_url[] = "wss://api.firezone.dev";
@@ -34,19 +34,6 @@ static const char default_id_file[] = "/var/lib/firezone/gateway_id";
 static const char default_machine_id[] = "/etc/machine-id";
 /* The Rust gateway's GATEWAY_APP_ID: the HMAC key for ids derived from the machine id. */
 static const char gateway_app_id[] = "753b38f9f96947ef8083802d5909a372";
-
-__attribute__((format(printf, 4, 5)))
-static int say(int rc, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 /* getenv(3) returns char *: not the injected type. */
 static const char *sys_getenv(const char *name)
@@ -138,18 +125,18 @@ static int set_token(struct fg_login *l, const char *s, size_t n, const char *fr
 		if (isspace(c))
 			continue;
 		if (c < 0x20 || c >= 0x7f)
-			return say(-EINVAL, err, errlen,
-				   "the token from %s holds non-printable or non-ASCII characters", from);
+			return fg_errbuf_fail(-EINVAL, err, errlen,
+					      "the token from %s holds non-printable or non-ASCII characters", from);
 		o++;
 	}
 	if (!o)
-		return say(-EINVAL, err, errlen, "the token from %s is empty", from);
+		return fg_errbuf_fail(-EINVAL, err, errlen, "the token from %s is empty", from);
 	if (o > FG_LOGIN_TOKEN_MAX)
-		return say(-EINVAL, err, errlen, "the token from %s is longer than %d bytes", from,
-			   FG_LOGIN_TOKEN_MAX);
+		return fg_errbuf_fail(-EINVAL, err, errlen, "the token from %s is longer than %d bytes", from,
+				      FG_LOGIN_TOKEN_MAX);
 	l->token = malloc(o + 1);
 	if (!l->token)
-		return say(-ENOMEM, err, errlen, "out of memory");
+		return fg_errbuf_fail(-ENOMEM, err, errlen, "out of memory");
 	o = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!isspace((unsigned char)s[i]))
@@ -166,10 +153,10 @@ static int token_from_file(struct fg_login *l, const char *path, const char *fro
 	int rc = read_file(path, FG_LOGIN_FILE_MAX, "token file", &buf, &n);
 
 	if (rc)
-		return say(rc, err, errlen, "cannot read the token file %s (%s): %s", path, from,
-			   strerror(-rc));
+		return fg_errbuf_fail(rc, err, errlen, "cannot read the token file %s (%s): %s", path, from,
+				      strerror(-rc));
 	if (strlen(buf) != n)
-		rc = say(-EINVAL, err, errlen, "the token file %s holds a NUL byte", path);
+		rc = fg_errbuf_fail(-EINVAL, err, errlen, "the token file %s holds a NUL byte", path);
 	else
 		rc = set_token(l, buf, n, from, err, errlen);
 	sodium_memzero(buf, n);
@@ -199,11 +186,11 @@ static int load_token(struct fg_login *l, char *positional,
 	}
 	dir = env(getenv_fn, "CREDENTIALS_DIRECTORY");
 	if (!dir)
-		return say(-ENOKEY, err, errlen,
-			   "no token: set FIREZONE_TOKEN, pass it as the argument, or provide the "
-			   "systemd credential FIREZONE_TOKEN");
+		return fg_errbuf_fail(-ENOKEY, err, errlen,
+				      "no token: set FIREZONE_TOKEN, pass it as the argument, or provide the "
+				      "systemd credential FIREZONE_TOKEN");
 	if ((size_t)snprintf(path, sizeof(path), "%s/FIREZONE_TOKEN", dir) >= sizeof(path))
-		return say(-ENAMETOOLONG, err, errlen, "CREDENTIALS_DIRECTORY is too long");
+		return fg_errbuf_fail(-ENAMETOOLONG, err, errlen, "CREDENTIALS_DIRECTORY is too long");
 	return token_from_file(l, path, "the systemd credential", err, errlen);
 }
 
@@ -382,12 +369,12 @@ static int create_id_file(const char *path, char *id, char *err, size_t errlen)
 	len = snprintf(body, sizeof(body), "{\"id\":\"%s\"}\n", id);
 	rc = mkdir_parents(path);
 	if (rc)
-		return say(rc, err, errlen, "cannot create the directory of %s: %s", path, strerror(-rc));
+		return fg_errbuf_fail(rc, err, errlen, "cannot create the directory of %s: %s", path, strerror(-rc));
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%08x.tmp", path, randombytes_random()) >= sizeof(tmp))
-		return say(-ENAMETOOLONG, err, errlen, "the id file path is too long");
+		return fg_errbuf_fail(-ENAMETOOLONG, err, errlen, "the id file path is too long");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return say(-errno, err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		return fg_errbuf_fail(-errno, err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 	rc = fchmod(fd, 0600) ? -errno : 0;
 	/* A few dozen bytes to a regular file: short only on error. */
 	if (!rc && write(fd, body, (size_t)len) != len)
@@ -402,11 +389,11 @@ static int create_id_file(const char *path, char *id, char *err, size_t errlen)
 	unlink(tmp);
 	if (rc == -EEXIST) {
 		if (read_id_file(path, id))
-			return say(-EINVAL, err, errlen, "%s exists but holds no id", path);
+			return fg_errbuf_fail(-EINVAL, err, errlen, "%s exists but holds no id", path);
 		return 1;
 	}
 	if (rc)
-		return say(rc, err, errlen, "cannot write the id file %s: %s", path, strerror(-rc));
+		return fg_errbuf_fail(rc, err, errlen, "cannot write the id file %s: %s", path, strerror(-rc));
 	return 0;
 }
 
@@ -421,9 +408,9 @@ static int load_id(struct fg_login *l, const char *given, const char *(*getenv_f
 		given = env(getenv_fn, "FIREZONE_ID");
 	if (given) {
 		if (!id_text_ok(given, strlen(given)))
-			return say(-EINVAL, err, errlen,
-				   "FIREZONE_ID must be 1 to %d printable characters without spaces",
-				   FG_LOGIN_ID_LEN - 1);
+			return fg_errbuf_fail(-EINVAL, err, errlen,
+					      "FIREZONE_ID must be 1 to %d printable characters without spaces",
+					      FG_LOGIN_ID_LEN - 1);
 		strcpy(l->id, given);
 		l->id_source = FG_LOGIN_ID_GIVEN;
 		return 0;
@@ -461,10 +448,10 @@ static int load_name(struct fg_login *l, const char *given, const char *(*getenv
 		given = host;
 	}
 	if (strlen(given) >= sizeof(l->name))
-		return say(-EINVAL, err, errlen, "FIREZONE_NAME is longer than %zu bytes", sizeof(l->name) - 1);
+		return fg_errbuf_fail(-EINVAL, err, errlen, "FIREZONE_NAME is longer than %zu bytes", sizeof(l->name) - 1);
 	for (const char *p = given; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return say(-EINVAL, err, errlen, "FIREZONE_NAME holds control characters");
+			return fg_errbuf_fail(-EINVAL, err, errlen, "FIREZONE_NAME holds control characters");
 	strcpy(l->name, given);
 	return 0;
 }
@@ -490,7 +477,7 @@ int fg_login_normalize_url(const char *in, char *out, size_t outlen, char *err, 
 	bool tls, v6;
 
 	if (!in)
-		return say(-EINVAL, err, errlen, "no URL");
+		return fg_errbuf_fail(-EINVAL, err, errlen, "no URL");
 	/* Quoted in errors, unless it may carry a password (user:password@host). */
 	if (strchr(in, '@'))
 		snprintf(quoted, sizeof(quoted), "<URL with user information>");
@@ -498,55 +485,55 @@ int fg_login_normalize_url(const char *in, char *out, size_t outlen, char *err, 
 		fg_key_redact(quoted, sizeof(quoted), in, strlen(in), 64);
 	p = strstr(in, "://");
 	if (!p)
-		return say(-EINVAL, err, errlen, "\"%s\" is not a URL (no scheme://)", quoted);
+		return fg_errbuf_fail(-EINVAL, err, errlen, "\"%s\" is not a URL (no scheme://)", quoted);
 	if ((p - in == 2 && !strncasecmp(in, "ws", 2)) || (p - in == 4 && !strncasecmp(in, "http", 4)))
 		tls = false;
 	else if ((p - in == 3 && !strncasecmp(in, "wss", 3)) || (p - in == 5 && !strncasecmp(in, "https", 5)))
 		tls = true;
 	else
-		return say(-EINVAL, err, errlen, "\"%s\": only http, https, ws and wss URLs are allowed", quoted);
+		return fg_errbuf_fail(-EINVAL, err, errlen, "\"%s\": only http, https, ws and wss URLs are allowed", quoted);
 	scheme = tls ? "wss" : "ws";
 	auth = p + 3;
 	auth_end = auth + strcspn(auth, "/?#");
 	for (const char *c = in; *c; c++)
 		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
-			return say(-EINVAL, err, errlen, "\"%s\" holds spaces or non-printable characters", quoted);
+			return fg_errbuf_fail(-EINVAL, err, errlen, "\"%s\" holds spaces or non-printable characters", quoted);
 	if (memchr(auth, '@', (size_t)(auth_end - auth)))
-		return say(-EINVAL, err, errlen, "\"%s\": user information is not supported", quoted);
+		return fg_errbuf_fail(-EINVAL, err, errlen, "\"%s\": user information is not supported", quoted);
 	if (*auth == '[') {
 		const char *close = memchr(auth, ']', (size_t)(auth_end - auth));
 		struct fg_ip ip;
 
 		if (!close || (size_t)(close - auth - 1) >= FG_ADDR_STRLEN)
-			return say(-EINVAL, err, errlen, "\"%s\": bad IPv6 literal", quoted);
+			return fg_errbuf_fail(-EINVAL, err, errlen, "\"%s\": bad IPv6 literal", quoted);
 		memcpy(host, auth + 1, (size_t)(close - auth - 1));
 		host[close - auth - 1] = '\0';
 		if (fg_ip_parse(host, &ip) || ip.family != AF_INET6)
-			return say(-EINVAL, err, errlen, "\"%s\": bad IPv6 literal", quoted);
+			return fg_errbuf_fail(-EINVAL, err, errlen, "\"%s\": bad IPv6 literal", quoted);
 		fg_ip_format(&ip, host, sizeof(host));
 		hl = strlen(host);
 		p = close + 1;
 	} else {
 		for (p = auth; p < auth_end && *p != ':'; p++) {
 			if (!host_char(*p) || hl >= 253)
-				return say(-EINVAL, err, errlen, "\"%s\": bad host name", quoted);
+				return fg_errbuf_fail(-EINVAL, err, errlen, "\"%s\": bad host name", quoted);
 			host[hl++] = (char)tolower((unsigned char)*p);
 		}
 		host[hl] = '\0';
 	}
 	if (!hl)
-		return say(-EINVAL, err, errlen, "\"%s\" has no host", quoted);
+		return fg_errbuf_fail(-EINVAL, err, errlen, "\"%s\" has no host", quoted);
 	if (p < auth_end) {
 		if (*p != ':')
-			return say(-EINVAL, err, errlen, "\"%s\": bad host", quoted);
+			return fg_errbuf_fail(-EINVAL, err, errlen, "\"%s\": bad host", quoted);
 		port = ++p;
 		for (; p < auth_end; p++) {
 			if (!isdigit((unsigned char)*p) || pnum > 65535)
-				return say(-EINVAL, err, errlen, "\"%s\": bad port", quoted);
+				return fg_errbuf_fail(-EINVAL, err, errlen, "\"%s\": bad port", quoted);
 			pnum = pnum * 10 + (unsigned long)(*p - '0');
 		}
 		if (p > port && (!pnum || pnum > 65535))
-			return say(-EINVAL, err, errlen, "\"%s\": port out of range", quoted);
+			return fg_errbuf_fail(-EINVAL, err, errlen, "\"%s\": port out of range", quoted);
 	}
 	/* The default port is elided, as the url crate does; so is an empty one. */
 	if (pnum == (tls ? 443u : 80u))
@@ -561,7 +548,7 @@ int fg_login_normalize_url(const char *in, char *out, size_t outlen, char *err, 
 	v6 = strchr(host, ':') != NULL;
 	if ((size_t)snprintf(out, outlen, "%s://%s%s%s%s%.*s", scheme, v6 ? "[" : "", host,
 			     v6 ? "]" : "", port_str, (int)pl, path) >= outlen)
-		return say(-ENOSPC, err, errlen, "\"%s\" is too long", quoted);
+		return fg_errbuf_fail(-ENOSPC, err, errlen, "\"%s\" is too long", quoted);
 	return 0;
 }
 
@@ -635,7 +622,7 @@ static int parse_cli(struct cli *c, int argc, char **argv, char *err, size_t err
 
 		if (only_positional || a[0] != '-' || !a[1]) {
 			if (c->token)
-				return say(-EINVAL, err, errlen, "more than one positional argument");
+				return fg_errbuf_fail(-EINVAL, err, errlen, "more than one positional argument");
 			c->token = a;
 			continue;
 		}
@@ -659,16 +646,16 @@ static int parse_cli(struct cli *c, int argc, char **argv, char *err, size_t err
 			break;
 		}
 		if (k == sizeof(options) / sizeof(options[0]))
-			return say(-EINVAL, err, errlen, "unknown option %.*s", /* not a value */
-				   (int)(strcspn(a, "=") < 40 ? strcspn(a, "=") : 40), a);
+			return fg_errbuf_fail(-EINVAL, err, errlen, "unknown option %.*s", /* not a value */
+					      (int)(strcspn(a, "=") < 40 ? strcspn(a, "=") : 40), a);
 		if (!options[k].value) {
 			if (value)
-				return say(-EINVAL, err, errlen, "--%s takes no value", options[k].name);
+				return fg_errbuf_fail(-EINVAL, err, errlen, "--%s takes no value", options[k].name);
 			continue;
 		}
 		if (!value) {
 			if (i + 1 >= argc)
-				return say(-EINVAL, err, errlen, "--%s needs a value", options[k].name);
+				return fg_errbuf_fail(-EINVAL, err, errlen, "--%s needs a value", options[k].name);
 			value = argv[++i];
 		}
 		c->slot[options[k].slot] = value;
@@ -710,7 +697,7 @@ int fg_login_load(struct fg_login *l, int argc, char **argv,
 	if (!getenv_fn)
 		getenv_fn = sys_getenv;
 	if (sodium_init() < 0)
-		return say(-ENOSYS, err, errlen, "libsodium cannot initialise");
+		return fg_errbuf_fail(-ENOSYS, err, errlen, "libsodium cannot initialise");
 	rc = parse_cli(&c, argc, argv, err, errlen);
 	if (rc)
 		return rc;
@@ -725,7 +712,7 @@ int fg_login_load(struct fg_login *l, int argc, char **argv,
 	struct fg_endpoint ep;
 
 	if (strlen(v) >= sizeof(l->health_addr) || fg_endpoint_parse(v, &ep)) {
-		rc = say(-EINVAL, err, errlen, "HEALTH_CHECK_ADDR must be ip:port");
+		rc = fg_errbuf_fail(-EINVAL, err, errlen, "HEALTH_CHECK_ADDR must be ip:port");
 		goto err;
 	}
 	strcpy(l->health_addr, v);
@@ -733,14 +720,14 @@ int fg_login_load(struct fg_login *l, int argc, char **argv,
 	v = c.slot[SLOT_PARTITION] ? c.slot[SLOT_PARTITION] : env(getenv_fn, "FIREZONE_MAX_PARTITION_TIME");
 	l->max_partition_ns = (uint64_t)FG_BACKOFF_DEFAULT_PARTITION_S * 1000000000u;
 	if (v && fg_backoff_parse_duration(v, &l->max_partition_ns)) {
-		rc = say(-EINVAL, err, errlen,
-			 "FIREZONE_MAX_PARTITION_TIME: \"%.32s\" is not a duration like 30d, 24h, 90m or 45s", v);
+		rc = fg_errbuf_fail(-EINVAL, err, errlen,
+				    "FIREZONE_MAX_PARTITION_TIME: \"%.32s\" is not a duration like 30d, 24h, 90m or 45s", v);
 		goto err;
 	}
 
 	v = env(getenv_fn, "FASTGATE_REPORTED_VERSION");
 	if (v && !semver_ok(v)) {
-		rc = say(-EINVAL, err, errlen, "FASTGATE_REPORTED_VERSION must look like 1.6.1");
+		rc = fg_errbuf_fail(-EINVAL, err, errlen, "FASTGATE_REPORTED_VERSION must look like 1.6.1");
 		goto err;
 	}
 	strcpy(l->version, v ? v : default_version);

@@ -97,8 +97,8 @@ int fg_login_form_encode(const char *in, char *out, size_t outlen);
  */
 int fg_login_url(const struct fg_login *l, const uint8_t public_key[FG_KEY_LEN], char *host,
 		 size_t hostlen, uint16_t *port, bool *tls, char *path, size_t pathlen);
-/* The X-Authorization value "Bearer <token>" (a secret: wipe out after use). 0 or
- * -ENOSPC. */
+/* The X-Authorization value "Bearer <token>" (a secret: wipe out after use). 0, -EINVAL
+ * (no token) or -ENOSPC (out too small; out is wiped, never left holding a cut token). */
 int fg_login_auth_header(const struct fg_login *l, char *out, size_t len);
 /*
  * "<OS>/<version> gateway/<semver> (<arch>; <kernel>)" from /etc/os-release and uname(2),

@@ -709,7 +709,8 @@ int main(int argc, char **argv)
 	struct fg_portal_cbs cbs = { .message = portal_message, .joined = portal_joined, .fatal = portal_fatal };
 	g_portal = fg_portal_create(g_ctx, &g_login, g_dpc.hello.public_key, &cbs, NULL);
 	if (!g_portal)
-		fg_fatal(TAG, "FIREZONE_API_URL: cannot build the portal URL");
+		fg_fatal(TAG, "%s", errno == EMSGSIZE ? "FIREZONE_TOKEN: too long for the X-Authorization header" :
+			 errno == ENOMEM ? "portal: out of memory" : "FIREZONE_API_URL: cannot build the portal URL");
 	g_gw.state = &g_state;
 	g_gw.portal = g_portal;
 	fg_portal_start(g_portal);

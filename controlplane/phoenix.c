@@ -10,32 +10,20 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "errbuf.h"
+
 static const char join_topic[] = "gateway";
 static const uint64_t ns_per_ms = 1000000;
 /* Refs beyond 2^53 cannot be exact in a JSON number read as a double. */
 static const double max_exact = 9007199254740992.0;
 
-__attribute__((format(printf, 4, 5)))
-static int fail(int rc, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
-#define bad(err, errlen, ...) fail(-EBADMSG, err, errlen, __VA_ARGS__)
+#define bad(err, errlen, ...) fg_errbuf_fail(-EBADMSG, err, errlen, __VA_ARGS__)
 
 /*
  * Walks the text once: nesting depth outside strings, raw NUL bytes and \u0000 escapes
@@ -161,8 +149,8 @@ int fg_phx_decode(const char *text, size_t len, struct fg_phx_in *out, char *err
 	if (!text)
 		return bad(err, errlen, "no frame");
 	if (len > FG_PHX_MAX_FRAME)
-		return fail(-EMSGSIZE, err, errlen, "frame of %zu bytes is larger than %d",
-			    len, FG_PHX_MAX_FRAME);
+		return fg_errbuf_fail(-EMSGSIZE, err, errlen, "frame of %zu bytes is larger than %d",
+				      len, FG_PHX_MAX_FRAME);
 	rc = prescan(text, len, err, errlen);
 	if (rc)
 		return rc;

@@ -34,6 +34,9 @@ enum {
 	CLOSE_GRACE_US = 500000,
 	TXQ_MAX = 64,       /* a window onto the Phoenix queue, which holds the rest */
 	TXQ_RESERVE = 8,    /* slots drain() leaves free for the join and heartbeats */
+	/* "Bearer <token>", never cut: it stays well inside the 4 KiB buffer in which
+	 * libwebsockets builds the whole upgrade request (path, Host, User-Agent, this). */
+	AUTH_HEADER_MAX = 1024,
 };
 
 struct fg_portal {
@@ -310,11 +313,15 @@ static int portal_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
 		unsigned char **q = in, *end = *q + len;
-		char auth[1024];
+		char auth[AUTH_HEADER_MAX];
 
 		if (!p)
 			return -1;
-		snprintf(auth, sizeof(auth), "Bearer %s", p->login->token);
+		/* fg_portal_create checked it already: never send a cut token. */
+		if (fg_login_auth_header(p->login, auth, sizeof(auth)) < 0) {
+			fail(p, "FIREZONE_TOKEN: no token, or too long for the X-Authorization header");
+			return -1;
+		}
 		int r = lws_add_http_header_by_name(wsi, (const unsigned char *)"x-authorization:",
 						    (const unsigned char *)auth, (int)strlen(auth), q, end);
 		sodium_memzero(auth, sizeof(auth));
@@ -516,8 +523,21 @@ static void connect_now(struct fg_portal *p)
 struct fg_portal *fg_portal_create(struct lws_context *ctx, const struct fg_login *login,
 				   const uint8_t public_key[32], const struct fg_portal_cbs *cbs, void *cbctx)
 {
-	struct fg_portal *p = calloc(1, sizeof(*p));
+	struct fg_portal *p;
+	char auth[AUTH_HEADER_MAX];
+	int rc = fg_login_auth_header(login, auth, sizeof(auth));
 
+	sodium_memzero(auth, sizeof(auth));
+	if (rc < 0) {
+		if (rc == -ENOSPC)
+			fg_err(TAG, "FIREZONE_TOKEN: too long for the X-Authorization header (at most %zu bytes)",
+			       AUTH_HEADER_MAX - sizeof("Bearer "));
+		else
+			fg_err(TAG, "FIREZONE_TOKEN: no token for the X-Authorization header");
+		errno = rc == -ENOSPC ? EMSGSIZE : EINVAL;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->ctx = ctx;

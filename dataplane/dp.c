@@ -24,6 +24,12 @@
 
 static const char *const TAG = "fastgate.dp";
 
+enum {
+	/* mbufs each lcore keeps in its mempool cache (at most RTE_MEMPOOL_CACHE_MAX_SIZE):
+	 * several bursts' worth, so most allocations and frees skip the shared ring. */
+	MBUF_CACHE = 256,
+};
+
 uint64_t fg_clock_tsc_hz;
 uint64_t fg_clock_mult;
 uint64_t fg_clock_wall_base;
@@ -72,7 +78,7 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 			 strerror(-ret));
 		return ret;
 	}
-	dp->pool = rte_pktmbuf_pool_create("fg_mbufs", cfg->dp.mbuf_count, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	dp->pool = rte_pktmbuf_pool_create("fg_mbufs", cfg->dp.mbuf_count, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					   (int)rte_socket_id());
 	if (!dp->pool) {
 		snprintf(err, errlen, "mbuf pool of %u: %s (raise -m or lower MbufCount)", cfg->dp.mbuf_count,

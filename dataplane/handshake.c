@@ -181,13 +181,13 @@ int fg_svc_send_data(struct fg_svc *s, uint32_t slot, const void *pkt, uint16_t 
 	struct fg_dp *dp = s->dp;
 	struct fg_peer *p = &dp->tables.peers[slot];
 	struct fg_keypair *kp = fg_keypair_get(&dp->tables, fg_peer_kp(p, FG_KP_CURRENT));
-	uint8_t buf[FG_WG_DATA_HDR_LEN + 1536 + FG_WG_AEAD_TAG_LEN];
+	uint8_t buf[FG_WG_DATA_HDR_LEN + FG_SVC_SEND_DATA_MAX + FG_WG_AEAD_TAG_LEN];
 	struct fg_peer_path path;
 	uint64_t counter;
 	uint32_t padded = fg_wg_padded_len(len, dp->mtu);
 	int r;
 
-	if (len > 1536 || padded > 1536)
+	if (len > FG_SVC_SEND_DATA_MAX || padded > FG_SVC_SEND_DATA_MAX)
 		return -EMSGSIZE;
 	if (!kp || !kp->live || fg_wg_timers_keypair_expired(kp->birth_ns, 0, now))
 		return -ENOKEY;

@@ -18,6 +18,12 @@
 #include "log.h"
 
 static const char *const TAG = "fastgate.peers";
+
+enum {
+	/* Retired keypairs / peers freed per fg_tables_reclaim call: bounds the time one call
+	 * takes on the service lcore; the rest wait for its next loop. */
+	RECLAIM_MAX = 256,
+};
 static unsigned g_table_seq;
 
 static void free_kp_cb(void *p, void *e, unsigned int n)
@@ -235,8 +241,8 @@ uint32_t fg_keypair_alloc(struct fg_tables *t)
 	struct fg_keypair *kp = &t->kps[slot];
 
 	kp->live = 0;
-	kp->confirm_sent = 0;
-	kp->rekey_requested = 0;
+	__atomic_store_n(&kp->confirm_sent, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&kp->rekey_requested, 0, __ATOMIC_RELAXED);
 	kp->rx_owner = FG_OWNER_NONE;
 	kp->send_counter = 0;
 	fg_wg_replay_init(&kp->replay);
@@ -302,8 +308,8 @@ void fg_tables_reclaim(struct fg_tables *t)
 {
 	unsigned freed, pending, avail;
 
-	rte_rcu_qsbr_dq_reclaim(t->kp_dq, 256, &freed, &pending, &avail);
-	rte_rcu_qsbr_dq_reclaim(t->peer_dq, 256, &freed, &pending, &avail);
+	rte_rcu_qsbr_dq_reclaim(t->kp_dq, RECLAIM_MAX, &freed, &pending, &avail);
+	rte_rcu_qsbr_dq_reclaim(t->peer_dq, RECLAIM_MAX, &freed, &pending, &avail);
 }
 
 bool fg_index_in_use(const struct fg_tables *t, uint32_t index)

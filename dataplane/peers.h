@@ -3,11 +3,15 @@
  * The peer and keypair tables shared by the service lcore and the workers. The service
  * lcore is the only writer: it creates and retires peers and keypairs, publishes keypair
  * slots with release stores and reclaims slots only after an RCU (QSBR) grace period, so
- * workers read everything here lock-free. Three things are written by workers, each with a
- * rule that avoids races: a keypair's send counter (atomic fetch-add, any worker), its
- * replay window (only the lcore that claimed rx_owner), and the per-peer activity stamps
- * and byte counters (relaxed atomics, last writer wins). Peers and keypairs are referred to
- * by slot index; messages crossing rings also carry the peer's generation.
+ * workers read everything here lock-free. What workers write, each with a rule that avoids
+ * races: a keypair's send counter (atomic fetch-add, any worker), rx_owner (CAS from
+ * NONE, any worker), its replay window (only the lcore that claimed rx_owner), its one-shot
+ * flags confirm_sent and rekey_requested (atomic stores of 1, any worker; the service
+ * lcore zeroes them when it allocates the slot, before workers can see it), a peer's
+ * event_pending (CAS, any worker; cleared by the service lcore), and the per-peer
+ * activity stamps and byte counters (relaxed atomics, last writer wins). Peers and
+ * keypairs are referred to by slot index; messages crossing rings also carry the peer's
+ * generation.
  */
 #ifndef FG_PEERS_H
 #define FG_PEERS_H
@@ -48,8 +52,11 @@ struct fg_keypair {
 	uint32_t peer_gen;
 	uint8_t initiator;
 	uint8_t live;             /* cleared (release) before the slot is retired */
-	uint8_t confirm_sent;     /* a worker already reported first use of a NEXT keypair */
-	uint8_t rekey_requested;  /* a worker already asked for a rekey on this keypair */
+	uint8_t confirm_sent;     /* a worker already reported first use of a NEXT keypair
+				   * (any worker: atomic; release store, acquire load by the TX path) */
+	uint8_t rekey_requested;  /* a worker already asked for a rekey on this keypair (any
+				   * worker: relaxed atomics, since it guards no data: two workers
+				   * racing past it cost one duplicate WANT_HANDSHAKE at most) */
 	uint32_t rx_owner;        /* worker index that owns the replay window; CAS from NONE */
 	uint64_t send_counter __rte_cache_aligned;      /* fetch-add by any worker */
 	struct fg_wg_replay replay __rte_cache_aligned; /* rx_owner only */

@@ -40,10 +40,10 @@ int fg_port_setup(const struct fg_port_conf *c, struct rte_ether_addr *mac, char
 	}
 	if (c->nqueues > info.max_rx_queues || c->nqueues > info.max_tx_queues) {
 		snprintf(err, errlen,
-			 "port %u (%s) queue %u: %u workers need %u queue pairs, the device has %u rx / %u tx"
+			 "port %u (%s): %u workers need %u queue pairs, the device has %u rx / %u tx"
 			 " (for net_af_packet add qpairs=%u to the vdev)",
-			 c->port, name, info.max_rx_queues, c->nqueues, c->nqueues, info.max_rx_queues,
-			 info.max_tx_queues, c->nqueues);
+			 c->port, name, c->nqueues, c->nqueues, info.max_rx_queues, info.max_tx_queues,
+			 c->nqueues);
 		return -EINVAL;
 	}
 	memset(&conf, 0, sizeof(conf));

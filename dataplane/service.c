@@ -31,6 +31,7 @@ enum {
 	SCAN_INTERVAL_MS = 100,
 	HANDSHAKE_BUDGET = 32,
 	UNDER_LOAD_HOLD_S = 1,
+	IDLE_SLEEP_MS = 1,       /* longest idle wait: the workers' rings are not in epoll */
 };
 
 static struct rte_hash *make_hash(const char *what, uint32_t entries, uint32_t key_len)
@@ -58,7 +59,8 @@ int fg_svc_init(struct fg_svc *s, struct fg_dp *dp)
 	s->live = calloc(max, sizeof(*s->live));
 	s->by_pubkey = make_hash("pub", max * 2, 32);
 	s->pending = make_hash("hs", max * 2 + 64, sizeof(uint32_t));
-	s->rl = fg_wg_ratelimiter_create(8192, 20, 5);
+	s->rl = fg_wg_ratelimiter_create(FG_WG_RATELIMITER_SOURCES, FG_WG_RATELIMITER_PACKETS_PER_SECOND,
+					 FG_WG_RATELIMITER_BURST);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->started_wall_ns = fg_clock_wall_ns();
 	if (!s->peers || !s->live || !s->by_pubkey || !s->pending || !s->rl || s->epfd < 0) {
@@ -460,19 +462,20 @@ int fg_svc_attach_fd(struct fg_svc *s, int fd)
 int fg_svc_run(struct fg_svc *s)
 {
 	struct fg_dp *dp = s->dp;
-	struct epoll_event evs[4];
+	struct epoll_event evs[4]; /* only wakes the loop: the servers read their own sets */
 
 	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
-		unsigned work = fg_svc_poll(s, fg_clock_ns());
-
 		/* Sleeps up to 1 ms when idle: the sockets wake it at once, the workers' rings
-		 * within a millisecond. */
-		if (!work)
-			epoll_wait(s->epfd, evs, 4, 1);
+		 * within a millisecond. What the socket servers do needs no "busy" flag: their
+		 * epoll sets are level-triggered (whatever they leave unread or unsent wakes
+		 * this wait again), and what they hand the service (a new peer, a handshake)
+		 * is seen by the fg_svc_poll right after them, before any sleep. */
+		if (!fg_svc_poll(s, fg_clock_ns()))
+			epoll_wait(s->epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), IDLE_SLEEP_MS);
 		if (s->uapi)
-			work += (unsigned)fg_uapi_server_poll(s->uapi, 0);
+			fg_uapi_server_poll(s->uapi, 0);
 		if (s->ctl)
-			work += (unsigned)fg_ctl_server_poll(s->ctl);
+			fg_ctl_server_poll(s->ctl);
 		if (s->dump_requested) {
 			s->dump_requested = 0;
 			fg_svc_stats_dump(s);

@@ -68,7 +68,13 @@ struct fg_ctl_server;
 struct fg_policy;
 
 enum {
+	/* Retired policies waiting for the workers' grace period; when full, retiring one
+	 * more waits for the workers once (rte_rcu_qsbr_synchronize) and frees them all. */
 	FG_SVC_GARBAGE_MAX = 256,
+	/* Largest plaintext fg_svc_send_data seals: the service lcore sends only keepalives
+	 * (0 bytes) and p2p control packets (under 64); 1536 leaves a 1500-byte packet room
+	 * for its padding to 16. */
+	FG_SVC_SEND_DATA_MAX = 1536,
 };
 
 struct fg_svc {
@@ -145,7 +151,8 @@ void fg_svc_clients_expire(struct fg_svc *s, uint64_t now_unix);
 /* Frees the client state of a peer being removed (its policy after a grace period). */
 void fg_svc_client_release(struct fg_svc *s, uint32_t slot);
 void fg_svc_garbage_collect(struct fg_svc *s, bool wait);
-/* Encrypts a plaintext IP packet for a peer and sends it (service lcore path). */
+/* Encrypts a plaintext IP packet for a peer and sends it (service lcore path). -EMSGSIZE
+ * when it or its padded length is over FG_SVC_SEND_DATA_MAX. */
 int fg_svc_send_data(struct fg_svc *s, uint32_t slot, const void *pkt, uint16_t len, uint64_t now);
 int fg_svc_send_goodbye(struct fg_svc *s, uint32_t slot, uint64_t now);
 

@@ -23,6 +23,12 @@
 #include "policy.h"
 #include "timers.h"
 
+enum {
+	/* Empty polls in a row before an IdleSleepUs sleep: a short lull (a few µs) does
+	 * not make the worker give up its lcore. */
+	IDLE_POLLS_BEFORE_SLEEP = 256,
+};
+
 static struct fg_dp *g_dp;
 
 void fg_worker_set_dp(struct fg_dp *dp)
@@ -248,15 +254,16 @@ static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data 
 		p = &dp->tables.peers[kp->peer];
 		fg_stamp(&p->last_rx_auth_ns, now);
 
-		if (!kp->confirm_sent && __atomic_load_n(&p->kp[FG_KP_NEXT], __ATOMIC_ACQUIRE) == d[i].kp_slot) {
+		if (!__atomic_load_n(&kp->confirm_sent, __ATOMIC_RELAXED) &&
+		    __atomic_load_n(&p->kp[FG_KP_NEXT], __ATOMIC_ACQUIRE) == d[i].kp_slot) {
 			struct fg_event ev = { .type = FG_EV_CONFIRM, .peer = kp->peer, .gen = kp->peer_gen,
 					       .keypair = d[i].kp_slot };
 			__atomic_store_n(&kp->confirm_sent, 1, __ATOMIC_RELEASE);
 			post_event(dp, &ev);
 		}
-		if (!kp->rekey_requested &&
+		if (!__atomic_load_n(&kp->rekey_requested, __ATOMIC_RELAXED) &&
 		    fg_wg_timers_should_rekey_on_receive(kp->initiator, kp->birth_ns, now)) {
-			kp->rekey_requested = 1;
+			__atomic_store_n(&kp->rekey_requested, 1, __ATOMIC_RELAXED);
 			want_handshake(dp, kp->peer);
 		}
 		/* Roaming: the endpoint follows the last authenticated packet. */
@@ -490,9 +497,9 @@ static void seal_and_send(struct fg_dp *dp, struct fg_worker *w, struct tx_item 
 			drop(w, m, FG_DROP_TUN_NO_SESSION);
 			continue;
 		}
-		if (!kp->rekey_requested &&
+		if (!__atomic_load_n(&kp->rekey_requested, __ATOMIC_RELAXED) &&
 		    fg_wg_timers_should_rekey_on_send(kp->initiator, kp->birth_ns, counter, now)) {
-			kp->rekey_requested = 1;
+			__atomic_store_n(&kp->rekey_requested, 1, __ATOMIC_RELAXED);
 			want_handshake(dp, slot);
 		}
 		fg_peer_read_path(p, &paths[nops]);
@@ -733,7 +740,7 @@ int fg_worker_main(void *arg)
 		}
 		w->cnt.idle_loops++;
 		/* Optional back-off for shared machines (IdleSleepUs); 0 = pure polling. */
-		if (dp->idle_sleep_us && ++idle > 256) {
+		if (dp->idle_sleep_us && ++idle > IDLE_POLLS_BEFORE_SLEEP) {
 			/* tv_nsec must stay below 1e9 (main.c bounds the option to 1 s). */
 			struct timespec ts = {
 				.tv_sec = dp->idle_sleep_us / 1000000,

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,24 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errbuf.h"
+
 enum {
 	READ_FIRST = 64 << 10,     /* first response buffer; doubles up to FG_CPCTL_MAX_RESPONSE */
 	BACKLOG_RETRY_MS = 10,     /* wait before retrying a connect refused by a full backlog */
 	MESSAGE_MAX = 200,         /* bytes of a server's error message shown */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int64_t now_ms(void)
 {
@@ -110,21 +98,21 @@ static void connect_error(char *err, size_t errlen, const char *path, int e, con
 	switch (e) {
 	case ENOENT:
 	case ECONNREFUSED:
-		set_err(err, errlen, "cannot connect to %s: %s (is fastgate-controlplane running?)", path,
-			strerror(e));
+		fg_errbuf_set(err, errlen, "cannot connect to %s: %s (is fastgate-controlplane running?)", path,
+			      strerror(e));
 		break;
 	case EACCES:
 	case EPERM:
-		set_err(err, errlen,
-			"cannot connect to %s: %s (run as root or as a member of the socket's group)",
-			path, strerror(e));
+		fg_errbuf_set(err, errlen,
+			      "cannot connect to %s: %s (run as root or as a member of the socket's group)",
+			      path, strerror(e));
 		break;
 	case ETIMEDOUT:
-		set_err(err, errlen, "cannot connect to %s: timed out after %s (the server is busy)", path,
-			tmo);
+		fg_errbuf_set(err, errlen, "cannot connect to %s: timed out after %s (the server is busy)", path,
+			      tmo);
 		break;
 	default:
-		set_err(err, errlen, "cannot connect to %s: %s", path, strerror(e));
+		fg_errbuf_set(err, errlen, "cannot connect to %s: %s", path, strerror(e));
 		break;
 	}
 }
@@ -238,7 +226,7 @@ int fg_ctl_client_request(const char *path, const char *cmd, int timeout_ms, cha
 	req = cJSON_CreateObject();
 	if (!req || !cJSON_AddStringToObject(req, "cmd", cmd) || !(text = cJSON_PrintUnformatted(req))) {
 		cJSON_Delete(req);
-		set_err(err, errlen, "out of memory");
+		fg_errbuf_set(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	cJSON_Delete(req);
@@ -248,7 +236,7 @@ int fg_ctl_client_request(const char *path, const char *cmd, int timeout_ms, cha
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		r = -errno;
-		set_err(err, errlen, "socket: %s", strerror(-r));
+		fg_errbuf_set(err, errlen, "socket: %s", strerror(-r));
 		goto err_free;
 	}
 	r = do_connect(fd, &sa, deadline);
@@ -264,22 +252,22 @@ int fg_ctl_client_request(const char *path, const char *cmd, int timeout_ms, cha
 		*len = got;
 		break;
 	case -ETIMEDOUT:
-		set_err(err, errlen, "no response from %s within %s (is fastgate-controlplane stuck?)",
-			path, tmo);
+		fg_errbuf_set(err, errlen, "no response from %s within %s (is fastgate-controlplane stuck?)",
+			      path, tmo);
 		break;
 	case -EPROTO:
 		if (got)
-			set_err(err, errlen, "truncated response from %s (%zu bytes without a newline)",
-				path, got);
+			fg_errbuf_set(err, errlen, "truncated response from %s (%zu bytes without a newline)",
+				      path, got);
 		else
-			set_err(err, errlen, "%s closed the connection without a response", path);
+			fg_errbuf_set(err, errlen, "%s closed the connection without a response", path);
 		break;
 	case -EMSGSIZE:
-		set_err(err, errlen, "response from %s is larger than %d MiB", path,
-			FG_CPCTL_MAX_RESPONSE >> 20);
+		fg_errbuf_set(err, errlen, "response from %s is larger than %d MiB", path,
+			      FG_CPCTL_MAX_RESPONSE >> 20);
 		break;
 	default:
-		set_err(err, errlen, "talking to %s: %s", path, strerror(-r));
+		fg_errbuf_set(err, errlen, "talking to %s: %s", path, strerror(-r));
 		break;
 	}
 err_close:
@@ -302,7 +290,7 @@ static void copy_message(char *err, size_t errlen, const char *msg)
 		i += 3;
 	}
 	clean[i] = '\0';
-	set_err(err, errlen, "error from fastgate-controlplane: %s", clean);
+	fg_errbuf_set(err, errlen, "error from fastgate-controlplane: %s", clean);
 }
 
 int fg_ctl_client_parse(const char *line, size_t len, cJSON **json, char *err, size_t errlen)
@@ -313,24 +301,24 @@ int fg_ctl_client_parse(const char *line, size_t len, cJSON **json, char *err, s
 
 	*json = NULL;
 	if (memchr(line, '\0', len)) {
-		set_err(err, errlen, "a NUL byte in the response");
+		fg_errbuf_set(err, errlen, "a NUL byte in the response");
 		return -EPROTO;
 	}
 	o = cJSON_ParseWithLengthOpts(line, len, &end, false);
 	if (!o) {
-		set_err(err, errlen, "not JSON");
+		fg_errbuf_set(err, errlen, "not JSON");
 		return -EPROTO;
 	}
 	while (end && end < line + len && (*end == ' ' || *end == '\t' || *end == '\r'))
 		end++;
 	if (!end || end != line + len) {
 		cJSON_Delete(o);
-		set_err(err, errlen, "bytes after the JSON value");
+		fg_errbuf_set(err, errlen, "bytes after the JSON value");
 		return -EPROTO;
 	}
 	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
-		set_err(err, errlen, "not a JSON object");
+		fg_errbuf_set(err, errlen, "not a JSON object");
 		return -EPROTO;
 	}
 	*json = o;

@@ -13,8 +13,12 @@
 #include <stdint.h>
 
 enum {
-	FG_WG_RATELIMITER_PACKETS_PER_SECOND = 20,  /* the kernel's defaults */
-	FG_WG_RATELIMITER_BURST = 5,
+	/* The Linux WireGuard ratelimiter's values (ratelimiter.c): */
+	FG_WG_RATELIMITER_PACKETS_PER_SECOND = 20,  /* refill rate per source */
+	FG_WG_RATELIMITER_BURST = 5,                /* bucket size, in packets */
+	/* Sources tracked at once: the kernel's table_size on hosts with over 1 GiB of RAM
+	 * (it chains up to 8 entries per bucket; here one entry is one source). */
+	FG_WG_RATELIMITER_SOURCES = 8192,
 	FG_WG_RATELIMITER_MAX_ENTRIES = 1 << 24,    /* create() refuses more */
 	FG_WG_RATELIMITER_IDLE_NS = 1000000000,     /* gc drops entries idle longer */
 };

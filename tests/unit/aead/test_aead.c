@@ -811,7 +811,7 @@ static void test_threads(void)
 
 int main(void)
 {
-	static const struct wg_test_case cases[] = {
+	static const struct fg_cunit_test cases[] = {
 		WG_TEST(test_selection),
 		WG_TEST(test_rfc8439_aead),
 		WG_TEST(test_python_vectors),
@@ -837,7 +837,7 @@ int main(void)
 	for (unsigned b = 0; b < g_nbe; b++)
 		printf(" [%s]", g_be[b].name);
 	printf("\n");
-	ret = wg_test_run("aead", cases, sizeof(cases) / sizeof(cases[0]));
+	ret = fg_cunit_run("aead", cases, sizeof(cases) / sizeof(cases[0]));
 	for (unsigned b = 0; b < g_nbe; b++)
 		fg_aead_imb_mgr_free(g_be[b].mgr);
 	fg_aead_lcore_fini();

@@ -15,6 +15,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "../cunit_run.h"
+
 enum { RANDOM_ROUNDS = 20000 };
 
 struct good_case {
@@ -396,10 +398,7 @@ static void test_sockaddr(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "ip good", test_ip_good },
 		{ "ip hostile", test_ip_hostile },
 		{ "ip huge", test_ip_huge },
@@ -413,22 +412,6 @@ int main(void)
 		{ "contains edges", test_contains_edges },
 		{ "sockaddr", test_sockaddr },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("addr", NULL, NULL);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return fg_cunit_run("addr", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -15,6 +15,8 @@
 #include <CUnit/Basic.h>
 #include <sodium.h>
 
+#include "../cunit_run.h"
+
 enum { RANDOM_ROUNDS = 20000 };
 
 /* RFC 7748 section 6.1's Alice: a known key with a known base64 form. */
@@ -302,10 +304,7 @@ static void test_redact(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "known vector", test_known },
 		{ "random keys vs libsodium", test_random_vs_sodium },
 		{ "corruptions vs libsodium", test_corruptions_vs_sodium },
@@ -313,22 +312,8 @@ int main(void)
 		{ "is zero", test_is_zero },
 		{ "redact", test_redact },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
-	if (sodium_init() < 0 || CU_initialize_registry() != CUE_SUCCESS)
+	if (sodium_init() < 0)
 		return 1;
-	suite = CU_add_suite("keys", NULL, NULL);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return fg_cunit_run("keys", tests, sizeof(tests) / sizeof(tests[0]));
 }

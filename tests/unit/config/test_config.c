@@ -18,6 +18,8 @@
 #include <CUnit/Basic.h>
 #include <sodium.h>
 
+#include "../cunit_run.h"
+
 #define PRIV "gMP2WpYc6c7lBpAvuzDv8rROvkIWdfbHZbhzBLKvXWU="
 #define PUB "oKSiqeykE+B6SJ3Nn+ZbTPTzWt+Eb1XqDSAxm/W4VB0="  /* wg pubkey < PRIV */
 #define PEER1 "hS+YIvB2tNuRJur2WxQUOtCPbY2eqBLVvoxElStAHQ8="
@@ -741,10 +743,7 @@ static void test_load_errors(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "example file", test_example_file },
 		{ "defaults", test_defaults },
 		{ "syntax variants", test_syntax_variants },
@@ -756,27 +755,13 @@ int main(int argc, char **argv)
 		{ "many peers", test_many_peers },
 		{ "load errors", test_load_errors },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s PATH/TO/fastgate.conf\n", argv[0]);
 		return 1;
 	}
 	example_path = argv[1];
-	if (sodium_init() < 0 || CU_initialize_registry() != CUE_SUCCESS)
+	if (sodium_init() < 0)
 		return 1;
-	suite = CU_add_suite("config", NULL, NULL);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return fg_cunit_run("config", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -18,6 +18,8 @@
 #include <CUnit/Basic.h>
 #include <sodium.h>
 
+#include "../cunit_run.h"
+
 enum {
 	LOG_MAX = 1 << 16,
 	KNOWN_MAX = 8,
@@ -852,10 +854,7 @@ static void test_wiping(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "wg setconf", test_setconf },
 		{ "wg set peer remove", test_set_remove },
 		{ "update_only", test_update_only },
@@ -874,24 +873,12 @@ int main(void)
 		{ "split at every byte", test_splits },
 		{ "wiping", test_wiping },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
+	int ret;
 
 	resp = malloc(RESP_MAX);
-	if (!resp || sodium_init() < 0 || CU_initialize_registry() != CUE_SUCCESS)
+	if (!resp || sodium_init() < 0)
 		return 1;
-	suite = CU_add_suite("uapi", NULL, NULL);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	ret = fg_cunit_run("uapi", tests, sizeof(tests) / sizeof(tests[0]));
 	free(resp);
-	return failures ? 1 : 0;
+	return ret;
 }

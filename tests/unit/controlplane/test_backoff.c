@@ -14,6 +14,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "../cunit_run.h"
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const uint64_t ms = 1000000ull;
@@ -318,10 +320,7 @@ static void test_parse_retry_after(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "schedule", test_schedule },
 		{ "first join", test_first_join },
 		{ "partition", test_partition },
@@ -330,22 +329,6 @@ int main(void)
 		{ "parse duration", test_parse_duration },
 		{ "parse retry-after", test_parse_retry_after },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("backoff", NULL, NULL);
-	for (size_t i = 0; suite && i < ARRAY_LEN(tests); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return fg_cunit_run("backoff", tests, ARRAY_LEN(tests));
 }

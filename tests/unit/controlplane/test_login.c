@@ -19,6 +19,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "../cunit_run.h"
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char uuid[] = "2b1524e6-239e-4570-bc73-70a188e12101";
@@ -630,10 +632,7 @@ static int teardown(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "token sources", test_token_sources },
 		{ "id file", test_id_file },
 		{ "external id", test_external_id },
@@ -642,22 +641,9 @@ int main(void)
 		{ "cli and settings", test_cli_and_settings },
 		{ "user agent", test_user_agent },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
+	static const struct fg_cunit_suite suite = {
+		"login", setup, teardown, tests, ARRAY_LEN(tests),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("login", setup, teardown);
-	for (size_t i = 0; suite && i < ARRAY_LEN(tests); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return fg_cunit_run_suites(&suite, 1);
 }

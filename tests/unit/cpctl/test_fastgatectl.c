@@ -23,6 +23,7 @@
 #include <CUnit/Basic.h>
 
 #include "ctl_server.h"
+#include "../cunit_run.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -363,10 +364,7 @@ static void test_timeout(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "usage", test_usage },
 		{ "not running", test_not_running },
 		{ "permission denied", test_permission },
@@ -375,8 +373,7 @@ int main(int argc, char **argv)
 		{ "malformed responses", test_bad_server },
 		{ "5 s timeout", test_timeout },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
+	int ret;
 
 	if (argc != 2 || access(argv[1], X_OK) != 0) {
 		fprintf(stderr, "usage: %s PATH_TO_FASTGATECTL\n", argv[0]);
@@ -385,20 +382,7 @@ int main(int argc, char **argv)
 	ctl_bin = argv[1];
 	if (fs_setup() < 0)
 		return 1;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("cpctl_fastgatectl", NULL, NULL);
-	for (size_t i = 0; suite && i < N(tests); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	ret = fg_cunit_run("cpctl_fastgatectl", tests, N(tests));
 	fs_teardown();
-	return failures ? 1 : 0;
+	return ret;
 }

@@ -18,6 +18,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "../cunit_run.h"
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 enum { FUZZ_ROUNDS = 3000 };
@@ -373,10 +375,7 @@ static void test_random_trees(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "golden status", test_golden_status },
 		{ "golden peers", test_golden_peers },
 		{ "golden resources", test_golden_resources },
@@ -390,27 +389,11 @@ int main(int argc, char **argv)
 		{ "table", test_table },
 		{ "random trees", test_random_trees },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s GOLDEN_DIR\n", argv[0]);
 		return 1;
 	}
 	golden_dir = argv[1];
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("cpctl_render", NULL, NULL);
-	for (size_t i = 0; suite && i < N(tests); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return fg_cunit_run("cpctl_render", tests, N(tests));
 }

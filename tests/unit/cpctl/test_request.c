@@ -14,6 +14,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "../cunit_run.h"
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Parses a copy of exactly len bytes, so ASan sees any read past the line. */
@@ -315,10 +317,7 @@ static void test_client_parse_long_error(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "parse good", test_parse_good },
 		{ "parse hostile", test_parse_hostile },
 		{ "parse lengths", test_parse_lengths },
@@ -327,22 +326,6 @@ int main(void)
 		{ "client parse", test_client_parse },
 		{ "client parse long error", test_client_parse_long_error },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("cpctl_request", NULL, NULL);
-	for (size_t i = 0; suite && i < N(tests); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return fg_cunit_run("cpctl_request", tests, N(tests));
 }

@@ -28,6 +28,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "../cunit_run.h"
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 enum {
@@ -607,10 +609,7 @@ static void test_client_truncated(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "not running", test_not_running },
 		{ "permission denied", test_permission },
 		{ "listen", test_listen },
@@ -626,25 +625,11 @@ int main(void)
 		{ "client timeout", test_client_timeout },
 		{ "client truncated response", test_client_truncated },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
+	int ret;
 
 	if (fs_setup() < 0)
 		return 1;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("cpctl_socket", NULL, NULL);
-	for (size_t i = 0; suite && i < N(tests); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	ret = fg_cunit_run("cpctl_socket", tests, N(tests));
 	fs_teardown();
-	return failures ? 1 : 0;
+	return ret;
 }

@@ -28,6 +28,7 @@
 
 #include "ctlproto.h"
 #include "fake_dp.h"
+#include "../cunit_run.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -792,10 +793,7 @@ static void test_junk_between_requests(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "fg_ctl_size for every type", test_sizes },
 		{ "fg_ctl_msg_size: resources of any filter count", test_msg_size },
 		{ "message layouts", test_layout },
@@ -812,22 +810,6 @@ int main(void)
 		{ "no data plane", test_no_server },
 		{ "junk between requests", test_junk_between_requests },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("ctlproto", NULL, NULL);
-	for (size_t i = 0; suite && i < N(tests); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return fg_cunit_run("ctlproto", tests, N(tests));
 }

@@ -16,6 +16,7 @@
 #include "gro.h"
 #include "gso.h"
 #include "tcpgen.h"
+#include "../cunit_run.h"
 
 enum {
 	BURST = 320,
@@ -639,26 +640,18 @@ static void test_property(void)
 
 int main(void)
 {
+	static const struct fg_cunit_test tests[] = {
+		{ "one flow in order, v4/v6, options, ids, CWR", test_one_flow },
+		{ "interleaved flows", test_two_flows },
+		{ "gap, retransmission, PSH, short, flags, fields", test_breaks },
+		{ "64 KiB, 64 segments, IPv4 options, flow table full", test_limits },
+		{ "pass-through without copy, barriers, padding", test_passthrough },
+		{ "UDP: flags, sizes, v4/v6, interleaved with TCP", test_udp },
+		{ "UDP: 64 KiB, 64 datagrams, fields, ids, checksum, fragment", test_udp_limits },
+		{ "random bursts: nothing lost, no flow reordered", test_property },
+	};
+
 	for (unsigned i = 0; i < MAX_OUT; i++)
 		segs[i] = seg_store[i];
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("kni_gro", NULL, NULL);
-	if (!s || !CU_add_test(s, "one flow in order, v4/v6, options, ids, CWR", test_one_flow) ||
-	    !CU_add_test(s, "interleaved flows", test_two_flows) ||
-	    !CU_add_test(s, "gap, retransmission, PSH, short, flags, fields", test_breaks) ||
-	    !CU_add_test(s, "64 KiB, 64 segments, IPv4 options, flow table full", test_limits) ||
-	    !CU_add_test(s, "pass-through without copy, barriers, padding", test_passthrough) ||
-	    !CU_add_test(s, "UDP: flags, sizes, v4/v6, interleaved with TCP", test_udp) ||
-	    !CU_add_test(s, "UDP: 64 KiB, 64 datagrams, fields, ids, checksum, fragment",
-			 test_udp_limits) ||
-	    !CU_add_test(s, "random bursts: nothing lost, no flow reordered", test_property)) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return fg_cunit_run("kni_gro", tests, sizeof(tests) / sizeof(tests[0]));
 }

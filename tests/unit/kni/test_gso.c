@@ -14,6 +14,7 @@
 
 #include "gso.h"
 #include "tcpgen.h"
+#include "../cunit_run.h"
 
 enum {
 	MTU = 1280,
@@ -382,24 +383,17 @@ static void test_hostile(void)
 
 int main(void)
 {
+	static const struct fg_cunit_test tests[] = {
+		{ "4500-byte image: 3 full + 1 short, short last", test_image_4500 },
+		{ "CWR first, FIN/PSH last", test_flags },
+		{ "IPv6, TCP and IPv4 options, 64 KiB", test_ipv6_and_options },
+		{ "USO over IPv4 and IPv6", test_udp },
+		{ "non-GSO NEEDS_CSUM and copies", test_needs_csum },
+		{ "non-GSO NEEDS_CSUM only at the L4 checksum", test_needs_csum_start },
+		{ "hostile inputs", test_hostile },
+	};
+
 	for (unsigned i = 0; i < MAX_OUT; i++)
 		out[i] = out_store[i];
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("kni_gso", NULL, NULL);
-	if (!s || !CU_add_test(s, "4500-byte image: 3 full + 1 short, short last", test_image_4500) ||
-	    !CU_add_test(s, "CWR first, FIN/PSH last", test_flags) ||
-	    !CU_add_test(s, "IPv6, TCP and IPv4 options, 64 KiB", test_ipv6_and_options) ||
-	    !CU_add_test(s, "USO over IPv4 and IPv6", test_udp) ||
-	    !CU_add_test(s, "non-GSO NEEDS_CSUM and copies", test_needs_csum) ||
-	    !CU_add_test(s, "non-GSO NEEDS_CSUM only at the L4 checksum", test_needs_csum_start) ||
-	    !CU_add_test(s, "hostile inputs", test_hostile)) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return fg_cunit_run("kni_gso", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "tcpgen.h"
 #include "tun.h"
+#include "../cunit_run.h"
 
 enum {
 	CHILD_TIMEOUT_S = 20,
@@ -736,20 +737,13 @@ static void test_ipv6_disabled(void) { run_isolated(body_ipv6_disabled, "ipv6_di
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("kni_tun", NULL, NULL);
-	if (!s || !CU_add_test(s, "open, configure, verify with iproute2, close", test_configure) ||
-	    !CU_add_test(s, "ICMP echo through both queues, v4 and v6", test_echo) ||
-	    !CU_add_test(s, "duplicate and invalid names", test_duplicate) ||
-	    !CU_add_test(s, "IPv6 disabled in the namespace", test_ipv6_disabled) ||
-	    !CU_add_test(s, "VNET_HDR: offloads, echo, USO split, GRO forwarded", test_vnet)) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	static const struct fg_cunit_test tests[] = {
+		{ "open, configure, verify with iproute2, close", test_configure },
+		{ "ICMP echo through both queues, v4 and v6", test_echo },
+		{ "duplicate and invalid names", test_duplicate },
+		{ "IPv6 disabled in the namespace", test_ipv6_disabled },
+		{ "VNET_HDR: offloads, echo, USO split, GRO forwarded", test_vnet },
+	};
+
+	return fg_cunit_run("kni_tun", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "netpkt.h"
+#include "../cunit_run.h"
 
 enum tf_limits {
 	TF_MAX = 2048,
@@ -65,9 +66,9 @@ void tf_fix(struct tf *f);
 /* A malloc'd copy of exactly len bytes, so ASan catches any read past the end. */
 uint8_t *tf_tail(const uint8_t *src, uint32_t len);
 
-/* Suites, registered from main(). */
-void netpkt_outer_suite(void);
-void netpkt_demux_suite(void);
-void netpkt_build_suite(void);
+/* Suites, run from main(). */
+extern const struct fg_cunit_suite netpkt_outer_suite;
+extern const struct fg_cunit_suite netpkt_demux_suite;
+extern const struct fg_cunit_suite netpkt_build_suite;
 
 #endif

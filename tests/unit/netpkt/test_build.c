@@ -443,16 +443,18 @@ static void test_nd_hostile(void)
 	}
 }
 
-void netpkt_build_suite(void)
-{
-	CU_pSuite s = CU_add_suite("netpkt_build", NULL, NULL);
+static const struct fg_cunit_test build_tests[] = {
+	{ "udp4 golden header", test_udp4_golden },
+	{ "udp4/udp6 round trips", test_udp_round_trips },
+	{ "udp6 zero checksum", test_udp6_zero_checksum },
+	{ "echo replies", test_echo_reply },
+	{ "arp round trip", test_arp_round_trip },
+	{ "arp_parse hostile", test_arp_hostile },
+	{ "nd round trips", test_nd_round_trips },
+	{ "nd_parse hostile", test_nd_hostile },
+};
 
-	CU_add_test(s, "udp4 golden header", test_udp4_golden);
-	CU_add_test(s, "udp4/udp6 round trips", test_udp_round_trips);
-	CU_add_test(s, "udp6 zero checksum", test_udp6_zero_checksum);
-	CU_add_test(s, "echo replies", test_echo_reply);
-	CU_add_test(s, "arp round trip", test_arp_round_trip);
-	CU_add_test(s, "arp_parse hostile", test_arp_hostile);
-	CU_add_test(s, "nd round trips", test_nd_round_trips);
-	CU_add_test(s, "nd_parse hostile", test_nd_hostile);
-}
+const struct fg_cunit_suite netpkt_build_suite = {
+	"netpkt_build", NULL, NULL,
+	build_tests, sizeof(build_tests) / sizeof(build_tests[0]),
+};

@@ -396,14 +396,16 @@ static void test_drop_names(void)
 	}
 }
 
-void netpkt_demux_suite(void)
-{
-	CU_pSuite s = CU_add_suite("netpkt_demux_inner", NULL, NULL);
+static const struct fg_cunit_test demux_tests[] = {
+	{ "demux table", test_demux_table },
+	{ "demux truncation", test_demux_truncated },
+	{ "inner table", test_inner_table },
+	{ "inner fields", test_inner_fields },
+	{ "inner truncation", test_inner_truncated },
+	{ "drop names", test_drop_names },
+};
 
-	CU_add_test(s, "demux table", test_demux_table);
-	CU_add_test(s, "demux truncation", test_demux_truncated);
-	CU_add_test(s, "inner table", test_inner_table);
-	CU_add_test(s, "inner fields", test_inner_fields);
-	CU_add_test(s, "inner truncation", test_inner_truncated);
-	CU_add_test(s, "drop names", test_drop_names);
-}
+const struct fg_cunit_suite netpkt_demux_suite = {
+	"netpkt_demux_inner", NULL, NULL,
+	demux_tests, sizeof(demux_tests) / sizeof(demux_tests[0]),
+};

@@ -550,29 +550,26 @@ static void test_outer_random(void)
 	CU_ASSERT(accepted > 0);
 }
 
-void netpkt_outer_suite(void)
-{
-	CU_pSuite s = CU_add_suite("netpkt_outer", NULL, NULL);
+static const struct fg_cunit_test outer_tests[] = {
+	{ "hostile table", test_outer_table },
+	{ "fields", test_outer_fields },
+	{ "every truncation", test_outer_truncated },
+	{ "AEAD covers IPv4 data messages", test_outer_aead_covers },
+	{ "random corruption", test_outer_random },
+};
 
-	CU_add_test(s, "hostile table", test_outer_table);
-	CU_add_test(s, "fields", test_outer_fields);
-	CU_add_test(s, "every truncation", test_outer_truncated);
-	CU_add_test(s, "AEAD covers IPv4 data messages", test_outer_aead_covers);
-	CU_add_test(s, "random corruption", test_outer_random);
-}
+const struct fg_cunit_suite netpkt_outer_suite = {
+	"netpkt_outer", NULL, NULL,
+	outer_tests, sizeof(outer_tests) / sizeof(outer_tests[0]),
+};
 
 int main(void)
 {
-	unsigned int failed;
+	const struct fg_cunit_suite suites[] = {
+		netpkt_outer_suite,
+		netpkt_demux_suite,
+		netpkt_build_suite,
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	netpkt_outer_suite();
-	netpkt_demux_suite();
-	netpkt_build_suite();
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return fg_cunit_run_suites(suites, sizeof(suites) / sizeof(suites[0]));
 }

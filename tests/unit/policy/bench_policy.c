@@ -4,7 +4,11 @@
  * resources, printed (never asserted: shared CI cores make timings noise), next to the naive
  * reference's. Built without sanitizers so the numbers mean something; the verdicts of
  * every packet used are still checked against the naive reference. Test thread only.
+ *
+ *   bench_policy           every size, millions of lookups (`meson test --benchmark`)
+ *   bench_policy --smoke   10 and 100 resources, a few thousand lookups, to check that it runs
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +19,20 @@
 #include <CUnit/CUnit.h>
 
 #include "pkts.h"
+#include "../cunit_run.h"
 
 enum { PKTS = 1024, MAX_RES = 3000 };
+
+/* Iterations of the timed loops: full run, and --smoke (a few ms in all). */
+enum {
+	ITERS = 2000000,
+	NAIVE_ITERS_SMALL = 200000,
+	NAIVE_ITERS_BIG = 20000,
+	SMOKE_ITERS = 20000,
+	SMOKE_NAIVE_ITERS = 2000,
+};
+
+static bool smoke;
 
 static uint64_t state = 0x2545f4914f6cdd1dull;
 
@@ -122,7 +138,9 @@ static void bench(size_t n)
 	struct fg_ip g4 = tp_ip("100.64.0.1"), g6 = tp_ip("fd00:2021:1111::1");
 	struct naive_policy np = { .res = res, .n = n, .client4 = c4, .client6 = c6, .gw4 = g4, .gw6 = g6 };
 	uint64_t t0, t_build, t_out, t_in, t_naive, sink = 0;
-	unsigned iters = 2000000, naive_iters = n >= 1000 ? 20000 : 200000, bad = 0;
+	unsigned iters = smoke ? SMOKE_ITERS : ITERS, bad = 0;
+	unsigned naive_iters = smoke ? SMOKE_NAIVE_ITERS
+				     : n >= 1000 ? NAIVE_ITERS_BIG : NAIVE_ITERS_SMALL;
 	struct fg_policy *p;
 
 	for (size_t i = 0; i < n; i++)
@@ -178,23 +196,23 @@ static void bench(size_t n)
 static void test_bench(void)
 {
 	static const size_t sizes[] = { 10, 100, 1000, 3000 };
+	size_t n_sizes = smoke ? 2 : sizeof(sizes) / sizeof(sizes[0]);
 
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+	for (size_t i = 0; i < n_sizes; i++)
 		bench(sizes[i]);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	unsigned int failed;
-	CU_pSuite s;
+	static const struct fg_cunit_test tests[] = {
+		{ "lookup cost", test_bench },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	s = CU_add_suite("policy_bench", NULL, NULL);
-	CU_add_test(s, "lookup cost", test_bench);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	if (argc == 2 && strcmp(argv[1], "--smoke") == 0) {
+		smoke = true;
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: %s [--smoke]\n", argv[0]);
+		return 1;
+	}
+	return fg_cunit_run("policy_bench", tests, sizeof(tests) / sizeof(tests[0]));
 }

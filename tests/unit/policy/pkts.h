@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "counters.h"
 #include "policy.h"
+#include "../cunit_run.h"
 
 enum tp_limits {
 	TP_MAX = 2048,
@@ -76,9 +77,10 @@ enum fg_policy_verdict naive_outbound(const struct naive_policy *np, const uint8
 enum fg_policy_verdict naive_inbound(const struct naive_policy *np, const uint8_t *pkt,
 				     uint32_t len, uint64_t now, enum fg_drop *reason);
 
-/* Suites, registered from main(). */
-void policy_table_suite(void);
-void policy_diff_suite(void);
-void icmpgen_suite(void);
+/* Suites, run from test_policy's main(). */
+extern const struct fg_cunit_suite policy_table_suite;
+extern const struct fg_cunit_suite policy_diff_suite;
+extern const struct fg_cunit_suite policy_hostile_suite;
+extern const struct fg_cunit_suite icmpgen_suite;
 
 #endif

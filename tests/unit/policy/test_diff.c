@@ -443,15 +443,24 @@ static void test_garbage(void)
 	CU_ASSERT_EQUAL(mismatches, 0);
 }
 
-void policy_diff_suite(void)
-{
-	CU_pSuite s = CU_add_suite("policy_diff", NULL, NULL);
-	CU_pSuite h = CU_add_suite("policy_hostile", hostile_setup, hostile_teardown);
+static const struct fg_cunit_test diff_tests[] = {
+	{ "random policies vs naive", test_differential },
+	{ "600-resource policies vs naive", test_differential_big },
+};
 
-	CU_add_test(s, "random policies vs naive", test_differential);
-	CU_add_test(s, "600-resource policies vs naive", test_differential_big);
-	CU_add_test(h, "every truncation", test_truncations);
-	CU_add_test(h, "length, version and IHL lies", test_length_lies);
-	CU_add_test(h, "extension header lies", test_ext_lies);
-	CU_add_test(h, "random garbage", test_garbage);
-}
+const struct fg_cunit_suite policy_diff_suite = {
+	"policy_diff", NULL, NULL,
+	diff_tests, sizeof(diff_tests) / sizeof(diff_tests[0]),
+};
+
+static const struct fg_cunit_test hostile_tests[] = {
+	{ "every truncation", test_truncations },
+	{ "length, version and IHL lies", test_length_lies },
+	{ "extension header lies", test_ext_lies },
+	{ "random garbage", test_garbage },
+};
+
+const struct fg_cunit_suite policy_hostile_suite = {
+	"policy_hostile", hostile_setup, hostile_teardown,
+	hostile_tests, sizeof(hostile_tests) / sizeof(hostile_tests[0]),
+};

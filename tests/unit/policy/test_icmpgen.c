@@ -400,16 +400,18 @@ static void test_p2p_parse_hostile(void)
 	CU_ASSERT_EQUAL(fg_icmpgen_p2p_parse(NULL, n, NULL, NULL, NULL), -EINVAL);
 }
 
-void icmpgen_suite(void)
-{
-	CU_pSuite s = CU_add_suite("icmpgen", NULL, NULL);
+static const struct fg_cunit_test icmpgen_tests[] = {
+	{ "IPv4 fields and quoting", test_ipv4_quote },
+	{ "IPv4 cap", test_ipv4_cap },
+	{ "IPv6 fields and quoting at 1280", test_ipv6_quote },
+	{ "IPv6 cap", test_ipv6_cap },
+	{ "no error answers these", test_refusals },
+	{ "hostile originals", test_hostile_originals },
+	{ "p2p control round trip", test_p2p_roundtrip },
+	{ "p2p parse hostile", test_p2p_parse_hostile },
+};
 
-	CU_add_test(s, "IPv4 fields and quoting", test_ipv4_quote);
-	CU_add_test(s, "IPv4 cap", test_ipv4_cap);
-	CU_add_test(s, "IPv6 fields and quoting at 1280", test_ipv6_quote);
-	CU_add_test(s, "IPv6 cap", test_ipv6_cap);
-	CU_add_test(s, "no error answers these", test_refusals);
-	CU_add_test(s, "hostile originals", test_hostile_originals);
-	CU_add_test(s, "p2p control round trip", test_p2p_roundtrip);
-	CU_add_test(s, "p2p parse hostile", test_p2p_parse_hostile);
-}
+const struct fg_cunit_suite icmpgen_suite = {
+	"icmpgen", NULL, NULL,
+	icmpgen_tests, sizeof(icmpgen_tests) / sizeof(icmpgen_tests[0]),
+};

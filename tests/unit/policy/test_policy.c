@@ -544,29 +544,27 @@ static int teardown(void)
 	return 0;
 }
 
-void policy_table_suite(void)
-{
-	CU_pSuite s = CU_add_suite("policy_table", setup, teardown);
+static const struct fg_cunit_test table_tests[] = {
+	{ "functional table", test_table },
+	{ "p2p control", test_control },
+	{ "build errors", test_build_errors },
+	{ "next expiry", test_next_expiry },
+	{ "more than 32 filters", test_many_filters },
+};
 
-	CU_add_test(s, "functional table", test_table);
-	CU_add_test(s, "p2p control", test_control);
-	CU_add_test(s, "build errors", test_build_errors);
-	CU_add_test(s, "next expiry", test_next_expiry);
-	CU_add_test(s, "more than 32 filters", test_many_filters);
-}
+const struct fg_cunit_suite policy_table_suite = {
+	"policy_table", setup, teardown,
+	table_tests, sizeof(table_tests) / sizeof(table_tests[0]),
+};
 
 int main(void)
 {
-	unsigned int failed;
+	const struct fg_cunit_suite suites[] = {
+		policy_table_suite,
+		policy_diff_suite,
+		policy_hostile_suite,
+		icmpgen_suite,
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	policy_table_suite();
-	policy_diff_suite();
-	icmpgen_suite();
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return fg_cunit_run_suites(suites, sizeof(suites) / sizeof(suites[0]));
 }

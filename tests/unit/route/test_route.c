@@ -19,6 +19,7 @@
 
 #include "addr.h"
 #include "route.h"
+#include "../cunit_run.h"
 
 enum {
 	MISS = -1,             /* lv() result for -ENOENT */
@@ -723,10 +724,7 @@ int main(int argc, char **argv)
 		"test_route", "--no-pci", "--no-huge", "--no-shconf", "--no-telemetry",
 		"--iova-mode=va", "-l", "0,1", "-m", "1024", NULL,
 	};
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct fg_cunit_test tests[] = {
 		{ "v4 longest match, del, replace", test_v4_longest_match },
 		{ "v6 longest match, del, replace", test_v6_longest_match },
 		{ "default routes /0", test_default_routes },
@@ -735,8 +733,7 @@ int main(int argc, char **argv)
 		{ "differential vs naive reference", test_differential },
 		{ "lookup benchmark", test_bench },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
+	int ret;
 
 	if (argc < 2) {
 		argc = (int)(sizeof(defaults) / sizeof(defaults[0])) - 1;
@@ -746,20 +743,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "test_route: rte_eal_init failed\n");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("route", NULL, NULL);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			suite = NULL;
-	if (suite == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	ret = fg_cunit_run("route", tests, sizeof(tests) / sizeof(tests[0]));
 	rte_eal_cleanup();
-	return failures == 0 ? 0 : 1;
+	return ret;
 }

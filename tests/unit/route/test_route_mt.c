@@ -26,6 +26,7 @@
 
 #include "addr.h"
 #include "route.h"
+#include "../cunit_run.h"
 
 enum {
 	STABLE_PER_FAMILY = 48,
@@ -612,8 +613,11 @@ int main(int argc, char **argv)
 		"test_route_mt", "--no-pci", "--no-huge", "--no-shconf", "--no-telemetry",
 		"--iova-mode=va", "-l", "0,1", "-m", "1024", NULL,
 	};
-	CU_pSuite suite;
-	unsigned int failures;
+	static const struct fg_cunit_test tests[] = {
+		{ "reader lcore vs writer churn", test_reader_vs_writer },
+		{ "writer waits for a reader holding a value", test_writer_waits_for_holder },
+	};
+	int ret;
 
 	if (argc < 2) {
 		argc = (int)(sizeof(defaults) / sizeof(defaults[0])) - 1;
@@ -623,20 +627,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "test_route_mt: rte_eal_init failed\n");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("route_mt", NULL, NULL);
-	if (suite == NULL ||
-	    CU_add_test(suite, "reader lcore vs writer churn", test_reader_vs_writer) == NULL ||
-	    CU_add_test(suite, "writer waits for a reader holding a value",
-			test_writer_waits_for_holder) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	ret = fg_cunit_run("route_mt", tests, sizeof(tests) / sizeof(tests[0]));
 	rte_eal_cleanup();
-	return failures == 0 ? 0 : 1;
+	return ret;
 }

@@ -330,7 +330,7 @@ static void test_reply_tampered(void)
 
 int main(void)
 {
-	static const struct wg_test_case cases[] = {
+	static const struct fg_cunit_test cases[] = {
 		WG_TEST(test_mac1_vector),
 		WG_TEST(test_mac1_validate),
 		WG_TEST(test_cookie_round_trip),
@@ -343,5 +343,5 @@ int main(void)
 
 	if (sodium_init() < 0)
 		return 1;
-	return wg_test_run("wg-cookie", cases, sizeof(cases) / sizeof(cases[0]));
+	return fg_cunit_run("wg-cookie", cases, sizeof(cases) / sizeof(cases[0]));
 }

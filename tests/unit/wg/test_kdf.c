@@ -213,7 +213,7 @@ static void test_tai64n(void)
 
 int main(void)
 {
-	static const struct wg_test_case cases[] = {
+	static const struct fg_cunit_test cases[] = {
 		WG_TEST(test_hash_rfc7693),
 		WG_TEST(test_hash_concatenation),
 		WG_TEST(test_hash_multiblock),
@@ -226,5 +226,5 @@ int main(void)
 		WG_TEST(test_tai64n),
 	};
 
-	return wg_test_run("wg-kdf", cases, sizeof(cases) / sizeof(cases[0]));
+	return fg_cunit_run("wg-kdf", cases, sizeof(cases) / sizeof(cases[0]));
 }

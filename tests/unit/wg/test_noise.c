@@ -570,7 +570,7 @@ static void test_clear_wipes(void)
 
 int main(void)
 {
-	static const struct wg_test_case cases[] = {
+	static const struct fg_cunit_test cases[] = {
 		WG_TEST(test_a_initiates),
 		WG_TEST(test_b_initiates),
 		WG_TEST(test_rfc7748_public_key),
@@ -589,5 +589,5 @@ int main(void)
 
 	if (sodium_init() < 0)
 		return 1;
-	return wg_test_run("wg-noise", cases, sizeof(cases) / sizeof(cases[0]));
+	return fg_cunit_run("wg-noise", cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -176,7 +176,7 @@ static void test_padding_authenticated(void)
 
 int main(void)
 {
-	static const struct wg_test_case cases[] = {
+	static const struct fg_cunit_test cases[] = {
 		WG_TEST(test_known_answer),
 		WG_TEST(test_keepalive),
 		WG_TEST(test_round_trip_sizes),
@@ -188,5 +188,5 @@ int main(void)
 
 	if (sodium_init() < 0)
 		return 1;
-	return wg_test_run("wg-transport", cases, sizeof(cases) / sizeof(cases[0]));
+	return fg_cunit_run("wg-transport", cases, sizeof(cases) / sizeof(cases[0]));
 }

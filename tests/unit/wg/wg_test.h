@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Helpers shared by the WireGuard core's CUnit suites: hex decoding of test vectors and
- * a runner that registers one suite and exits non-zero when any assertion failed.
+ * WG_TEST(fn), a struct fg_cunit_test named after its function, for fg_cunit_run().
  * Header-only (static functions); each test executable is single-threaded.
  */
 #ifndef FG_WG_TEST_H
@@ -14,10 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct wg_test_case {
-	const char *name;
-	void (*fn)(void);
-};
+#include "../cunit_run.h"
 
 static inline int hexval(char c)
 {
@@ -48,32 +45,6 @@ static inline void unhex(uint8_t *out, size_t len, const char *hex)
 		}
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
-}
-
-/* Registers the cases as one suite, runs it verbosely, returns the process exit code. */
-static inline int wg_test_run(const char *suite_name, const struct wg_test_case *cases,
-			      size_t n)
-{
-	CU_pSuite suite;
-	unsigned int failures;
-	size_t i;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite(suite_name, NULL, NULL);
-	if (!suite)
-		goto err;
-	for (i = 0; i < n; i++)
-		if (!CU_add_test(suite, cases[i].name, cases[i].fn))
-			goto err;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-err:
-	CU_cleanup_registry();
-	return 1;
 }
 
 #define WG_TEST(fn) { #fn, fn }

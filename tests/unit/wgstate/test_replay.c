@@ -14,6 +14,7 @@
 
 #include "messages.h"
 #include "replay.h"
+#include "../cunit_run.h"
 
 enum {
 	W = FG_WG_REPLAY_WINDOW,         /* 8128 */
@@ -310,25 +311,14 @@ static void test_differential_near_limit(void)
 
 int main(void)
 {
-	CU_pSuite suite;
-	unsigned failures;
+	static const struct fg_cunit_test tests[] = {
+		{ "table: basic and window edges", test_table_basic },
+		{ "table: jumps and ring wrap", test_table_jumps_and_ring_wrap },
+		{ "table: REJECT_AFTER_MESSAGES", test_table_reject_after_messages },
+		{ "whole window both ways", test_whole_window },
+		{ "differential vs naive (low)", test_differential_low },
+		{ "differential vs naive (near limit)", test_differential_near_limit },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("wg_replay", NULL, NULL);
-	if (!suite ||
-	    !CU_add_test(suite, "table: basic and window edges", test_table_basic) ||
-	    !CU_add_test(suite, "table: jumps and ring wrap", test_table_jumps_and_ring_wrap) ||
-	    !CU_add_test(suite, "table: REJECT_AFTER_MESSAGES", test_table_reject_after_messages) ||
-	    !CU_add_test(suite, "whole window both ways", test_whole_window) ||
-	    !CU_add_test(suite, "differential vs naive (low)", test_differential_low) ||
-	    !CU_add_test(suite, "differential vs naive (near limit)", test_differential_near_limit)) {
-		CU_cleanup_registry();
-		return CU_get_error();
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return fg_cunit_run("wg_replay", tests, sizeof(tests) / sizeof(tests[0]));
 }
