@@ -18,27 +18,27 @@
 static const char *const TAG = "fastgate.ctl";
 
 struct conn {
-	struct fg_ctl_conn *c;
+	struct fg_cpctl_conn *c;
 	struct fg_watch *w;
 };
 
 static int g_listen = -1;
 static char g_path[108];
 static struct fg_watch *g_lw;
-static const struct fg_ctl_provider *g_provider;
+static const struct fg_cpctl_provider *g_provider;
 static void *g_ctx;
 
 static void conn_drop(struct conn *k)
 {
 	fg_loop_unwatch(k->w);
-	fg_ctl_conn_free(k->c);
+	fg_cpctl_conn_free(k->c);
 	free(k);
 }
 
 static void conn_writable(void *ctx)
 {
 	struct conn *k = ctx;
-	int r = fg_ctl_conn_on_writable(k->c);
+	int r = fg_cpctl_conn_on_writable(k->c);
 
 	if (r < 0)
 		conn_drop(k);
@@ -50,11 +50,11 @@ static void conn_readable(void *ctx)
 {
 	struct conn *k = ctx;
 
-	if (fg_ctl_conn_on_readable(k->c, g_provider, g_ctx) < 0) {
+	if (fg_cpctl_conn_on_readable(k->c, g_provider, g_ctx) < 0) {
 		conn_drop(k);
 		return;
 	}
-	if (fg_ctl_conn_wants_write(k->c))
+	if (fg_cpctl_conn_wants_write(k->c))
 		conn_writable(k);
 }
 
@@ -63,7 +63,7 @@ static void conn_closed(void *ctx)
 	struct conn *k = ctx;
 
 	k->w = NULL;
-	fg_ctl_conn_free(k->c);
+	fg_cpctl_conn_free(k->c);
 	free(k);
 }
 
@@ -77,8 +77,8 @@ static void listen_readable(void *ctx)
 {
 	(void)ctx;
 	for (;;) {
-		struct fg_ctl_conn *c = NULL;
-		int r = fg_ctl_server_accept(g_listen, &c);
+		struct fg_cpctl_conn *c = NULL;
+		int r = fg_cpctl_server_accept(g_listen, &c);
 
 		if (r == -EBUSY)
 			continue; /* that client was told "too many connections" */
@@ -86,14 +86,14 @@ static void listen_readable(void *ctx)
 			return;   /* -EAGAIN, or accept failing (EMFILE): try again when readable */
 		struct conn *k = calloc(1, sizeof(*k));
 		if (!k) {
-			fg_ctl_conn_free(c);
+			fg_cpctl_conn_free(c);
 			continue;
 		}
 		k->c = c;
-		fg_ctl_conn_set_wake(c, conn_writable, k);
-		k->w = fg_loop_watch(fg_ctl_conn_fd(c), &conn_ops, k);
+		fg_cpctl_conn_set_wake(c, conn_writable, k);
+		k->w = fg_loop_watch(fg_cpctl_conn_fd(c), &conn_ops, k);
 		if (!k->w) {
-			fg_ctl_conn_free(c);
+			fg_cpctl_conn_free(c);
 			free(k);
 		}
 	}
@@ -103,11 +103,11 @@ static const struct fg_watch_ops listen_ops = {
 	.readable = listen_readable,
 };
 
-int fg_ctlsock_start(const char *path, const struct fg_ctl_provider *p, void *ctx)
+int fg_ctlsock_start(const char *path, const struct fg_cpctl_provider *p, void *ctx)
 {
 	g_provider = p;
 	g_ctx = ctx;
-	g_listen = fg_ctl_server_listen(path);
+	g_listen = fg_cpctl_server_listen(path);
 	if (g_listen < 0)
 		return g_listen;
 	snprintf(g_path, sizeof(g_path), "%s", path);

@@ -239,7 +239,7 @@ static cJSON *prov_status(void *ctx)
 
 struct peers_ctx {
 	cJSON *o, *arr;
-	struct fg_ctl_pending *p;
+	struct fg_cpctl_pending *p;
 };
 
 static void add_peer(void *ctx, const struct fg_ctl_peer_info *p)
@@ -355,7 +355,7 @@ static const struct fg_ctl_stats_reply *stats_of(int status, const void *msg)
 
 static void status_done(void *ctx, int status, const void *msg)
 {
-	fg_ctl_pending_done(ctx, status_json(stats_of(status, msg), status));
+	fg_cpctl_pending_done(ctx, status_json(stats_of(status, msg), status));
 }
 
 static void stats_done(void *ctx, int status, const void *msg)
@@ -366,7 +366,7 @@ static void stats_done(void *ctx, int status, const void *msg)
 	/* stats_json terminates the drop names in place: a copy */
 	if (in && (st = malloc(sizeof(*st))))
 		memcpy(st, in, sizeof(*st));
-	fg_ctl_pending_done(ctx, st ? stats_json(st) : NULL);
+	fg_cpctl_pending_done(ctx, st ? stats_json(st) : NULL);
 	free(st);
 }
 
@@ -385,13 +385,13 @@ static void peers_done(void *ctx, int status, const void *msg)
 		cJSON_Delete(pc->o);
 		pc->o = NULL;
 	}
-	fg_ctl_pending_done(pc->p, pc->o);
+	fg_cpctl_pending_done(pc->p, pc->o);
 	free(pc);
 }
 
 /* fastgatectl commands that need the data plane: asked without waiting; the connection
  * gets its answer when the data plane's comes (or the request's budget runs out). */
-static int prov_start(void *ctx, const char *cmd, struct fg_ctl_pending *p)
+static int prov_start(void *ctx, const char *cmd, struct fg_cpctl_pending *p)
 {
 	struct fg_dpc_cb cb = { .ctx = p };
 	struct fg_ctl_stats st;
@@ -428,7 +428,7 @@ static int prov_start(void *ctx, const char *cmd, struct fg_ctl_pending *p)
 	return r;
 }
 
-static const struct fg_ctl_provider provider = {
+static const struct fg_cpctl_provider provider = {
 	.status = prov_status,
 	.peers = prov_peers,
 	.resources = prov_resources,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fastgatectl's side of the control plane's socket (protocol in ctl_server.h): connect,
+ * fastgatectl's side of the control plane's socket (protocol in cpctl_server.h): connect,
  * send one request line, read one response line, all under one deadline, and check that the
  * response is a JSON object that is not an error. Every failure comes with a message for the
  * operator that names the socket and, where it helps, the likely cause. No state: each call

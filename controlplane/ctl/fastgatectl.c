@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * fastgatectl: the operator's view of fastgate-controlplane over its Unix socket
- * (protocol and response schemas in ctl_server.h). One subcommand per query, as in wg(8):
+ * (protocol and response schemas in cpctl_server.h). One subcommand per query, as in wg(8):
  * each sends one request, waits at most FG_CPCTL_TIMEOUT_MS for the answer, and prints it as
  * tables (render.c) or, with --json, as the server sent it: one compact JSON object on one
  * line, byte for byte, for scripts and jq. Any failure is one line on stderr and exit
@@ -17,7 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "ctl_client.h"
-#include "ctl_server.h"
+#include "cpctl_server.h"
 #include "render.h"
 
 static const char *const PROG = "fastgatectl";

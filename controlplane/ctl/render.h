@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fastgatectl's human output: one function per command turns the control plane's JSON
- * response (schemas in ctl_server.h) into aligned tables and key/value blocks, with byte
+ * response (schemas in cpctl_server.h) into aligned tables and key/value blocks, with byte
  * counts as wg(8) prints them ("10.42 MiB") and times relative to a given now ("3 seconds
  * ago"). Defensive by design, since the response comes from another process: a field that
  * is null or absent prints as a word chosen per field ("-", "never", "none"), one of the

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The fake control plane the socket tests talk to (see fake_server.h): a provider with fixed
- * answers, the server side of ctl_server.c run by a poll() loop in a thread (as the control
+ * answers, the server side of cpctl_server.c run by a poll() loop in a thread (as the control
  * plane's loop would run it), raw-socket helpers, and canned servers that answer badly. The
- * server thread owns the ctl_server module's state while it runs; the test's thread only
+ * server thread owns the cpctl_server module's state while it runs; the test's thread only
  * talks to it over sockets.
  */
 #include "fake_server.h"
@@ -22,7 +22,7 @@
 #include <CUnit/Basic.h>
 
 #include "ctl_client.h"
-#include "ctl_server.h"
+#include "cpctl_server.h"
 
 enum {
 	MAX_SERVED = 64,
@@ -105,7 +105,7 @@ static cJSON *fake_resources(void *ctx)
 
 	(void)ctx;
 	cJSON_AddArrayToObject(o, "resources");
-	cJSON_AddNumberToObject(o, "conns", fg_ctl_conn_count());
+	cJSON_AddNumberToObject(o, "conns", fg_cpctl_conn_count());
 	return o;
 }
 
@@ -116,7 +116,7 @@ static cJSON *fake_stats(void *ctx)
 	return NULL;
 }
 
-static const struct fg_ctl_provider provider = {
+static const struct fg_cpctl_provider provider = {
 	.status = fake_status,
 	.peers = fake_peers,
 	.resources = fake_resources,
@@ -135,7 +135,7 @@ struct fs_server {
 static void *server_main(void *arg)
 {
 	struct fs_server *s = arg;
-	struct fg_ctl_conn *conns[MAX_SERVED];
+	struct fg_cpctl_conn *conns[MAX_SERVED];
 	size_t n = 0;
 
 	for (;;) {
@@ -145,9 +145,9 @@ static void *server_main(void *arg)
 		pf[1] = (struct pollfd){ .fd = s->lfd, .events = POLLIN };
 		for (size_t i = 0; i < n; i++)
 			pf[2 + i] = (struct pollfd){
-				.fd = fg_ctl_conn_fd(conns[i]),
-				.events = (short)((fg_ctl_conn_wants_read(conns[i]) ? POLLIN : 0) |
-						  (fg_ctl_conn_wants_write(conns[i]) ? POLLOUT : 0)),
+				.fd = fg_cpctl_conn_fd(conns[i]),
+				.events = (short)((fg_cpctl_conn_wants_read(conns[i]) ? POLLIN : 0) |
+						  (fg_cpctl_conn_wants_write(conns[i]) ? POLLOUT : 0)),
 			};
 		if (poll(pf, 2 + n, -1) < 0)
 			continue;
@@ -160,32 +160,32 @@ static void *server_main(void *arg)
 			if (!rv)
 				continue;
 			if (rv & (POLLIN | POLLHUP | POLLERR))
-				r = fg_ctl_conn_on_readable(conns[i], &provider, NULL);
+				r = fg_cpctl_conn_on_readable(conns[i], &provider, NULL);
 			if (r == 0)
-				r = fg_ctl_conn_on_writable(conns[i]);
+				r = fg_cpctl_conn_on_writable(conns[i]);
 			if (r < 0) {
-				fg_ctl_conn_free(conns[i]);
+				fg_cpctl_conn_free(conns[i]);
 				conns[i] = conns[--n];
 			}
 		}
 		if (pf[1].revents & POLLIN) {
 			for (;;) {
-				struct fg_ctl_conn *c;
-				int r = fg_ctl_server_accept(s->lfd, &c);
+				struct fg_cpctl_conn *c;
+				int r = fg_cpctl_server_accept(s->lfd, &c);
 
 				if (r == -EAGAIN)
 					break;
 				if (r == 0 && n < MAX_SERVED)
 					conns[n++] = c;
 				else if (r == 0)
-					fg_ctl_conn_free(c);
+					fg_cpctl_conn_free(c);
 				else if (r != -EBUSY)
 					break;
 			}
 		}
 	}
 	while (n)
-		fg_ctl_conn_free(conns[--n]);
+		fg_cpctl_conn_free(conns[--n]);
 	return NULL;
 }
 
@@ -193,7 +193,7 @@ static struct fs_server server;
 
 void fs_server_start(void)
 {
-	server.lfd = fg_ctl_server_listen(fs_path);
+	server.lfd = fg_cpctl_server_listen(fs_path);
 	CU_ASSERT_FATAL(server.lfd >= 0);
 	CU_ASSERT_EQUAL_FATAL(pipe2(server.wake, O_CLOEXEC), 0);
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&server.th, NULL, server_main, &server), 0);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Test helpers for the fastgatectl socket suites: a fake control plane served by the real
- * ctl_server.c in a thread, canned servers that answer with fixed bytes, and raw-socket
+ * cpctl_server.c in a thread, canned servers that answer with fixed bytes, and raw-socket
  * helpers. All sockets live in a private directory (fs_dir) made by fs_setup(). The server
- * threads own the ctl_server module while they run; the caller's thread only uses sockets.
+ * threads own the cpctl_server module while they run; the caller's thread only uses sockets.
  */
 #ifndef FG_FAKE_SERVER_H
 #define FG_FAKE_SERVER_H

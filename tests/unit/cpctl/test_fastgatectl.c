@@ -5,7 +5,7 @@
  * stdout, stderr and exit status are checked exactly: --version, usage errors, the daemon
  * not running (default path, $FASTGATE_CTL_SOCKET, --socket), permission denied, the 5 s
  * timeout, malformed responses, server error objects, human tables, and --json printing
- * the server's line byte for byte. The server threads own the ctl_server module.
+ * the server's line byte for byte. The server threads own the cpctl_server module.
  */
 #include "fake_server.h"
 
@@ -22,7 +22,7 @@
 
 #include <CUnit/Basic.h>
 
-#include "ctl_server.h"
+#include "cpctl_server.h"
 #include "../cunit_run.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -222,7 +222,7 @@ static void test_permission(void)
 		fprintf(stderr, "(not root: permission case left to test_socket) ");
 		return;
 	}
-	lfd = fg_ctl_server_listen(fs_path);
+	lfd = fg_cpctl_server_listen(fs_path);
 	CU_ASSERT_FATAL(lfd >= 0);
 	chmod(fs_dir, 0755);
 	r = run(ARGS("--socket", fs_path, "status"), NULL, true);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * CUnit suite for the fastgatectl socket's codecs without sockets: the server's request
- * parser against tables of good and hostile lines, the exact responses of fg_ctl_respond()
+ * parser against tables of good and hostile lines, the exact responses of fg_cpctl_respond()
  * (errors quote the bad input, cleaned), and the client's response check. Built with ASan
  * and UBSan, so an over-read of a line's exact buffer aborts. Single-threaded.
  */
 #include "ctl_client.h"
-#include "ctl_server.h"
+#include "cpctl_server.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,7 +26,7 @@ static int parse_exact(const char *s, size_t len, char *cmd, size_t cmdlen)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
 	memcpy(copy, s, len);
-	r = fg_ctl_parse_request(copy, len, cmd, cmdlen);
+	r = fg_cpctl_parse_request(copy, len, cmd, cmdlen);
 	free(copy);
 	return r;
 }
@@ -118,9 +118,9 @@ static void test_parse_hostile(void)
 		CU_ASSERT_EQUAL(parse_exact(cases[i].line, len, cmd, sizeof(cmd)), -EINVAL);
 	}
 	/* bad arguments */
-	CU_ASSERT_EQUAL(fg_ctl_parse_request(NULL, 3, cmd, sizeof(cmd)), -EINVAL);
-	CU_ASSERT_EQUAL(fg_ctl_parse_request("{}", 2, NULL, sizeof(cmd)), -EINVAL);
-	CU_ASSERT_EQUAL(fg_ctl_parse_request("{\"cmd\":\"status\"}", 16, cmd, 0), -EINVAL);
+	CU_ASSERT_EQUAL(fg_cpctl_parse_request(NULL, 3, cmd, sizeof(cmd)), -EINVAL);
+	CU_ASSERT_EQUAL(fg_cpctl_parse_request("{}", 2, NULL, sizeof(cmd)), -EINVAL);
+	CU_ASSERT_EQUAL(fg_cpctl_parse_request("{\"cmd\":\"status\"}", 16, cmd, 0), -EINVAL);
 }
 
 /* A line of exactly n bytes: the request padded with spaces inside the object. */
@@ -143,18 +143,18 @@ static void test_parse_lengths(void)
 	char *big = padded(FG_CPCTL_MAX_LINE + 1);
 	char *deep = malloc(FG_CPCTL_MAX_LINE);
 
-	CU_ASSERT_EQUAL(fg_ctl_parse_request(s, FG_CPCTL_MAX_LINE, cmd, sizeof(cmd)), 0);
+	CU_ASSERT_EQUAL(fg_cpctl_parse_request(s, FG_CPCTL_MAX_LINE, cmd, sizeof(cmd)), 0);
 	CU_ASSERT_STRING_EQUAL(cmd, "status");
-	CU_ASSERT_EQUAL(fg_ctl_parse_request(big, FG_CPCTL_MAX_LINE + 1, cmd, sizeof(cmd)), -EINVAL);
+	CU_ASSERT_EQUAL(fg_cpctl_parse_request(big, FG_CPCTL_MAX_LINE + 1, cmd, sizeof(cmd)), -EINVAL);
 	/* the name must fit the caller's buffer with its NUL */
-	CU_ASSERT_EQUAL(fg_ctl_parse_request("{\"cmd\":\"status\"}", 16, cmd, 7), 0);
-	CU_ASSERT_EQUAL(fg_ctl_parse_request("{\"cmd\":\"status\"}", 16, cmd, 6), -EINVAL);
+	CU_ASSERT_EQUAL(fg_cpctl_parse_request("{\"cmd\":\"status\"}", 16, cmd, 7), 0);
+	CU_ASSERT_EQUAL(fg_cpctl_parse_request("{\"cmd\":\"status\"}", 16, cmd, 6), -EINVAL);
 	/* 4096 levels of nesting: refused by depth, not by the stack */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(deep);
 	memset(deep, '[', FG_CPCTL_MAX_LINE);
-	CU_ASSERT_EQUAL(fg_ctl_parse_request(deep, FG_CPCTL_MAX_LINE, cmd, sizeof(cmd)), -EINVAL);
+	CU_ASSERT_EQUAL(fg_cpctl_parse_request(deep, FG_CPCTL_MAX_LINE, cmd, sizeof(cmd)), -EINVAL);
 	memset(deep, '{', FG_CPCTL_MAX_LINE);
-	CU_ASSERT_EQUAL(fg_ctl_parse_request(deep, FG_CPCTL_MAX_LINE, cmd, sizeof(cmd)), -EINVAL);
+	CU_ASSERT_EQUAL(fg_cpctl_parse_request(deep, FG_CPCTL_MAX_LINE, cmd, sizeof(cmd)), -EINVAL);
 	free(deep);
 	free(big);
 	free(s);
@@ -188,7 +188,7 @@ static cJSON *fake_array(void *ctx)
 	return cJSON_CreateArray();
 }
 
-static const struct fg_ctl_provider provider = {
+static const struct fg_cpctl_provider provider = {
 	.status = fake_status,
 	.peers = fake_null,
 	.resources = fake_array,
@@ -196,7 +196,7 @@ static const struct fg_ctl_provider provider = {
 	.stats = fake_null,
 };
 
-static void expect_response(const struct fg_ctl_provider *p, const char *line, size_t len,
+static void expect_response(const struct fg_cpctl_provider *p, const char *line, size_t len,
 			    const char *want)
 {
 	size_t n = 0;
@@ -205,7 +205,7 @@ static void expect_response(const struct fg_ctl_provider *p, const char *line, s
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
 	memcpy(copy, line, len);
-	out = fg_ctl_respond(copy, len, p, "0.1.0", &n);
+	out = fg_cpctl_respond(copy, len, p, "0.1.0", &n);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	CU_ASSERT_EQUAL(n, strlen(out));
 	if (strcmp(out, want) != 0)

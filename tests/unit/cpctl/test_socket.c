@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * CUnit suite for the fastgatectl socket end to end, in one process: the server side
- * (ctl_server.c) runs in a thread with a fake provider (fake_server.c), and fastgatectl's
+ * (cpctl_server.c) runs in a thread with a fake provider (fake_server.c), and fastgatectl's
  * client code or raw sockets talk to it. Covers the daemon not running, permissions, the
  * listening socket's mode and its stale/live/foreign-file cases, 16+ concurrent
  * connections, a 10,000-peer response, requests split across writes or sharing one,
@@ -9,7 +9,7 @@
  * mid-response, and the client's timeout and truncated answers. Built with ASan and UBSan.
  */
 #include "ctl_client.h"
-#include "ctl_server.h"
+#include "cpctl_server.h"
 #include "fake_server.h"
 #include "render.h"
 
@@ -109,7 +109,7 @@ static void test_not_running(void)
 static void test_permission(void)
 {
 	char msg[512], got[FG_CPCTL_ERRLEN + 16] = "";
-	int lfd = fg_ctl_server_listen(fs_path), pfd[2], status, r = 0;
+	int lfd = fg_cpctl_server_listen(fs_path), pfd[2], status, r = 0;
 	pid_t pid;
 
 	CU_ASSERT_FATAL(lfd >= 0);
@@ -155,7 +155,7 @@ static void test_listen(void)
 	int fd, fd2, c;
 	FILE *f;
 
-	fd = fg_ctl_server_listen(fs_path);
+	fd = fg_cpctl_server_listen(fs_path);
 	CU_ASSERT_FATAL(fd >= 0);
 	CU_ASSERT_EQUAL(lstat(fs_path, &st), 0);
 	CU_ASSERT(S_ISSOCK(st.st_mode));
@@ -164,13 +164,13 @@ static void test_listen(void)
 	CU_ASSERT(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 
 	/* a live server is refused, and keeps its socket */
-	CU_ASSERT_EQUAL(fg_ctl_server_listen(fs_path), -EADDRINUSE);
+	CU_ASSERT_EQUAL(fg_cpctl_server_listen(fs_path), -EADDRINUSE);
 	c = fs_connect(fs_path);
 	close(c);
 
 	/* closed without unlinking: stale, replaced */
 	close(fd);
-	fd2 = fg_ctl_server_listen(fs_path);
+	fd2 = fg_cpctl_server_listen(fs_path);
 	CU_ASSERT(fd2 >= 0);
 	c = fs_connect(fs_path);
 	close(c);
@@ -182,14 +182,14 @@ static void test_listen(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs("precious", f);
 	fclose(f);
-	CU_ASSERT_EQUAL(fg_ctl_server_listen(fs_path), -EEXIST);
+	CU_ASSERT_EQUAL(fg_cpctl_server_listen(fs_path), -EEXIST);
 	CU_ASSERT_EQUAL(stat(fs_path, &st), 0);
 	CU_ASSERT_EQUAL(st.st_size, 8);
 	unlink(fs_path);
 
 	/* the socket's directory is created when missing */
 	snprintf(nested, sizeof(nested), "%s/run/x.sock", fs_dir);
-	fd = fg_ctl_server_listen(nested);
+	fd = fg_cpctl_server_listen(nested);
 	CU_ASSERT(fd >= 0);
 	close(fd);
 	unlink(nested);
@@ -199,9 +199,9 @@ static void test_listen(void)
 	memset(longpath, 'a', sizeof(longpath) - 1);
 	longpath[0] = '/';
 	longpath[sizeof(longpath) - 1] = '\0';
-	CU_ASSERT_EQUAL(fg_ctl_server_listen(longpath), -ENAMETOOLONG);
-	CU_ASSERT_EQUAL(fg_ctl_server_listen(""), -EINVAL);
-	CU_ASSERT_EQUAL(fg_ctl_server_listen(NULL), -EINVAL);
+	CU_ASSERT_EQUAL(fg_cpctl_server_listen(longpath), -ENAMETOOLONG);
+	CU_ASSERT_EQUAL(fg_cpctl_server_listen(""), -EINVAL);
+	CU_ASSERT_EQUAL(fg_cpctl_server_listen(NULL), -EINVAL);
 }
 
 /* ---- requests and responses ------------------------------------------------------------------ */

@@ -5,7 +5,7 @@
  * lock-step answers. Control plane thread only; the connection count is this file's one
  * piece of module state and has no other writer.
  */
-#include "ctl_server.h"
+#include "cpctl_server.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,24 +31,24 @@ enum {
 	READ_ROUNDS = 64,       /* recv calls per on_readable, so one client cannot hog the loop */
 };
 
-struct fg_ctl_conn {
+struct fg_cpctl_conn {
 	int fd;
 	bool eof;                              /* the client half-closed: answer, flush, close */
 	bool closing;                          /* a protocol error was queued: flush, then close */
-	const struct fg_ctl_provider *prov;    /* from the latest on_readable */
+	const struct fg_cpctl_provider *prov;    /* from the latest on_readable */
 	void *ctx;
 	char *out;                             /* one response (lock-step), NULL when none */
 	size_t out_len;
 	size_t out_off;
 	size_t in_len;
-	struct fg_ctl_pending *pending;        /* a started answer (provider's start), or NULL */
+	struct fg_cpctl_pending *pending;        /* a started answer (provider's start), or NULL */
 	void (*wake)(void *arg);
 	void *wake_arg;
 	char in[FG_CPCTL_MAX_LINE + 1];        /* one whole line and its newline fit exactly */
 };
 
-struct fg_ctl_pending {
-	struct fg_ctl_conn *conn;              /* NULL once the connection is gone */
+struct fg_cpctl_pending {
+	struct fg_cpctl_conn *conn;              /* NULL once the connection is gone */
 	char cmd[FG_CPCTL_MAX_CMD];
 };
 
@@ -57,34 +57,34 @@ static bool warned_busy;  /* one warning per burst of refused connections */
 
 /* ---- requests ------------------------------------------------------------------------------ */
 
-static cJSON *call_status(const struct fg_ctl_provider *p, void *ctx)
+static cJSON *call_status(const struct fg_cpctl_provider *p, void *ctx)
 {
 	return p && p->status ? p->status(ctx) : NULL;
 }
 
-static cJSON *call_peers(const struct fg_ctl_provider *p, void *ctx)
+static cJSON *call_peers(const struct fg_cpctl_provider *p, void *ctx)
 {
 	return p && p->peers ? p->peers(ctx) : NULL;
 }
 
-static cJSON *call_resources(const struct fg_ctl_provider *p, void *ctx)
+static cJSON *call_resources(const struct fg_cpctl_provider *p, void *ctx)
 {
 	return p && p->resources ? p->resources(ctx) : NULL;
 }
 
-static cJSON *call_relays(const struct fg_ctl_provider *p, void *ctx)
+static cJSON *call_relays(const struct fg_cpctl_provider *p, void *ctx)
 {
 	return p && p->relays ? p->relays(ctx) : NULL;
 }
 
-static cJSON *call_stats(const struct fg_ctl_provider *p, void *ctx)
+static cJSON *call_stats(const struct fg_cpctl_provider *p, void *ctx)
 {
 	return p && p->stats ? p->stats(ctx) : NULL;
 }
 
 static const struct command {
 	const char *name;
-	cJSON *(*call)(const struct fg_ctl_provider *p, void *ctx);
+	cJSON *(*call)(const struct fg_cpctl_provider *p, void *ctx);
 } commands[] = {
 	{ "status", call_status },
 	{ "peers", call_peers },
@@ -159,7 +159,7 @@ err:
 	return -EINVAL;
 }
 
-int fg_ctl_parse_request(const char *line, size_t len, char *cmd, size_t cmdlen)
+int fg_cpctl_parse_request(const char *line, size_t len, char *cmd, size_t cmdlen)
 {
 	cJSON *req;
 	const cJSON *c;
@@ -237,7 +237,7 @@ static char *finish(cJSON *o, size_t *outlen)
 	return line;
 }
 
-char *fg_ctl_respond(const char *line, size_t len, const struct fg_ctl_provider *p, void *ctx,
+char *fg_cpctl_respond(const char *line, size_t len, const struct fg_cpctl_provider *p, void *ctx,
 		     size_t *outlen)
 {
 	const struct command *found = NULL;
@@ -270,9 +270,9 @@ char *fg_ctl_respond(const char *line, size_t len, const struct fg_ctl_provider 
 	return finish(resp, outlen);
 }
 
-void fg_ctl_pending_done(struct fg_ctl_pending *p, cJSON *resp)
+void fg_cpctl_pending_done(struct fg_cpctl_pending *p, cJSON *resp)
 {
-	struct fg_ctl_conn *c = p->conn;
+	struct fg_cpctl_conn *c = p->conn;
 
 	if (!c) {
 		cJSON_Delete(resp);
@@ -296,19 +296,19 @@ void fg_ctl_pending_done(struct fg_ctl_pending *p, cJSON *resp)
 		c->wake(c->wake_arg);
 }
 
-void fg_ctl_conn_set_wake(struct fg_ctl_conn *c, void (*wake)(void *arg), void *arg)
+void fg_cpctl_conn_set_wake(struct fg_cpctl_conn *c, void (*wake)(void *arg), void *arg)
 {
 	c->wake = wake;
 	c->wake_arg = arg;
 }
 
 /* Hands the request to the provider's start; true if it will answer later. */
-static bool start_pending(struct fg_ctl_conn *c, const char *line, size_t len)
+static bool start_pending(struct fg_cpctl_conn *c, const char *line, size_t len)
 {
-	struct fg_ctl_pending *p;
+	struct fg_cpctl_pending *p;
 	char cmd[FG_CPCTL_MAX_CMD];
 
-	if (!c->prov || !c->prov->start || fg_ctl_parse_request(line, len, cmd, sizeof(cmd)) < 0)
+	if (!c->prov || !c->prov->start || fg_cpctl_parse_request(line, len, cmd, sizeof(cmd)) < 0)
 		return false;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -325,9 +325,9 @@ static bool start_pending(struct fg_ctl_conn *c, const char *line, size_t len)
 
 /* ---- connections ----------------------------------------------------------------------------- */
 
-struct fg_ctl_conn *fg_ctl_conn_new(int fd)
+struct fg_cpctl_conn *fg_cpctl_conn_new(int fd)
 {
-	struct fg_ctl_conn *c;
+	struct fg_cpctl_conn *c;
 	int fl;
 
 	if (nconns >= FG_CPCTL_MAX_CONNS) {
@@ -345,7 +345,7 @@ struct fg_ctl_conn *fg_ctl_conn_new(int fd)
 	return c;
 }
 
-void fg_ctl_conn_free(struct fg_ctl_conn *c)
+void fg_cpctl_conn_free(struct fg_cpctl_conn *c)
 {
 	if (!c)
 		return;
@@ -358,28 +358,28 @@ void fg_ctl_conn_free(struct fg_ctl_conn *c)
 	warned_busy = false;
 }
 
-unsigned int fg_ctl_conn_count(void)
+unsigned int fg_cpctl_conn_count(void)
 {
 	return nconns;
 }
 
-int fg_ctl_conn_fd(const struct fg_ctl_conn *c)
+int fg_cpctl_conn_fd(const struct fg_cpctl_conn *c)
 {
 	return c->fd;
 }
 
-bool fg_ctl_conn_wants_write(const struct fg_ctl_conn *c)
+bool fg_cpctl_conn_wants_write(const struct fg_cpctl_conn *c)
 {
 	return c->out != NULL;
 }
 
-bool fg_ctl_conn_wants_read(const struct fg_ctl_conn *c)
+bool fg_cpctl_conn_wants_read(const struct fg_cpctl_conn *c)
 {
 	return !c->eof && !c->closing && c->in_len < sizeof(c->in);
 }
 
 /* Writes what the socket takes: 0 when the response is out, 1 when some remains, -EPIPE. */
-static int flush(struct fg_ctl_conn *c)
+static int flush(struct fg_cpctl_conn *c)
 {
 	while (c->out && c->out_off < c->out_len) {
 		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
@@ -410,7 +410,7 @@ static bool blank(const char *s, size_t len)
 
 /* Answers the first buffered line, if a whole one is there (at EOF, an unterminated last
  * line counts). 1 when it consumed input, 0 when there is nothing to answer, -ENOMEM. */
-static int answer_one(struct fg_ctl_conn *c)
+static int answer_one(struct fg_cpctl_conn *c)
 {
 	char *nl = memchr(c->in, '\n', c->in_len);
 	size_t len, used;
@@ -439,7 +439,7 @@ static int answer_one(struct fg_ctl_conn *c)
 	if (len && c->in[len - 1] == '\r')
 		len--;
 	if (!blank(c->in, len) && !start_pending(c, c->in, len)) {
-		out = fg_ctl_respond(c->in, len, c->prov, c->ctx, &out_len);
+		out = fg_cpctl_respond(c->in, len, c->prov, c->ctx, &out_len);
 		if (!out)
 			return -ENOMEM;
 	}
@@ -453,7 +453,7 @@ static int answer_one(struct fg_ctl_conn *c)
 
 /* Flushes and answers queued lines until the socket is full or the input runs out.
  * 1: output remains; 0: idle; <0: the connection is finished. */
-static int pump(struct fg_ctl_conn *c)
+static int pump(struct fg_cpctl_conn *c)
 {
 	for (;;) {
 		int r = flush(c);
@@ -475,7 +475,7 @@ static int pump(struct fg_ctl_conn *c)
 
 /* After a protocol error: throw input away (a level-triggered loop would spin on it
  * otherwise) until the error line is out. */
-static int discard(struct fg_ctl_conn *c)
+static int discard(struct fg_cpctl_conn *c)
 {
 	char scratch[DISCARD_CHUNK];
 
@@ -495,7 +495,7 @@ static int discard(struct fg_ctl_conn *c)
 	return pump(c);
 }
 
-int fg_ctl_conn_on_readable(struct fg_ctl_conn *c, const struct fg_ctl_provider *p, void *ctx)
+int fg_cpctl_conn_on_readable(struct fg_cpctl_conn *c, const struct fg_cpctl_provider *p, void *ctx)
 {
 	int r;
 
@@ -528,14 +528,14 @@ int fg_ctl_conn_on_readable(struct fg_ctl_conn *c, const struct fg_ctl_provider 
 	return r < 0 ? r : 0;
 }
 
-int fg_ctl_conn_on_writable(struct fg_ctl_conn *c)
+int fg_cpctl_conn_on_writable(struct fg_cpctl_conn *c)
 {
 	return pump(c);
 }
 
 /* ---- listening socket ------------------------------------------------------------------------ */
 
-int fg_ctl_server_listen(const char *path)
+int fg_cpctl_server_listen(const char *path)
 {
 	/* The data plane's sockets and this one share one listener and its rules. */
 	const struct fg_unixsock_opts o = {
@@ -547,9 +547,9 @@ int fg_ctl_server_listen(const char *path)
 	return fg_unixsock_listen(path, &o);
 }
 
-int fg_ctl_server_accept(int listen_fd, struct fg_ctl_conn **out)
+int fg_cpctl_server_accept(int listen_fd, struct fg_cpctl_conn **out)
 {
-	struct fg_ctl_conn *c;
+	struct fg_cpctl_conn *c;
 	int fd, e;
 
 	for (;;) {
@@ -560,7 +560,7 @@ int fg_ctl_server_accept(int listen_fd, struct fg_ctl_conn **out)
 			continue;
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	}
-	c = fg_ctl_conn_new(fd);
+	c = fg_cpctl_conn_new(fd);
 	if (!c) {
 		e = errno;
 		if (e == EBUSY) {

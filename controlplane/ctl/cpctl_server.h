@@ -41,10 +41,10 @@
  *                         "nic_tx_bytes":N,"tun_rx_packets":N,"tun_rx_bytes":N,
  *                         "tun_tx_packets":N,"tun_tx_bytes":N,"decrypted":N,"encrypted":N,
  *                         "<other counter>":N,...}]}   (other counters show as extra columns)
- *   any       {"error":"unknown command 'x'"} and the like: see fg_ctl_respond().
+ *   any       {"error":"unknown command 'x'"} and the like: see fg_cpctl_respond().
  */
-#ifndef FG_CP_CTL_SERVER_H
-#define FG_CP_CTL_SERVER_H
+#ifndef FG_CPCTL_SERVER_H
+#define FG_CPCTL_SERVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -63,77 +63,77 @@ enum {
 /* Implemented by the control plane. Each returns a new cJSON object that the server frees,
  * or NULL, which the client receives as {"error":"<cmd> unavailable"}. A NULL member is
  * treated as a callback that returned NULL. */
-struct fg_ctl_pending;
+struct fg_cpctl_pending;
 
-struct fg_ctl_provider {
+struct fg_cpctl_provider {
 	cJSON *(*status)(void *ctx);
 	cJSON *(*peers)(void *ctx);
 	cJSON *(*resources)(void *ctx);
 	cJSON *(*relays)(void *ctx);
 	cJSON *(*stats)(void *ctx);
 	/* Optional, tried first: starts an answer that takes time (the data plane's) and returns
-	 * 0; the provider then calls fg_ctl_pending_done(p, ...) exactly once, later, never from
+	 * 0; the provider then calls fg_cpctl_pending_done(p, ...) exactly once, later, never from
 	 * inside start. Any other return falls back to the plain member above. The connection
 	 * answers nothing else meanwhile (lock-step), and the loop keeps running. */
-	int (*start)(void *ctx, const char *cmd, struct fg_ctl_pending *p);
+	int (*start)(void *ctx, const char *cmd, struct fg_cpctl_pending *p);
 };
 
-struct fg_ctl_conn;
+struct fg_cpctl_conn;
 
 /* The answer to a started request: resp as the plain members return it (NULL: unavailable;
  * taken over). If the connection went away meanwhile, resp is just freed. The connection's
  * wake callback runs so that its owner writes the answer. */
-void fg_ctl_pending_done(struct fg_ctl_pending *p, cJSON *resp);
+void fg_cpctl_pending_done(struct fg_cpctl_pending *p, cJSON *resp);
 /* Called when a started request's answer is ready: the owner calls
- * fg_ctl_conn_on_writable() (which may say to free the connection). */
-void fg_ctl_conn_set_wake(struct fg_ctl_conn *c, void (*wake)(void *arg), void *arg);
+ * fg_cpctl_conn_on_writable() (which may say to free the connection). */
+void fg_cpctl_conn_set_wake(struct fg_cpctl_conn *c, void (*wake)(void *arg), void *arg);
 
 /* Creates the listening socket at path: nonblocking, cloexec, mode 0660, its directory
  * created (0755) when missing. A stale socket is unlinked; returns -EADDRINUSE if a live
  * server answers there, -EEXIST if path exists and is not a socket, -ENAMETOOLONG, or
  * another -errno. Returns the fd. The caller closes it and unlinks path at exit. */
-int fg_ctl_server_listen(const char *path);
+int fg_cpctl_server_listen(const char *path);
 
 /* Accepts one pending connection. 0 and *out set; -EAGAIN when none is pending; -EBUSY when
  * FG_CPCTL_MAX_CONNS are open (that client was sent an error line and closed: call again);
  * another -errno on failure. Call until -EAGAIN each time the listening fd is readable. */
-int fg_ctl_server_accept(int listen_fd, struct fg_ctl_conn **out);
+int fg_cpctl_server_accept(int listen_fd, struct fg_cpctl_conn **out);
 
 /* Takes ownership of a connected stream fd (made nonblocking and cloexec here). NULL with
  * errno EBUSY when FG_CPCTL_MAX_CONNS are open (the fd is then left to the caller), or
  * ENOMEM. */
-struct fg_ctl_conn *fg_ctl_conn_new(int fd);
+struct fg_cpctl_conn *fg_cpctl_conn_new(int fd);
 /* Closes the fd and frees everything. NULL is ignored. */
-void fg_ctl_conn_free(struct fg_ctl_conn *c);
+void fg_cpctl_conn_free(struct fg_cpctl_conn *c);
 
 /* Call when readable: reads what is there and answers complete lines through p (p and ctx
  * are remembered so that requests queued behind a large response are answered as it
  * drains). Returns 0, or -EPIPE (the peer is gone) / -EPROTO (request line too long: the
  * error line was sent) when the caller must free the connection. Then call
- * fg_ctl_conn_on_writable() or check fg_ctl_conn_wants_write(). */
-int fg_ctl_conn_on_readable(struct fg_ctl_conn *c, const struct fg_ctl_provider *p, void *ctx);
+ * fg_cpctl_conn_on_writable() or check fg_cpctl_conn_wants_write(). */
+int fg_cpctl_conn_on_readable(struct fg_cpctl_conn *c, const struct fg_cpctl_provider *p, void *ctx);
 /* Call when writable (and after on_readable): flushes pending output and answers queued
  * requests. Returns 1 if output remains (ask for POLLOUT), 0 if done, <0 to free it. */
-int fg_ctl_conn_on_writable(struct fg_ctl_conn *c);
-bool fg_ctl_conn_wants_write(const struct fg_ctl_conn *c);
+int fg_cpctl_conn_on_writable(struct fg_cpctl_conn *c);
+bool fg_cpctl_conn_wants_write(const struct fg_cpctl_conn *c);
 /* False while the connection cannot take more input (a full line buffer behind a response
  * the client is not reading, or the client has half-closed): a level-triggered loop should
  * stop polling POLLIN meanwhile. Polling anyway is harmless, only wasteful. */
-bool fg_ctl_conn_wants_read(const struct fg_ctl_conn *c);
-int fg_ctl_conn_fd(const struct fg_ctl_conn *c);
+bool fg_cpctl_conn_wants_read(const struct fg_cpctl_conn *c);
+int fg_cpctl_conn_fd(const struct fg_cpctl_conn *c);
 /* Connections open now (for the log and the tests). */
-unsigned int fg_ctl_conn_count(void);
+unsigned int fg_cpctl_conn_count(void);
 
 /* Pure request parser: copies the command name of one request line (without its newline)
  * into cmd. 0, or -EINVAL when the line is not a JSON object with a string "cmd" (embedded
  * NUL, trailing bytes after the object, longer than FG_CPCTL_MAX_LINE, or a name that does
  * not fit cmdlen). It does not check that the command exists. */
-int fg_ctl_parse_request(const char *line, size_t len, char *cmd, size_t cmdlen);
+int fg_cpctl_parse_request(const char *line, size_t len, char *cmd, size_t cmdlen);
 
 /* The response to one request line: a malloc'd compact JSON object ending in "\n", its length
  * in *outlen. NULL only when out of memory. Unknown commands and malformed requests get an
  * error object that quotes the offending input. */
-char *fg_ctl_respond(const char *line, size_t len, const struct fg_ctl_provider *p, void *ctx,
+char *fg_cpctl_respond(const char *line, size_t len, const struct fg_cpctl_provider *p, void *ctx,
 		     size_t *outlen);
 
 #endif
