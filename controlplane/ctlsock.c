@@ -18,15 +18,10 @@
 static const char *const TAG = "fastgate.ctl";
 
 struct conn {
+	struct fg_ctlsock *s;
 	struct fg_cpctl_conn *c;
 	struct fg_watch *w;
 };
-
-static int g_listen = -1;
-static char g_path[108];
-static struct fg_watch *g_lw;
-static const struct fg_cpctl_provider *g_provider;
-static void *g_ctx;
 
 static void conn_drop(struct conn *k)
 {
@@ -50,7 +45,7 @@ static void conn_readable(void *ctx)
 {
 	struct conn *k = ctx;
 
-	if (fg_cpctl_conn_on_readable(k->c, g_provider, g_ctx) < 0) {
+	if (fg_cpctl_conn_on_readable(k->c, k->s->provider, k->s->ctx) < 0) {
 		conn_drop(k);
 		return;
 	}
@@ -75,10 +70,11 @@ static const struct fg_watch_ops conn_ops = {
 
 static void listen_readable(void *ctx)
 {
-	(void)ctx;
+	struct fg_ctlsock *s = ctx;
+
 	for (;;) {
 		struct fg_cpctl_conn *c = NULL;
-		int r = fg_cpctl_server_accept(g_listen, &c);
+		int r = fg_cpctl_server_accept(s->listen, &c);
 
 		if (r == -EBUSY)
 			continue; /* that client was told "too many connections" */
@@ -89,9 +85,10 @@ static void listen_readable(void *ctx)
 			fg_cpctl_conn_free(c);
 			continue;
 		}
+		k->s = s;
 		k->c = c;
 		fg_cpctl_conn_set_wake(c, conn_writable, k);
-		k->w = fg_loop_watch(fg_cpctl_conn_fd(c), &conn_ops, k);
+		k->w = fg_loop_watch(s->loop, fg_cpctl_conn_fd(c), &conn_ops, k);
 		if (!k->w) {
 			fg_cpctl_conn_free(c);
 			free(k);
@@ -103,32 +100,42 @@ static const struct fg_watch_ops listen_ops = {
 	.readable = listen_readable,
 };
 
-int fg_ctlsock_start(const char *path, const struct fg_cpctl_provider *p, void *ctx)
+void fg_ctlsock_init(struct fg_ctlsock *s)
 {
-	g_provider = p;
-	g_ctx = ctx;
-	g_listen = fg_cpctl_server_listen(path);
-	if (g_listen < 0)
-		return g_listen;
-	snprintf(g_path, sizeof(g_path), "%s", path);
-	g_lw = fg_loop_watch(g_listen, &listen_ops, NULL);
-	if (!g_lw) {
-		fg_unixsock_unlink(g_path, SOCK_STREAM);
-		close(g_listen);
-		g_listen = -1;
+	memset(s, 0, sizeof(*s));
+	s->listen = -1;
+}
+
+int fg_ctlsock_start(struct fg_ctlsock *s, struct fg_loop *loop, const char *path, const struct fg_cpctl_provider *p, void *ctx)
+{
+	int fd;
+
+	s->loop = loop;
+	s->provider = p;
+	s->ctx = ctx;
+	fd = fg_cpctl_server_listen(path);
+	if (fd < 0)
+		return fd;
+	s->listen = fd;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->lw = fg_loop_watch(s->loop, s->listen, &listen_ops, s);
+	if (!s->lw) {
+		fg_unixsock_unlink(s->path, SOCK_STREAM);
+		close(s->listen);
+		s->listen = -1;
 		return -EIO;
 	}
 	fg_info(TAG, "fastgatectl socket %s", path);
 	return 0;
 }
 
-void fg_ctlsock_stop(void)
+void fg_ctlsock_stop(struct fg_ctlsock *s)
 {
-	if (g_listen < 0)
+	if (s->listen < 0)
 		return;
-	fg_loop_unwatch(g_lw);
+	fg_loop_unwatch(s->lw);
 	/* only our own socket, asked before the listener closes (common/unixsock.h) */
-	fg_unixsock_unlink(g_path, SOCK_STREAM);
-	close(g_listen);
-	g_listen = -1;
+	fg_unixsock_unlink(s->path, SOCK_STREAM);
+	close(s->listen);
+	s->listen = -1;
 }

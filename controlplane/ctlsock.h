@@ -9,8 +9,22 @@
 
 #include "cpctl_server.h"
 
+struct fg_loop;
+struct fg_watch;
+
+/* Owned by the caller; fg_ctlsock_init() before start and stop. */
+struct fg_ctlsock {
+	struct fg_loop *loop;
+	int listen;
+	char path[108];
+	struct fg_watch *lw;
+	const struct fg_cpctl_provider *provider;
+	void *ctx;
+};
+
+void fg_ctlsock_init(struct fg_ctlsock *s);
 /* 0 or -errno (-EADDRINUSE when another control plane answers there). */
-int fg_ctlsock_start(const char *path, const struct fg_cpctl_provider *p, void *ctx);
-void fg_ctlsock_stop(void);
+int fg_ctlsock_start(struct fg_ctlsock *s, struct fg_loop *loop, const char *path, const struct fg_cpctl_provider *p, void *ctx);
+void fg_ctlsock_stop(struct fg_ctlsock *s);
 
 #endif

@@ -24,9 +24,6 @@ struct fg_watch {
 _Static_assert(sizeof(((struct fg_timer *)0)->storage) >= sizeof(lws_sorted_usec_list_t),
 	       "fg_timer storage too small for lws_sorted_usec_list_t");
 
-static struct lws_context *g_ctx;
-static struct lws_vhost *g_vh;
-
 static int raw_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct fg_watch *w = lws_get_opaque_user_data(wsi);
@@ -62,14 +59,14 @@ const struct lws_protocols fg_loop_protocol = {
 	.callback = raw_cb,
 };
 
-int fg_loop_init(struct lws_context *ctx, struct lws_vhost *vh)
+int fg_loop_init(struct fg_loop *l, struct lws_context *ctx, struct lws_vhost *vh)
 {
-	g_ctx = ctx;
-	g_vh = vh;
+	l->lws = ctx;
+	l->vh = vh;
 	return 0;
 }
 
-struct fg_watch *fg_loop_watch(int fd, const struct fg_watch_ops *ops, void *ctx)
+struct fg_watch *fg_loop_watch(struct fg_loop *l, int fd, const struct fg_watch_ops *ops, void *ctx)
 {
 	struct fg_watch *w = calloc(1, sizeof(*w));
 	lws_sock_file_fd_type d;
@@ -84,7 +81,7 @@ struct fg_watch *fg_loop_watch(int fd, const struct fg_watch_ops *ops, void *ctx
 		free(w);
 		return NULL;
 	}
-	w->wsi = lws_adopt_descriptor_vhost(g_vh, LWS_ADOPT_RAW_FILE_DESC, d, fg_loop_protocol.name, NULL);
+	w->wsi = lws_adopt_descriptor_vhost(l->vh, LWS_ADOPT_RAW_FILE_DESC, d, fg_loop_protocol.name, NULL);
 	if (!w->wsi) {
 		close(d.filefd);
 		free(w);
@@ -116,9 +113,16 @@ static void timer_cb(lws_sorted_usec_list_t *sul)
 	t->fn(t);
 }
 
+void fg_timer_init(struct fg_timer *t, struct fg_loop *l, void (*fn)(struct fg_timer *t), void *ctx)
+{
+	t->fn = fn;
+	t->ctx = ctx;
+	t->loop = l;
+}
+
 void fg_loop_timer(struct fg_timer *t, uint64_t us)
 {
 	lws_sorted_usec_list_t *sul = (lws_sorted_usec_list_t *)(void *)t->storage;
 
-	lws_sul_schedule(g_ctx, 0, sul, timer_cb, us ? (lws_usec_t)us : LWS_SET_TIMER_USEC_CANCEL);
+	lws_sul_schedule(t->loop->lws, 0, sul, timer_cb, us ? (lws_usec_t)us : LWS_SET_TIMER_USEC_CANCEL);
 }

@@ -15,6 +15,13 @@ struct lws_context;
 struct lws_vhost;
 struct fg_watch;
 
+/* The loop's libwebsockets context and the vhost that adopts watched descriptors; owned by
+ * the caller (struct fg_cp), set by fg_loop_init(). */
+struct fg_loop {
+	struct lws_context *lws;
+	struct lws_vhost *vh;
+};
+
 struct fg_watch_ops {
 	void (*readable)(void *ctx);
 	void (*writable)(void *ctx);   /* may be NULL */
@@ -26,13 +33,16 @@ struct fg_timer {
 	uint64_t storage[8];
 	void (*fn)(struct fg_timer *t);
 	void *ctx;
+	struct fg_loop *loop;   /* the loop it runs on (fg_timer_init) */
 };
 
-int fg_loop_init(struct lws_context *ctx, struct lws_vhost *vh);
-/* Watches fd (not closed by the loop). NULL + errno. */
-struct fg_watch *fg_loop_watch(int fd, const struct fg_watch_ops *ops, void *ctx);
+int fg_loop_init(struct fg_loop *l, struct lws_context *ctx, struct lws_vhost *vh);
+/* Watches fd on l (not closed by the loop). NULL + errno. */
+struct fg_watch *fg_loop_watch(struct fg_loop *l, int fd, const struct fg_watch_ops *ops, void *ctx);
 void fg_loop_want_write(struct fg_watch *w);
 void fg_loop_unwatch(struct fg_watch *w);
+/* Sets t up to call fn(t) on l (t->ctx = ctx); not armed. */
+void fg_timer_init(struct fg_timer *t, struct fg_loop *l, void (*fn)(struct fg_timer *t), void *ctx);
 /* Arms (or re-arms) t to call fn after us microseconds; 0 cancels. */
 void fg_loop_timer(struct fg_timer *t, uint64_t us);
 /* The protocol entry the vhost must list for watched descriptors. */

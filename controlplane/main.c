@@ -29,462 +29,61 @@
 #include <openssl/pem.h>
 #include <sodium.h>
 
-#include "ctlsock.h"
-#include "dpclient.h"
-#include "gateway.h"
+#include "cp.h"
 #include "health.h"
-#include "keys.h"
 #include "log.h"
-#include "login.h"
-#include "loop.h"
-#include "portal.h"
-#include "state.h"
 
 static const char *const TAG = "fastgate.cp";
-
-static struct lws_context *g_ctx;
-static struct fg_login g_login;
-static struct fg_dpc g_dpc;
-static struct fg_cp_state g_state;
-static struct fg_gateway g_gw;
-static struct fg_portal *g_portal;
-static struct fg_watch *g_dpw;
-static struct fg_timer g_dp_timer;
-static struct fg_timer g_dpreq_timer;   /* the earliest deadline of a data plane request */
-static int g_exit_code;
-static bool g_stopping;
-static uint64_t g_started;
-
-/* ---- the data plane connection -------------------------------------------------------------- */
-
-static void dp_watch(void);
-
-static void dp_lost(const char *why)
-{
-	if (g_dpw) {
-		fg_loop_unwatch(g_dpw);
-		g_dpw = NULL;
-	}
-	fg_dpc_close(&g_dpc);
-	g_state.dp_synced = false;
-	fg_warn(TAG, "data plane control socket lost (%s); retrying every second", why);
-	fg_loop_timer(&g_dp_timer, 1000000);
-}
-
-/* After anything that queued or completed requests: the timer at the next deadline, and
- * POLLOUT while requests wait for room in the socket. */
-static void dp_wake(void *arg)
-{
-	int64_t d = fg_dpc_next_deadline(&g_dpc);
-
-	(void)arg;
-	if (d) {
-		int64_t left = d - fg_dpc_now_ms();
-
-		fg_loop_timer(&g_dpreq_timer, left > 0 ? (uint64_t)left * 1000 : 1);
-	}
-	if (g_dpw && fg_dpc_wants_write(&g_dpc))
-		fg_loop_want_write(g_dpw);
-}
-
-static void dp_expire(struct fg_timer *t)
-{
-	(void)t;
-	fg_dpc_expire(&g_dpc, fg_dpc_now_ms());
-	dp_wake(NULL);
-}
-
-static void dp_events(void)
-{
-	struct fg_ctl_event ev;
-
-	while (fg_dpc_next_event(&g_dpc, &ev))
-		fg_cp_on_event(&g_state, &ev);
-	if (g_dpc.events_lost) {
-		g_dpc.events_lost = false;
-		fg_warn(TAG, "data plane events were lost: resynchronising");
-		fg_cp_sync(&g_state);
-	}
-}
-
-static void dp_readable(void *ctx)
-{
-	(void)ctx;
-	if (fg_dpc_on_readable(&g_dpc) < 0) {
-		dp_lost(g_dpc.last_error);
-		return;
-	}
-	dp_events();
-	dp_wake(NULL);
-}
-
-static void dp_writable(void *ctx)
-{
-	(void)ctx;
-	if (fg_dpc_on_writable(&g_dpc) < 0)
-		dp_lost(g_dpc.last_error);
-	else
-		dp_wake(NULL);
-}
-
-static void dp_closed(void *ctx)
-{
-	(void)ctx;
-	g_dpw = NULL;
-	if (!g_stopping)
-		dp_lost("closed");
-}
-
-static const struct fg_watch_ops dp_ops = {
-	.readable = dp_readable,
-	.writable = dp_writable,
-	.closed = dp_closed,
-};
-
-static void dp_watch(void)
-{
-	g_dpw = fg_loop_watch(g_dpc.fd, &dp_ops, NULL);
-}
-
-static void dp_hello_done(void *ctx, int status, const void *msg)
-{
-	(void)ctx;
-	(void)msg;
-	if (status < 0) {
-		fg_debug(TAG, "data plane did not say HELLO: %s", g_dpc.last_error);
-		if (g_dpw) {
-			fg_loop_unwatch(g_dpw);
-			g_dpw = NULL;
-		}
-		fg_dpc_close(&g_dpc);
-		if (!g_stopping)
-			fg_loop_timer(&g_dp_timer, 1000000);
-		return;
-	}
-	fg_info(TAG, "connected to the data plane %s (tun %s)", g_dpc.hello.version, g_dpc.hello.tun_name);
-	fg_cp_sync(&g_state);
-	dp_events();
-}
-
-/* A reconnect on the loop: connect() on a Unix socket does not wait, the HELLO's answer
- * comes through dp_readable like any other. */
-static void dp_try(struct fg_timer *t)
-{
-	const struct fg_dpc_cb cb = { .done = dp_hello_done };
-
-	(void)t;
-	if (g_stopping || fg_dpc_connected(&g_dpc))
-		return;
-	if (fg_dpc_open(&g_dpc) < 0) {
-		fg_debug(TAG, "data plane not reachable yet: %s", g_dpc.last_error);
-		fg_loop_timer(&g_dp_timer, 1000000);
-		return;
-	}
-	dp_watch();
-	if (fg_dpc_hello(&g_dpc, &cb) < 0)
-		dp_hello_done(NULL, -ENOTCONN, NULL);
-}
-
-/* ---- fastgatectl provider ------------------------------------------------------------------ */
-
-static cJSON *ip_or_null(const struct fg_ip *ip)
-{
-	char b[FG_ADDR_STRLEN];
-
-	return ip->family ? cJSON_CreateString(fg_ip_format(ip, b, sizeof(b))) : cJSON_CreateNull();
-}
-
-/* The data plane's answers for fastgatectl come asynchronously (prov_start); the plain
- * provider members answer only what the control plane knows, never waiting. status waits
- * for the data plane's counters at most STATUS_BUDGET_MS, then answers without them. */
-enum {
-	STATUS_BUDGET_MS = 1000,
-};
-
-/* dp: 0 with st, or why the data plane's counters are missing (-ENOTCONN: not asked). */
-static cJSON *status_json(const struct fg_ctl_stats_reply *st, int dp)
-{
-	cJSON *o = cJSON_CreateObject(), *d;
-	char k[FG_KEY_B64_LEN];
-
-	cJSON_AddStringToObject(o, "version", FG_VERSION);
-	cJSON_AddNumberToObject(o, "uptime_s", (double)((uint64_t)time(NULL) - g_started));
-	cJSON_AddItemToObject(o, "portal", fg_portal_json(g_portal));
-	d = cJSON_AddObjectToObject(o, "dataplane");
-	cJSON_AddBoolToObject(d, "connected", fg_dpc_connected(&g_dpc));
-	if (fg_dpc_connected(&g_dpc)) {
-		fg_key_to_base64(k, g_dpc.hello.public_key);
-		cJSON_AddStringToObject(d, "version", g_dpc.hello.version);
-		cJSON_AddStringToObject(d, "tun", g_dpc.hello.tun_name);
-		cJSON_AddStringToObject(d, "public_key", k);
-		cJSON_AddNumberToObject(d, "listen_port", g_dpc.hello.listen_port);
-		if (st) {
-			cJSON_AddNumberToObject(d, "peers", st->peers);
-			cJSON_AddNumberToObject(d, "workers", st->workers);
-		}
-		cJSON_AddBoolToObject(d, "responding", dp == 0);
-		if (dp == -ETIMEDOUT)
-			cJSON_AddStringToObject(d, "error", "no answer within 1 s");
-		else if (dp < 0)
-			cJSON_AddStringToObject(d, "error", strerror(-dp));
-	}
-	return o;
-}
-
-static cJSON *prov_status(void *ctx)
-{
-	(void)ctx;
-	return status_json(NULL, -ENOTCONN);
-}
-
-struct peers_ctx {
-	cJSON *o, *arr;
-	struct fg_cpctl_pending *p;
-};
-
-static void add_peer(void *ctx, const struct fg_ctl_peer_info *p)
-{
-	struct peers_ctx *pc = ctx;
-	cJSON *o = cJSON_CreateObject();
-	char k[FG_KEY_B64_LEN], ep[FG_ENDPOINT_STRLEN];
-
-	fg_key_to_base64(k, p->public_key);
-	cJSON_AddStringToObject(o, "client_id", memchr(p->client_id, 0, sizeof(p->client_id)) ? p->client_id : "");
-	cJSON_AddStringToObject(o, "public_key", k);
-	cJSON_AddItemToObject(o, "ipv4", ip_or_null(&p->ipv4));
-	cJSON_AddItemToObject(o, "ipv6", ip_or_null(&p->ipv6));
-	if (p->endpoint.ip.family)
-		cJSON_AddStringToObject(o, "endpoint", fg_endpoint_format(&p->endpoint, ep, sizeof(ep)));
-	else
-		cJSON_AddNullToObject(o, "endpoint");
-	if (p->last_handshake_unix_ns)
-		cJSON_AddNumberToObject(o, "last_handshake", (double)(p->last_handshake_unix_ns / 1000000000ULL));
-	else
-		cJSON_AddNullToObject(o, "last_handshake");
-	cJSON_AddNumberToObject(o, "rx_bytes", (double)p->rx_bytes);
-	cJSON_AddNumberToObject(o, "tx_bytes", (double)p->tx_bytes);
-	cJSON_AddNumberToObject(o, "resources", p->n_resources);
-	cJSON_AddItemToArray(pc->arr, o);
-}
-
-/* Without a data plane: no peers. With one, prov_start asks it. */
-static cJSON *prov_peers(void *ctx)
-{
-	cJSON *o;
-
-	(void)ctx;
-	if (fg_dpc_connected(&g_dpc))
-		return NULL;
-	o = cJSON_CreateObject();
-	cJSON_AddArrayToObject(o, "peers");
-	return o;
-}
-
-static cJSON *prov_resources(void *ctx)
-{
-	(void)ctx;
-	return fg_cp_json_resources(&g_state);
-}
-
-static cJSON *prov_relays(void *ctx)
-{
-	(void)ctx;
-	return fg_cp_json_relays(&g_state);
-}
-
-static void put_lcore(cJSON *arr, const char *name, const struct fg_ctl_lcore_stats *l)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "name", name);
-	cJSON_AddNumberToObject(o, "nic_rx_packets", (double)l->nic_rx_packets);
-	cJSON_AddNumberToObject(o, "nic_rx_bytes", (double)l->nic_rx_bytes);
-	cJSON_AddNumberToObject(o, "nic_tx_packets", (double)l->nic_tx_packets);
-	cJSON_AddNumberToObject(o, "nic_tx_bytes", (double)l->nic_tx_bytes);
-	cJSON_AddNumberToObject(o, "tun_rx_packets", (double)l->tun_rx_packets);
-	cJSON_AddNumberToObject(o, "tun_rx_bytes", (double)l->tun_rx_bytes);
-	cJSON_AddNumberToObject(o, "tun_tx_packets", (double)l->tun_tx_packets);
-	cJSON_AddNumberToObject(o, "tun_tx_bytes", (double)l->tun_tx_bytes);
-	cJSON_AddNumberToObject(o, "decrypted", (double)l->decrypted);
-	cJSON_AddNumberToObject(o, "encrypted", (double)l->encrypted);
-	cJSON_AddItemToArray(arr, o);
-}
-
-static cJSON *stats_json(struct fg_ctl_stats_reply *st)
-{
-	cJSON *o, *h, *d, *l;
-
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "aead", st->aead);
-	cJSON_AddNumberToObject(o, "workers", st->workers);
-	cJSON_AddNumberToObject(o, "peers", st->peers);
-	h = cJSON_AddObjectToObject(o, "handshakes");
-	cJSON_AddNumberToObject(h, "initiated", (double)st->handshakes_initiated);
-	cJSON_AddNumberToObject(h, "responded", (double)st->handshakes_responded);
-	cJSON_AddNumberToObject(h, "completed", (double)st->handshakes_completed);
-	cJSON_AddNumberToObject(h, "cookies_sent", (double)st->cookies_sent);
-	cJSON_AddNumberToObject(h, "keepalives_sent", (double)st->keepalives_sent);
-	cJSON_AddNumberToObject(h, "roams", (double)st->roams);
-	d = cJSON_AddObjectToObject(o, "drops");
-	for (uint32_t i = 0; i < st->n_drops && i < FG_CTL_MAX_DROP_REASONS; i++) {
-		st->drop_names[i][sizeof(st->drop_names[i]) - 1] = '\0';
-		cJSON_AddNumberToObject(d, st->drop_names[i], (double)st->drops[i]);
-	}
-	l = cJSON_AddArrayToObject(o, "lcores");
-	put_lcore(l, "service", &st->service);
-	for (uint32_t w = 0; w < st->workers && w < FG_CTL_MAX_WORKERS; w++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "worker%u", w);
-		put_lcore(l, name, &st->lcores[w]);
-	}
-	return o;
-}
-
-/* Only ever answered by the data plane (prov_start). */
-static cJSON *prov_stats(void *ctx)
-{
-	(void)ctx;
-	return NULL;
-}
-
-static const struct fg_ctl_stats_reply *stats_of(int status, const void *msg)
-{
-	return status == 0 && msg && ((const struct fg_ctl_hdr *)msg)->type == FG_CTL_STATS_REPLY ? msg : NULL;
-}
-
-static void status_done(void *ctx, int status, const void *msg)
-{
-	fg_cpctl_pending_done(ctx, status_json(stats_of(status, msg), status));
-}
-
-static void stats_done(void *ctx, int status, const void *msg)
-{
-	struct fg_ctl_stats_reply *st = NULL;
-	const struct fg_ctl_stats_reply *in = stats_of(status, msg);
-
-	/* stats_json terminates the drop names in place: a copy */
-	if (in && (st = malloc(sizeof(*st))))
-		memcpy(st, in, sizeof(*st));
-	fg_cpctl_pending_done(ctx, st ? stats_json(st) : NULL);
-	free(st);
-}
-
-static void peers_part(void *ctx, uint16_t type, const void *msg)
-{
-	if (type == FG_CTL_PEER_INFO)
-		add_peer(ctx, msg);
-}
-
-static void peers_done(void *ctx, int status, const void *msg)
-{
-	struct peers_ctx *pc = ctx;
-
-	(void)msg;
-	if (status < 0) {
-		cJSON_Delete(pc->o);
-		pc->o = NULL;
-	}
-	fg_cpctl_pending_done(pc->p, pc->o);
-	free(pc);
-}
-
-/* fastgatectl commands that need the data plane: asked without waiting; the connection
- * gets its answer when the data plane's comes (or the request's budget runs out). */
-static int prov_start(void *ctx, const char *cmd, struct fg_cpctl_pending *p)
-{
-	struct fg_dpc_cb cb = { .ctx = p };
-	struct fg_ctl_stats st;
-	struct fg_ctl_dump d;
-	int r;
-
-	(void)ctx;
-	if (!fg_dpc_connected(&g_dpc))
-		return -EOPNOTSUPP;
-	memset(&st, 0, sizeof(st));
-	if (strcmp(cmd, "status") == 0) {
-		cb.done = status_done;
-		return fg_dpc_send(&g_dpc, &st, FG_CTL_STATS, STATUS_BUDGET_MS, &cb);
-	}
-	if (strcmp(cmd, "stats") == 0) {
-		cb.done = stats_done;
-		return fg_dpc_send(&g_dpc, &st, FG_CTL_STATS, FG_DPC_TIMEOUT_MS, &cb);
-	}
-	if (strcmp(cmd, "peers") != 0)
-		return -EOPNOTSUPP;
-	struct peers_ctx *pc = calloc(1, sizeof(*pc));
-	if (!pc)
-		return -ENOMEM;
-	pc->p = p;
-	pc->o = cJSON_CreateObject();
-	pc->arr = cJSON_AddArrayToObject(pc->o, "peers");
-	cb = (struct fg_dpc_cb){ .part = peers_part, .done = peers_done, .ctx = pc };
-	memset(&d, 0, sizeof(d));
-	r = fg_dpc_send(&g_dpc, &d, FG_CTL_DUMP, FG_DPC_DUMP_TIMEOUT_MS, &cb);
-	if (r < 0) {
-		cJSON_Delete(pc->o);
-		free(pc);
-	}
-	return r;
-}
-
-static const struct fg_cpctl_provider provider = {
-	.status = prov_status,
-	.peers = prov_peers,
-	.resources = prov_resources,
-	.relays = prov_relays,
-	.stats = prov_stats,
-	.start = prov_start,
-};
 
 /* ---- portal callbacks, signals, shutdown ---------------------------------------------------- */
 
 static void portal_message(void *ctx, const struct fg_phx_in *m)
 {
-	(void)ctx;
-	fg_gateway_on_message(&g_gw, m);
+	struct fg_cp *cp = ctx;
+
+	fg_gateway_on_message(&cp->gw, m);
 }
 
 static void portal_joined(void *ctx)
 {
-	(void)ctx;
-	fg_gateway_on_joined(&g_gw);
+	struct fg_cp *cp = ctx;
+
+	fg_gateway_on_joined(&cp->gw);
 }
 
 static void portal_fatal(void *ctx, const char *why)
 {
-	(void)ctx;
+	struct fg_cp *cp = ctx;
+
 	fg_err(TAG, "%s", why);
-	g_exit_code = 1;
-	g_stopping = true;
-	lws_cancel_service(g_ctx);
+	cp->exit_code = 1;
+	cp->stopping = true;
+	lws_cancel_service(cp->lws);
 }
 
 static void closed_done(void *ctx)
 {
-	(void)ctx;
-	lws_cancel_service(g_ctx);
-	g_stopping = true;
-}
+	struct fg_cp *cp = ctx;
 
-static struct fg_watch *g_sigw;
-static int g_sigfd = -1;
+	lws_cancel_service(cp->lws);
+	cp->stopping = true;
+}
 
 static void on_signal(void *ctx)
 {
+	struct fg_cp *cp = ctx;
 	struct signalfd_siginfo si;
 
-	(void)ctx;
-	while (read(g_sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+	while (read(cp->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			fg_info(TAG, "signal %u: saying Goodbye to %u client(s) and closing", si.ssi_signo, g_state.n);
-			fg_cp_goodbye_all(&g_state);
+			fg_info(TAG, "signal %u: saying Goodbye to %u client(s) and closing", si.ssi_signo, cp->state.n);
+			fg_cp_goodbye_all(&cp->state);
 		} else if (si.ssi_signo == SIGUSR2) {
 			fg_info(TAG, "SIGUSR2: detaching; the data plane keeps serving every client");
 		} else {
 			continue;
 		}
-		fg_portal_close(g_portal, closed_done, NULL);
+		fg_portal_close(cp->portal, closed_done, cp);
 	}
 }
 
@@ -598,7 +197,11 @@ int main(int argc, char **argv)
 	bool allow_root = env_allows_root();
 	const char *ca_file = getenv("FASTGATE_CA_FILE");
 	char err[512];
+	struct fg_cp cp;
 
+	memset(&cp, 0, sizeof(cp));
+	cp.sigfd = -1;
+	fg_ctlsock_init(&cp.ctl);
 	fg_log_init();
 	if (!rest)
 		return 1;
@@ -634,12 +237,12 @@ int main(int argc, char **argv)
 	check_root(allow_root);
 	if (sodium_init() < 0)
 		fg_fatal(TAG, "libsodium failed to initialise");
-	if (fg_login_load(&g_login, nrest, rest, env, err, sizeof(err)) < 0)
+	if (fg_login_load(&cp.login, nrest, rest, env, err, sizeof(err)) < 0)
 		fg_fatal(TAG, "%s", err);
 	free(rest);
 	/* login.c holds its own (wiped) copy of the token; children need none. */
 	unsetenv("FIREZONE_TOKEN");
-	g_started = (uint64_t)time(NULL);
+	cp.started = (uint64_t)time(NULL);
 	lws_set_log_level(LLL_ERR, NULL);
 
 	struct lws_protocols protocols[3];
@@ -658,41 +261,37 @@ int main(int argc, char **argv)
 		check_ca_file(ca_file);
 		info.client_ssl_ca_filepath = ca_file;
 	}
-	g_ctx = lws_create_context(&info);
-	if (!g_ctx)
+	cp.lws = lws_create_context(&info);
+	if (!cp.lws)
 		fg_fatal(TAG, "libwebsockets context could not be created");
 	info.vhost_name = "default";
-	struct lws_vhost *vh = lws_create_vhost(g_ctx, &info);
+	struct lws_vhost *vh = lws_create_vhost(cp.lws, &info);
 	if (!vh)
 		fg_fatal(TAG, "libwebsockets vhost could not be created");
-	fg_loop_init(g_ctx, vh);
+	fg_loop_init(&cp.loop, cp.lws, vh);
 
 	/* The data plane's key is the one the portal must know: wait for it briefly. This is the
 	 * one wait on the data plane (HELLO, bounded), before the loop runs; everything after it
 	 * is asynchronous. */
-	fg_dpc_init(&g_dpc, dp_path);
-	fg_cp_state_init(&g_state, &g_dpc);
-	for (int i = 0; i < 100 && fg_dpc_connect(&g_dpc) < 0; i++) {
+	fg_dpc_init(&cp.dpc, dp_path);
+	fg_cp_state_init(&cp.state, &cp.dpc);
+	for (int i = 0; i < 100 && fg_dpc_connect(&cp.dpc) < 0; i++) {
 		struct timespec ts = { 0, 100000000 };
 
 		if (i == 0)
 			fg_info(TAG, "waiting for the data plane at %s", dp_path);
 		nanosleep(&ts, NULL);
 	}
-	if (!fg_dpc_connected(&g_dpc))
-		fg_fatal(TAG, "cannot reach the data plane's control socket %s: %s", dp_path, g_dpc.last_error);
-	fg_info(TAG, "connected to the data plane %s (tun %s)", g_dpc.hello.version, g_dpc.hello.tun_name);
-	g_dpc.wake = dp_wake;
-	g_dpreq_timer.fn = dp_expire;
-	dp_watch();
-	fg_cp_sync(&g_state);
-	g_dp_timer.fn = dp_try;
+	if (!fg_dpc_connected(&cp.dpc))
+		fg_fatal(TAG, "cannot reach the data plane's control socket %s: %s", dp_path, cp.dpc.last_error);
+	fg_info(TAG, "connected to the data plane %s (tun %s)", cp.dpc.hello.version, cp.dpc.hello.tun_name);
+	fg_cp_dp_attach(&cp);
 
-	int r = fg_ctlsock_start(ctl_path, &provider, NULL);
+	int r = fg_ctlsock_start(&cp.ctl, &cp.loop, ctl_path, &fg_cp_ctl_provider, &cp);
 	if (r < 0)
 		fg_fatal(TAG, "fastgatectl socket %s: %s", ctl_path, strerror(-r));
-	if (g_login.health_addr[0])
-		fg_health_start(g_ctx, g_login.health_addr);
+	if (cp.login.health_addr[0])
+		fg_health_start(cp.lws, cp.login.health_addr);
 
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -701,33 +300,33 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	g_sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	g_sigw = fg_loop_watch(g_sigfd, &sig_ops, NULL);
+	cp.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	cp.sigw = fg_loop_watch(&cp.loop, cp.sigfd, &sig_ops, &cp);
 
 	drop_privileges(allow_root);
 
 	struct fg_portal_cbs cbs = { .message = portal_message, .joined = portal_joined, .fatal = portal_fatal };
-	g_portal = fg_portal_create(g_ctx, &g_login, g_dpc.hello.public_key, &cbs, NULL);
-	if (!g_portal)
+	cp.portal = fg_portal_create(&cp.loop, &cp.login, cp.dpc.hello.public_key, &cbs, &cp);
+	if (!cp.portal)
 		fg_fatal(TAG, "%s", errno == EMSGSIZE ? "FIREZONE_TOKEN: too long for the X-Authorization header" :
 			 errno == ENOMEM ? "portal: out of memory" : "FIREZONE_API_URL: cannot build the portal URL");
-	g_gw.state = &g_state;
-	g_gw.portal = g_portal;
-	fg_portal_start(g_portal);
+	cp.gw.state = &cp.state;
+	cp.gw.portal = cp.portal;
+	fg_portal_start(cp.portal);
 
-	while (!g_stopping)
-		if (lws_service(g_ctx, 0) < 0)
+	while (!cp.stopping)
+		if (lws_service(cp.lws, 0) < 0)
 			break;
 
 	/* The Goodbyes of SIGTERM are queued: let the data plane take them (bounded). */
-	fg_dpc_drain(&g_dpc, FG_DPC_TIMEOUT_MS);
-	fg_dpc_close(&g_dpc); /* what is left completes now, while its owners still exist */
-	fg_ctlsock_stop();
-	fg_portal_free(g_portal);
-	lws_context_destroy(g_ctx);
-	fg_cp_state_free(&g_state);
-	fg_dpc_close(&g_dpc);
-	fg_login_free(&g_login);
+	fg_dpc_drain(&cp.dpc, FG_DPC_TIMEOUT_MS);
+	fg_dpc_close(&cp.dpc); /* what is left completes now, while its owners still exist */
+	fg_ctlsock_stop(&cp.ctl);
+	fg_portal_free(cp.portal);
+	lws_context_destroy(cp.lws);
+	fg_cp_state_free(&cp.state);
+	fg_dpc_close(&cp.dpc);
+	fg_login_free(&cp.login);
 	fg_info(TAG, "stopped");
-	return g_exit_code;
+	return cp.exit_code;
 }

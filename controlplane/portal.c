@@ -520,7 +520,7 @@ static void connect_now(struct fg_portal *p)
 		schedule_retry(p, "could not start resolving the portal's host name");
 }
 
-struct fg_portal *fg_portal_create(struct lws_context *ctx, const struct fg_login *login,
+struct fg_portal *fg_portal_create(struct fg_loop *loop, const struct fg_login *login,
 				   const uint8_t public_key[32], const struct fg_portal_cbs *cbs, void *cbctx)
 {
 	struct fg_portal *p;
@@ -540,7 +540,7 @@ struct fg_portal *fg_portal_create(struct lws_context *ctx, const struct fg_logi
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	p->ctx = ctx;
+	p->ctx = loop->lws;
 	p->login = login;
 	memcpy(p->public_key, public_key, 32);
 	p->cbs = *cbs;
@@ -559,11 +559,10 @@ struct fg_portal *fg_portal_create(struct lws_context *ctx, const struct fg_logi
 	p->check_ip = v6 && p->tls;
 	fg_phx_conn_init(&p->phx);
 	fg_backoff_init(&p->bo, login->max_partition_ns, NULL, NULL);
-	p->tick.fn = tick_cb;
-	p->tick.ctx = p;
-	p->retry.fn = retry_cb;
-	p->retry.ctx = p;
-	p->resolver = fg_resolver_new(resolved, p); /* NULL: each attempt says so and retries */
+	fg_timer_init(&p->tick, loop, tick_cb, p);
+	fg_timer_init(&p->retry, loop, retry_cb, p);
+	p->close_timer.loop = loop; /* its callback is set by fg_portal_close */
+	p->resolver = fg_resolver_new(loop, resolved, p); /* NULL: each attempt says so and retries */
 	return p;
 }
 

@@ -16,7 +16,7 @@
 #include "login.h"
 #include "phoenix.h"
 
-struct lws_context;
+struct fg_loop;
 struct lws_protocols;
 struct fg_portal;
 
@@ -36,7 +36,7 @@ enum fg_portal_state {
 	FG_PORTAL_FAILED,
 };
 
-struct fg_portal *fg_portal_create(struct lws_context *ctx, const struct fg_login *login,
+struct fg_portal *fg_portal_create(struct fg_loop *loop, const struct fg_login *login,
 				   const uint8_t public_key[32], const struct fg_portal_cbs *cbs, void *cbctx);
 void fg_portal_start(struct fg_portal *p);
 /* Queues a message (held while disconnected, duplicates dropped). 0 or -errno. */

@@ -88,7 +88,8 @@ static const struct fg_watch_ops ops = {
 	.readable = readable,
 };
 
-struct fg_resolver *fg_resolver_new(void (*done)(void *ctx, const struct fg_resolved *r), void *ctx)
+struct fg_resolver *fg_resolver_new(struct fg_loop *loop, void (*done)(void *ctx, const struct fg_resolved *r),
+				    void *ctx)
 {
 	struct fg_resolver *r = calloc(1, sizeof(*r));
 	int fds[2];
@@ -101,7 +102,7 @@ struct fg_resolver *fg_resolver_new(void (*done)(void *ctx, const struct fg_reso
 	r->wfd = fds[1];
 	r->done = done;
 	r->ctx = ctx;
-	r->w = fg_loop_watch(r->rfd, &ops, r);
+	r->w = fg_loop_watch(loop, r->rfd, &ops, r);
 	if (!r->w)
 		goto err_pipe;
 	return r;

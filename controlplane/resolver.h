@@ -24,9 +24,11 @@ struct fg_resolved {
 };
 
 struct fg_resolver;
+struct fg_loop;
 
-/* NULL + errno. done runs on the loop for the latest lookup only. */
-struct fg_resolver *fg_resolver_new(void (*done)(void *ctx, const struct fg_resolved *r), void *ctx);
+/* NULL + errno. done runs on loop for the latest lookup only. */
+struct fg_resolver *fg_resolver_new(struct fg_loop *loop, void (*done)(void *ctx, const struct fg_resolved *r),
+				    void *ctx);
 /* Starts a lookup of host (superseding one in progress): 0 or -errno. */
 int fg_resolver_start(struct fg_resolver *r, const char *host);
 void fg_resolver_free(struct fg_resolver *r);

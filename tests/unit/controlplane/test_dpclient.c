@@ -576,8 +576,9 @@ struct fg_watch {
 
 static struct fg_watch the_watch = { .fd = -1 };
 
-struct fg_watch *fg_loop_watch(int fd, const struct fg_watch_ops *ops, void *ctx)
+struct fg_watch *fg_loop_watch(struct fg_loop *l, int fd, const struct fg_watch_ops *ops, void *ctx)
 {
+	(void)l;
 	if (the_watch.fd >= 0) {
 		errno = EBUSY;
 		return NULL;
@@ -650,7 +651,7 @@ static void test_resolver(void)
 	struct fg_resolver *res;
 	struct lookup l;
 
-	res = fg_resolver_new(on_resolved, &l);
+	res = fg_resolver_new(NULL, on_resolved, &l);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
 	CU_ASSERT_FATAL(the_watch.fd >= 0);
 	expect_loopback(res, &l, "127.0.0.1");

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control plane process's one context: everything main.c wires together, owned by
+ * main() and handed to every callback through its ctx pointer. Control plane thread only.
+ */
+#ifndef FG_CP_H
+#define FG_CP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ctlsock.h"
+#include "dpclient.h"
+#include "gateway.h"
+#include "login.h"
+#include "loop.h"
+#include "portal.h"
+#include "state.h"
+
+struct lws_context;
+
+struct fg_cp {
+	struct lws_context *lws;
+	struct fg_loop loop;             /* lws and the vhost watched descriptors join */
+	struct fg_login login;
+	struct fg_dpc dpc;
+	struct fg_cp_state state;
+	struct fg_gateway gw;
+	struct fg_portal *portal;
+	struct fg_watch *dpw;            /* the data plane's control socket on the loop */
+	struct fg_timer dp_timer;        /* reconnects to the data plane */
+	struct fg_timer dpreq_timer;     /* the earliest deadline of a data plane request */
+	struct fg_ctlsock ctl;           /* fastgatectl's socket */
+	struct fg_watch *sigw;
+	int sigfd;
+	int exit_code;
+	bool stopping;
+	uint64_t started;                /* Unix seconds */
+};
+
+/* After the first HELLO (cp->dpc connected): watches the data plane's control socket,
+ * synchronises the state with it and reconnects whenever it is lost (cpdp.c). */
+void fg_cp_dp_attach(struct fg_cp *cp);
+
+/* fastgatectl's answers (cpstatus.c); its ctx is the struct fg_cp. */
+extern const struct fg_cpctl_provider fg_cp_ctl_provider;
+
+#endif
