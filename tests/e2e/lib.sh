@@ -302,3 +302,19 @@ fg_check_log_no_errors() {
 		fg_fail "$f logs ERROR lines (ERROR means a bug)"
 	fi
 }
+
+# The end-to-end scripts' checks: fg_check NAME CMD... runs CMD and prints "PASS: NAME" or
+# "FAIL: NAME", counting into FG_PASSED / FG_FAILED (the scripts print the totals).
+FG_PASSED=0
+FG_FAILED=0
+fg_check() {
+	local name=$1
+	shift
+	if "$@"; then
+		echo "PASS: $name"
+		FG_PASSED=$((FG_PASSED + 1))
+	else
+		echo "FAIL: $name"
+		FG_FAILED=$((FG_FAILED + 1))
+	fi
+}

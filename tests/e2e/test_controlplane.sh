@@ -21,12 +21,7 @@ fg_require_root
 # shellcheck source=tests/e2e/cp.sh
 . "$HERE/cp.sh"
 
-PASSED=0
-FAILED=0
-check() {
-	local name=$1; shift
-	if "$@"; then echo "PASS: $name"; PASSED=$((PASSED + 1)); else echo "FAIL: $name"; FAILED=$((FAILED + 1)); fi
-}
+check() { fg_check "$@"; }
 
 TOPO_STATIC_PEER=0 topo_up
 # The data plane test runs the default backend (ipsec-mb where the CPU allows); this one
@@ -325,5 +320,5 @@ no_cp_errors() {
 check "no ERROR in the control planes' logs (but the fatal token_expired)" no_cp_errors
 check "no ERROR in the data plane's log" fg_check_log_no_errors "$GW_LOG"
 check "this run used the libsodium backend" grep -q "aead libsodium" "$GW_LOG"
-echo "e2e-controlplane: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+echo "e2e-controlplane: $FG_PASSED passed, $FG_FAILED failed"
+[ "$FG_FAILED" -eq 0 ]

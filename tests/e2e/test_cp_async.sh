@@ -22,12 +22,7 @@ fg_require_root
 # shellcheck source=tests/e2e/cp.sh
 . "$HERE/cp.sh"
 
-PASSED=0
-FAILED=0
-check() {
-	local name=$1; shift
-	if "$@"; then echo "PASS: $name"; PASSED=$((PASSED + 1)); else echo "FAIL: $name"; FAILED=$((FAILED + 1)); fi
-}
+check() { fg_check "$@"; }
 # A stopped data plane ignores TERM: let it go on before the cleanup stops it.
 GW_PID=
 cont_then_cleanup() {
@@ -132,5 +127,5 @@ check "a portal host name (localhost) is resolved and logs in, without WARN or E
 
 fg_stop "$CP_PID"
 fg_check_log_no_errors "$GW_LOG"
-echo "e2e-cp-async: $PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+echo "e2e-cp-async: $FG_PASSED passed, $FG_FAILED failed"
+[ "$FG_FAILED" = 0 ]

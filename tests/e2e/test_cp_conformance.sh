@@ -20,12 +20,7 @@ fg_require_root
 # shellcheck source=tests/e2e/cp.sh
 . "$HERE/cp.sh"
 
-PASSED=0
-FAILED=0
-check() {
-	local name=$1; shift
-	if "$@"; then echo "PASS: $name"; PASSED=$((PASSED + 1)); else echo "FAIL: $name"; FAILED=$((FAILED + 1)); fi
-}
+check() { fg_check "$@"; }
 
 TOPO_STATIC_PEER=0 topo_up
 # Portal mode: no PrivateKey in the data plane's configuration.
@@ -199,5 +194,5 @@ no_warn() {
 	done
 }
 check "no ERROR or WARN in the logs" no_warn
-echo "e2e-cp-conformance: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+echo "e2e-cp-conformance: $FG_PASSED passed, $FG_FAILED failed"
+[ "$FG_FAILED" -eq 0 ]

@@ -19,16 +19,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 fg_require_root
 [ -x "$FG_DP_BIN" ] || fg_fail "no data plane binary at $FG_DP_BIN (build first)"
 
-PASSED=0
-FAILED=0
-check() { # check NAME CMD...
-	local name=$1; shift
-	if "$@"; then
-		echo "PASS: $name"; PASSED=$((PASSED + 1))
-	else
-		echo "FAIL: $name"; FAILED=$((FAILED + 1))
-	fi
-}
+check() { fg_check "$@"; }
 
 topo_up
 gw_start
@@ -307,5 +298,5 @@ bad_config() {
 	echo "$out" | grep '"level":"ERROR"' | grep -q 'bad.conf:[0-9]*: '
 }
 check "bad configuration refused, FILE:LINE named (human and JSON logs)" bad_config
-echo "e2e-dataplane: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+echo "e2e-dataplane: $FG_PASSED passed, $FG_FAILED failed"
+[ "$FG_FAILED" -eq 0 ]

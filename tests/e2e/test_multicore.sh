@@ -17,12 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/topo.sh"
 fg_require_root
 
-PASSED=0
-FAILED=0
-check() {
-	local name=$1; shift
-	if "$@"; then echo "PASS: $name"; PASSED=$((PASSED + 1)); else echo "FAIL: $name"; FAILED=$((FAILED + 1)); fi
-}
+check() { fg_check "$@"; }
 
 topo_up
 sed -i 's/^Workers = 1/Workers = 2/' "$GW_CONF"
@@ -107,5 +102,5 @@ stop_clean() {
 	grep -q "stopped" "$GW_LOG" && ! grep -qE 'Sanitizer|runtime error:' "$GW_LOG"
 }
 check "clean stop" stop_clean
-echo "e2e-multicore: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+echo "e2e-multicore: $FG_PASSED passed, $FG_FAILED failed"
+[ "$FG_FAILED" -eq 0 ]

@@ -24,12 +24,7 @@ fg_need openssl
 # shellcheck source=tests/e2e/cp.sh
 . "$HERE/cp.sh"
 
-PASSED=0
-FAILED=0
-check() {
-	local name=$1; shift
-	if "$@"; then echo "PASS: $name"; PASSED=$((PASSED + 1)); else echo "FAIL: $name"; FAILED=$((FAILED + 1)); fi
-}
+check() { fg_check "$@"; }
 
 # The hosts file of the gateway namespace: ours alone (the namespace name is unique), removed
 # on exit after the namespaces.
@@ -184,5 +179,5 @@ check "wss://[::1] with a certificate without IP ::1: refused (IP address mismat
 	refused_and_retrying "$CPLOG" "IP address mismatch"
 stop_all
 
-echo "e2e-portal-tls: $PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+echo "e2e-portal-tls: $FG_PASSED passed, $FG_FAILED failed"
+[ "$FG_FAILED" = 0 ]
