@@ -307,7 +307,8 @@ int fg_bench_env_init_ext(struct fg_bench_env *e, uint32_t npeers, unsigned nque
 			return ret;
 	}
 	e->npeers = npeers;
-	fg_worker_set_dp(dp);
+	for (unsigned w = 0; w < FG_MAX_WORKERS; w++)
+		dp->workers[w].dp = dp;
 	return 0;
 }
 

@@ -51,6 +51,8 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 
 	memset(dp, 0, sizeof(*dp));
 	dp->cfg = cfg;
+	dp->host_routes = cfg->host.routes;
+	dp->n_host_routes = cfg->host.n_routes;
 	dp->nworkers = cfg->dp.workers;
 	dp->burst = cfg->dp.burst;
 	dp->mtu = cfg->iface.mtu;
@@ -144,6 +146,7 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 			break;
 		struct fg_worker *wk = &dp->workers[w];
 
+		wk->dp = dp;
 		wk->idx = w;
 		wk->lcore = lcore;
 		wk->port = dp->port_id;

@@ -33,8 +33,14 @@
 
 static const char *const TAG = "fastgate.main";
 
-static struct fg_dp g_dp;
-static struct fg_svc g_svc;
+/* The process's one context. A file-scope pointer only because the signal handler needs it. */
+struct fg_dataplane {
+	struct fg_dp dp;
+	struct fg_svc svc;
+	struct fg_uapi_server *uapi;
+	struct fg_ctl_server *ctl;
+};
+static struct fg_dataplane *g_self;
 
 static void usage(FILE *f)
 {
@@ -62,9 +68,9 @@ static void usage(FILE *f)
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
-		g_svc.dump_requested = 1;
+		g_self->svc.dump_requested = 1;
 	else
-		__atomic_store_n(&g_dp.quit, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&g_self->dp.quit, 1, __ATOMIC_RELAXED);
 }
 
 int main(int argc, char **argv)
@@ -84,6 +90,8 @@ int main(int argc, char **argv)
 	const char *config_path = NULL, *stats_path = NULL, *uapi_dir = "/var/run/wireguard", *ctl_path = NULL, *ctl_group = NULL;
 	struct fg_dp_options dopt = { 0 };
 	static struct fg_config cfg;
+	/* static: struct fg_dp and struct fg_svc hold large arrays (not for the stack) */
+	static struct fg_dataplane self;
 	char err[1024], stats_default[256], ctl_default[256];
 	unsigned lcore;
 	int ret, opt;
@@ -150,40 +158,40 @@ int main(int argc, char **argv)
 	if (fg_config_load(config_path, &cfg, err, sizeof(err)) < 0)
 		fg_fatal(TAG, "%s", err);
 
-	if (fg_dp_init(&g_dp, &cfg, &dopt, err, sizeof(err)) < 0)
+	if (fg_dp_init(&self.dp, &cfg, &dopt, err, sizeof(err)) < 0)
 		fg_fatal(TAG, "%s", err);
-	if (fg_dp_setup_host(&g_dp, err, sizeof(err)) < 0) {
-		fg_dp_fini(&g_dp);
+	if (fg_dp_setup_host(&self.dp, err, sizeof(err)) < 0) {
+		fg_dp_fini(&self.dp);
 		fg_fatal(TAG, "%s", err);
 	}
-	if (fg_svc_init(&g_svc, &g_dp) < 0) {
-		fg_dp_fini(&g_dp);
+	if (fg_svc_init(&self.svc, &self.dp) < 0) {
+		fg_dp_fini(&self.dp);
 		fg_fatal(TAG, "service state: out of memory");
 	}
-	if (fg_dp_load_peers(&g_svc, &cfg, err, sizeof(err)) < 0) {
-		fg_dp_fini(&g_dp);
+	if (fg_dp_load_peers(&self.svc, &cfg, err, sizeof(err)) < 0) {
+		fg_dp_fini(&self.dp);
 		fg_fatal(TAG, "%s: %s", config_path, err);
 	}
 	if (!stats_path) {
 		ret = fg_statsfile_make_dir("/var/run/fastgate");
 		if (ret < 0) {
-			fg_dp_fini(&g_dp);
+			fg_dp_fini(&self.dp);
 			fg_fatal(TAG, "/var/run/fastgate: %s", ret == -EPERM ? "not owned by this user" : strerror(-ret));
 		}
-		snprintf(stats_default, sizeof(stats_default), "/var/run/fastgate/%s.stats", g_dp.tun.name);
+		snprintf(stats_default, sizeof(stats_default), "/var/run/fastgate/%s.stats", self.dp.tun.name);
 		stats_path = stats_default;
 	}
-	g_svc.stats_path = stats_path;
-	g_svc.uapi = fg_uapi_server_open(&g_svc, uapi_dir, g_dp.tun.name);
-	if (!g_svc.uapi) {
+	self.svc.stats_path = stats_path;
+	self.uapi = fg_uapi_server_open(&self.svc, uapi_dir, self.dp.tun.name);
+	if (!self.uapi) {
 		int e = errno;
 
-		fg_dp_fini(&g_dp);
-		fg_fatal(TAG, "UAPI socket %s/%s.sock: %s", uapi_dir, g_dp.tun.name, strerror(e));
+		fg_dp_fini(&self.dp);
+		fg_fatal(TAG, "UAPI socket %s/%s.sock: %s", uapi_dir, self.dp.tun.name, strerror(e));
 	}
 
 	if (!ctl_path) {
-		snprintf(ctl_default, sizeof(ctl_default), "/var/run/fastgate/%s.ctl", g_dp.tun.name);
+		snprintf(ctl_default, sizeof(ctl_default), "/var/run/fastgate/%s.ctl", self.dp.tun.name);
 		ctl_path = ctl_default;
 	}
 	gid_t ctl_gid = (gid_t)-1;
@@ -191,25 +199,24 @@ int main(int argc, char **argv)
 		struct group *gr = getgrnam(ctl_group);
 
 		if (!gr) {
-			fg_uapi_server_close(g_svc.uapi);
-			fg_dp_fini(&g_dp);
+			fg_uapi_server_close(self.uapi);
+			fg_dp_fini(&self.dp);
 			fg_fatal(TAG, "--ctl-group %s: no such group", ctl_group);
 		}
 		ctl_gid = gr->gr_gid;
 	}
 	/* The group is set before the socket appears at its path (common/unixsock.h). */
-	g_svc.ctl = fg_ctl_server_open(&g_svc, ctl_path, ctl_gid);
-	if (!g_svc.ctl) {
+	self.ctl = fg_ctl_server_open(&self.svc, ctl_path, ctl_gid);
+	if (!self.ctl) {
 		int e = errno;
 
-		fg_uapi_server_close(g_svc.uapi);
-		fg_dp_fini(&g_dp);
+		fg_uapi_server_close(self.uapi);
+		fg_dp_fini(&self.dp);
 		fg_fatal(TAG, "control socket %s: %s", ctl_path,
 			 e == EEXIST ? "exists and is not a socket (not removed)" : strerror(e));
 	}
-	fg_svc_attach_fd(&g_svc, fg_uapi_server_fd(g_svc.uapi));
-	fg_svc_attach_fd(&g_svc, fg_ctl_server_fd(g_svc.ctl));
 
+	g_self = &self;
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -231,32 +238,31 @@ int main(int argc, char **argv)
 			fg_privdrop_format(pr.kept, caps, sizeof(caps)),
 			pr.bounding ? "" : " (bounding set unchanged: no CAP_SETPCAP)");
 	}
-	fg_worker_set_dp(&g_dp);
-	for (unsigned w = 0; w < g_dp.nworkers; w++) {
-		ret = rte_eal_remote_launch(fg_worker_main, &g_dp.workers[w], g_dp.workers[w].lcore);
+	for (unsigned w = 0; w < self.dp.nworkers; w++) {
+		ret = rte_eal_remote_launch(fg_worker_main, &self.dp.workers[w], self.dp.workers[w].lcore);
 		if (ret != 0)
-			fg_fatal(TAG, "cannot launch worker %u on lcore %u: %s", w, g_dp.workers[w].lcore,
+			fg_fatal(TAG, "cannot launch worker %u on lcore %u: %s", w, self.dp.workers[w].lcore,
 				 strerror(-ret));
 	}
 	fg_info(TAG, "fastgate-dataplane %s running: %u worker(s), tun %s, uapi %s, control %s, listen port %u, aead %s, %zu peer(s)",
-		FG_VERSION, g_dp.nworkers, g_dp.tun.name, fg_uapi_server_path(g_svc.uapi), fg_ctl_server_path(g_svc.ctl),
-		g_dp.local.listen_port,
+		FG_VERSION, self.dp.nworkers, self.dp.tun.name, fg_uapi_server_path(self.uapi), fg_ctl_server_path(self.ctl),
+		self.dp.local.listen_port,
 		fg_aead_backend_name(), cfg.n_peers);
 
-	fg_svc_run(&g_svc);
+	fg_svc_run(&self.svc);
 
 	fg_info(TAG, "shutting down");
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_wait_lcore(lcore);
-	fg_svc_stats_dump(&g_svc);
-	fg_uapi_server_close(g_svc.uapi);
-	g_svc.uapi = NULL;
-	fg_ctl_server_close(g_svc.ctl);
-	g_svc.ctl = NULL;
+	fg_svc_stats_dump(&self.svc);
+	fg_uapi_server_close(self.uapi);
+	self.uapi = NULL;
+	fg_ctl_server_close(self.ctl);
+	self.ctl = NULL;
 	/* What the host sees goes first (TUN, socket, port); the tables' memory goes back with
 	 * the EAL's, which is much faster than freeing the LPM tables one by one. */
-	fg_dp_release_host(&g_dp);
-	fg_svc_fini(&g_svc);
+	fg_dp_release_host(&self.dp);
+	fg_svc_fini(&self.svc);
 	fg_config_free(&cfg);
 	rte_eal_cleanup();
 	fg_info(TAG, "stopped");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer harness: the data plane's control socket (dataplane/ctl_server.c) on a real
+ * libFuzzer harness: the data plane's control socket (dataplane/api/ctl_server.c) on a real
  * service state (tests/unit/dataplane/svc_env.h). The input is cut into datagrams (a 2-byte
  * length before each) and sent over a connected SOCK_SEQPACKET socket to the server, which is
  * polled after each; replies are read and dropped. Version-2 messages carry a variable number
@@ -46,7 +46,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_ctl_msg: cannot open the control socket\n");
 		exit(1);
 	}
-	g_env.svc.ctl = g_srv;
 	return 0;
 }
 

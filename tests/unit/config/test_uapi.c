@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * CUnit suite for dataplane/uapi.c. A fake fg_uapi_ops records every call as a text line, so
+ * CUnit suite for dataplane/api/uapi.c. A fake fg_uapi_ops records every call as a text line, so
  * each test states the exact call sequence a request must produce: the requests are the
  * byte streams wireguard-tools' ipc-uapi.h writes for `wg setconf` / `wg set ... remove`, and
  * get responses are checked line by line in wireguard-go's format. Hostile inputs, requests

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests for the neighbour table's learning rules and punt rate limit (dataplane/neigh.c),
+ * Tests for the neighbour table's learning rules and punt rate limit (dataplane/service/neigh.c),
  * fed ARP and ND frames built by netpkt's builders as another host would send them (its
  * MAC and address in the builders' "local"), with a naive ICMPv6 checksum for the frames
  * edited by hand. A minimal data plane (pool, worker 0's service TX ring, local
@@ -21,7 +21,7 @@
 
 #include "neigh.h"
 #include "netpkt.h"
-#include "service.h"
+#include "dp.h"
 
 #define SEC(x) ((uint64_t)(x) * 1000000000ULL)
 
@@ -35,7 +35,7 @@ static const struct rte_ether_addr ZERO;
 static const struct rte_ether_addr BCAST = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 
 static struct fg_dp dp;
-static struct fg_svc svc;
+static struct fg_neigh nb;
 
 static struct fg_ip ip(const char *s)
 {
@@ -74,8 +74,8 @@ static unsigned drain(uint8_t *last, uint32_t *last_len)
 static void reset(void)
 {
 	drain(NULL, NULL);
-	fg_neigh_flush(&svc);
-	memset(&svc.neigh, 0, sizeof(svc.neigh));
+	fg_neigh_flush(&nb);
+	fg_neigh_init(&nb, &dp, NULL, NULL);
 	memset(&dp.svc_cnt, 0, sizeof(dp.svc_cnt));
 }
 
@@ -86,7 +86,7 @@ static void feed(const uint8_t *frame, uint32_t len, uint64_t now)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	memcpy(rte_pktmbuf_mtod(m, uint8_t *), frame, len);
 	m->data_len = m->pkt_len = len;
-	fg_neigh_handle(&svc, m, now);
+	fg_neigh_handle(&nb, m, now);
 }
 
 static void arp(uint16_t op, const struct rte_ether_addr *sha, const char *sip, const char *tip,
@@ -158,7 +158,7 @@ static int at(const char *s, const struct rte_ether_addr *mac)
 	struct fg_ip a = ip(s);
 	struct rte_ether_addr got;
 
-	if (fg_neigh_lookup(&svc.neigh, &a, &got) != 0)
+	if (fg_neigh_lookup(&nb, &a, &got) != 0)
 		return 0;
 	return rte_is_same_ether_addr(&got, mac) ? 1 : -1;
 }
@@ -186,17 +186,17 @@ static void test_unsolicited(void)
 	CU_ASSERT(rte_is_same_ether_addr(&reply.tha, &EVIL));
 	ns(&EVIL, "2001:db8::96", "2001:db8::1", T0);
 	CU_ASSERT_EQUAL(drain(NULL, NULL), 1);
-	CU_ASSERT_EQUAL(svc.neigh.arp_replies_sent, 1);
+	CU_ASSERT_EQUAL(nb.arp_replies_sent, 1);
 	/* Our own addresses are never somebody else's. */
 	arp(RTE_ARP_OP_REPLY, &EVIL, "192.0.2.1", "192.0.2.1", T0);
 	na(&EVIL, "2001:db8::1", false, true, T0);
 
-	CU_ASSERT_EQUAL(svc.neigh.n, 0);
+	CU_ASSERT_EQUAL(nb.n, 0);
 	CU_ASSERT_EQUAL(at("192.0.2.99", &EVIL), 0);
 	CU_ASSERT_EQUAL(at("192.0.2.96", &EVIL), 0);
 	CU_ASSERT_EQUAL(at("2001:db8::99", &EVIL), 0);
 	CU_ASSERT_EQUAL(at("2001:db8::96", &EVIL), 0);
-	CU_ASSERT_EQUAL(svc.neigh.unsolicited, 9);
+	CU_ASSERT_EQUAL(nb.unsolicited, 9);
 	CU_ASSERT_EQUAL(dp.svc_cnt.drops[FG_DROP_NEIGH_RATELIMIT], 0);
 }
 
@@ -209,7 +209,7 @@ static void test_solicited(void)
 	struct fg_ip gw4 = ip("192.0.2.2"), gw6 = ip("2001:db8::2");
 
 	reset();
-	fg_neigh_resolve(&svc, &gw4, T0);
+	fg_neigh_resolve(&nb, &gw4, T0);
 	CU_ASSERT_EQUAL(drain(out, &len), 1);
 	CU_ASSERT_EQUAL_FATAL(fg_netpkt_arp_parse(out, len, &req), 0);
 	CU_ASSERT(req.op == RTE_ARP_OP_REQUEST && req.tip == ip4("192.0.2.2"));
@@ -217,13 +217,13 @@ static void test_solicited(void)
 	arp(RTE_ARP_OP_REPLY, &GW, "192.0.2.2", "192.0.2.1", T0 + 1000);
 	CU_ASSERT_EQUAL(at("192.0.2.2", &GW), 1);
 
-	fg_neigh_resolve(&svc, &gw6, T0);
+	fg_neigh_resolve(&nb, &gw6, T0);
 	CU_ASSERT_EQUAL(drain(NULL, NULL), 1);
 	CU_ASSERT_EQUAL(at("2001:db8::2", &GW), 0);
 	na(&GW, "2001:db8::2", true, true, T0 + 1000);
 	CU_ASSERT_EQUAL(at("2001:db8::2", &GW), 1);
-	CU_ASSERT_EQUAL(svc.neigh.unsolicited, 0);
-	CU_ASSERT_EQUAL(svc.neigh.arp_requests_sent, 2);
+	CU_ASSERT_EQUAL(nb.unsolicited, 0);
+	CU_ASSERT_EQUAL(nb.arp_requests_sent, 2);
 }
 
 /* A known entry is refreshed by replies, requests (ours or gratuitous) and advertisements;
@@ -234,8 +234,8 @@ static void test_refresh(void)
 	uint64_t t = T0;
 
 	reset();
-	fg_neigh_resolve(&svc, &gw4, t);
-	fg_neigh_resolve(&svc, &gw6, t);
+	fg_neigh_resolve(&nb, &gw4, t);
+	fg_neigh_resolve(&nb, &gw6, t);
 	arp(RTE_ARP_OP_REPLY, &GW, "192.0.2.2", "192.0.2.1", ++t);
 	na(&GW, "2001:db8::2", true, true, ++t);
 	drain(NULL, NULL);
@@ -257,8 +257,8 @@ static void test_refresh(void)
 	ns(&GW3, "2001:db8::2", "2001:db8::1", ++t);  /* a solicitation from a known sender */
 	CU_ASSERT_EQUAL(at("2001:db8::2", &GW3), 1);
 	CU_ASSERT_EQUAL(drain(NULL, NULL), 1);
-	CU_ASSERT_EQUAL(svc.neigh.n, 2);
-	CU_ASSERT_EQUAL(svc.neigh.unsolicited, 0);
+	CU_ASSERT_EQUAL(nb.n, 2);
+	CU_ASSERT_EQUAL(nb.unsolicited, 0);
 }
 
 static struct rte_ether_addr nth_mac(unsigned i)
@@ -280,9 +280,9 @@ static void test_ratelimit(void)
 	for (unsigned i = 0; i < 100; i++)
 		arp(RTE_ARP_OP_REQUEST, &EVIL, "192.0.2.99", "192.0.2.99", T0);
 	CU_ASSERT_EQUAL(*drops, 100 - FG_NEIGH_RL_BURST);
-	CU_ASSERT_EQUAL(svc.neigh.unsolicited, FG_NEIGH_RL_BURST);
+	CU_ASSERT_EQUAL(nb.unsolicited, FG_NEIGH_RL_BURST);
 	/* The gateway, another source, still gets through at the same instant. */
-	fg_neigh_resolve(&svc, &gw4, T0);
+	fg_neigh_resolve(&nb, &gw4, T0);
 	arp(RTE_ARP_OP_REPLY, &GW, "192.0.2.2", "192.0.2.1", T0);
 	CU_ASSERT_EQUAL(at("192.0.2.2", &GW), 1);
 	CU_ASSERT_EQUAL(*drops, 100 - FG_NEIGH_RL_BURST);
@@ -296,7 +296,7 @@ static void test_ratelimit(void)
 
 	/* Changing the source MAC buys a bucket only while the table has room. */
 	uint64_t before = *drops, t = T0 + SEC(1);
-	for (unsigned i = svc.neigh.nrl; i < FG_NEIGH_RL_SOURCES; i++) {
+	for (unsigned i = nb.nrl; i < FG_NEIGH_RL_SOURCES; i++) {
 		m = nth_mac(i);
 		arp(RTE_ARP_OP_REQUEST, &m, "192.0.2.99", "192.0.2.99", t);
 	}
@@ -308,7 +308,7 @@ static void test_ratelimit(void)
 	t += SEC(FG_NEIGH_RL_BURST / FG_NEIGH_RL_PER_SECOND);
 	arp(RTE_ARP_OP_REQUEST, &m, "192.0.2.99", "192.0.2.99", t);
 	CU_ASSERT_EQUAL(*drops, before + 1);
-	CU_ASSERT_EQUAL(svc.neigh.nrl, FG_NEIGH_RL_SOURCES);
+	CU_ASSERT_EQUAL(nb.nrl, FG_NEIGH_RL_SOURCES);
 	drain(NULL, NULL);
 }
 
@@ -341,7 +341,7 @@ int main(int argc, char **argv)
 	dp.local.has_ip6 = true;
 	memcpy(dp.local.ip6, us6.addr, 16);
 	dp.uplink_prefix_len = 24;
-	svc.dp = &dp;
+	fg_neigh_init(&nb, &dp, NULL, NULL);
 	rc = fg_cunit_run("dataplane_neigh", tests, sizeof(tests) / sizeof(tests[0]));
 	reset();
 	rte_ring_free(dp.workers[0].svc_tx);

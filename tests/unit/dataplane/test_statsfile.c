@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests for the stats file's replacement and directory (dataplane/statsfile.c), and for
+ * Tests for the stats file's replacement and directory (dataplane/service/statsfile.c), and for
  * fg_svc_stats_dump() itself on an all-zero data plane (no EAL: stats only reads
  * counters): a symlink planted at the old fixed "<path>.tmp" name, or at the path itself,
  * must not redirect the write into its target; the file is 0644 whatever the umask; a

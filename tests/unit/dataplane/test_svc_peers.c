@@ -248,7 +248,6 @@ static void test_client_goodbye(void)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/fgt.ctl", dir);
 	srv = fg_ctl_server_open(&g_env.svc, sa.sun_path, (gid_t)-1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
-	g_env.svc.ctl = srv;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	CU_ASSERT_EQUAL_FATAL(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 
@@ -314,7 +313,6 @@ static void test_client_goodbye(void)
 	free(res);
 	close(fd);
 	fg_ctl_server_poll(srv);
-	g_env.svc.ctl = NULL;
 	fg_ctl_server_close(srv);
 	unlink(sa.sun_path);
 	rmdir(dir);

@@ -37,12 +37,10 @@ static void setup(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_dir));
 	g_u = fg_uapi_server_open(&g_env.svc, g_dir, "fgt0");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(g_u);
-	g_env.svc.uapi = g_u;
 }
 
 static void teardown(void)
 {
-	g_env.svc.uapi = NULL;
 	fg_uapi_server_close(g_u);
 	g_u = NULL;
 	rmdir(g_dir);

@@ -2,7 +2,7 @@
 /*
  * Test frame builders and the naive checksum reference for the netpkt suites. Every header
  * is laid down byte by byte at explicit offsets, and every checksum is summed as big-endian
- * words one at a time, so nothing is shared with dataplane/netpkt.c (which uses DPDK's
+ * words one at a time, so nothing is shared with dataplane/worker/netpkt.c (which uses DPDK's
  * structs and native-order sums). Test thread only.
  */
 #include <stdlib.h>

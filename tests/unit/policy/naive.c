@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A deliberately naive reference of the client policy (reference §3.3-§3.5 with the
- * choices documented in dataplane/policy.h): it keeps the resources exactly as given and,
+ * choices documented in dataplane/worker/policy.h): it keeps the resources exactly as given and,
  * for every packet, scans all of them, matches prefixes with fg_prefix_contains() against
  * ranges written as text, and checks filters one by one without merging. Slow on purpose;
  * the differential suite compares fg_policy_outbound() / fg_policy_inbound() against it.

@@ -2,7 +2,7 @@
 /*
  * Test-side helpers for the policy and icmpgen suites: an IP packet builder driven by a
  * plain spec (addresses as text, explicit offsets, byte-wise checksums), a deliberately
- * naive reference of the whole policy (naive.c) that shares no code with dataplane/policy.c,
+ * naive reference of the whole policy (naive.c) that shares no code with dataplane/worker/policy.c,
  * and exactly-sized heap copies so ASan sees any over-read. Single-threaded test state only.
  */
 #ifndef FG_PKTS_H

@@ -490,6 +490,27 @@ void fg_ctl_server_event(struct fg_ctl_server *c, uint32_t kind, const uint8_t p
 	}
 }
 
+static int attach_poll(void *ctx)
+{
+	return fg_ctl_server_poll(ctx);
+}
+
+static void attach_event(void *ctx, uint32_t kind, const uint8_t pub[32], const char *resource_id)
+{
+	fg_ctl_server_event(ctx, kind, pub, resource_id);
+}
+
+static void attach_stats(void *ctx, FILE *f)
+{
+	fprintf(f, "ctl_clients_overflowed %lu\n", fg_ctl_server_overflows(ctx));
+}
+
+static const struct fg_svc_attach_ops attach_ops = {
+	.poll = attach_poll,
+	.event = attach_event,
+	.write_stats = attach_stats,
+};
+
 struct fg_ctl_server *fg_ctl_server_open(struct fg_svc *s, const char *path, gid_t gid)
 {
 	const struct fg_unixsock_opts so = { .type = SOCK_SEQPACKET, .mode = 0660, .gid = gid, .backlog = 8 };
@@ -510,7 +531,8 @@ struct fg_ctl_server *fg_ctl_server_open(struct fg_svc *s, const char *path, gid
 	}
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	if (c->epfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->listen_fd, &ev) < 0) {
+	if (c->epfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->listen_fd, &ev) < 0 ||
+	    (errno = -fg_svc_attach(s, &attach_ops, c, c->epfd)) != 0) {
 		e = errno;
 		fg_unixsock_unlink(c->path, SOCK_SEQPACKET);
 		close(c->listen_fd);
@@ -529,6 +551,7 @@ void fg_ctl_server_close(struct fg_ctl_server *c)
 {
 	if (!c)
 		return;
+	fg_svc_detach(c->svc, c);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (c->clients[i].fd >= 0)
 			client_close(c, &c->clients[i]);

@@ -8,11 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctl_server.h"
 #include "log.h"
 #include "service.h"
 #include "statsfile.h"
-#include "uapi_server.h"
 
 static const char *const TAG = "fastgate.stats";
 
@@ -54,15 +52,9 @@ void fg_svc_stats_write(struct fg_svc *s, FILE *f)
 	fprintf(f, "goodbyes_sent %lu\n", s->stats.goodbyes_sent);
 	fprintf(f, "goodbyes_received %lu\n", s->stats.goodbyes_received);
 	fprintf(f, "uapi_requests %lu\n", s->stats.uapi_requests);
-	if (s->uapi) {
-		const struct fg_uapi_server_stats *u = fg_uapi_server_stats(s->uapi);
-
-		fprintf(f, "uapi_connections_refused %lu\n", u->refused);
-		fprintf(f, "uapi_idle_timeouts %lu\n", u->timeouts);
-		fprintf(f, "uapi_send_errors %lu\n", u->send_errors);
-	}
-	if (s->ctl)
-		fprintf(f, "ctl_clients_overflowed %lu\n", fg_ctl_server_overflows(s->ctl));
+	for (unsigned i = 0; i < s->natt; i++)
+		if (s->att[i].ops->write_stats)
+			s->att[i].ops->write_stats(s->att[i].ctx, f);
 	fprintf(f, "arp_requests_sent %lu\n", s->neigh.arp_requests_sent);
 	fprintf(f, "arp_replies_sent %lu\n", s->neigh.arp_replies_sent);
 	fprintf(f, "neigh_unsolicited %lu\n", s->neigh.unsolicited);

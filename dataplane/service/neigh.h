@@ -45,7 +45,13 @@ struct fg_neigh_held {
 	uint64_t since_ns;
 };
 
+struct fg_dp;
+
 struct fg_neigh {
+	struct fg_dp *dp;         /* the uplink's addresses, the pool, worker 0's TX ring, counters */
+	/* Called when ip's MAC changed (the owner recomputes the paths behind it). */
+	void (*learned)(void *ctx, const struct fg_ip *ip);
+	void *ctx;
 	struct fg_neigh_entry e[FG_NEIGH_MAX];
 	unsigned n;
 	struct fg_neigh_held held[FG_NEIGH_HELD_MAX];
@@ -58,8 +64,8 @@ struct fg_neigh {
 	uint64_t unsolicited;     /* mappings offered for addresses we had not asked about */
 };
 
-struct fg_svc;
-
+void fg_neigh_init(struct fg_neigh *n, struct fg_dp *dp, void (*learned)(void *ctx, const struct fg_ip *ip),
+		   void *ctx);
 /* 0 and the MAC if resolved, -ENOENT otherwise. */
 int fg_neigh_lookup(const struct fg_neigh *n, const struct fg_ip *ip, struct rte_ether_addr *mac);
 /*
@@ -70,15 +76,15 @@ int fg_neigh_lookup(const struct fg_neigh *n, const struct fg_ip *ip, struct rte
  * FG_NEIGH_RL_PER_SECOND frames a second (burst FG_NEIGH_RL_BURST); the rest are dropped
  * as FG_DROP_NEIGH_RATELIMIT.
  */
-void fg_neigh_handle(struct fg_svc *s, struct rte_mbuf *m, uint64_t now);
+void fg_neigh_handle(struct fg_neigh *n, struct rte_mbuf *m, uint64_t now);
 /* Starts (or repeats, at most once a second) resolution of ip. */
-void fg_neigh_resolve(struct fg_svc *s, const struct fg_ip *ip, uint64_t now);
+void fg_neigh_resolve(struct fg_neigh *n, const struct fg_ip *ip, uint64_t now);
 /* Holds a fully built frame until ip resolves; its destination MAC is filled in then. */
-void fg_neigh_hold(struct fg_svc *s, const struct fg_ip *ip, struct rte_mbuf *m, uint64_t now);
+void fg_neigh_hold(struct fg_neigh *n, const struct fg_ip *ip, struct rte_mbuf *m, uint64_t now);
 /* Expires held frames (1 s) and re-probes; call periodically. */
-void fg_neigh_tick(struct fg_svc *s, uint64_t now);
-void fg_neigh_flush(struct fg_svc *s);
+void fg_neigh_tick(struct fg_neigh *n, uint64_t now);
+void fg_neigh_flush(struct fg_neigh *n);
 /* The next hop for a destination: itself when on-link, else the configured gateway. */
-void fg_neigh_next_hop(const struct fg_svc *s, const struct fg_ip *dst, struct fg_ip *hop);
+void fg_neigh_next_hop(const struct fg_neigh *n, const struct fg_ip *dst, struct fg_ip *hop);
 
 #endif

@@ -14,8 +14,6 @@
 #include <sodium.h>
 
 #include "clock.h"
-#include "config.h"
-#include "ctl_server.h"
 #include "icmpgen.h"
 #include "keys.h"
 #include "log.h"
@@ -285,9 +283,7 @@ void fg_svc_clients_expire(struct fg_svc *s, uint64_t now_unix)
 				memcpy(id, c->res[i].id, sizeof(id));
 				gone = drop_res(s, slot, i);
 				fg_info(TAG, "authorization for resource %s expired%s", id, gone ? "; client removed" : "");
-				if (s->ctl)
-					fg_ctl_server_event(s->ctl, gone ? FG_CTL_EV_PEER_EXPIRED : FG_CTL_EV_RESOURCE_EXPIRED,
-							    pub, id);
+				fg_svc_emit_event(s, gone ? FG_CTL_EV_PEER_EXPIRED : FG_CTL_EV_RESOURCE_EXPIRED, pub, id);
 				if (gone) {
 					k--; /* the live list shrank: this index now holds another peer */
 					break;
@@ -321,8 +317,8 @@ int fg_svc_iface_set(struct fg_svc *s, const struct fg_ip *ipv4, const struct fg
 			fg_warn(TAG, "TUN %s: no IPv6 address (IPv6 disabled?): running IPv4 only", tun->name);
 	}
 	/* Removing the addresses took the tunnel routes with them. */
-	for (size_t i = 0; i < s->dp->cfg->host.n_routes; i++)
-		fg_tun_add_route(tun, &s->dp->cfg->host.routes[i]);
+	for (size_t i = 0; i < s->dp->n_host_routes; i++)
+		fg_tun_add_route(tun, &s->dp->host_routes[i]);
 	s->gw4 = *ipv4;
 	s->gw6 = *ipv6;
 	for (uint32_t k = 0; k < s->nlive; k++)

@@ -13,19 +13,7 @@
 
 #include <stdint.h>
 
-/* One data message. For open: data points at the 16-byte WireGuard header and len is the
- * whole message; on success status = 0 and plain_len is the padded plaintext length.
- * For seal: data points at the 16-byte header space followed by len bytes of padded
- * plaintext; the tag is appended and plain_len is unused. */
-struct fg_aead_op {
-	uint8_t *data;
-	const uint8_t *key;
-	uint64_t counter;
-	uint32_t len;
-	uint32_t receiver_index; /* seal only */
-	int32_t status;          /* 0 or -EBADMSG */
-	uint32_t plain_len;
-};
+#include "aead_op.h"
 
 enum fg_aead_backend {
 	FG_AEAD_LIBSODIUM = 0,

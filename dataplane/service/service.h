@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_hash.h>
 
@@ -63,9 +64,26 @@ struct fg_svc_stats {
 	uint64_t uapi_requests;
 };
 
-struct fg_uapi_server;
-struct fg_ctl_server;
 struct fg_policy;
+
+/* A socket server the service lcore drives (dataplane/api/). The server knows the service;
+ * the service knows a server only by this ops table, so the dependency runs one way. */
+struct fg_svc_attach_ops {
+	/* Serves what is ready without blocking; returns events handled. */
+	int (*poll)(void *ctx);
+	/* Optional: called from the ~10 Hz scan with the service clock. */
+	void (*tick)(void *ctx, uint64_t now_ns);
+	/* Optional: an event for the control plane (FG_CTL_EV_*; resource_id may be NULL). */
+	void (*event)(void *ctx, uint32_t kind, const uint8_t pub[32], const char *resource_id);
+	/* Optional: the server's lines in the stats dump (stats.c). */
+	void (*write_stats)(void *ctx, FILE *f);
+};
+
+struct fg_svc_attachment {
+	const struct fg_svc_attach_ops *ops;
+	void *ctx;
+	int fd;
+};
 
 enum {
 	/* Retired policies waiting for the workers' grace period; when full, retiring one
@@ -75,6 +93,8 @@ enum {
 	 * (0 bytes) and p2p control packets (under 64); 1536 leaves a 1500-byte packet room
 	 * for its padding to 16. */
 	FG_SVC_SEND_DATA_MAX = 1536,
+	/* Socket servers attached at once (the UAPI and the control socket). */
+	FG_SVC_MAX_ATTACH = 4,
 };
 
 struct fg_svc {
@@ -89,8 +109,8 @@ struct fg_svc {
 	struct rte_hash *by_pubkey;   /* public key → peer slot */
 	struct rte_hash *pending;     /* handshake local index → peer slot */
 	struct fg_neigh neigh;
-	struct fg_uapi_server *uapi;
-	struct fg_ctl_server *ctl;
+	struct fg_svc_attachment att[FG_SVC_MAX_ATTACH];
+	unsigned natt;
 	int epfd;                     /* what the idle service lcore sleeps on */
 	struct fg_ip gw4, gw6;        /* the gateway's own tunnel addresses */
 	/* policies unpublished and waiting for a grace period */
@@ -100,6 +120,7 @@ struct fg_svc {
 	struct fg_svc_stats stats;
 	uint64_t next_scan_ns;
 	uint64_t next_gc_ns;
+	uint64_t under_load_until;    /* cookie replies stay on until then */
 	const char *stats_path;
 	volatile int dump_requested;  /* set by SIGUSR1 */
 };
@@ -108,8 +129,13 @@ int fg_svc_init(struct fg_svc *s, struct fg_dp *dp);
 void fg_svc_fini(struct fg_svc *s);
 /* The main loop; returns when dp->quit is set. */
 int fg_svc_run(struct fg_svc *s);
-/* Adds a pollable fd (an epoll set of a socket server) to what the idle loop sleeps on. */
-int fg_svc_attach_fd(struct fg_svc *s, int fd);
+/* Attaches a socket server: fd (its epoll set) joins what the idle loop sleeps on, poll runs
+ * every iteration. 0, -ENOSPC when FG_SVC_MAX_ATTACH are attached, or -errno of epoll_ctl. */
+int fg_svc_attach(struct fg_svc *s, const struct fg_svc_attach_ops *ops, void *ctx, int fd);
+/* Detaches what fg_svc_attach attached with ctx (before the server frees it). */
+void fg_svc_detach(struct fg_svc *s, void *ctx);
+/* Hands an event to every attached server that takes events. */
+void fg_svc_emit_event(struct fg_svc *s, uint32_t kind, const uint8_t pub[32], const char *resource_id);
 /* One iteration without sleeping (tests). Returns work done. */
 unsigned fg_svc_poll(struct fg_svc *s, uint64_t now);
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aead.h"
+#include "aead_op.h"
 
 struct IMB_MGR;
 

@@ -29,13 +29,6 @@ enum {
 	IDLE_POLLS_BEFORE_SLEEP = 256,
 };
 
-static struct fg_dp *g_dp;
-
-void fg_worker_set_dp(struct fg_dp *dp)
-{
-	g_dp = dp;
-}
-
 static inline void drop(struct fg_worker *w, struct rte_mbuf *m, enum fg_drop reason)
 {
 	w->cnt.drops[reason]++;
@@ -721,7 +714,7 @@ unsigned fg_worker_poll(struct fg_dp *dp, struct fg_worker *w)
 int fg_worker_main(void *arg)
 {
 	struct fg_worker *w = arg;
-	struct fg_dp *dp = g_dp;
+	struct fg_dp *dp = w->dp;
 	unsigned idle = 0;
 
 	/* This lcore's own AEAD context (an ipsec-mb manager). Should it fail (ENOMEM), the

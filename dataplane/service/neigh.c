@@ -14,7 +14,7 @@
 
 #include "clock.h"
 #include "log.h"
-#include "service.h"
+#include "dp.h"
 
 static const char *const TAG = "fastgate.neigh";
 
@@ -49,6 +49,15 @@ static struct fg_neigh_entry *find_or_add(struct fg_neigh *n, const struct fg_ip
 	return e;
 }
 
+void fg_neigh_init(struct fg_neigh *n, struct fg_dp *dp, void (*learned)(void *ctx, const struct fg_ip *ip),
+		   void *ctx)
+{
+	memset(n, 0, sizeof(*n));
+	n->dp = dp;
+	n->learned = learned;
+	n->ctx = ctx;
+}
+
 int fg_neigh_lookup(const struct fg_neigh *n, const struct fg_ip *ip, struct rte_ether_addr *mac)
 {
 	for (unsigned i = 0; i < n->n; i++) {
@@ -60,9 +69,9 @@ int fg_neigh_lookup(const struct fg_neigh *n, const struct fg_ip *ip, struct rte
 	return -ENOENT;
 }
 
-void fg_neigh_next_hop(const struct fg_svc *s, const struct fg_ip *dst, struct fg_ip *hop)
+void fg_neigh_next_hop(const struct fg_neigh *n, const struct fg_ip *dst, struct fg_ip *hop)
 {
-	const struct fg_dp *dp = s->dp;
+	const struct fg_dp *dp = n->dp;
 
 	*hop = *dst;
 	if (dst->family == AF_INET && dp->gateway4.family == AF_INET && dp->local.ip4) {
@@ -75,29 +84,28 @@ void fg_neigh_next_hop(const struct fg_svc *s, const struct fg_ip *dst, struct f
 	}
 }
 
-static void send_frame(struct fg_svc *s, struct rte_mbuf *m)
+static void send_frame(struct fg_neigh *n, struct rte_mbuf *m)
 {
-	if (rte_ring_sp_enqueue(s->dp->workers[0].svc_tx, m) != 0) {
-		s->dp->svc_cnt.drops[FG_DROP_NIC_TX_FULL]++;
+	if (rte_ring_sp_enqueue(n->dp->workers[0].svc_tx, m) != 0) {
+		n->dp->svc_cnt.drops[FG_DROP_NIC_TX_FULL]++;
 		rte_pktmbuf_free(m);
 	}
 }
 
-static void release_held(struct fg_svc *s, const struct fg_ip *ip, const struct rte_ether_addr *mac)
+static void release_held(struct fg_neigh *n, const struct fg_ip *ip, const struct rte_ether_addr *mac)
 {
-	struct fg_neigh *n = &s->neigh;
 	unsigned j = 0;
 
 	for (unsigned i = 0; i < n->nheld; i++) {
 		struct fg_neigh_held *h = &n->held[i];
 		struct fg_ip hop;
 
-		fg_neigh_next_hop(s, &h->ip, &hop);
+		fg_neigh_next_hop(n, &h->ip, &hop);
 		if (fg_ip_equal(&hop, ip)) {
 			struct rte_ether_hdr *eh = rte_pktmbuf_mtod(h->m, struct rte_ether_hdr *);
 
 			eh->dst_addr = *mac;
-			send_frame(s, h->m);
+			send_frame(n, h->m);
 		} else {
 			n->held[j++] = *h;
 		}
@@ -105,9 +113,9 @@ static void release_held(struct fg_svc *s, const struct fg_ip *ip, const struct 
 	n->nheld = j;
 }
 
-static bool is_local(const struct fg_svc *s, const struct fg_ip *ip)
+static bool is_local(const struct fg_neigh *n, const struct fg_ip *ip)
 {
-	const struct fg_netpkt_local *l = &s->dp->local;
+	const struct fg_netpkt_local *l = &n->dp->local;
 
 	if (ip->family == AF_INET)
 		return l->ip4 && memcmp(ip->addr, &l->ip4, 4) == 0;
@@ -124,13 +132,13 @@ static bool is_local(const struct fg_svc *s, const struct fg_ip *ip)
  * an advertisement without the Override flag does not replace a different, known MAC
  * (RFC 4861 §7.2.5).
  */
-static struct fg_neigh_entry *may_learn(struct fg_svc *s, const struct fg_ip *ip,
+static struct fg_neigh_entry *may_learn(struct fg_neigh *n, const struct fg_ip *ip,
 					const struct rte_ether_addr *mac, bool override)
 {
-	struct fg_neigh_entry *e = find(&s->neigh, ip);
+	struct fg_neigh_entry *e = find(n, ip);
 
-	if (!e || is_local(s, ip)) {
-		s->neigh.unsolicited++;
+	if (!e || is_local(n, ip)) {
+		n->unsolicited++;
 		return NULL;
 	}
 	if (e->resolved && !override && !rte_is_same_ether_addr(&e->mac, mac))
@@ -139,7 +147,7 @@ static struct fg_neigh_entry *may_learn(struct fg_svc *s, const struct fg_ip *ip
 }
 
 /* Records a mapping and refreshes the paths of the peers whose next hop it is. */
-static void learn(struct fg_svc *s, struct fg_neigh_entry *e, const struct rte_ether_addr *mac, uint64_t now)
+static void learn(struct fg_neigh *n, struct fg_neigh_entry *e, const struct rte_ether_addr *mac, uint64_t now)
 {
 	const struct fg_ip ip = e->ip; /* resolutions started below may reuse e */
 	bool changed = !e->resolved || !rte_is_same_ether_addr(&e->mac, mac);
@@ -152,23 +160,15 @@ static void learn(struct fg_svc *s, struct fg_neigh_entry *e, const struct rte_e
 	char a[FG_ADDR_STRLEN];
 	fg_debug(TAG, "%s is at " RTE_ETHER_ADDR_PRT_FMT, fg_ip_format(&ip, a, sizeof(a)),
 		 RTE_ETHER_ADDR_BYTES(mac));
-	release_held(s, &ip, mac);
-	for (uint32_t i = 0; i < s->nlive; i++) {
-		const struct fg_endpoint *ep = &s->peers[s->live[i]].endpoint;
-		struct fg_ip hop;
-
-		if (ep->ip.family == 0)
-			continue;
-		fg_neigh_next_hop(s, &ep->ip, &hop);
-		if (fg_ip_equal(&hop, &ip))
-			fg_svc_peer_update_path(s, s->live[i], NULL);
-	}
+	release_held(n, &ip, mac);
+	if (n->learned)
+		n->learned(n->ctx, &ip);
 }
 
-void fg_neigh_resolve(struct fg_svc *s, const struct fg_ip *ip, uint64_t now)
+void fg_neigh_resolve(struct fg_neigh *n, const struct fg_ip *ip, uint64_t now)
 {
-	struct fg_dp *dp = s->dp;
-	struct fg_neigh_entry *e = find_or_add(&s->neigh, ip, now);
+	struct fg_dp *dp = n->dp;
+	struct fg_neigh_entry *e = find_or_add(n, ip, now);
 	struct rte_mbuf *m;
 	uint32_t len;
 
@@ -196,35 +196,33 @@ void fg_neigh_resolve(struct fg_svc *s, const struct fg_ip *ip, uint64_t now)
 		return;
 	}
 	m->data_len = m->pkt_len = len;
-	s->neigh.arp_requests_sent++;
-	send_frame(s, m);
+	n->arp_requests_sent++;
+	send_frame(n, m);
 }
 
-void fg_neigh_hold(struct fg_svc *s, const struct fg_ip *ip, struct rte_mbuf *m, uint64_t now)
+void fg_neigh_hold(struct fg_neigh *n, const struct fg_ip *ip, struct rte_mbuf *m, uint64_t now)
 {
-	struct fg_neigh *n = &s->neigh;
 	struct fg_ip hop;
 
-	fg_neigh_next_hop(s, ip, &hop);
+	fg_neigh_next_hop(n, ip, &hop);
 	if (n->nheld == FG_NEIGH_HELD_MAX) {
 		n->held_dropped++;
-		s->dp->svc_cnt.drops[FG_DROP_NEIGH_UNRESOLVED]++;
+		n->dp->svc_cnt.drops[FG_DROP_NEIGH_UNRESOLVED]++;
 		rte_pktmbuf_free(m);
 	} else {
 		n->held[n->nheld++] = (struct fg_neigh_held){ .m = m, .ip = *ip, .since_ns = now };
 	}
-	fg_neigh_resolve(s, &hop, now);
+	fg_neigh_resolve(n, &hop, now);
 }
 
-void fg_neigh_tick(struct fg_svc *s, uint64_t now)
+void fg_neigh_tick(struct fg_neigh *n, uint64_t now)
 {
-	struct fg_neigh *n = &s->neigh;
 	unsigned j = 0;
 
 	for (unsigned i = 0; i < n->nheld; i++) {
 		if (now - n->held[i].since_ns > FG_NS_PER_S) {
 			n->held_dropped++;
-			s->dp->svc_cnt.drops[FG_DROP_NEIGH_UNRESOLVED]++;
+			n->dp->svc_cnt.drops[FG_DROP_NEIGH_UNRESOLVED]++;
 			rte_pktmbuf_free(n->held[i].m);
 		} else {
 			n->held[j++] = n->held[i];
@@ -233,16 +231,16 @@ void fg_neigh_tick(struct fg_svc *s, uint64_t now)
 	n->nheld = j;
 }
 
-void fg_neigh_flush(struct fg_svc *s)
+void fg_neigh_flush(struct fg_neigh *n)
 {
-	for (unsigned i = 0; i < s->neigh.nheld; i++)
-		rte_pktmbuf_free(s->neigh.held[i].m);
-	s->neigh.nheld = 0;
+	for (unsigned i = 0; i < n->nheld; i++)
+		rte_pktmbuf_free(n->held[i].m);
+	n->nheld = 0;
 }
 
-static void handle_arp(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
+static void handle_arp(struct fg_neigh *n, struct rte_mbuf *m, uint64_t now)
 {
-	struct fg_dp *dp = s->dp;
+	struct fg_dp *dp = n->dp;
 	struct fg_neigh_entry *e;
 	struct fg_arp arp;
 	struct fg_ip sender = { .family = AF_INET };
@@ -255,23 +253,23 @@ static void handle_arp(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
 	memcpy(sender.addr, &arp.sip, 4);
 	/* RFC 826's merge rule without its "add the sender of a request for us": a request
 	 * is answered below, but its sender is recorded only if already known. */
-	if (arp.sip && (e = may_learn(s, &sender, &arp.sha, true)))
-		learn(s, e, &arp.sha, now);
+	if (arp.sip && (e = may_learn(n, &sender, &arp.sha, true)))
+		learn(n, e, &arp.sha, now);
 	if (arp.op == RTE_ARP_OP_REQUEST && arp.tip == dp->local.ip4 && dp->local.ip4) {
 		uint32_t len = fg_netpkt_arp_build(rte_pktmbuf_mtod(m, uint8_t *), RTE_ARP_OP_REPLY, &arp.sha,
 						   &dp->local.mac, dp->local.ip4, &arp.sha, arp.sip);
 
 		m->data_len = m->pkt_len = len;
-		s->neigh.arp_replies_sent++;
-		send_frame(s, m);
+		n->arp_replies_sent++;
+		send_frame(n, m);
 		return;
 	}
 	rte_pktmbuf_free(m);
 }
 
-static void handle_nd(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
+static void handle_nd(struct fg_neigh *n, struct rte_mbuf *m, uint64_t now)
 {
-	struct fg_dp *dp = s->dp;
+	struct fg_dp *dp = n->dp;
 	struct fg_neigh_entry *e;
 	struct fg_nd nd;
 	struct fg_ip who = { .family = AF_INET6 };
@@ -284,20 +282,20 @@ static void handle_nd(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
 	if (nd.type == FG_ND_NEIGH_SOLICIT) {
 		/* Its source link-layer option refreshes a known sender, never adds one. */
 		memcpy(who.addr, nd.src_ip, 16);
-		if (nd.has_lladdr && (e = may_learn(s, &who, &nd.lladdr, true)))
-			learn(s, e, &nd.lladdr, now);
+		if (nd.has_lladdr && (e = may_learn(n, &who, &nd.lladdr, true)))
+			learn(n, e, &nd.lladdr, now);
 		if (dp->local.has_ip6 && memcmp(nd.target, dp->local.ip6, 16) == 0 && nd.has_lladdr) {
 			uint32_t len = fg_netpkt_nd_build_na(rte_pktmbuf_mtod(m, uint8_t *), &dp->local, nd.src_ip,
 							     &nd.lladdr);
 
 			m->data_len = m->pkt_len = len;
-			send_frame(s, m);
+			send_frame(n, m);
 			return;
 		}
 	} else if (nd.type == FG_ND_NEIGH_ADVERT && nd.has_lladdr) {
 		memcpy(who.addr, nd.target, 16);
-		if ((e = may_learn(s, &who, &nd.lladdr, nd.flags & FG_ND_FLAG_OVERRIDE)))
-			learn(s, e, &nd.lladdr, now);
+		if ((e = may_learn(n, &who, &nd.lladdr, nd.flags & FG_ND_FLAG_OVERRIDE)))
+			learn(n, e, &nd.lladdr, now);
 	}
 	rte_pktmbuf_free(m);
 }
@@ -342,22 +340,22 @@ static bool punt_allowed(struct fg_neigh *n, const struct rte_ether_addr *src, u
 	return true;
 }
 
-void fg_neigh_handle(struct fg_svc *s, struct rte_mbuf *m, uint64_t now)
+void fg_neigh_handle(struct fg_neigh *n, struct rte_mbuf *m, uint64_t now)
 {
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
 	if (rte_pktmbuf_data_len(m) < sizeof(*eh)) {
-		s->dp->svc_cnt.drops[FG_DROP_ETH_SHORT]++;
+		n->dp->svc_cnt.drops[FG_DROP_ETH_SHORT]++;
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (!punt_allowed(&s->neigh, &eh->src_addr, now)) {
-		s->dp->svc_cnt.drops[FG_DROP_NEIGH_RATELIMIT]++;
+	if (!punt_allowed(n, &eh->src_addr, now)) {
+		n->dp->svc_cnt.drops[FG_DROP_NEIGH_RATELIMIT]++;
 		rte_pktmbuf_free(m);
 		return;
 	}
 	if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
-		handle_arp(s, m, now);
+		handle_arp(n, m, now);
 	else
-		handle_nd(s, m, now);
+		handle_nd(n, m, now);
 }

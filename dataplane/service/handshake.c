@@ -55,7 +55,7 @@ int fg_svc_send_udp(struct fg_svc *s, const struct fg_peer_path *path, const voi
 	}
 	if (!path->mac_ok) {
 		/* Held until the neighbour answers (or dropped after a second). */
-		fg_neigh_hold(s, &path->ep.ip, m, fg_clock_ns());
+		fg_neigh_hold(&s->neigh, &path->ep.ip, m, fg_clock_ns());
 		return 0;
 	}
 	if (rte_ring_sp_enqueue(dp->workers[0].svc_tx, m) != 0) {

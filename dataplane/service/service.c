@@ -21,8 +21,6 @@
 #include "keys.h"
 #include "log.h"
 #include "messages.h"
-#include "ctl_server.h"
-#include "uapi_server.h"
 
 static const char *const TAG = "fastgate.service";
 static unsigned g_svc_seq;
@@ -48,6 +46,23 @@ static struct rte_hash *make_hash(const char *what, uint32_t entries, uint32_t k
 	return rte_hash_create(&hp);
 }
 
+/* The neighbour table learned (or changed) ip's MAC: refresh the peers whose next hop it is. */
+static void neigh_learned(void *ctx, const struct fg_ip *ip)
+{
+	struct fg_svc *s = ctx;
+
+	for (uint32_t i = 0; i < s->nlive; i++) {
+		const struct fg_endpoint *ep = &s->peers[s->live[i]].endpoint;
+		struct fg_ip hop;
+
+		if (ep->ip.family == 0)
+			continue;
+		fg_neigh_next_hop(&s->neigh, &ep->ip, &hop);
+		if (fg_ip_equal(&hop, ip))
+			fg_svc_peer_update_path(s, s->live[i], NULL);
+	}
+}
+
 int fg_svc_init(struct fg_svc *s, struct fg_dp *dp)
 {
 	uint32_t max = dp->tables.max_peers;
@@ -55,6 +70,7 @@ int fg_svc_init(struct fg_svc *s, struct fg_dp *dp)
 	memset(s, 0, sizeof(*s));
 	g_svc_seq++;
 	s->dp = dp;
+	fg_neigh_init(&s->neigh, dp, neigh_learned, s);
 	s->peers = calloc(max, sizeof(*s->peers));
 	s->live = calloc(max, sizeof(*s->live));
 	s->by_pubkey = make_hash("pub", max * 2, 32);
@@ -82,7 +98,7 @@ void fg_svc_fini(struct fg_svc *s)
 	if (s->rl)
 		fg_wg_ratelimiter_free(s->rl);
 	if (s->dp) {
-		fg_neigh_flush(s);
+		fg_neigh_flush(&s->neigh);
 		fg_svc_garbage_collect(s, true);
 	}
 	if (s->epfd > 0)
@@ -229,7 +245,7 @@ void fg_svc_peer_update_path(struct fg_svc *s, uint32_t slot, const struct rte_e
 		fg_peer_set_path(&s->dp->tables, slot, &path);
 		return;
 	}
-	fg_neigh_next_hop(s, &path.ep.ip, &hop);
+	fg_neigh_next_hop(&s->neigh, &path.ep.ip, &hop);
 	if (mac) {
 		/* The MAC a frame from this endpoint came from is its next hop. */
 		path.mac = *mac;
@@ -240,7 +256,7 @@ void fg_svc_peer_update_path(struct fg_svc *s, uint32_t slot, const struct rte_e
 		path.mac = old.mac;
 		path.mac_ok = 1;
 	} else {
-		fg_neigh_resolve(s, &hop, fg_clock_ns());
+		fg_neigh_resolve(&s->neigh, &hop, fg_clock_ns());
 	}
 	if (memcmp(&old, &path, sizeof(path)) != 0)
 		fg_peer_set_path(&s->dp->tables, slot, &path);
@@ -335,8 +351,7 @@ static void handle_event(struct fg_svc *s, const struct fg_event *ev, uint64_t n
 		fg_info(TAG, "peer %u said Goodbye: removed", ev->peer);
 		s->stats.goodbyes_received++;
 		fg_svc_client_remove(s, pub, false);
-		if (s->ctl)
-			fg_ctl_server_event(s->ctl, FG_CTL_EV_PEER_GOODBYE, pub, NULL);
+		fg_svc_emit_event(s, FG_CTL_EV_PEER_GOODBYE, pub, NULL);
 		break;
 	}
 	case FG_EV_CONFIRM:
@@ -414,7 +429,6 @@ unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
 	struct fg_dp *dp = s->dp;
 	struct rte_mbuf *ms[HANDSHAKE_BUDGET];
 	struct fg_event evs[64];
-	static uint64_t under_load_until;
 	unsigned n, work = 0;
 
 	n = rte_ring_sc_dequeue_burst_elem(dp->ev_ring, evs, sizeof(evs[0]), 64, NULL);
@@ -424,23 +438,24 @@ unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
 
 	n = rte_ring_sc_dequeue_burst(dp->punt_ring, (void **)ms, HANDSHAKE_BUDGET, NULL);
 	for (unsigned i = 0; i < n; i++)
-		fg_neigh_handle(s, ms[i], now);
+		fg_neigh_handle(&s->neigh, ms[i], now);
 	work += n;
 
 	if (rte_ring_count(dp->hs_ring) >= dp->hs_under_load)
-		under_load_until = now + UNDER_LOAD_HOLD_S * FG_NS_PER_S;
+		s->under_load_until = now + UNDER_LOAD_HOLD_S * FG_NS_PER_S;
 	n = rte_ring_sc_dequeue_burst(dp->hs_ring, (void **)ms, HANDSHAKE_BUDGET, NULL);
 	for (unsigned i = 0; i < n; i++)
-		fg_svc_handle_handshake(s, ms[i], now, now < under_load_until);
+		fg_svc_handle_handshake(s, ms[i], now, now < s->under_load_until);
 	work += n;
 
 	if (now >= s->next_scan_ns) {
 		s->next_scan_ns = now + SCAN_INTERVAL_MS * (uint64_t)FG_NS_PER_MS;
 		scan_timers(s, now);
 		fg_svc_clients_expire(s, fg_clock_unix_s(now));
-		fg_neigh_tick(s, now);
-		if (s->uapi)
-			fg_uapi_server_tick(s->uapi, now);
+		fg_neigh_tick(&s->neigh, now);
+		for (unsigned i = 0; i < s->natt; i++)
+			if (s->att[i].ops->tick)
+				s->att[i].ops->tick(s->att[i].ctx, now);
 	}
 	if (now >= s->next_gc_ns) {
 		s->next_gc_ns = now + FG_NS_PER_S;
@@ -452,11 +467,34 @@ unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
 	return work;
 }
 
-int fg_svc_attach_fd(struct fg_svc *s, int fd)
+int fg_svc_attach(struct fg_svc *s, const struct fg_svc_attach_ops *ops, void *ctx, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 
-	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	if (s->natt == FG_SVC_MAX_ATTACH)
+		return -ENOSPC;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	s->att[s->natt++] = (struct fg_svc_attachment){ .ops = ops, .ctx = ctx, .fd = fd };
+	return 0;
+}
+
+void fg_svc_detach(struct fg_svc *s, void *ctx)
+{
+	for (unsigned i = 0; i < s->natt; i++) {
+		if (s->att[i].ctx != ctx)
+			continue;
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->att[i].fd, NULL);
+		s->att[i] = s->att[--s->natt];
+		return;
+	}
+}
+
+void fg_svc_emit_event(struct fg_svc *s, uint32_t kind, const uint8_t pub[32], const char *resource_id)
+{
+	for (unsigned i = 0; i < s->natt; i++)
+		if (s->att[i].ops->event)
+			s->att[i].ops->event(s->att[i].ctx, kind, pub, resource_id);
 }
 
 int fg_svc_run(struct fg_svc *s)
@@ -472,10 +510,8 @@ int fg_svc_run(struct fg_svc *s)
 		 * is seen by the fg_svc_poll right after them, before any sleep. */
 		if (!fg_svc_poll(s, fg_clock_ns()))
 			epoll_wait(s->epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), IDLE_SLEEP_MS);
-		if (s->uapi)
-			fg_uapi_server_poll(s->uapi, 0);
-		if (s->ctl)
-			fg_ctl_server_poll(s->ctl);
+		for (unsigned i = 0; i < s->natt; i++)
+			s->att[i].ops->poll(s->att[i].ctx);
 		if (s->dump_requested) {
 			s->dump_requested = 0;
 			fg_svc_stats_dump(s);

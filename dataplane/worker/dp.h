@@ -24,6 +24,8 @@
 #include "route.h"
 #include "tun.h"
 
+struct fg_config;
+
 enum {
 	FG_MAX_WORKERS = 16,
 	FG_BURST_MAX = 64,
@@ -59,7 +61,10 @@ struct fg_lcore_counters {
 	uint64_t idle_loops;
 } __rte_cache_aligned;
 
+struct fg_dp;
+
 struct fg_worker {
+	struct fg_dp *dp;            /* the shared context this worker reads */
 	unsigned idx;                /* 0..nworkers-1, also its QSBR thread id */
 	unsigned lcore;
 	uint16_t port;
@@ -76,7 +81,9 @@ struct fg_worker {
 } __rte_cache_aligned;
 
 struct fg_dp {
-	struct fg_config *cfg;
+	struct fg_config *cfg;          /* set-up only (dp.c): nothing past the constructor reads it */
+	const struct fg_prefix *host_routes; /* the TUN's routes, re-added after an address change */
+	size_t n_host_routes;
 	struct fg_netpkt_local local;   /* listen_port may change at run time (UAPI) */
 	struct fg_ip gateway4;          /* next hop for off-link peers, family 0 = none */
 	uint32_t uplink_prefix_len;

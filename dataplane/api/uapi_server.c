@@ -476,6 +476,31 @@ int fg_uapi_server_poll(struct fg_uapi_server *u, int timeout_ms)
 	return n > 0 ? n : 0;
 }
 
+static int attach_poll(void *ctx)
+{
+	return fg_uapi_server_poll(ctx, 0);
+}
+
+static void attach_tick(void *ctx, uint64_t now_ns)
+{
+	fg_uapi_server_tick(ctx, now_ns);
+}
+
+static void attach_stats(void *ctx, FILE *f)
+{
+	const struct fg_uapi_server_stats *st = fg_uapi_server_stats(ctx);
+
+	fprintf(f, "uapi_connections_refused %lu\n", st->refused);
+	fprintf(f, "uapi_idle_timeouts %lu\n", st->timeouts);
+	fprintf(f, "uapi_send_errors %lu\n", st->send_errors);
+}
+
+static const struct fg_svc_attach_ops attach_ops = {
+	.poll = attach_poll,
+	.tick = attach_tick,
+	.write_stats = attach_stats,
+};
+
 struct fg_uapi_server *fg_uapi_server_open(struct fg_svc *s, const char *dir, const char *ifname)
 {
 	struct fg_uapi_server *u = calloc(1, sizeof(*u));
@@ -500,7 +525,8 @@ struct fg_uapi_server *fg_uapi_server_open(struct fg_svc *s, const char *dir, co
 	}
 	u->epfd = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	if (u->epfd < 0 || epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->listen_fd, &ev) < 0) {
+	if (u->epfd < 0 || epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->listen_fd, &ev) < 0 ||
+	    (errno = -fg_svc_attach(s, &attach_ops, u, u->epfd)) != 0) {
 		e = errno;
 		fg_unixsock_unlink(u->path, SOCK_STREAM);
 		close(u->listen_fd);
@@ -519,6 +545,7 @@ void fg_uapi_server_close(struct fg_uapi_server *u)
 {
 	if (!u)
 		return;
+	fg_svc_detach(u->svc, u);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (u->clients[i].fd >= 0)
 			client_close(u, &u->clients[i]);

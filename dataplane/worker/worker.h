@@ -11,10 +11,8 @@
 
 #include "dp.h"
 
-/* rte_eal_remote_launch() entry; arg is the struct fg_worker. */
+/* rte_eal_remote_launch() entry; arg is the struct fg_worker (its dp set by the constructor). */
 int fg_worker_main(void *arg);
-/* The context the workers read (set once before launching). */
-void fg_worker_set_dp(struct fg_dp *dp);
 
 /* One pass over every source; exposed for in-process tests. Returns packets handled. */
 unsigned fg_worker_poll(struct fg_dp *dp, struct fg_worker *w);
