@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * CUnit suite for controlplane/backoff.c: the reconnect schedule of reference §2.3 with an
+ * CUnit suite for controlplane/portal/backoff.c: the reconnect schedule of reference §2.3 with an
  * injected clock and an injected random source (lowest, highest and middle draws), checked
  * against the closed form 0.5 s x 1.5^n capped at 60 s; the 15 s first-join deadline; the
  * max_partition_time give-up; Retry-After; the reset after a join; and tables for the

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * CUnit suite for the asynchronous side of the control plane's data plane client
- * (controlplane/dpclient.c) and for the portal host resolver (controlplane/resolver.c).
+ * (controlplane/state/dpclient.c) and for the portal host resolver (controlplane/event/resolver.c).
  * The client's table of requests is driven through a SOCK_SEQPACKET socketpair whose other
  * end the test's own thread plays as the data plane, so every interleaving (replies in
  * reverse order, a DUMP's parts mixed with other answers, events between replies, late

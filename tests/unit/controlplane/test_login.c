@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * CUnit suite for controlplane/login.c with an injected environment: the token from each
+ * CUnit suite for controlplane/portal/login.c with an injected environment: the token from each
  * source and their precedence, the id file created once (mode 0600) and reused, ids
  * derived from a machine id, external ids and the machine-id HMAC checked against vectors
  * computed with Python's hashlib/hmac, URL normalisation (good and hostile URLs), the v2

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * CUnit suite for controlplane/phoenix.c: the exact join and heartbeat frames of reference
+ * CUnit suite for controlplane/portal/phoenix.c: the exact join and heartbeat frames of reference
  * §2.2, inbound frames taken from the reference and from Firezone's own phoenix-channel
  * tests, a table of hostile frames that must all be refused with a reason, random
  * mutations of good frames (seeded, so every run is the same) that must never crash, and

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * CUnit suite for controlplane/portal_msg.c. Good payloads are the examples of reference
+ * CUnit suite for controlplane/portal/portal_msg.c. Good payloads are the examples of reference
  * §2.4 copied verbatim (their "…" abbreviations expanded into real-looking values) and the
  * payloads of Firezone's own serde tests (messages/gateway.rs); each message then gets a
  * hostile table built by editing one field of its good payload (wrong types, missing

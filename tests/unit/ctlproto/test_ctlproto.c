@@ -3,7 +3,7 @@
  * CUnit suite for the control socket between the control plane and the data plane: the
  * codec in common/ctlproto.h (fg_ctl_size() for every 16-bit type, and every message's
  * layout pinned field by field, implicit holes included, so a change that would break the
- * other process or tests/e2e/ctl_hostile.py's mirror fails here), and controlplane/dpclient.c
+ * other process or tests/e2e/ctl_hostile.py's mirror fails here), and controlplane/state/dpclient.c
  * against a fake data plane (fake_dp.c) in a thread: correct answers, events interleaved
  * before replies, stale replies with the wrong sequence number, DUMP streams and STATS,
  * then hostile behaviour (wrong version, wrong size for the type, datagrams shorter than a
