@@ -74,7 +74,7 @@ static void listen_readable(void *ctx)
 
 	for (;;) {
 		struct fg_cpctl_conn *c = NULL;
-		int r = fg_cpctl_server_accept(s->listen, &c);
+		int r = fg_cpctl_server_accept(&s->srv, &c);
 
 		if (r == -EBUSY)
 			continue; /* that client was told "too many connections" */
@@ -103,7 +103,7 @@ static const struct fg_watch_ops listen_ops = {
 void fg_ctlsock_init(struct fg_ctlsock *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->listen = -1;
+	s->srv.listen_fd = -1;
 }
 
 int fg_ctlsock_start(struct fg_ctlsock *s, struct fg_loop *loop, const char *path, const struct fg_cpctl_provider *p, void *ctx)
@@ -116,13 +116,13 @@ int fg_ctlsock_start(struct fg_ctlsock *s, struct fg_loop *loop, const char *pat
 	fd = fg_cpctl_server_listen(path);
 	if (fd < 0)
 		return fd;
-	s->listen = fd;
+	s->srv.listen_fd = fd;
 	snprintf(s->path, sizeof(s->path), "%s", path);
-	s->lw = fg_loop_watch(s->loop, s->listen, &listen_ops, s);
+	s->lw = fg_loop_watch(s->loop, s->srv.listen_fd, &listen_ops, s);
 	if (!s->lw) {
 		fg_unixsock_unlink(s->path, SOCK_STREAM);
-		close(s->listen);
-		s->listen = -1;
+		close(s->srv.listen_fd);
+		s->srv.listen_fd = -1;
 		return -EIO;
 	}
 	fg_info(TAG, "fastgatectl socket %s", path);
@@ -131,11 +131,11 @@ int fg_ctlsock_start(struct fg_ctlsock *s, struct fg_loop *loop, const char *pat
 
 void fg_ctlsock_stop(struct fg_ctlsock *s)
 {
-	if (s->listen < 0)
+	if (s->srv.listen_fd < 0)
 		return;
 	fg_loop_unwatch(s->lw);
 	/* only our own socket, asked before the listener closes (common/unixsock.h) */
 	fg_unixsock_unlink(s->path, SOCK_STREAM);
-	close(s->listen);
-	s->listen = -1;
+	close(s->srv.listen_fd);
+	s->srv.listen_fd = -1;
 }

@@ -15,7 +15,7 @@ struct fg_watch;
 /* Owned by the caller; fg_ctlsock_init() before start and stop. */
 struct fg_ctlsock {
 	struct fg_loop *loop;
-	int listen;
+	struct fg_cpctl_server srv; /* the listening socket (listen_fd -1 when closed) */
 	char path[108];
 	struct fg_watch *lw;
 	const struct fg_cpctl_provider *provider;

@@ -32,6 +32,7 @@ enum {
 };
 
 struct fg_cpctl_conn {
+	struct fg_cpctl_server *srv;           /* counts it */
 	int fd;
 	bool eof;                              /* the client half-closed: answer, flush, close */
 	bool closing;                          /* a protocol error was queued: flush, then close */
@@ -51,9 +52,6 @@ struct fg_cpctl_pending {
 	struct fg_cpctl_conn *conn;              /* NULL once the connection is gone */
 	char cmd[FG_CPCTL_MAX_CMD];
 };
-
-static unsigned int nconns;
-static bool warned_busy;  /* one warning per burst of refused connections */
 
 /* ---- requests ------------------------------------------------------------------------------ */
 
@@ -325,12 +323,12 @@ static bool start_pending(struct fg_cpctl_conn *c, const char *line, size_t len)
 
 /* ---- connections ----------------------------------------------------------------------------- */
 
-struct fg_cpctl_conn *fg_cpctl_conn_new(int fd)
+struct fg_cpctl_conn *fg_cpctl_conn_new(struct fg_cpctl_server *s, int fd)
 {
 	struct fg_cpctl_conn *c;
 	int fl;
 
-	if (nconns >= FG_CPCTL_MAX_CONNS) {
+	if (s->nconns >= FG_CPCTL_MAX_CONNS) {
 		errno = EBUSY;
 		return NULL;
 	}
@@ -340,8 +338,9 @@ struct fg_cpctl_conn *fg_cpctl_conn_new(int fd)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
+	c->srv = s;
 	c->fd = fd;
-	nconns++;
+	s->nconns++;
 	return c;
 }
 
@@ -353,14 +352,14 @@ void fg_cpctl_conn_free(struct fg_cpctl_conn *c)
 		c->pending->conn = NULL; /* the provider still answers it, into the void */
 	close(c->fd);
 	free(c->out);
+	c->srv->nconns--;
+	c->srv->warned_busy = false;
 	free(c);
-	nconns--;
-	warned_busy = false;
 }
 
-unsigned int fg_cpctl_conn_count(void)
+unsigned int fg_cpctl_conn_count(const struct fg_cpctl_server *s)
 {
-	return nconns;
+	return s->nconns;
 }
 
 int fg_cpctl_conn_fd(const struct fg_cpctl_conn *c)
@@ -547,20 +546,20 @@ int fg_cpctl_server_listen(const char *path)
 	return fg_unixsock_listen(path, &o);
 }
 
-int fg_cpctl_server_accept(int listen_fd, struct fg_cpctl_conn **out)
+int fg_cpctl_server_accept(struct fg_cpctl_server *s, struct fg_cpctl_conn **out)
 {
 	struct fg_cpctl_conn *c;
 	int fd, e;
 
 	for (;;) {
-		fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0)
 			break;
 		if (errno == EINTR || errno == ECONNABORTED)
 			continue;
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	}
-	c = fg_cpctl_conn_new(fd);
+	c = fg_cpctl_conn_new(s, fd);
 	if (!c) {
 		e = errno;
 		if (e == EBUSY) {
@@ -572,10 +571,10 @@ int fg_cpctl_server_accept(int listen_fd, struct fg_cpctl_conn **out)
 			/* Best effort: a fresh socket's buffer takes a line this short. */
 			if (send(fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 				fg_debug(TAG, "refusing a connection: %s", strerror(errno));
-			if (!warned_busy)
+			if (!s->warned_busy)
 				fg_warn(TAG, "%d fastgatectl connections open; refusing more",
 					FG_CPCTL_MAX_CONNS);
-			warned_busy = true;
+			s->warned_busy = true;
 		}
 		close(fd);
 		return -e;

@@ -94,15 +94,24 @@ void fg_cpctl_conn_set_wake(struct fg_cpctl_conn *c, void (*wake)(void *arg), vo
  * another -errno. Returns the fd. The caller closes it and unlinks path at exit. */
 int fg_cpctl_server_listen(const char *path);
 
+/* One listening socket and the connections accepted from it (their count, the refusal
+ * warning). Set listen_fd, zero the rest; every connection points back at it, so it
+ * outlives them. */
+struct fg_cpctl_server {
+	int listen_fd;
+	unsigned int nconns;
+	bool warned_busy;  /* one warning per burst of refused connections */
+};
+
 /* Accepts one pending connection. 0 and *out set; -EAGAIN when none is pending; -EBUSY when
  * FG_CPCTL_MAX_CONNS are open (that client was sent an error line and closed: call again);
  * another -errno on failure. Call until -EAGAIN each time the listening fd is readable. */
-int fg_cpctl_server_accept(int listen_fd, struct fg_cpctl_conn **out);
+int fg_cpctl_server_accept(struct fg_cpctl_server *s, struct fg_cpctl_conn **out);
 
 /* Takes ownership of a connected stream fd (made nonblocking and cloexec here). NULL with
  * errno EBUSY when FG_CPCTL_MAX_CONNS are open (the fd is then left to the caller), or
  * ENOMEM. */
-struct fg_cpctl_conn *fg_cpctl_conn_new(int fd);
+struct fg_cpctl_conn *fg_cpctl_conn_new(struct fg_cpctl_server *s, int fd);
 /* Closes the fd and frees everything. NULL is ignored. */
 void fg_cpctl_conn_free(struct fg_cpctl_conn *c);
 
@@ -122,7 +131,7 @@ bool fg_cpctl_conn_wants_write(const struct fg_cpctl_conn *c);
 bool fg_cpctl_conn_wants_read(const struct fg_cpctl_conn *c);
 int fg_cpctl_conn_fd(const struct fg_cpctl_conn *c);
 /* Connections open now (for the log and the tests). */
-unsigned int fg_cpctl_conn_count(void);
+unsigned int fg_cpctl_conn_count(const struct fg_cpctl_server *s);
 
 /* Pure request parser: copies the command name of one request line (without its newline)
  * into cmd. 0, or -EINVAL when the line is not a JSON object with a string "cmd" (embedded

@@ -103,9 +103,8 @@ static cJSON *fake_resources(void *ctx)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	(void)ctx;
 	cJSON_AddArrayToObject(o, "resources");
-	cJSON_AddNumberToObject(o, "conns", fg_cpctl_conn_count());
+	cJSON_AddNumberToObject(o, "conns", fg_cpctl_conn_count(ctx));
 	return o;
 }
 
@@ -127,7 +126,7 @@ static const struct fg_cpctl_provider provider = {
 /* ---- the server thread: a poll() loop as the control plane's would be -------------------- */
 
 struct fs_server {
-	int lfd;
+	struct fg_cpctl_server cs;
 	int wake[2];
 	pthread_t th;
 };
@@ -142,7 +141,7 @@ static void *server_main(void *arg)
 		struct pollfd pf[2 + MAX_SERVED];
 
 		pf[0] = (struct pollfd){ .fd = s->wake[0], .events = POLLIN };
-		pf[1] = (struct pollfd){ .fd = s->lfd, .events = POLLIN };
+		pf[1] = (struct pollfd){ .fd = s->cs.listen_fd, .events = POLLIN };
 		for (size_t i = 0; i < n; i++)
 			pf[2 + i] = (struct pollfd){
 				.fd = fg_cpctl_conn_fd(conns[i]),
@@ -160,7 +159,7 @@ static void *server_main(void *arg)
 			if (!rv)
 				continue;
 			if (rv & (POLLIN | POLLHUP | POLLERR))
-				r = fg_cpctl_conn_on_readable(conns[i], &provider, NULL);
+				r = fg_cpctl_conn_on_readable(conns[i], &provider, &s->cs);
 			if (r == 0)
 				r = fg_cpctl_conn_on_writable(conns[i]);
 			if (r < 0) {
@@ -171,7 +170,7 @@ static void *server_main(void *arg)
 		if (pf[1].revents & POLLIN) {
 			for (;;) {
 				struct fg_cpctl_conn *c;
-				int r = fg_cpctl_server_accept(s->lfd, &c);
+				int r = fg_cpctl_server_accept(&s->cs, &c);
 
 				if (r == -EAGAIN)
 					break;
@@ -193,8 +192,8 @@ static struct fs_server server;
 
 void fs_server_start(void)
 {
-	server.lfd = fg_cpctl_server_listen(fs_path);
-	CU_ASSERT_FATAL(server.lfd >= 0);
+	server.cs.listen_fd = fg_cpctl_server_listen(fs_path);
+	CU_ASSERT_FATAL(server.cs.listen_fd >= 0);
 	CU_ASSERT_EQUAL_FATAL(pipe2(server.wake, O_CLOEXEC), 0);
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&server.th, NULL, server_main, &server), 0);
 }
@@ -205,7 +204,7 @@ void fs_server_stop(void)
 	pthread_join(server.th, NULL);
 	close(server.wake[0]);
 	close(server.wake[1]);
-	close(server.lfd);
+	close(server.cs.listen_fd);
 	unlink(fs_path);
 }
 
