@@ -3,7 +3,8 @@
  * fastgate-bench: drives the real worker fast path (fg_worker_poll) with pre-built
  * WireGuard traffic and prints packet rates beside the raw AEAD rate of the same backend,
  * measured in the same process. This header is shared by the bench's files: the
- * environment (a struct fg_dp built without a TUN, over a net_ring port), the traffic
+ * environment (the struct fg_dp of fg_dp_init(), over a net_ring port, with /dev/null or a
+ * socketpair in place of the TUN), the traffic
  * templates, one measured row, and the report. Everything is set up and torn down by the
  * main lcore while no worker runs; during a row each worker lcore owns its own context.
  */
@@ -16,6 +17,7 @@
 
 #include <rte_ring.h>
 
+#include "config.h"
 #include "dp.h"
 
 enum {
@@ -36,6 +38,7 @@ enum fg_bench_dir {
 
 /* The data plane under test and what the bench added around it. */
 struct fg_bench_env {
+	struct fg_config cfg;                      /* what fg_dp_init() built dp from */
 	struct fg_dp dp;
 	struct rte_ring *rx[FG_BENCH_MAX_WORKERS]; /* bench -> port queue w (the worker reads) */
 	struct rte_ring *tx[FG_BENCH_MAX_WORKERS]; /* port queue w -> bench (frees) */
@@ -44,7 +47,7 @@ struct fg_bench_env {
 	uint32_t npeers;
 	uint32_t *peer_slot;                       /* bench peer number -> table slot */
 	uint32_t *kp_slot;                         /* its CURRENT keypair */
-	char vdev_name[64];                        /* a probed vdev port (--pcap), else "" */
+	char vdev_name[64];                        /* the port's vdev: net_ring, or --pcap's net_pcap */
 };
 
 /* A peer's session as someone else derived it (the pcap generator's keys.txt): the

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The benchmark's data plane: a struct fg_dp put together the way fg_dp_init() does it, but
- * over a net_ring port (pointer-only I/O: the bench puts mbufs on the port's RX rings and
- * takes them off its TX rings) and without a TUN device. Decrypt rows give each worker
- * /dev/null as its TUN queue; encrypt rows give it one end of an AF_UNIX datagram
- * socketpair. N peers are installed straight through the writer API of peers.h with known
- * keys, a CURRENT keypair each and one allowed IP (100.64.x.y/32). Main lcore only, while
- * no worker runs.
+ * The benchmark's data plane: the struct fg_dp of fg_dp_init(), the daemon's own
+ * constructor, built from a default configuration over a net_ring port (pointer-only I/O:
+ * the bench puts mbufs on the port's RX rings and takes them off its TX rings) and without
+ * a TUN device: each worker's TUN queue is /dev/null (decrypt rows) or one end of an
+ * AF_UNIX datagram socketpair (encrypt rows). N peers are installed straight through the
+ * writer API of peers.h with known keys, a CURRENT keypair each and one allowed IP
+ * (100.64.x.y/32). Main lcore only, while no worker runs.
  */
 #include "bench.h"
 
@@ -26,8 +26,9 @@
 #include <rte_lcore.h>
 #include <sodium.h>
 
+#include "aead.h"
 #include "clock.h"
-#include "port.h"
+#include "dp_setup.h"
 #include "worker.h"
 
 /* 198.18.0.0/15 is the benchmarking range: the uplink is 198.18.0.1, peers come from
@@ -37,6 +38,10 @@ static const uint32_t LOCAL_IP = (198u << 24) | (18u << 16) | 1u;
 static const uint32_t PEER_IP_BASE = (198u << 24) | (18u << 16) | (1u << 8);
 static const uint32_t INNER_IP_BASE = (100u << 24) | (64u << 16) | (1u << 8);
 static const uint32_t RESOURCE_IP = (198u << 24) | (19u << 16) | 1u;
+
+/* The net_ring port; rte_eth_from_rings() names its vdev after it. */
+#define NET_RING_NAME "fgbench"
+#define NET_RING_VDEV "net_ring_" NET_RING_NAME
 
 enum fg_bench_ports {
 	PEER_PORT_BASE = 20000,
@@ -105,14 +110,12 @@ static void peer_mac(uint32_t p, struct rte_ether_addr *mac)
 	memcpy(mac->addr_bytes, b, 6);
 }
 
-static struct rte_ring *ring(const char *what, unsigned idx, unsigned size, unsigned flags, unsigned esize)
+static struct rte_ring *ring(const char *what, unsigned idx)
 {
 	char name[RTE_RING_NAMESIZE];
 
 	snprintf(name, sizeof(name), "fgb_%s%u", what, idx);
-	if (esize)
-		return rte_ring_create_elem(name, esize, size, (int)rte_socket_id(), flags);
-	return rte_ring_create(name, size, (int)rte_socket_id(), flags);
+	return rte_ring_create(name, FG_BENCH_PORT_RING, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 }
 
 static int add_peer(struct fg_bench_env *e, uint32_t p, const struct fg_bench_peer_id *id, char *err,
@@ -177,12 +180,95 @@ int fg_bench_env_init(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues,
 	return fg_bench_env_init_ext(e, npeers, nqueues, NULL, NULL, err, errlen);
 }
 
+/* The port: the vdev the caller names (net_pcap replaying a file), probed here, else a
+ * net_ring over the bench's own rings, one pair per worker. */
+static int make_port(struct fg_bench_env *e, unsigned nqueues, const char *vdev, uint16_t *port, char *err,
+		     size_t errlen)
+{
+	int ret;
+
+	if (vdev) {
+		snprintf(e->vdev_name, sizeof(e->vdev_name), "%.*s", (int)strcspn(vdev, ","), vdev);
+		ret = rte_dev_probe(vdev);
+		if (ret < 0 || rte_eth_dev_get_port_by_name(e->vdev_name, port) != 0) {
+			snprintf(err, errlen, "vdev %s: %s", vdev, strerror(ret < 0 ? -ret : ENODEV));
+			if (ret == 0)
+				(void)rte_vdev_uninit(e->vdev_name);
+			e->vdev_name[0] = 0;
+			return ret < 0 ? ret : -ENODEV;
+		}
+		return 0;
+	}
+	for (unsigned w = 0; w < nqueues; w++) {
+		e->rx[w] = ring("rx", w);
+		e->tx[w] = ring("tx", w);
+		if (!e->rx[w] || !e->tx[w]) {
+			snprintf(err, errlen, "port rings: %s", rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+	ret = rte_eth_from_rings(NET_RING_NAME, e->rx, nqueues, e->tx, nqueues, rte_socket_id());
+	if (ret < 0) {
+		snprintf(err, errlen, "net_ring port: %s", rte_strerror(rte_errno));
+		return -ENODEV;
+	}
+	snprintf(e->vdev_name, sizeof(e->vdev_name), "%s", NET_RING_VDEV);
+	*port = (uint16_t)ret;
+	return 0;
+}
+
+/* The TUN side of the rows: /dev/null, and a socketpair per worker (run.c picks per row). */
+static int make_tun(struct fg_bench_env *e, unsigned nqueues, char *err, size_t errlen)
+{
+	e->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (e->devnull < 0) {
+		snprintf(err, errlen, "/dev/null: %s", strerror(errno));
+		return -errno;
+	}
+	for (unsigned w = 0; w < nqueues; w++) {
+		int sndbuf = 4 << 20;
+
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, e->tun_pair[w]) < 0) {
+			snprintf(err, errlen, "socketpair: %s", strerror(errno));
+			return -errno;
+		}
+		/* Best effort: a bigger queue only saves the feeder an EAGAIN now and then. */
+		(void)setsockopt(e->tun_pair[w][1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	}
+	return 0;
+}
+
+/* What a configuration file would say: 198.18.0.1/15:51820, MTU 1420, N peers, the AEAD
+ * backend main.c chose. */
+static void make_config(struct fg_config *cfg, uint32_t npeers, unsigned nqueues, uint16_t port)
+{
+	uint32_t local_be = htonl(LOCAL_IP);
+
+	fg_config_defaults(cfg);
+	cfg->iface.listen_port = FG_BENCH_LISTEN_PORT;
+	cfg->iface.mtu = FG_BENCH_MTU;
+	cfg->uplink.port = port;
+	cfg->uplink.address.ip.family = AF_INET;
+	memcpy(cfg->uplink.address.ip.addr, &local_be, 4);
+	cfg->uplink.address.len = 15;
+	cfg->dp.workers = nqueues;
+	cfg->dp.rx_descriptors = cfg->dp.tx_descriptors = FG_BENCH_PORT_RING;
+	cfg->dp.mbuf_count = FG_BENCH_MBUFS;
+	cfg->dp.max_peers = npeers;
+	cfg->dp.handshake_queue = 1024;
+	cfg->dp.under_load_threshold = 128;
+	cfg->dp.crypto = fg_aead_backend() == FG_AEAD_IPSECMB ? FG_CONFIG_CRYPTO_IPSECMB : FG_CONFIG_CRYPTO_LIBSODIUM;
+	cfg->host.offload = false;
+}
+
 int fg_bench_env_init_ext(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues,
 			  const struct fg_bench_peer_id *ids, const char *vdev, char *err, size_t errlen)
 {
-	struct fg_dp *dp = &e->dp;
-	uint32_t local_be = htonl(LOCAL_IP);
-	int port, ret;
+	/* IPv4 only: a family with no rules costs no LPM (route.h). */
+	struct fg_dp_options opt = { .caller_lcores = true, .allowed_rules_v4 = npeers + 64 };
+	int tun_fds[FG_BENCH_MAX_WORKERS];
+	uint16_t port = 0;
+	int ret;
 
 	memset(e, 0, sizeof(*e));
 	e->devnull = -1;
@@ -192,108 +278,16 @@ int fg_bench_env_init_ext(struct fg_bench_env *e, uint32_t npeers, unsigned nque
 		snprintf(err, errlen, "%u queues / %u peers: out of range", nqueues, npeers);
 		return -EINVAL;
 	}
-	fg_clock_init();
-	dp->nworkers = nqueues;
-	dp->burst = 32;
-	dp->mtu = FG_BENCH_MTU;
-	dp->pool = rte_pktmbuf_pool_create("fgb_mbufs", FG_BENCH_MBUFS, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					   (int)rte_socket_id());
-	if (!dp->pool) {
-		snprintf(err, errlen, "mbuf pool: %s (raise -m)", rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
-	if (vdev) {
-		/* A vdev the caller names (net_pcap replaying a file): probe it and take its port. */
-		uint16_t pid;
-
-		snprintf(e->vdev_name, sizeof(e->vdev_name), "%.*s", (int)strcspn(vdev, ","), vdev);
-		ret = rte_dev_probe(vdev);
-		if (ret < 0 || rte_eth_dev_get_port_by_name(e->vdev_name, &pid) != 0) {
-			snprintf(err, errlen, "vdev %s: %s", vdev, strerror(ret < 0 ? -ret : ENODEV));
-			if (ret == 0)
-				(void)rte_vdev_uninit(e->vdev_name);
-			e->vdev_name[0] = 0;
-			return ret < 0 ? ret : -ENODEV;
-		}
-		dp->port_id = pid;
-	} else {
-		for (unsigned w = 0; w < nqueues; w++) {
-			e->rx[w] = ring("rx", w, FG_BENCH_PORT_RING, RING_F_SP_ENQ | RING_F_SC_DEQ, 0);
-			e->tx[w] = ring("tx", w, FG_BENCH_PORT_RING, RING_F_SP_ENQ | RING_F_SC_DEQ, 0);
-			if (!e->rx[w] || !e->tx[w]) {
-				snprintf(err, errlen, "port rings: %s", rte_strerror(rte_errno));
-				return -ENOMEM;
-			}
-		}
-		port = rte_eth_from_rings("net_ring_fgbench", e->rx, nqueues, e->tx, nqueues, rte_socket_id());
-		if (port < 0) {
-			snprintf(err, errlen, "net_ring port: %s", rte_strerror(rte_errno));
-			return -ENODEV;
-		}
-		dp->port_id = (uint16_t)port;
-	}
-	struct fg_port_conf pc = {
-		.port = dp->port_id,
-		.nqueues = (uint16_t)nqueues,
-		.rx_desc = FG_BENCH_PORT_RING,
-		.tx_desc = FG_BENCH_PORT_RING,
-		.pool = dp->pool,
-	};
-	ret = fg_port_setup(&pc, &dp->local.mac, err, errlen);
+	if ((ret = make_port(e, nqueues, vdev, &port, err, errlen)) < 0 ||
+	    (ret = make_tun(e, nqueues, err, errlen)) < 0)
+		return ret;
+	make_config(&e->cfg, npeers, nqueues, port);
+	for (unsigned w = 0; w < nqueues; w++)
+		tun_fds[w] = e->devnull;
+	opt.tun_fds = tun_fds;
+	ret = fg_dp_init(&e->dp, &e->cfg, &opt, err, errlen);
 	if (ret < 0)
 		return ret;
-	memcpy(&dp->local.ip4, &local_be, 4);
-	dp->local.listen_port = FG_BENCH_LISTEN_PORT;
-	/* as fg_dp_init: the AEAD tag, not the UDP checksum, vouches for IPv4 data messages */
-	dp->local.aead_covers_udp4 = true;
-	dp->uplink_prefix_len = 15;
-
-	ret = fg_tables_init(&dp->tables, npeers, nqueues);
-	if (ret < 0) {
-		snprintf(err, errlen, "peer tables for %u peers: %s", npeers, strerror(-ret));
-		return ret;
-	}
-	/* IPv4 only: a family with no rules costs no LPM (route.h). */
-	dp->allowed = fg_route_create("fgb_allowed", npeers + 64, 0, dp->tables.qsbr);
-	if (!dp->allowed) {
-		snprintf(err, errlen, "allowed-IPs table: %s (raise -m)", rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
-	dp->hs_ring = ring("hs", 0, 1024, RING_F_SC_DEQ, 0);
-	dp->punt_ring = ring("punt", 0, FG_PUNT_RING, RING_F_SC_DEQ, 0);
-	dp->ev_ring = ring("ev", 0, FG_EVENT_RING, RING_F_SC_DEQ, sizeof(struct fg_event));
-	if (!dp->hs_ring || !dp->punt_ring || !dp->ev_ring) {
-		snprintf(err, errlen, "rings: %s", rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
-	dp->hs_under_load = 128;
-
-	e->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (e->devnull < 0) {
-		snprintf(err, errlen, "/dev/null: %s", strerror(errno));
-		return -errno;
-	}
-	for (unsigned w = 0; w < nqueues; w++) {
-		struct fg_worker *wk = &dp->workers[w];
-		int sndbuf = 4 << 20;
-
-		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, e->tun_pair[w]) < 0) {
-			snprintf(err, errlen, "socketpair: %s", strerror(errno));
-			return -errno;
-		}
-		/* Best effort: a bigger queue only saves the feeder an EAGAIN now and then. */
-		(void)setsockopt(e->tun_pair[w][1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-		wk->idx = w;
-		wk->port = dp->port_id;
-		wk->queue = (uint16_t)w;
-		wk->tun_fd = e->devnull;
-		wk->handoff = ring("ho", w, FG_HANDOFF_RING, RING_F_SC_DEQ, 0);
-		wk->svc_tx = ring("stx", w, FG_SVC_TX_RING, RING_F_SP_ENQ | RING_F_SC_DEQ, 0);
-		if (!wk->handoff || !wk->svc_tx) {
-			snprintf(err, errlen, "worker rings: %s", rte_strerror(rte_errno));
-			return -ENOMEM;
-		}
-	}
 
 	e->peer_slot = calloc(npeers, sizeof(*e->peer_slot));
 	e->kp_slot = calloc(npeers, sizeof(*e->kp_slot));
@@ -307,8 +301,6 @@ int fg_bench_env_init_ext(struct fg_bench_env *e, uint32_t npeers, unsigned nque
 			return ret;
 	}
 	e->npeers = npeers;
-	for (unsigned w = 0; w < FG_MAX_WORKERS; w++)
-		dp->workers[w].dp = dp;
 	return 0;
 }
 
@@ -359,34 +351,22 @@ void fg_bench_env_reset(struct fg_bench_env *e)
 
 void fg_bench_env_fini(struct fg_bench_env *e)
 {
-	struct fg_dp *dp = &e->dp;
-
-	if (dp->pool)
+	/* The mbufs on the bench's rings go back to the pool before fg_dp_fini frees it; the
+	 * port is closed there, and its vdev removed here, before its rings are freed. */
+	if (e->dp.pool)
 		fg_bench_env_reset(e);
-	for (unsigned w = 0; w < FG_BENCH_MAX_WORKERS; w++) {
-		rte_ring_free(dp->workers[w].handoff);
-		rte_ring_free(dp->workers[w].svc_tx);
-		for (int s = 0; s < 2; s++)
-			if (e->tun_pair[w][s] >= 0)
-				close(e->tun_pair[w][s]);
-	}
-	if (dp->pool)
-		fg_port_close(dp->port_id);
+	fg_dp_fini(&e->dp);
 	if (e->vdev_name[0])
 		(void)rte_vdev_uninit(e->vdev_name);
 	for (unsigned w = 0; w < FG_BENCH_MAX_WORKERS; w++) {
 		rte_ring_free(e->rx[w]);
 		rte_ring_free(e->tx[w]);
+		for (int s = 0; s < 2; s++)
+			if (e->tun_pair[w][s] >= 0)
+				close(e->tun_pair[w][s]);
 	}
 	if (e->devnull >= 0)
 		close(e->devnull);
-	rte_ring_free(dp->hs_ring);
-	rte_ring_free(dp->punt_ring);
-	rte_ring_free(dp->ev_ring);
-	fg_route_free(dp->allowed);
-	if (dp->tables.peers)
-		fg_tables_free(&dp->tables);
-	rte_mempool_free(dp->pool);
 	free(e->peer_slot);
 	free(e->kp_slot);
 	memset(e, 0, sizeof(*e));

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Builds and tears down the data plane's shared context from the configuration: the mbuf
- * pool, the port, the rings, the tables, the TUN, and the static peers. Main lcore only,
- * before the workers start and after they stop.
+ * pool, the port, the rings, the tables, the TUN, and the static peers. The one constructor
+ * of the daemon, the bench and the in-process tests (their differences are options, see
+ * dp_setup.h). Main lcore only, before the workers start and after they stop.
  */
 #include "dp_setup.h"
 
@@ -21,6 +22,7 @@
 #include "keys.h"
 #include "log.h"
 #include "port.h"
+#include "svc_state.h"
 
 static const char *const TAG = "fastgate.dp";
 
@@ -44,35 +46,38 @@ static struct rte_ring *make_ring(const char *what, unsigned idx, unsigned size,
 	return rte_ring_create(name, size, (int)rte_socket_id(), flags);
 }
 
-int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_options *opt, char *err, size_t errlen)
+/* Empty: no object held, TUN queues closed (-1), no port to close. fg_dp_fini leaves it so. */
+static void clear(struct fg_dp *dp)
 {
-	unsigned lcore, w = 0;
-	int ret;
-
 	memset(dp, 0, sizeof(*dp));
-	dp->cfg = cfg;
-	dp->host_routes = cfg->host.routes;
-	dp->n_host_routes = cfg->host.n_routes;
-	dp->nworkers = cfg->dp.workers;
-	dp->burst = cfg->dp.burst;
-	dp->mtu = cfg->iface.mtu;
-	dp->idle_sleep_us = opt->idle_sleep_us;
-	dp->port_id = cfg->uplink.port;
-	fg_clock_init();
+	for (unsigned q = 0; q < FG_TUN_MAX_QUEUES; q++)
+		dp->tun.fds[q] = -1;
+	dp->port_closed = true;
+}
 
+static int check_lcores(const struct fg_dp *dp, const struct fg_dp_options *opt, char *err, size_t errlen)
+{
 	if (rte_eth_dev_count_avail() == 0) {
 		snprintf(err, errlen, "no DPDK port was probed (check the --vdev / PCI options, and that "
 			 "the EAL runs in the interface's network namespace)");
 		return -ENODEV;
 	}
-	if (dp->nworkers > FG_MAX_WORKERS || rte_lcore_count() < dp->nworkers + 1) {
+	if (dp->nworkers == 0 || dp->nworkers > FG_MAX_WORKERS ||
+	    (!opt->caller_lcores && rte_lcore_count() < dp->nworkers + 1)) {
 		snprintf(err, errlen, "[Dataplane] Workers = %u needs %u lcores (the main lcore runs the "
-			 "service loop), the EAL has %u (-l)", dp->nworkers, dp->nworkers + 1, rte_lcore_count());
+			 "service loop), the EAL has %u (-l); at most %u workers", dp->nworkers, dp->nworkers + 1,
+			 rte_lcore_count(), (unsigned)FG_MAX_WORKERS);
 		return -EINVAL;
 	}
-	/* [Dataplane] Crypto, which FASTGATE_AEAD overrides. */
-	ret = fg_aead_init(cfg->dp.crypto == FG_CONFIG_CRYPTO_LIBSODIUM ? FG_AEAD_LIBSODIUM :
-			   cfg->dp.crypto == FG_CONFIG_CRYPTO_IPSECMB ? FG_AEAD_IPSECMB : FG_AEAD_AUTO);
+	return 0;
+}
+
+/* The AEAD backend ([Dataplane] Crypto, which FASTGATE_AEAD overrides) and the mbuf pool. */
+static int init_pool(struct fg_dp *dp, const struct fg_config *cfg, char *err, size_t errlen)
+{
+	int ret = fg_aead_init(cfg->dp.crypto == FG_CONFIG_CRYPTO_LIBSODIUM ? FG_AEAD_LIBSODIUM :
+			       cfg->dp.crypto == FG_CONFIG_CRYPTO_IPSECMB ? FG_AEAD_IPSECMB : FG_AEAD_AUTO);
+
 	if (ret < 0) {
 		const char *env = getenv("FASTGATE_AEAD");
 
@@ -87,6 +92,12 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 			 rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* [Uplink]: the port (one queue pair per worker) and the outer identity the workers match. */
+static int init_port(struct fg_dp *dp, const struct fg_config *cfg, char *err, size_t errlen)
+{
 	struct fg_port_conf pc = {
 		.port = dp->port_id,
 		.nqueues = (uint16_t)dp->nworkers,
@@ -94,9 +105,11 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 		.tx_desc = (uint16_t)cfg->dp.tx_descriptors,
 		.pool = dp->pool,
 	};
-	ret = fg_port_setup(&pc, &dp->local.mac, err, errlen);
+	int ret = fg_port_setup(&pc, &dp->local.mac, err, errlen);
+
 	if (ret < 0)
 		return ret;
+	dp->port_closed = false;
 	if (cfg->uplink.has_mac) {
 		memcpy(dp->local.mac.addr_bytes, cfg->uplink.mac, 6);
 		rte_eth_dev_default_mac_addr_set(dp->port_id, &dp->local.mac);
@@ -110,18 +123,33 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 	}
 	dp->local.listen_port = cfg->iface.listen_port;
 	dp->local.aead_covers_udp4 = true;
+	return 0;
+}
 
-	ret = fg_tables_init(&dp->tables, cfg->dp.max_peers, dp->nworkers);
+/* The peer and keypair tables and the allowed-IPs table (route.h: 128 MiB per family). */
+static int init_tables(struct fg_dp *dp, const struct fg_config *cfg, const struct fg_dp_options *opt, char *err,
+		       size_t errlen)
+{
+	uint32_t v4 = opt->allowed_rules_v4, v6 = opt->allowed_rules_v6;
+	int ret = fg_tables_init(&dp->tables, cfg->dp.max_peers, dp->nworkers);
+
 	if (ret < 0) {
 		snprintf(err, errlen, "peer tables for %u peers: %s", cfg->dp.max_peers, strerror(-ret));
 		return ret;
 	}
-	dp->allowed = fg_route_create("allowed", cfg->dp.max_peers * 4 + 1024, cfg->dp.max_peers * 4 + 1024,
-				      dp->tables.qsbr);
+	if (v4 == 0 && v6 == 0)
+		v4 = v6 = cfg->dp.max_peers * 4 + 1024;
+	dp->allowed = fg_route_create("allowed", v4, v6, dp->tables.qsbr);
 	if (!dp->allowed) {
 		snprintf(err, errlen, "allowed-IPs tables: %s (raise -m)", rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* The rings from the workers to the service lcore. */
+static int init_rings(struct fg_dp *dp, const struct fg_config *cfg, char *err, size_t errlen)
+{
 	dp->hs_ring = make_ring("hs", 0, cfg->dp.handshake_queue, RING_F_SC_DEQ, 0);
 	dp->punt_ring = make_ring("punt", 0, FG_PUNT_RING, RING_F_SC_DEQ, 0);
 	dp->ev_ring = make_ring("ev", 0, FG_EVENT_RING, RING_F_SC_DEQ, sizeof(struct fg_event));
@@ -130,8 +158,19 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 		return -ENOMEM;
 	}
 	dp->hs_under_load = cfg->dp.under_load_threshold;
+	return 0;
+}
 
+/* [Host]: the multi-queue TUN (not yet configured: fg_dp_setup_host), unless the caller
+ * gave the workers fds of its own. */
+static int init_tun(struct fg_dp *dp, const struct fg_config *cfg, const struct fg_dp_options *opt, char *err,
+		    size_t errlen)
+{
 	unsigned offloads = 0;
+	int ret;
+
+	if (opt->tun_fds)
+		return 0;
 	ret = fg_tun_open_ex(&dp->tun, cfg->host.name, dp->nworkers, cfg->host.offload ? FG_TUN_VNET_HDR : 0,
 			     &offloads);
 	if (ret < 0) {
@@ -141,24 +180,31 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 	if (cfg->host.offload)
 		fg_info(TAG, "TUN %s: virtio-net header, kernel offloads 0x%x (GRO toward the host, GSO from it)",
 			cfg->host.name, offloads);
-	RTE_LCORE_FOREACH_WORKER(lcore) {
-		if (w == dp->nworkers)
-			break;
+	return 0;
+}
+
+/* One slot per worker: its queue, TUN fd, read buffers (virtio-net TUN) and rings. */
+static int init_workers(struct fg_dp *dp, const struct fg_dp_options *opt, char *err, size_t errlen)
+{
+	unsigned lcore = opt->caller_lcores ? 0 : rte_get_next_lcore(-1, 1, 0);
+
+	for (unsigned w = 0; w < dp->nworkers; w++) {
 		struct fg_worker *wk = &dp->workers[w];
 
 		wk->dp = dp;
 		wk->idx = w;
-		wk->lcore = lcore;
 		wk->port = dp->port_id;
 		wk->queue = (uint16_t)w;
-		wk->tun_fd = dp->tun.fds[w];
-		if (dp->tun.flags & FG_TUN_VNET_HDR) {
-			for (unsigned b = 0; b < FG_TUN_READS; b++) {
-				wk->rdbuf[b] = rte_malloc("fg_tunrd", FG_TUN_VNET_READ_MAX, RTE_CACHE_LINE_SIZE);
-				if (!wk->rdbuf[b]) {
-					snprintf(err, errlen, "TUN read buffers: out of memory (raise -m)");
-					return -ENOMEM;
-				}
+		wk->tun_fd = opt->tun_fds ? opt->tun_fds[w] : dp->tun.fds[w];
+		if (!opt->caller_lcores) {
+			wk->lcore = lcore;
+			lcore = rte_get_next_lcore(lcore, 1, 0);
+		}
+		for (unsigned b = 0; b < FG_TUN_READS && (dp->tun.flags & FG_TUN_VNET_HDR); b++) {
+			wk->rdbuf[b] = rte_malloc("fg_tunrd", FG_TUN_VNET_READ_MAX, RTE_CACHE_LINE_SIZE);
+			if (!wk->rdbuf[b]) {
+				snprintf(err, errlen, "TUN read buffers: out of memory (raise -m)");
+				return -ENOMEM;
 			}
 		}
 		wk->handoff = make_ring("ho", w, FG_HANDOFF_RING, RING_F_SC_DEQ, 0);
@@ -167,9 +213,39 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 			snprintf(err, errlen, "worker rings: %s", rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
-		w++;
 	}
 	return 0;
+}
+
+int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_options *opt, char *err, size_t errlen)
+{
+	int ret;
+
+	clear(dp);
+	dp->cfg = cfg;
+	dp->host_routes = cfg->host.routes;
+	dp->n_host_routes = cfg->host.n_routes;
+	dp->nworkers = cfg->dp.workers;
+	dp->burst = cfg->dp.burst;
+	dp->mtu = cfg->iface.mtu;
+	dp->idle_sleep_us = opt->idle_sleep_us;
+	dp->port_id = cfg->uplink.port;
+	fg_clock_init();
+
+	/* Each step only adds to dp; fg_dp_fini undoes whatever the failed one left. */
+	if ((ret = check_lcores(dp, opt, err, errlen)) < 0 ||
+	    (ret = init_pool(dp, cfg, err, errlen)) < 0 ||
+	    (ret = init_port(dp, cfg, err, errlen)) < 0 ||
+	    (ret = init_tables(dp, cfg, opt, err, errlen)) < 0 ||
+	    (ret = init_rings(dp, cfg, err, errlen)) < 0 ||
+	    (ret = init_tun(dp, cfg, opt, err, errlen)) < 0 ||
+	    (ret = init_workers(dp, opt, err, errlen)) < 0)
+		goto err_fini;
+	return 0;
+
+err_fini:
+	fg_dp_fini(dp);
+	return ret;
 }
 
 int fg_dp_setup_host(struct fg_dp *dp, char *err, size_t errlen)
@@ -178,6 +254,10 @@ int fg_dp_setup_host(struct fg_dp *dp, char *err, size_t errlen)
 	char a[FG_PREFIX_STRLEN];
 	int ret;
 
+	if (dp->tun.nqueues == 0) {
+		snprintf(err, errlen, "no TUN device: the workers were given TUN fds by the caller");
+		return -EBADF;
+	}
 	if ((ret = fg_tun_set_mtu(&dp->tun, cfg->iface.mtu)) < 0 ||
 	    (ret = fg_tun_set_txqueuelen(&dp->tun, cfg->host.tx_queue_len)) < 0) {
 		snprintf(err, errlen, "TUN %s: link settings: %s", dp->tun.name, strerror(-ret));
@@ -282,7 +362,9 @@ int fg_dp_load_peers(struct fg_svc *s, const struct fg_config *cfg, char *err, s
 
 void fg_dp_release_host(struct fg_dp *dp)
 {
-	fg_tun_close(&dp->tun);
+	/* Also right for a zeroed struct (fds 0 there, but no queue counted). */
+	if (dp->tun.nqueues)
+		fg_tun_close(&dp->tun);
 	if (dp->pool && !dp->port_closed) {
 		fg_port_close(dp->port_id);
 		dp->port_closed = true;
@@ -316,4 +398,5 @@ void fg_dp_fini(struct fg_dp *dp)
 	if (dp->tables.peers)
 		fg_tables_free(&dp->tables);
 	rte_mempool_free(dp->pool);
+	clear(dp);
 }

@@ -28,6 +28,7 @@
 #include "privdrop.h"
 #include "service.h"
 #include "statsfile.h"
+#include "svc_state.h"
 #include "uapi_server.h"
 #include "worker.h"
 

@@ -13,18 +13,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
-#include "clock.h"
 #include "ctlproto.h"
 #include "log.h"
 #include "policy.h"
 #include "service.h"
-#include "unixsock.h"
+#include "sockserver.h"
 
 static const char *const TAG = "fastgate.ctl";
 
@@ -32,6 +28,7 @@ enum {
 	MAX_CLIENTS = 8,
 	MAX_MSG = FG_CTL_MAX_MSG,
 };
+_Static_assert((int)MAX_CLIENTS <= (int)FG_SOCKSERVER_MAX_CONNS, "the skeleton's table holds every connection");
 
 /*
  * Output waiting for a slow reader, bounded in bytes per client. Above the soft bound the
@@ -49,7 +46,8 @@ struct qmsg {
 };
 
 struct client {
-	int fd;
+	unsigned idx;           /* the connection's index in the skeleton */
+	int fd;                 /* the skeleton's, valid from accepted to closing */
 	struct qmsg **q;        /* output not yet sent */
 	size_t qhead, qlen, qcap;
 	size_t qbytes;          /* bytes of q[qhead..qlen) */
@@ -58,9 +56,7 @@ struct client {
 
 struct fg_ctl_server {
 	struct fg_svc *svc;
-	int listen_fd;
-	int epfd;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct fg_sockserver *ss;
 	struct client clients[MAX_CLIENTS];
 	uint64_t requests, errors;
 	uint64_t overflows;     /* clients closed for not reading their output */
@@ -71,23 +67,13 @@ struct fg_ctl_server {
 /* Requests are read only while the client's output is under the soft bound. */
 static void set_events(struct fg_ctl_server *c, struct client *cl, bool out)
 {
-	struct epoll_event ev = {
-		.events = (cl->qbytes < OUT_SOFT_BYTES ? EPOLLIN : 0) | (out ? EPOLLOUT : 0),
-		.data.ptr = cl,
-	};
-
-	epoll_ctl(c->epfd, EPOLL_CTL_MOD, cl->fd, &ev);
+	fg_sockserver_want(c->ss, cl->idx, (cl->qbytes < OUT_SOFT_BYTES ? EPOLLIN : 0) | (out ? EPOLLOUT : 0));
 }
 
+/* The skeleton closes the fd and calls conn_closing, which frees the queue. */
 static void client_close(struct fg_ctl_server *c, struct client *cl)
 {
-	epoll_ctl(c->epfd, EPOLL_CTL_DEL, cl->fd, NULL);
-	close(cl->fd);
-	for (size_t i = cl->qhead; i < cl->qlen; i++)
-		free(cl->q[i]);
-	free(cl->q);
-	memset(cl, 0, sizeof(*cl));
-	cl->fd = -1;
+	fg_sockserver_drop(c->ss, cl->idx);
 }
 
 /* Sends queued messages; false if the client had to be closed. */
@@ -188,57 +174,62 @@ static void reply(struct fg_ctl_server *c, struct client *cl, uint32_t seq, int 
 
 static void do_hello(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 {
-	struct fg_svc *s = c->svc;
+	const struct fg_svc *s = c->svc;
+	const struct fg_dp *dp = fg_svc_dp(s);
+	const uint8_t *pub = fg_svc_public_key(s);
 	struct fg_ctl_hello_reply r;
 
 	memset(&r, 0, sizeof(r));
 	init_hdr(&r.h, FG_CTL_HELLO_REPLY, seq);
 	snprintf(r.version, sizeof(r.version), "%s", FG_VERSION);
-	if (s->has_key)
-		memcpy(r.public_key, s->local.public_key, 32);
-	snprintf(r.tun_name, sizeof(r.tun_name), "%s", s->dp->tun.name);
-	r.listen_port = __atomic_load_n(&s->dp->local.listen_port, __ATOMIC_RELAXED);
-	if (s->dp->local.ip4) {
+	if (pub)
+		memcpy(r.public_key, pub, 32);
+	snprintf(r.tun_name, sizeof(r.tun_name), "%s", dp->tun.name);
+	r.listen_port = __atomic_load_n(&dp->local.listen_port, __ATOMIC_RELAXED);
+	if (dp->local.ip4) {
 		r.uplink4.family = AF_INET;
-		memcpy(r.uplink4.addr, &s->dp->local.ip4, 4);
+		memcpy(r.uplink4.addr, &dp->local.ip4, 4);
 	}
-	if (s->dp->local.has_ip6) {
+	if (dp->local.has_ip6) {
 		r.uplink6.family = AF_INET6;
-		memcpy(r.uplink6.addr, s->dp->local.ip6, 16);
+		memcpy(r.uplink6.addr, dp->local.ip6, 16);
 	}
-	r.started_unix_ns = s->started_wall_ns;
-	r.peers = s->nlive;
-	r.workers = s->dp->nworkers;
+	r.started_unix_ns = fg_svc_started_wall_ns(s);
+	r.peers = fg_svc_npeers(s);
+	r.workers = dp->nworkers;
 	enqueue(c, cl, &r, sizeof(r));
 }
 
 static void do_dump(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 {
-	struct fg_svc *s = c->svc;
+	const struct fg_svc *s = c->svc;
+	struct fg_dp *dp = fg_svc_dp(s);
 	uint32_t count = 0;
 
-	for (uint32_t k = 0; k < s->nlive; k++) {
-		uint32_t slot = s->live[k];
-		struct fg_svc_peer *sp = &s->peers[slot];
-		struct fg_peer *p = &s->dp->tables.peers[slot];
+	for (uint32_t k = 0; k < fg_svc_npeers(s); k++) {
+		uint32_t slot = fg_svc_peer_at(s, k);
+		const uint8_t *pub = fg_svc_peer_public_key(s, slot);
+		struct fg_peer *p = &dp->tables.peers[slot];
+		struct fg_svc_client_info ci;
 		struct fg_ctl_peer_info pi;
 
+		fg_svc_peer_client(s, slot, &ci);
 		memset(&pi, 0, sizeof(pi));
 		init_hdr(&pi.h, FG_CTL_PEER_INFO, seq);
-		memcpy(pi.client_id, sp->client.client_id, sizeof(pi.client_id));
-		memcpy(pi.public_key, sp->public_key, 32);
-		pi.ipv4 = sp->client.ipv4;
-		pi.ipv6 = sp->client.ipv6;
-		pi.endpoint = sp->endpoint;
-		pi.flags = sp->client.policy ? FG_CTL_PEER_POLICY : 0;
-		pi.n_resources = sp->client.nres;
-		pi.last_handshake_unix_ns = sp->last_handshake_wall_ns;
+		memcpy(pi.client_id, ci.client_id, sizeof(pi.client_id));
+		memcpy(pi.public_key, pub, 32);
+		pi.ipv4 = ci.ipv4;
+		pi.ipv6 = ci.ipv6;
+		pi.endpoint = *fg_svc_peer_endpoint(s, slot);
+		pi.flags = ci.policy ? FG_CTL_PEER_POLICY : 0;
+		pi.n_resources = ci.nres;
+		pi.last_handshake_unix_ns = fg_svc_peer_last_handshake(s, slot);
 		pi.rx_bytes = __atomic_load_n(&p->rx_bytes, __ATOMIC_RELAXED);
 		pi.tx_bytes = __atomic_load_n(&p->tx_bytes, __ATOMIC_RELAXED);
 		enqueue(c, cl, &pi, sizeof(pi));
 		count++;
-		for (uint32_t i = 0; i < sp->client.nres; i++) {
-			const struct fg_policy_resource *r = &sp->client.res[i];
+		for (uint32_t i = 0; i < ci.nres; i++) {
+			const struct fg_policy_resource *r = &ci.res[i];
 			/* Every filter: a restarted control plane adopts the resource from this. */
 			uint32_t len = (uint32_t)(sizeof(struct fg_ctl_resource_info) +
 						  r->n_filters * sizeof(struct fg_ctl_filter));
@@ -249,7 +240,7 @@ static void do_dump(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 				return;
 			}
 			init_hdr(&ri->h, FG_CTL_RESOURCE_INFO, seq);
-			memcpy(ri->public_key, sp->public_key, 32);
+			memcpy(ri->public_key, pub, 32);
 			memcpy(ri->resource_id, r->id, sizeof(ri->resource_id));
 			ri->type = r->type;
 			ri->n_filters = r->n_filters;
@@ -281,21 +272,22 @@ static void put_lcore(struct fg_ctl_lcore_stats *o, const struct fg_lcore_counte
 
 static void do_stats(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 {
-	struct fg_svc *s = c->svc;
-	struct fg_dp *dp = s->dp;
+	const struct fg_svc *s = c->svc;
+	const struct fg_svc_stats *st = fg_svc_stats(s);
+	struct fg_dp *dp = fg_svc_dp(s);
 	struct fg_ctl_stats_reply r;
 
 	memset(&r, 0, sizeof(r));
 	init_hdr(&r.h, FG_CTL_STATS_REPLY, seq);
 	snprintf(r.aead, sizeof(r.aead), "%s", fg_aead_backend_name());
 	r.workers = dp->nworkers;
-	r.peers = s->nlive;
-	r.handshakes_initiated = s->stats.handshakes_initiated;
-	r.handshakes_responded = s->stats.handshakes_responded;
-	r.handshakes_completed = s->stats.handshakes_completed;
-	r.cookies_sent = s->stats.cookies_sent;
-	r.keepalives_sent = s->stats.keepalives_sent;
-	r.roams = s->stats.roams;
+	r.peers = fg_svc_npeers(s);
+	r.handshakes_initiated = st->handshakes_initiated;
+	r.handshakes_responded = st->handshakes_responded;
+	r.handshakes_completed = st->handshakes_completed;
+	r.cookies_sent = st->cookies_sent;
+	r.keepalives_sent = st->keepalives_sent;
+	r.roams = st->roams;
 	for (unsigned d = 1; d < FG_DROP_MAX && r.n_drops < FG_CTL_MAX_DROP_REASONS; d++) {
 		uint64_t v = dp->svc_cnt.drops[d];
 
@@ -391,34 +383,36 @@ static void handle(struct fg_ctl_server *c, struct client *cl, const uint8_t *bu
 	}
 }
 
-/* ---- sockets ----------------------------------------------------------------------------- */
+/* ---- connections (the skeleton's callbacks) --------------------------------------------- */
 
-static void accept_clients(struct fg_ctl_server *c)
+static int conn_accepted(void *ctx, unsigned i, int fd, uint64_t now_ns)
 {
-	for (;;) {
-		int fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct client *cl = NULL;
+	struct fg_ctl_server *c = ctx;
+	struct client *cl = &c->clients[i];
 
-		if (fd < 0)
-			return;
-		for (int i = 0; i < MAX_CLIENTS; i++)
-			if (c->clients[i].fd < 0) {
-				cl = &c->clients[i];
-				break;
-			}
-		if (!cl) {
-			fg_warn(TAG, "too many control connections; refusing one");
-			close(fd);
-			continue;
-		}
-		memset(cl, 0, sizeof(*cl));
-		cl->fd = fd;
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = cl };
-		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			close(fd);
-			cl->fd = -1;
-		}
-	}
+	(void)now_ns;
+	memset(cl, 0, sizeof(*cl));
+	cl->idx = i;
+	cl->fd = fd;
+	return 0;
+}
+
+static void conn_closing(void *ctx, unsigned i)
+{
+	struct fg_ctl_server *c = ctx;
+	struct client *cl = &c->clients[i];
+
+	for (size_t k = cl->qhead; k < cl->qlen; k++)
+		free(cl->q[k]);
+	free(cl->q);
+	memset(cl, 0, sizeof(*cl));
+	cl->fd = -1;
+}
+
+static void conn_refused(void *ctx)
+{
+	(void)ctx;
+	fg_warn(TAG, "too many control connections; refusing one");
 }
 
 static void client_readable(struct fg_ctl_server *c, struct client *cl)
@@ -449,26 +443,30 @@ static void client_readable(struct fg_ctl_server *c, struct client *cl)
 	flush(c, cl);
 }
 
+static void conn_ready(void *ctx, unsigned i, uint32_t events, uint64_t now_ns)
+{
+	struct fg_ctl_server *c = ctx;
+	struct client *cl = &c->clients[i];
+
+	(void)now_ns;
+	if (events & EPOLLOUT && !flush(c, cl))
+		return;
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		client_readable(c, cl);
+}
+
+static const struct fg_sockserver_ops conn_ops = {
+	.accepted = conn_accepted,
+	.ready = conn_ready,
+	.closing = conn_closing,
+	.refused = conn_refused,
+};
+
+/* ---- the server ------------------------------------------------------------------------- */
+
 int fg_ctl_server_poll(struct fg_ctl_server *c)
 {
-	struct epoll_event evs[MAX_CLIENTS + 1];
-	int n = epoll_wait(c->epfd, evs, MAX_CLIENTS + 1, 0);
-
-	for (int i = 0; i < n; i++) {
-		struct client *cl = evs[i].data.ptr;
-
-		if (!cl) {
-			accept_clients(c);
-			continue;
-		}
-		if (cl->fd < 0)
-			continue;
-		if (evs[i].events & EPOLLOUT && !flush(c, cl))
-			continue;
-		if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-			client_readable(c, cl);
-	}
-	return n > 0 ? n : 0;
+	return fg_sockserver_poll(c->ss, 0);
 }
 
 void fg_ctl_server_event(struct fg_ctl_server *c, uint32_t kind, const uint8_t pub[32], const char *resource_id)
@@ -481,8 +479,8 @@ void fg_ctl_server_event(struct fg_ctl_server *c, uint32_t kind, const uint8_t p
 	memcpy(ev.public_key, pub, 32);
 	if (resource_id)
 		snprintf(ev.resource_id, sizeof(ev.resource_id), "%s", resource_id);
-	for (int i = 0; i < MAX_CLIENTS; i++) {
-		if (c->clients[i].fd < 0)
+	for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+		if (fg_sockserver_conn_fd(c->ss, i) < 0)
 			continue;
 		enqueue(c, &c->clients[i], &ev, sizeof(ev));
 		if (!reap_overflow(c, &c->clients[i]))
@@ -513,52 +511,37 @@ static const struct fg_svc_attach_ops attach_ops = {
 
 struct fg_ctl_server *fg_ctl_server_open(struct fg_svc *s, const char *path, gid_t gid)
 {
-	const struct fg_unixsock_opts so = { .type = SOCK_SEQPACKET, .mode = 0660, .gid = gid, .backlog = 8 };
 	struct fg_ctl_server *c = calloc(1, sizeof(*c));
+	struct fg_sockserver_params p = {
+		.path = path,
+		.sock = { .type = SOCK_SEQPACKET, .mode = 0660, .gid = gid, .backlog = 8 },
+		.max_conns = MAX_CLIENTS,
+		.ops = &conn_ops,
+		.attach = &attach_ops,
+		.ctx = c,
+	};
 	int e;
 
 	if (!c)
 		return NULL;
 	c->svc = s;
-	c->epfd = -1;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		c->clients[i].fd = -1;
-	snprintf(c->path, sizeof(c->path), "%s", path);
-	c->listen_fd = fg_unixsock_listen(path, &so);
-	if (c->listen_fd < 0) {
-		e = -c->listen_fd;
-		goto err;
-	}
-	c->epfd = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	if (c->epfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->listen_fd, &ev) < 0 ||
-	    (errno = -fg_svc_attach(s, &attach_ops, c, c->epfd)) != 0) {
+	c->ss = fg_sockserver_open(s, &p);
+	if (!c->ss) {
 		e = errno;
-		fg_unixsock_unlink(c->path, SOCK_SEQPACKET);
-		close(c->listen_fd);
-		goto err;
+		free(c);
+		errno = e;
+		return NULL;
 	}
 	return c;
-err:
-	if (c->epfd >= 0)
-		close(c->epfd);
-	free(c);
-	errno = e;
-	return NULL;
 }
 
 void fg_ctl_server_close(struct fg_ctl_server *c)
 {
 	if (!c)
 		return;
-	fg_svc_detach(c->svc, c);
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (c->clients[i].fd >= 0)
-			client_close(c, &c->clients[i]);
-	/* before closing the listener: the check asks it (common/unixsock.h) */
-	fg_unixsock_unlink(c->path, SOCK_SEQPACKET);
-	close(c->listen_fd);
-	close(c->epfd);
+	fg_sockserver_close(c->ss);
 	free(c);
 }
 
@@ -566,8 +549,8 @@ size_t fg_ctl_server_queued_bytes(const struct fg_ctl_server *c)
 {
 	size_t n = 0;
 
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (c->clients[i].fd >= 0)
+	for (unsigned i = 0; i < MAX_CLIENTS; i++)
+		if (fg_sockserver_conn_fd(c->ss, i) >= 0)
 			n += c->clients[i].qbytes;
 	return n;
 }
@@ -579,10 +562,10 @@ uint64_t fg_ctl_server_overflows(const struct fg_ctl_server *c)
 
 int fg_ctl_server_fd(const struct fg_ctl_server *c)
 {
-	return c->epfd;
+	return fg_sockserver_fd(c->ss);
 }
 
 const char *fg_ctl_server_path(const struct fg_ctl_server *c)
 {
-	return c->path;
+	return fg_sockserver_path(c->ss);
 }

@@ -13,12 +13,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -26,8 +25,8 @@
 #include "clock.h"
 #include "log.h"
 #include "service.h"
+#include "sockserver.h"
 #include "uapi.h"
-#include "unixsock.h"
 
 static const char *const TAG = "fastgate.uapi";
 
@@ -35,10 +34,12 @@ enum {
 	MAX_CLIENTS = FG_UAPI_SERVER_MAX_CLIENTS,
 	READ_CHUNK = 4096,
 };
+_Static_assert((int)MAX_CLIENTS <= (int)FG_SOCKSERVER_MAX_CONNS, "the skeleton's table holds every connection");
 
 struct client {
 	struct fg_uapi_server *u;
-	int fd;
+	unsigned idx;      /* the connection's index in the skeleton */
+	int fd;            /* the skeleton's, valid from accepted to closing */
 	struct fg_uapi_session session;
 	/* the peer the set request in progress configures: slot and generation */
 	uint32_t slot;
@@ -53,15 +54,14 @@ struct client {
 	char in[READ_CHUNK];
 	size_t in_len;     /* bytes read but not yet fed (waiting for the output to drain) */
 	size_t in_off;
-	uint64_t active_ns; /* last progress: bytes read or written, or the accept */
 };
 
+/* Progress (bytes read or written, or the accept) is stamped in the skeleton, whose idle
+ * clock closes a connection that makes none (fg_sockserver_touch, fg_sockserver_expire). */
 struct fg_uapi_server {
 	struct fg_svc *svc;
-	int listen_fd;
-	int epfd;
+	struct fg_sockserver *ss;
 	uint64_t idle_timeout_ns;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct client clients[MAX_CLIENTS];
 	struct fg_uapi_server_stats stats;
 };
@@ -97,7 +97,7 @@ static int op_set_listen_port(void *ctx, uint16_t port)
 	struct client *c = ctx;
 
 	/* Workers read it per packet; a 16-bit store is atomic. */
-	__atomic_store_n(&c->u->svc->dp->local.listen_port, port, __ATOMIC_RELEASE);
+	__atomic_store_n(&fg_svc_dp(c->u->svc)->local.listen_port, port, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -112,9 +112,10 @@ static int op_replace_peers(void *ctx)
 {
 	struct client *c = ctx;
 	struct fg_svc *svc = c->u->svc;
+	uint32_t n;
 
-	while (svc->nlive)
-		fg_svc_peer_remove(svc, svc->live[svc->nlive - 1]);
+	while ((n = fg_svc_npeers(svc)) != 0)
+		fg_svc_peer_remove(svc, fg_svc_peer_at(svc, n - 1));
 	return 0;
 }
 
@@ -122,6 +123,7 @@ static int op_peer_begin(void *ctx, const uint8_t pub[32], bool update_only)
 {
 	struct client *c = ctx;
 	struct fg_svc *svc = c->u->svc;
+	const uint8_t *own = fg_svc_public_key(svc);
 	uint32_t slot;
 
 	peer_release(c);
@@ -129,7 +131,7 @@ static int op_peer_begin(void *ctx, const uint8_t pub[32], bool update_only)
 	if (slot == FG_SLOT_NONE) {
 		if (update_only)
 			return -ENOENT;
-		if (svc->has_key && sodium_memcmp(pub, svc->local.public_key, 32) == 0)
+		if (own && sodium_memcmp(pub, own, 32) == 0)
 			return -EINVAL; /* our own key cannot be a peer */
 		slot = fg_svc_peer_add(svc, pub);
 		if (slot == FG_SLOT_NONE)
@@ -198,7 +200,7 @@ static int op_peer_end(void *ctx)
 	if (c->new_peer && peer_held(c) == 0) {
 		char k[FG_KEY_B64_LEN];
 
-		fg_key_to_base64(k, c->u->svc->peers[c->slot].public_key);
+		fg_key_to_base64(k, fg_svc_peer_public_key(c->u->svc, c->slot));
 		fg_info(TAG, "peer %s added", k);
 	}
 	peer_release(c);
@@ -219,28 +221,31 @@ static int emit_allowed(void *ctx, const struct fg_prefix *p)
 static int op_get(void *ctx, struct fg_uapi_writer *w)
 {
 	struct client *c = ctx;
-	struct fg_svc *s = c->u->svc;
+	const struct fg_svc *s = c->u->svc;
+	struct fg_dp *dp = fg_svc_dp(s);
+	const uint8_t *sk = fg_svc_private_key(s);
 
-	if (s->has_key)
-		fg_uapi_emit_key(w, "private_key", s->local.private_key);
-	fg_uapi_emit_u64(w, "listen_port", __atomic_load_n(&s->dp->local.listen_port, __ATOMIC_ACQUIRE));
-	for (uint32_t i = 0; i < s->nlive; i++) {
-		uint32_t slot = s->live[i];
-		struct fg_svc_peer *sp = &s->peers[slot];
-		struct fg_peer *p = &s->dp->tables.peers[slot];
+	if (sk)
+		fg_uapi_emit_key(w, "private_key", sk);
+	fg_uapi_emit_u64(w, "listen_port", __atomic_load_n(&dp->local.listen_port, __ATOMIC_ACQUIRE));
+	for (uint32_t i = 0; i < fg_svc_npeers(s); i++) {
+		uint32_t slot = fg_svc_peer_at(s, i);
+		const struct fg_endpoint *ep = fg_svc_peer_endpoint(s, slot);
+		uint64_t hs = fg_svc_peer_last_handshake(s, slot);
+		struct fg_peer *p = &dp->tables.peers[slot];
 		struct emit_ctx e = { w };
 
-		fg_uapi_emit_key(w, "public_key", sp->public_key);
-		fg_uapi_emit_key(w, "preshared_key", sp->noise.psk);
+		fg_uapi_emit_key(w, "public_key", fg_svc_peer_public_key(s, slot));
+		fg_uapi_emit_key(w, "preshared_key", fg_svc_peer_psk(s, slot));
 		fg_uapi_emit_u64(w, "protocol_version", 1);
-		if (sp->endpoint.ip.family)
-			fg_uapi_emit_endpoint(w, "endpoint", &sp->endpoint);
-		fg_uapi_emit_u64(w, "last_handshake_time_sec", sp->last_handshake_wall_ns / FG_NS_PER_S);
-		fg_uapi_emit_u64(w, "last_handshake_time_nsec", sp->last_handshake_wall_ns % FG_NS_PER_S);
+		if (ep->ip.family)
+			fg_uapi_emit_endpoint(w, "endpoint", ep);
+		fg_uapi_emit_u64(w, "last_handshake_time_sec", hs / FG_NS_PER_S);
+		fg_uapi_emit_u64(w, "last_handshake_time_nsec", hs % FG_NS_PER_S);
 		fg_uapi_emit_u64(w, "tx_bytes", __atomic_load_n(&p->tx_bytes, __ATOMIC_RELAXED));
 		fg_uapi_emit_u64(w, "rx_bytes", __atomic_load_n(&p->rx_bytes, __ATOMIC_RELAXED));
-		fg_uapi_emit_u64(w, "persistent_keepalive_interval", sp->persistent_keepalive);
-		fg_route_foreach_value(s->dp->allowed, slot, emit_allowed, &e);
+		fg_uapi_emit_u64(w, "persistent_keepalive_interval", fg_svc_peer_keepalive(s, slot));
+		fg_route_foreach_value(dp->allowed, slot, emit_allowed, &e);
 	}
 	return w->err;
 }
@@ -261,30 +266,21 @@ static const struct fg_uapi_ops ops = {
 	.get = op_get,
 };
 
-/* ---- sockets ------------------------------------------------------------------------------- */
+/* ---- connections (the skeleton's callbacks) -------------------------------------------- */
 
-static void client_close(struct fg_uapi_server *u, struct client *c)
+static void client_close(struct client *c)
 {
-	fg_uapi_session_hangup(&c->session, &ops, c);
-	fg_uapi_session_uninit(&c->session);
-	epoll_ctl(u->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	c->slot = FG_SLOT_NONE;
-	u->stats.closed++;
+	fg_sockserver_drop(c->u->ss, c->idx);
 }
 
-static void want_events(struct fg_uapi_server *u, struct client *c, uint32_t events)
+static void want_events(struct client *c, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = c };
-
-	epoll_ctl(u->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	fg_sockserver_want(c->u->ss, c->idx, events);
 }
 
 /* Writes what it can: 1 when nothing is left, 0 when the socket is full, -errno when the
  * peer is gone (the caller closes: a reply that cannot be sent never will be). */
-static int client_flush(struct fg_uapi_server *u, struct client *c, uint64_t now)
+static int client_flush(struct client *c, uint64_t now)
 {
 	while (c->out && c->out_off < c->out_len) {
 		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -293,25 +289,25 @@ static int client_flush(struct fg_uapi_server *u, struct client *c, uint64_t now
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				want_events(u, c, EPOLLOUT);
+				want_events(c, EPOLLOUT);
 				return 0;
 			}
-			u->stats.send_errors++;
+			c->u->stats.send_errors++;
 			return -errno;
 		}
 		c->out_off += (size_t)w;
-		c->active_ns = now;
+		fg_sockserver_touch(c->u->ss, c->idx, now);
 	}
 	if (c->out) {
 		c->out = NULL;
 		c->out_len = c->out_off = 0;
-		want_events(u, c, EPOLLIN);
+		want_events(c, EPOLLIN);
 	}
 	return 1;
 }
 
 /* Feeds buffered input until it is consumed or a response waits to be written. */
-static int client_feed(struct fg_uapi_server *u, struct client *c, uint64_t now)
+static int client_feed(struct client *c, uint64_t now)
 {
 	while (c->in_off < c->in_len && !c->out) {
 		const char *resp = NULL;
@@ -325,11 +321,11 @@ static int client_feed(struct fg_uapi_server *u, struct client *c, uint64_t now)
 		if (resp) {
 			int r;
 
-			u->svc->stats.uapi_requests++;
+			fg_svc_count_uapi_request(c->u->svc);
 			c->out = resp;
 			c->out_len = rlen;
 			c->out_off = 0;
-			r = client_flush(u, c, now);
+			r = client_flush(c, now);
 			if (r < 0)
 				return r;
 		}
@@ -339,7 +335,7 @@ static int client_feed(struct fg_uapi_server *u, struct client *c, uint64_t now)
 	return 0;
 }
 
-static int client_read(struct fg_uapi_server *u, struct client *c, uint64_t now)
+static int client_read(struct client *c, uint64_t now)
 {
 	ssize_t r = recv(c->fd, c->in, sizeof(c->in), MSG_DONTWAIT);
 
@@ -349,94 +345,99 @@ static int client_read(struct fg_uapi_server *u, struct client *c, uint64_t now)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	c->in_len = (size_t)r;
 	c->in_off = 0;
-	c->active_ns = now;
-	return client_feed(u, c, now);
+	fg_sockserver_touch(c->u->ss, c->idx, now);
+	return client_feed(c, now);
 }
 
-static void client_event(struct fg_uapi_server *u, struct client *c, uint32_t events, uint64_t now)
+static void conn_ready(void *ctx, unsigned i, uint32_t events, uint64_t now)
 {
+	struct fg_uapi_server *u = ctx;
+	struct client *c = &u->clients[i];
 	int r = 0;
 
 	/* Error or full hang-up: nothing more can be read or sent, even with output pending. */
 	if (events & EPOLLERR || (events & EPOLLHUP && !(events & EPOLLIN))) {
-		client_close(u, c);
+		client_close(c);
 		return;
 	}
 	if (c->out)
-		r = client_flush(u, c, now);
+		r = client_flush(c, now);
 	if (r >= 0 && !c->out)
-		r = client_feed(u, c, now);
+		r = client_feed(c, now);
 	if (r >= 0 && !c->out && events & (EPOLLIN | EPOLLHUP))
-		r = client_read(u, c, now);
+		r = client_read(c, now);
 	if (r < 0)
-		client_close(u, c);
+		client_close(c);
 }
 
-static struct client *client_attach(struct fg_uapi_server *u, int fd, uint64_t now)
+static int conn_accepted(void *ctx, unsigned i, int fd, uint64_t now)
 {
-	struct client *c = NULL;
+	struct fg_uapi_server *u = ctx;
+	struct client *c = &u->clients[i];
 
-	for (int i = 0; i < MAX_CLIENTS; i++) {
-		if (u->clients[i].fd < 0) {
-			c = &u->clients[i];
-			break;
-		}
-	}
-	if (!c) {
-		u->stats.refused++;
-		close(fd);
-		return NULL;
-	}
+	(void)now;
 	memset(c, 0, sizeof(*c));
 	c->u = u;
+	c->idx = i;
 	c->fd = fd;
 	c->slot = FG_SLOT_NONE;
-	c->active_ns = now;
 	fg_uapi_session_init(&c->session);
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-	if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		close(fd);
-		c->fd = -1;
-		return NULL;
-	}
 	u->stats.accepted++;
-	return c;
+	return 0;
 }
 
-static void accept_clients(struct fg_uapi_server *u, uint64_t now)
+/* A request cut off by the close ends as if its last line had come, so the peer it was
+ * configuring is not left half-held (fg_uapi_session_hangup). */
+static void conn_closing(void *ctx, unsigned i)
 {
-	for (;;) {
-		int fd = accept4(u->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct fg_uapi_server *u = ctx;
+	struct client *c = &u->clients[i];
 
-		if (fd < 0)
-			return;
-		if (!client_attach(u, fd, now) && u->stats.refused == 1)
-			fg_warn(TAG, "too many UAPI connections (%d); refusing (counted in the stats from now on)",
-				MAX_CLIENTS);
-	}
+	fg_uapi_session_hangup(&c->session, &ops, c);
+	fg_uapi_session_uninit(&c->session);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->slot = FG_SLOT_NONE;
+	u->stats.closed++;
 }
+
+static void conn_refused(void *ctx)
+{
+	struct fg_uapi_server *u = ctx;
+
+	if (++u->stats.refused == 1)
+		fg_warn(TAG, "too many UAPI connections (%d); refusing (counted in the stats from now on)",
+			MAX_CLIENTS);
+}
+
+static const struct fg_sockserver_ops conn_ops = {
+	.accepted = conn_accepted,
+	.ready = conn_ready,
+	.closing = conn_closing,
+	.refused = conn_refused,
+};
+
+/* ---- the server ---------------------------------------------------------------------------- */
 
 int fg_uapi_server_adopt(struct fg_uapi_server *u, int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
+	int r;
 
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		close(fd);
 		return -errno;
 	}
-	return client_attach(u, fd, fg_clock_ns()) ? 0 : -EMFILE;
+	r = fg_sockserver_add(u->ss, fd, fg_clock_ns());
+	/* counted, but not warned about: only a refused wg(8) is news */
+	if (r == -EMFILE)
+		u->stats.refused++;
+	return r < 0 ? -EMFILE : 0;
 }
 
 void fg_uapi_server_tick(struct fg_uapi_server *u, uint64_t now)
 {
-	for (int i = 0; i < MAX_CLIENTS; i++) {
-		struct client *c = &u->clients[i];
-
-		if (c->fd >= 0 && now > c->active_ns && now - c->active_ns >= u->idle_timeout_ns) {
-			u->stats.timeouts++;
-			client_close(u, c);
-		}
-	}
+	u->stats.timeouts += fg_sockserver_expire(u->ss, now, u->idle_timeout_ns);
 }
 
 void fg_uapi_server_set_idle_timeout(struct fg_uapi_server *u, uint64_t ns)
@@ -446,11 +447,7 @@ void fg_uapi_server_set_idle_timeout(struct fg_uapi_server *u, uint64_t ns)
 
 unsigned fg_uapi_server_nclients(const struct fg_uapi_server *u)
 {
-	unsigned n = 0;
-
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		n += u->clients[i].fd >= 0;
-	return n;
+	return fg_sockserver_nconns(u->ss);
 }
 
 const struct fg_uapi_server_stats *fg_uapi_server_stats(const struct fg_uapi_server *u)
@@ -460,20 +457,7 @@ const struct fg_uapi_server_stats *fg_uapi_server_stats(const struct fg_uapi_ser
 
 int fg_uapi_server_poll(struct fg_uapi_server *u, int timeout_ms)
 {
-	struct epoll_event evs[MAX_CLIENTS + 1];
-	int n = epoll_wait(u->epfd, evs, MAX_CLIENTS + 1, timeout_ms);
-
-	uint64_t now = fg_clock_ns();
-
-	for (int i = 0; i < n; i++) {
-		struct client *c = evs[i].data.ptr;
-
-		if (c == NULL)
-			accept_clients(u, now);
-		else if (c->fd >= 0)
-			client_event(u, c, evs[i].events, now);
-	}
-	return n > 0 ? n : 0;
+	return fg_sockserver_poll(u->ss, timeout_ms);
 }
 
 static int attach_poll(void *ctx)
@@ -503,65 +487,53 @@ static const struct fg_svc_attach_ops attach_ops = {
 
 struct fg_uapi_server *fg_uapi_server_open(struct fg_svc *s, const char *dir, const char *ifname)
 {
-	struct fg_uapi_server *u = calloc(1, sizeof(*u));
+	struct fg_sockserver_params p = {
+		.sock = { .type = SOCK_STREAM, .mode = 0660, .gid = (gid_t)-1, .backlog = 16 },
+		.max_conns = MAX_CLIENTS,
+		.ops = &conn_ops,
+		.attach = &attach_ops,
+	};
+	char path[PATH_MAX];
+	struct fg_uapi_server *u;
 	int e;
 
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.sock", dir, ifname) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	u = calloc(1, sizeof(*u));
 	if (!u)
 		return NULL;
 	u->svc = s;
-	u->epfd = -1;
 	u->idle_timeout_ns = FG_UAPI_SERVER_IDLE_TIMEOUT_S * FG_NS_PER_S;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		u->clients[i].fd = -1;
-	if ((size_t)snprintf(u->path, sizeof(u->path), "%s/%s.sock", dir, ifname) >= sizeof(u->path)) {
-		e = ENAMETOOLONG;
-		goto err;
-	}
-	const struct fg_unixsock_opts so = { .type = SOCK_STREAM, .mode = 0660, .gid = (gid_t)-1, .backlog = 16 };
-	u->listen_fd = fg_unixsock_listen(u->path, &so);
-	if (u->listen_fd < 0) {
-		e = -u->listen_fd;
-		goto err;
-	}
-	u->epfd = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	if (u->epfd < 0 || epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->listen_fd, &ev) < 0 ||
-	    (errno = -fg_svc_attach(s, &attach_ops, u, u->epfd)) != 0) {
+	p.path = path;
+	p.ctx = u;
+	u->ss = fg_sockserver_open(s, &p);
+	if (!u->ss) {
 		e = errno;
-		fg_unixsock_unlink(u->path, SOCK_STREAM);
-		close(u->listen_fd);
-		goto err;
+		free(u);
+		errno = e;
+		return NULL;
 	}
 	return u;
-err:
-	if (u->epfd >= 0)
-		close(u->epfd);
-	free(u);
-	errno = e;
-	return NULL;
 }
 
 void fg_uapi_server_close(struct fg_uapi_server *u)
 {
 	if (!u)
 		return;
-	fg_svc_detach(u->svc, u);
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (u->clients[i].fd >= 0)
-			client_close(u, &u->clients[i]);
-	/* before closing the listener: the check asks it (common/unixsock.h) */
-	fg_unixsock_unlink(u->path, SOCK_STREAM);
-	close(u->listen_fd);
-	close(u->epfd);
+	fg_sockserver_close(u->ss);
 	free(u);
 }
 
 const char *fg_uapi_server_path(const struct fg_uapi_server *u)
 {
-	return u->path;
+	return fg_sockserver_path(u->ss);
 }
 
 int fg_uapi_server_fd(const struct fg_uapi_server *u)
 {
-	return u->epfd;
+	return fg_sockserver_fd(u->ss);
 }

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "policy.h"
 #include "service.h"
+#include "svc_state.h"
 
 static const char *const TAG = "fastgate.clients";
 
@@ -144,14 +145,28 @@ int fg_svc_client_upsert(struct fg_svc *s, const struct fg_ctl_peer_upsert *m)
 
 int fg_svc_send_goodbye(struct fg_svc *s, uint32_t slot, uint64_t now)
 {
+	struct fg_dp *dp = s->dp;
+	const struct fg_keypair *kp;
 	uint8_t pkt[64];
-	uint32_t n = fg_icmpgen_p2p_control(pkt, sizeof(pkt), FG_P2P_GOODBYE, NULL, 0);
+	uint32_t n;
+	int r;
 
+	if (!fg_svc_peer_valid(s, slot))
+		return -ENOENT;
+	/* Without a session a Goodbye could only make the worker ask for a handshake with a
+	 * peer that is about to go. */
+	kp = fg_keypair_get(&dp->tables, fg_peer_kp(&dp->tables.peers[slot], FG_KP_CURRENT));
+	if (!kp || !kp->live || fg_wg_timers_keypair_expired(kp->birth_ns, 0, now))
+		return -ENOKEY;
+	n = fg_icmpgen_p2p_control(pkt, sizeof(pkt), FG_P2P_GOODBYE, NULL, 0);
 	if (n == 0)
 		return -EINVAL;
-	int r = fg_svc_send_data(s, slot, pkt, (uint16_t)n, now);
-	if (r == 0)
+	r = fg_svc_send_data(s, slot, pkt, (uint16_t)n);
+	if (r == 0) {
+		/* The peer's removal, right after, waits for worker 0 to seal it. */
+		s->peers[slot].seal_ticket = s->seals_posted;
 		s->stats.goodbyes_sent++;
+	}
 	return r;
 }
 

@@ -2,8 +2,10 @@
 /*
  * Handshake processing on the service lcore: responder and initiator sides of Noise IKpsk2,
  * MAC1/MAC2 and cookie replies under load, per-source rate limiting, keypair installation,
- * and the datagrams the service itself sends (initiations, responses, cookie replies,
- * keepalives). All state here belongs to the service lcore.
+ * and what the service itself sends: initiations, responses and cookie replies in the
+ * envelope the workers use (envelope.h), and keepalives and Goodbyes as plaintext that
+ * worker 0 seals on its data path (worker.h), the slot of a peer removed after its Goodbye
+ * waiting until that is done. All state here belongs to the service lcore.
  */
 #include <errno.h>
 #include <string.h>
@@ -13,20 +15,21 @@
 #include <sodium.h>
 
 #include "clock.h"
+#include "envelope.h"
 #include "log.h"
 #include "messages.h"
 #include "service.h"
-#include "transport.h"
+#include "svc_state.h"
+#include "worker.h"
 
 static const char *const TAG = "fastgate.handshake";
 
 int fg_svc_send_udp(struct fg_svc *s, const struct fg_peer_path *path, const void *payload, uint16_t len)
 {
 	struct fg_dp *dp = s->dp;
-	bool v6 = path->ep.ip.family == AF_INET6;
-	uint16_t hl = v6 ? FG_NETPKT_UDP6_HDR_LEN : FG_NETPKT_UDP4_HDR_LEN;
 	struct rte_mbuf *m;
-	uint8_t *hdr;
+	uint8_t *msg;
+	uint32_t frame;
 
 	if (path->ep.ip.family == 0) {
 		dp->svc_cnt.drops[FG_DROP_PEER_NO_ENDPOINT]++;
@@ -37,22 +40,13 @@ int fg_svc_send_udp(struct fg_svc *s, const struct fg_peer_path *path, const voi
 		dp->svc_cnt.drops[FG_DROP_MBUF_ALLOC]++;
 		return -ENOMEM;
 	}
-	hdr = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(hl + len));
-	if (!hdr) {
+	msg = (uint8_t *)rte_pktmbuf_append(m, len);
+	if (!msg) {
 		rte_pktmbuf_free(m);
 		return -EMSGSIZE;
 	}
-	memcpy(hdr + hl, payload, len);
-	if (v6) {
-		fg_netpkt_write_udp6(hdr, &dp->local.mac, &path->mac, dp->local.ip6, path->ep.ip.addr,
-				     dp->local.listen_port, path->ep.port, len, 0);
-	} else {
-		uint32_t dst;
-
-		memcpy(&dst, path->ep.ip.addr, 4);
-		fg_netpkt_write_udp4(hdr, &dp->local.mac, &path->mac, dp->local.ip4, dst,
-				     dp->local.listen_port, path->ep.port, len, 0);
-	}
+	memcpy(msg, payload, len);
+	frame = fg_envelope_push(m, &dp->local, path, 0);
 	if (!path->mac_ok) {
 		/* Held until the neighbour answers (or dropped after a second). */
 		fg_neigh_hold(&s->neigh, &path->ep.ip, m, fg_clock_ns());
@@ -64,7 +58,7 @@ int fg_svc_send_udp(struct fg_svc *s, const struct fg_peer_path *path, const voi
 		return -ENOBUFS;
 	}
 	dp->svc_cnt.nic_tx_packets++;
-	dp->svc_cnt.nic_tx_bytes += hl + len;
+	dp->svc_cnt.nic_tx_bytes += frame;
 	return 0;
 }
 
@@ -176,42 +170,70 @@ out:
 	return r;
 }
 
-int fg_svc_send_data(struct fg_svc *s, uint32_t slot, const void *pkt, uint16_t len, uint64_t now)
+int fg_svc_send_data(struct fg_svc *s, uint32_t slot, const void *pkt, uint16_t len)
 {
 	struct fg_dp *dp = s->dp;
-	struct fg_peer *p = &dp->tables.peers[slot];
-	struct fg_keypair *kp = fg_keypair_get(&dp->tables, fg_peer_kp(p, FG_KP_CURRENT));
-	uint8_t buf[FG_WG_DATA_HDR_LEN + FG_SVC_SEND_DATA_MAX + FG_WG_AEAD_TAG_LEN];
-	struct fg_peer_path path;
-	uint64_t counter;
-	uint32_t padded = fg_wg_padded_len(len, dp->mtu);
-	int r;
+	struct rte_mbuf *m;
 
-	if (len > FG_SVC_SEND_DATA_MAX || padded > FG_SVC_SEND_DATA_MAX)
-		return -EMSGSIZE;
-	if (!kp || !kp->live || fg_wg_timers_keypair_expired(kp->birth_ns, 0, now))
-		return -ENOKEY;
-	counter = __atomic_fetch_add(&kp->send_counter, 1, __ATOMIC_RELAXED);
-	if (counter >= FG_WG_REJECT_AFTER_MESSAGES)
-		return -ENOKEY;
-	fg_peer_read_path(p, &path);
-	memset(buf, 0, FG_WG_DATA_HDR_LEN + padded);
-	if (len)
-		memcpy(buf + FG_WG_DATA_HDR_LEN, pkt, len);
-	size_t total = fg_wg_transport_seal(buf, padded, kp->send_key, kp->remote_index, counter);
-	__atomic_store_n(&p->last_tx_auth_ns, now, __ATOMIC_RELAXED);
-	r = fg_svc_send_udp(s, &path, buf, (uint16_t)total);
-	sodium_memzero(buf, sizeof(buf));
-	return r;
+	if (!fg_svc_peer_valid(s, slot))
+		return -ENOENT;
+	m = fg_worker_seal_request(dp, slot, dp->tables.peers[slot].gen, pkt, len);
+	if (!m) {
+		if (errno == ENOMEM)
+			dp->svc_cnt.drops[FG_DROP_MBUF_ALLOC]++;
+		return -errno;
+	}
+	if (rte_ring_sp_enqueue(dp->workers[0].svc_tx, m) != 0) {
+		dp->svc_cnt.drops[FG_DROP_NIC_TX_FULL]++;
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	s->seals_posted++;
+	return 0;
 }
 
-int fg_svc_send_keepalive(struct fg_svc *s, uint32_t slot, uint64_t now)
+int fg_svc_send_keepalive(struct fg_svc *s, uint32_t slot)
 {
-	int r = fg_svc_send_data(s, slot, NULL, 0, now);
+	int r = fg_svc_send_data(s, slot, NULL, 0);
 
 	if (r == 0)
 		s->stats.keepalives_sent++;
 	return r;
+}
+
+void fg_svc_retire_slot(struct fg_svc *s, uint32_t slot)
+{
+	struct fg_dp *dp = s->dp;
+	uint64_t ticket = s->peers[slot].seal_ticket;
+
+	if (ticket <= __atomic_load_n(&dp->workers[0].seal_done, __ATOMIC_ACQUIRE) ||
+	    s->nleaving == FG_SVC_LEAVING_MAX) {
+		/* Full (a burst of Goodbyes faster than worker 0): a request still queued for
+		 * this slot finds another generation and is counted as svc_no_session. */
+		fg_peer_retire(&dp->tables, slot);
+		return;
+	}
+	s->leaving[s->nleaving++] = (struct fg_svc_leaving){
+		.slot = slot,
+		.ticket = ticket,
+		.deadline = fg_clock_ns() + FG_SVC_LEAVING_TIMEOUT_MS * (uint64_t)FG_NS_PER_MS,
+	};
+}
+
+void fg_svc_retire_sealed(struct fg_svc *s, uint64_t now)
+{
+	uint64_t done = __atomic_load_n(&s->dp->workers[0].seal_done, __ATOMIC_ACQUIRE);
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < s->nleaving; i++) {
+		/* Past the deadline worker 0 is stopped or stuck: what it finds later is a
+		 * retired slot, which it counts and does not seal for. */
+		if (s->leaving[i].ticket <= done || now >= s->leaving[i].deadline)
+			fg_peer_retire(&s->dp->tables, s->leaving[i].slot);
+		else
+			s->leaving[j++] = s->leaving[i];
+	}
+	s->nleaving = j;
 }
 
 static void learn_path(struct fg_svc *s, uint32_t slot, const struct fg_outer_info *info,
@@ -347,7 +369,7 @@ static void on_response(struct fg_svc *s, const struct fg_wg_msg_response *msg,
 	sp->last_handshake_wall_ns = fg_clock_wall_ns();
 	s->stats.handshakes_completed++;
 	/* Confirms the session to the responder at once. */
-	fg_svc_send_keepalive(s, slot, now);
+	fg_svc_send_keepalive(s, slot);
 }
 
 static void on_cookie(struct fg_svc *s, const struct fg_wg_msg_cookie *msg, uint64_t now)

@@ -21,6 +21,7 @@
 #include "keys.h"
 #include "log.h"
 #include "messages.h"
+#include "svc_state.h"
 
 static const char *const TAG = "fastgate.service";
 static unsigned g_svc_seq;
@@ -156,6 +157,85 @@ uint32_t fg_svc_peer_gen(const struct fg_svc *s, uint32_t slot)
 	return s->dp->tables.peers[slot].gen;
 }
 
+/* ---- reading (service.h: what the socket servers see instead of the layout) ------------- */
+
+struct fg_dp *fg_svc_dp(const struct fg_svc *s)
+{
+	return s->dp;
+}
+
+uint32_t fg_svc_npeers(const struct fg_svc *s)
+{
+	return s->nlive;
+}
+
+uint32_t fg_svc_peer_at(const struct fg_svc *s, uint32_t i)
+{
+	return s->live[i];
+}
+
+const uint8_t *fg_svc_public_key(const struct fg_svc *s)
+{
+	return s->has_key ? s->local.public_key : NULL;
+}
+
+const uint8_t *fg_svc_private_key(const struct fg_svc *s)
+{
+	return s->has_key ? s->local.private_key : NULL;
+}
+
+const uint8_t *fg_svc_peer_public_key(const struct fg_svc *s, uint32_t slot)
+{
+	return s->peers[slot].public_key;
+}
+
+const uint8_t *fg_svc_peer_psk(const struct fg_svc *s, uint32_t slot)
+{
+	return s->peers[slot].noise.psk;
+}
+
+const struct fg_endpoint *fg_svc_peer_endpoint(const struct fg_svc *s, uint32_t slot)
+{
+	return &s->peers[slot].endpoint;
+}
+
+uint16_t fg_svc_peer_keepalive(const struct fg_svc *s, uint32_t slot)
+{
+	return s->peers[slot].persistent_keepalive;
+}
+
+uint64_t fg_svc_peer_last_handshake(const struct fg_svc *s, uint32_t slot)
+{
+	return s->peers[slot].last_handshake_wall_ns;
+}
+
+void fg_svc_peer_client(const struct fg_svc *s, uint32_t slot, struct fg_svc_client_info *out)
+{
+	const struct fg_svc_client *c = &s->peers[slot].client;
+
+	out->policy = c->policy;
+	memcpy(out->client_id, c->client_id, sizeof(out->client_id));
+	out->ipv4 = c->ipv4;
+	out->ipv6 = c->ipv6;
+	out->res = c->res;
+	out->nres = c->nres;
+}
+
+const struct fg_svc_stats *fg_svc_stats(const struct fg_svc *s)
+{
+	return &s->stats;
+}
+
+uint64_t fg_svc_started_wall_ns(const struct fg_svc *s)
+{
+	return s->started_wall_ns;
+}
+
+void fg_svc_count_uapi_request(struct fg_svc *s)
+{
+	s->stats.uapi_requests++;
+}
+
 uint32_t fg_svc_peer_find(struct fg_svc *s, const uint8_t pub[32])
 {
 	void *v;
@@ -213,7 +293,7 @@ void fg_svc_peer_remove(struct fg_svc *s, uint32_t slot)
 	if (sp->hs_index)
 		rte_hash_del_key(s->pending, &sp->hs_index);
 	rte_hash_del_key(s->by_pubkey, sp->public_key);
-	fg_peer_retire(&s->dp->tables, slot);
+	fg_svc_retire_slot(s, slot);
 	for (uint32_t i = 0; i < s->nlive; i++) {
 		if (s->live[i] == slot) {
 			s->live[i] = s->live[--s->nlive];
@@ -283,7 +363,7 @@ int fg_svc_peer_set_keepalive(struct fg_svc *s, uint32_t slot, uint16_t seconds)
 	fg_wg_timers_set_persistent_keepalive(&sp->timers, seconds, now);
 	/* wg(8) semantics: turning it on sends a keepalive at once. */
 	if (seconds)
-		fg_svc_send_keepalive(s, slot, now);
+		fg_svc_send_keepalive(s, slot);
 	return 0;
 }
 
@@ -413,7 +493,7 @@ static void scan_timers(struct fg_svc *s, uint64_t now)
 		if (act & (FG_WG_TIMER_SEND_INITIATION | FG_WG_TIMER_NEW_HANDSHAKE))
 			fg_svc_send_initiation(s, slot, now, (act & FG_WG_TIMER_SEND_INITIATION) != 0);
 		if (act & FG_WG_TIMER_SEND_KEEPALIVE)
-			fg_svc_send_keepalive(s, slot, now);
+			fg_svc_send_keepalive(s, slot);
 		if (act & FG_WG_TIMER_GIVE_UP) {
 			char a[FG_KEY_B64_LEN];
 
@@ -461,6 +541,8 @@ unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
 		s->next_gc_ns = now + FG_NS_PER_S;
 		fg_wg_ratelimiter_gc(s->rl, now);
 	}
+	if (s->nleaving)
+		fg_svc_retire_sealed(s, now);
 	fg_tables_reclaim(&dp->tables);
 	if (s->ngarbage)
 		fg_svc_garbage_collect(s, false);

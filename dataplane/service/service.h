@@ -13,58 +13,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <rte_hash.h>
-
-#include "cookie.h"
 #include "ctlproto.h"
 #include "dp.h"
-#include "neigh.h"
-#include "noise.h"
-#include "ratelimiter.h"
-#include "timers.h"
+#include "svc_stats.h"
 
 struct fg_policy_resource;
 
-/* What the portal authorized for a client (peers provisioned over the control socket). */
-struct fg_svc_client {
-	bool policy;                      /* traffic checked against res[] */
-	char client_id[FG_CTL_ID_LEN];
-	struct fg_ip ipv4, ipv6;
-	struct fg_policy_resource *res;   /* heap array */
-	uint32_t nres, capres;
-	uint64_t next_expiry;             /* unix seconds, 0 = none */
-};
-
-struct fg_svc_peer {
-	bool used;
-	struct fg_svc_client client;
-	uint8_t public_key[32];
-	struct fg_noise_peer noise;
-	struct fg_noise_handshake hs;
-	uint32_t hs_index;            /* local index of the handshake in flight, or 0 */
-	struct fg_wg_cookie cookie;
-	struct fg_wg_timers timers;
-	uint16_t persistent_keepalive;
-	struct fg_endpoint endpoint;  /* configured or learned; family 0 = none */
-	uint64_t last_handshake_wall_ns;
-	uint64_t last_init_sent_ns;
-	uint64_t seen_rx_data, seen_tx_data, seen_rx_auth, seen_tx_auth;
-};
-
-struct fg_svc_stats {
-	uint64_t handshakes_initiated;
-	uint64_t handshakes_responded;
-	uint64_t handshakes_completed;
-	uint64_t cookies_sent;
-	uint64_t cookies_received;
-	uint64_t keepalives_sent;
-	uint64_t roams;
-	uint64_t goodbyes_sent;
-	uint64_t goodbyes_received;     /* peers removed by the client's p2p Goodbye */
-	uint64_t uapi_requests;
-};
-
-struct fg_policy;
+/* The service lcore's state. Its layout is the service's own (svc_state.h): a socket
+ * server reads it through the functions below, never by its fields. */
+struct fg_svc;
 
 /* A socket server the service lcore drives (dataplane/api/). The server knows the service;
  * the service knows a server only by this ops table, so the dependency runs one way. */
@@ -79,58 +36,13 @@ struct fg_svc_attach_ops {
 	void (*write_stats)(void *ctx, FILE *f);
 };
 
-struct fg_svc_attachment {
-	const struct fg_svc_attach_ops *ops;
-	void *ctx;
-	int fd;
-};
-
-enum {
-	/* Retired policies waiting for the workers' grace period; when full, retiring one
-	 * more waits for the workers once (rte_rcu_qsbr_synchronize) and frees them all. */
-	FG_SVC_GARBAGE_MAX = 256,
-	/* Largest plaintext fg_svc_send_data seals: the service lcore sends only keepalives
-	 * (0 bytes) and p2p control packets (under 64); 1536 leaves a 1500-byte packet room
-	 * for its padding to 16. */
-	FG_SVC_SEND_DATA_MAX = 1536,
-	/* Socket servers attached at once (the UAPI and the control socket). */
-	FG_SVC_MAX_ATTACH = 4,
-};
-
-struct fg_svc {
-	struct fg_dp *dp;
-	struct fg_noise_local local;
-	bool has_key;
-	struct fg_wg_cookie_checker checker;
-	struct fg_wg_ratelimiter *rl;
-	struct fg_svc_peer *peers;    /* indexed by peer slot */
-	uint32_t *live;               /* dense list of used slots, for the timer scan */
-	uint32_t nlive;
-	struct rte_hash *by_pubkey;   /* public key → peer slot */
-	struct rte_hash *pending;     /* handshake local index → peer slot */
-	struct fg_neigh neigh;
-	struct fg_svc_attachment att[FG_SVC_MAX_ATTACH];
-	unsigned natt;
-	int epfd;                     /* what the idle service lcore sleeps on */
-	struct fg_ip gw4, gw6;        /* the gateway's own tunnel addresses */
-	/* policies unpublished and waiting for a grace period */
-	struct { struct fg_policy *p; uint64_t token; } garbage[FG_SVC_GARBAGE_MAX];
-	unsigned ngarbage;
-	uint64_t started_wall_ns;
-	struct fg_svc_stats stats;
-	uint64_t next_scan_ns;
-	uint64_t next_gc_ns;
-	uint64_t under_load_until;    /* cookie replies stay on until then */
-	const char *stats_path;
-	volatile int dump_requested;  /* set by SIGUSR1 */
-};
-
 int fg_svc_init(struct fg_svc *s, struct fg_dp *dp);
 void fg_svc_fini(struct fg_svc *s);
 /* The main loop; returns when dp->quit is set. */
 int fg_svc_run(struct fg_svc *s);
 /* Attaches a socket server: fd (its epoll set) joins what the idle loop sleeps on, poll runs
- * every iteration. 0, -ENOSPC when FG_SVC_MAX_ATTACH are attached, or -errno of epoll_ctl. */
+ * every iteration. 0, -ENOSPC when FG_SVC_MAX_ATTACH (svc_state.h) are attached, or -errno
+ * of epoll_ctl. */
 int fg_svc_attach(struct fg_svc *s, const struct fg_svc_attach_ops *ops, void *ctx, int fd);
 /* Detaches what fg_svc_attach attached with ctx (before the server frees it). */
 void fg_svc_detach(struct fg_svc *s, void *ctx);
@@ -156,12 +68,51 @@ int fg_svc_peer_set_keepalive(struct fg_svc *s, uint32_t slot, uint16_t seconds)
 int fg_svc_peer_add_allowed(struct fg_svc *s, uint32_t slot, const struct fg_prefix *p);
 int fg_svc_peer_clear_allowed(struct fg_svc *s, uint32_t slot);
 
+/* Reading the service's state, for the socket servers (they never see its layout). Service
+ * lcore only, like the state. A slot names a live peer (from fg_svc_peer_at, or checked with
+ * fg_svc_peer_valid); a pointer returned stays valid until what it points to changes (the
+ * key is set, the peer removed). */
+struct fg_dp *fg_svc_dp(const struct fg_svc *s);
+/* The live peers are fg_svc_peer_at(s, i) for i < fg_svc_npeers(s), in no order; removing
+ * one moves the last into its place. */
+uint32_t fg_svc_npeers(const struct fg_svc *s);
+uint32_t fg_svc_peer_at(const struct fg_svc *s, uint32_t i);
+/* The device's own keys, NULL while it has none. */
+const uint8_t *fg_svc_public_key(const struct fg_svc *s);
+const uint8_t *fg_svc_private_key(const struct fg_svc *s);
+const uint8_t *fg_svc_peer_public_key(const struct fg_svc *s, uint32_t slot);
+const uint8_t *fg_svc_peer_psk(const struct fg_svc *s, uint32_t slot);          /* zeros = none */
+const struct fg_endpoint *fg_svc_peer_endpoint(const struct fg_svc *s, uint32_t slot); /* family 0 = none */
+uint16_t fg_svc_peer_keepalive(const struct fg_svc *s, uint32_t slot);          /* seconds, 0 = off */
+uint64_t fg_svc_peer_last_handshake(const struct fg_svc *s, uint32_t slot);     /* wall ns, 0 = never */
+
+/* What the portal authorized for a peer (all zero for one configured otherwise). res is the
+ * service's array, valid until the peer's resources change. */
+struct fg_svc_client_info {
+	bool policy;                      /* traffic checked against res[] */
+	char client_id[FG_CTL_ID_LEN];
+	struct fg_ip ipv4, ipv6;
+	const struct fg_policy_resource *res;
+	uint32_t nres;
+};
+void fg_svc_peer_client(const struct fg_svc *s, uint32_t slot, struct fg_svc_client_info *out);
+const struct fg_svc_stats *fg_svc_stats(const struct fg_svc *s);
+uint64_t fg_svc_started_wall_ns(const struct fg_svc *s);
+/* The UAPI server answered a request (counted in the stats as uapi_requests). */
+void fg_svc_count_uapi_request(struct fg_svc *s);
+
 /* Handshake plumbing (handshake.c). */
 void fg_svc_handle_handshake(struct fg_svc *s, struct rte_mbuf *m, uint64_t now, bool under_load);
 int fg_svc_send_initiation(struct fg_svc *s, uint32_t slot, uint64_t now, bool retry);
-int fg_svc_send_keepalive(struct fg_svc *s, uint32_t slot, uint64_t now);
-/* Sends a UDP payload to a path (copied into a fresh mbuf) through worker 0's TX ring. */
+/* A keepalive: an empty data message, sealed by worker 0 (see fg_svc_send_data). */
+int fg_svc_send_keepalive(struct fg_svc *s, uint32_t slot);
+/* Sends a UDP payload to a path (copied into a fresh mbuf, in the workers' envelope) through
+ * worker 0's TX ring. */
 int fg_svc_send_udp(struct fg_svc *s, const struct fg_peer_path *path, const void *payload, uint16_t len);
+/* Retires the table slot of a peer being removed: at once, or after worker 0 has sealed the
+ * Goodbye the service just handed it (fg_svc_retire_sealed, every iteration, finishes it). */
+void fg_svc_retire_slot(struct fg_svc *s, uint32_t slot);
+void fg_svc_retire_sealed(struct fg_svc *s, uint64_t now);
 /* Recomputes a peer's path from its endpoint and the neighbour table. */
 void fg_svc_peer_update_path(struct fg_svc *s, uint32_t slot, const struct rte_ether_addr *mac);
 
@@ -177,9 +128,13 @@ void fg_svc_clients_expire(struct fg_svc *s, uint64_t now_unix);
 /* Frees the client state of a peer being removed (its policy after a grace period). */
 void fg_svc_client_release(struct fg_svc *s, uint32_t slot);
 void fg_svc_garbage_collect(struct fg_svc *s, bool wait);
-/* Encrypts a plaintext IP packet for a peer and sends it (service lcore path). -EMSGSIZE
- * when it or its padded length is over FG_SVC_SEND_DATA_MAX. */
-int fg_svc_send_data(struct fg_svc *s, uint32_t slot, const void *pkt, uint16_t len, uint64_t now);
+/* Hands a plaintext IP packet for a peer to worker 0, which seals and sends it as it does
+ * the TUN's packets (worker.h: the service lcore encrypts nothing itself); without a
+ * session the worker counts it as svc_no_session and asks for a handshake. 0 once queued,
+ * -ENOENT (no such peer), -EMSGSIZE (over the MTU), -ENOMEM or -ENOBUFS (ring full). */
+int fg_svc_send_data(struct fg_svc *s, uint32_t slot, const void *pkt, uint16_t len);
+/* The p2p Goodbye (reference §4.2), only over a session; the peer's slot is kept until it is
+ * sealed when the peer is removed right after. -ENOKEY without a session. */
 int fg_svc_send_goodbye(struct fg_svc *s, uint32_t slot, uint64_t now);
 
 /* Stats (stats.c). */

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "service.h"
 #include "statsfile.h"
+#include "svc_state.h"
 
 static const char *const TAG = "fastgate.stats";
 

@@ -43,6 +43,7 @@
 	X(TUN_MALFORMED, "tun_packet_malformed")                                     \
 	X(TUN_NO_PEER, "tun_no_peer_for_destination")                                \
 	X(TUN_NO_SESSION, "tun_no_session")                                          \
+	X(SVC_NO_SESSION, "svc_no_session")         /* keepalive/Goodbye: no session, peer gone */ \
 	X(TUN_WRITE, "tun_write_failed")                                             \
 	X(PEER_NO_ENDPOINT, "peer_no_endpoint")                                      \
 	X(NEIGH_UNRESOLVED, "neighbour_unresolved")                                  \

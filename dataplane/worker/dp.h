@@ -4,7 +4,7 @@
  * and the per-lcore state. Fields above the worker array are written only before the
  * workers start or by the service lcore with the publication rules of peers.h / route.h.
  * Each struct fg_worker is owned by its worker lcore; the service lcore only reads its
- * counters (torn 64-bit reads are impossible on x86-64).
+ * counters (torn 64-bit reads are impossible on x86-64) and seal_done (acquire).
  */
 #ifndef FG_DP_H
 #define FG_DP_H
@@ -71,7 +71,11 @@ struct fg_worker {
 	uint16_t queue;              /* its RX and TX queue on the port */
 	int tun_fd;                  /* its TUN queue */
 	struct rte_ring *handoff;    /* MP/SC: data packets for keypairs this worker owns */
-	struct rte_ring *svc_tx;     /* SP/SC: frames the service lcore wants sent */
+	struct rte_ring *svc_tx;     /* SP/SC: frames the service lcore wants sent, and its
+				      * seal requests (worker.h) */
+	uint64_t seal_done;          /* seal requests taken from svc_tx and finished (sealed
+				      * and queued, or dropped): written by this worker alone
+				      * (release), read by the service lcore (acquire) */
 	struct rte_mbuf *tx[FG_TXBUF];
 	unsigned ntx;
 	uint8_t *rdbuf[FG_TUN_READS];   /* TUN read buffers (64 KiB + header each), vnet mode */
@@ -94,6 +98,8 @@ struct fg_dp {
 	struct rte_ring *punt_ring;     /* MP/SC: ARP / ND to the service lcore */
 	struct rte_ring *ev_ring;       /* MP/SC: struct fg_event to the service lcore */
 	uint32_t hs_under_load;         /* ring occupancy that turns on cookie replies */
+	uint64_t seal_flag;             /* ol_flags bit of a seal request (worker.h): 0 until the
+					 * service lcore builds its first, then set once (atomic) */
 	struct fg_tun tun;
 	uint32_t mtu;
 	uint32_t burst;

@@ -172,7 +172,7 @@ uint32_t fg_peer_alloc(struct fg_tables *t)
 	p->last_rx_auth_ns = p->last_tx_auth_ns = 0;
 	p->last_roam_event_ns = 0;
 	p->event_pending = 0;
-	p->gen++;
+	__atomic_store_n(&p->gen, p->gen + 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->live, 1, __ATOMIC_RELEASE);
 	t->n_peers++;
 	return slot;
@@ -215,7 +215,7 @@ void fg_peer_retire(struct fg_tables *t, uint32_t slot)
 	rte_seqlock_write_lock(&p->path_lock);
 	memset(&p->path, 0, sizeof(p->path));
 	rte_seqlock_write_unlock(&p->path_lock);
-	p->gen++;
+	__atomic_store_n(&p->gen, p->gen + 1, __ATOMIC_RELAXED);
 	t->n_peers--;
 	if (rte_rcu_qsbr_dq_enqueue(t->peer_dq, &slot) != 0)
 		fg_err(TAG, "peer defer queue full: slot %u leaked", slot);

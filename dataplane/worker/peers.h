@@ -71,7 +71,8 @@ struct fg_peer_path {
 
 struct fg_peer {
 	uint32_t kp[FG_KP_ROLES]; /* keypair slots, FG_SLOT_NONE when empty */
-	uint32_t gen;
+	uint32_t gen;             /* bumped (atomic store) when the slot is allocated or retired;
+				   * a worker compares it with the one a seal request carries */
 	uint8_t live;
 	uint8_t event_pending;    /* a WANT_HANDSHAKE event is queued */
 	rte_seqlock_t path_lock;

@@ -17,8 +17,25 @@ int fg_worker_main(void *arg);
 /* One pass over every source; exposed for in-process tests. Returns packets handled. */
 unsigned fg_worker_poll(struct fg_dp *dp, struct fg_worker *w);
 
-/* Queue one frame on the worker's transmit buffer (used by the worker itself). */
-void fg_worker_tx(struct fg_worker *w, struct rte_mbuf *m);
 void fg_worker_flush(struct fg_dp *dp, struct fg_worker *w);
+
+/*
+ * Service lcore -> worker, on the worker's svc_tx ring beside built frames: plaintext for a
+ * peer (0 bytes: a keepalive; or a p2p control packet such as Goodbye) that the worker seals
+ * with the stages the TUN's packets take, so there is one encryption path, as in the
+ * kernel. Such an mbuf carries dp->seal_flag in ol_flags (a built frame never does:
+ * allocation clears ol_flags) and starts with this header, the plaintext behind it. The
+ * worker adds one to its seal_done for each request it has finished with.
+ */
+struct fg_seal_req {
+	uint32_t slot;   /* peer slot */
+	uint32_t gen;    /* its generation: a slot retired and reused since is not sealed for */
+};
+
+/* Service lcore only: a seal request for len bytes of plain to peer slot of generation gen,
+ * to enqueue on a worker's svc_tx ring; NULL with errno ENOMEM (no mbuf, or no ol_flags bit
+ * left to register) or EMSGSIZE (over the MTU). */
+struct rte_mbuf *fg_worker_seal_request(struct fg_dp *dp, uint32_t slot, uint32_t gen, const void *plain,
+					uint16_t len);
 
 #endif

@@ -11,6 +11,10 @@ does. Both graphs must be acyclic, and every quoted include must name exactly on
 of the project or be a system header (<...> or absent from the tree). The layering of the
 data plane's rooms (top -> api -> service -> worker -> wg) then follows from the folder
 graph having no circle, and the build enforces it too (dataplane/meson.build).
+
+A private header (named *_state.h or *_priv.h: a struct layout or internals) is included
+only from its own folder or from the set-up code in a folder above it (dataplane/dp.c may
+lay out the service's state; dataplane/api/ may not).
 """
 import os
 import re
@@ -52,7 +56,19 @@ def resolve(root, files):
             elif cands:
                 out.add(cands[0])
         edges[f] = out
+        for g in out:
+            if private(g) and not within(os.path.dirname(f), os.path.dirname(g)):
+                errors.append(f"{f}: includes the private header {g}")
     return edges, errors
+
+
+def private(f):
+    return f.endswith(("_state.h", "_priv.h"))
+
+
+def within(folder, owner):
+    """folder is owner itself or one of its ancestors."""
+    return owner == folder or owner.startswith(folder + "/")
 
 
 def module(f):
@@ -140,6 +156,11 @@ def self_test():
         "three-module circle via headers": ({"common/p.h": '#include "q.h"\n', "common/q.h": '#include "r.h"\n',
                                              "common/r.h": '#include "p.h"\n'}, 1),
         "ambiguous header": ({"common/d.h": "", "kni/d.h": "", "bench/u.c": '#include "d.h"\n'}, 1),
+        "private header from a sibling room": ({"dataplane/service/svc_state.h": "",
+                                                "dataplane/api/srv.c": '#include "svc_state.h"\n'}, 1),
+        "private header from its owner and the set-up above": ({"dataplane/service/svc_state.h": "",
+                                                                "dataplane/service/svc.c": '#include "svc_state.h"\n',
+                                                                "dataplane/dp.c": '#include "svc_state.h"\n'}, 0),
     }
     bad = 0
     for name, (tree, want) in cases.items():

@@ -1,25 +1,28 @@
 // SPDX-License-Identifier: MIT
 /*
- * The in-process service environment of the data plane's socket and peer tests (see
- * svc_env.h). Built the way fg_dp_init() builds the same state, minus the port, the TUN
- * and the workers' lcores.
+ * The in-process data plane of the data plane's socket, peer and traffic tests (see
+ * svc_env.h): fg_dp_init() over a net_ring port and a socketpair, and fg_svc_init().
  */
 #include "svc_env.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <rte_bus_vdev.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_eth_ring.h>
 #include <rte_mbuf.h>
-#include <rte_ring.h>
 
-#include "aead.h"
-#include "clock.h"
-#include "route.h"
+#include "dp_setup.h"
 
-static unsigned g_env_seq;
+/* The net_ring port; rte_eth_from_rings() names its vdev after it. */
+#define PORT_NAME "fgtest"
+#define PORT_VDEV "net_ring_" PORT_NAME
 
 int fg_svc_env_eal(const char *prog)
 {
@@ -37,56 +40,67 @@ int fg_svc_env_eal(const char *prog)
 	return 0;
 }
 
-static struct rte_ring *ring(const char *what, unsigned size, unsigned flags, unsigned esize)
+/* One worker, a handful of peers, libsodium (no per-lcore manager to think about). */
+static void make_config(struct fg_config *cfg, uint32_t max_peers, uint16_t port)
 {
-	char name[RTE_RING_NAMESIZE];
+	uint32_t local_be = htonl(FG_SVC_ENV_LOCAL_IP);
 
-	snprintf(name, sizeof(name), "fgt_%s%u", what, g_env_seq);
-	if (esize)
-		return rte_ring_create_elem(name, esize, size, (int)rte_socket_id(), flags);
-	return rte_ring_create(name, size, (int)rte_socket_id(), flags);
+	fg_config_defaults(cfg);
+	cfg->iface.listen_port = FG_SVC_ENV_LISTEN_PORT;
+	cfg->iface.mtu = FG_SVC_ENV_MTU;
+	cfg->uplink.port = port;
+	cfg->uplink.has_mac = true;   /* net_ring's own is all-zero */
+	memcpy(cfg->uplink.mac, (const uint8_t[]){ 0x02, 0xfb, 0x00, 0x00, 0x00, 0x01 }, 6);
+	cfg->uplink.address.ip.family = AF_INET;
+	memcpy(cfg->uplink.address.ip.addr, &local_be, 4);
+	cfg->uplink.address.len = 15;
+	cfg->dp.workers = 1;
+	cfg->dp.rx_descriptors = cfg->dp.tx_descriptors = FG_SVC_ENV_PORT_RING;
+	cfg->dp.mbuf_count = 2047;
+	cfg->dp.max_peers = max_peers;
+	cfg->dp.handshake_queue = 1024;
+	cfg->dp.under_load_threshold = 512;
+	cfg->dp.crypto = FG_CONFIG_CRYPTO_LIBSODIUM;
+	cfg->host.offload = false;
 }
 
 int fg_svc_env_init(struct fg_svc_env *e, uint32_t max_peers)
 {
-	struct fg_dp *dp = &e->dp;
-	char name[RTE_MEMPOOL_NAMESIZE];
+	/* IPv4 rules only: each family costs two 64 MiB LPM tables (route.h). */
+	struct fg_dp_options opt = { .caller_lcores = true, .allowed_rules_v4 = max_peers * 4 + 64 };
+	char err[256];
 	int r;
 
 	memset(e, 0, sizeof(*e));
-	g_env_seq++;
-	fg_clock_init();
-	r = fg_aead_init(FG_AEAD_LIBSODIUM);
-	if (r < 0)
-		return r;
-	dp->nworkers = 1;
-	dp->burst = 32;
-	dp->mtu = 1420;
-	dp->local.listen_port = 51820;
-	dp->local.aead_covers_udp4 = true;
-	dp->uplink_prefix_len = 15;
-	dp->local.ip4 = __builtin_bswap32((198u << 24) | (18u << 16) | 1u);
-	snprintf(name, sizeof(name), "fgt_mbufs%u", g_env_seq);
-	dp->pool = rte_pktmbuf_pool_create(name, 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	if (!dp->pool)
+	e->tun[0] = e->tun[1] = -1;
+	e->rx = rte_ring_create("fgt_rx", FG_SVC_ENV_PORT_RING, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!e->rx)
 		return -ENOMEM;
-	r = fg_tables_init(&dp->tables, max_peers, 1);
-	if (r < 0)
-		return r;
-	snprintf(name, sizeof(name), "fgt_allowed%u", g_env_seq);
-	/* IPv4 rules only: each family costs two 64 MiB LPM tables (route.h). */
-	dp->allowed = fg_route_create(name, max_peers * 4 + 64, 0, dp->tables.qsbr);
-	dp->hs_ring = ring("hs", 1024, RING_F_SC_DEQ, 0);
-	dp->punt_ring = ring("punt", FG_PUNT_RING, RING_F_SC_DEQ, 0);
-	dp->ev_ring = ring("ev", FG_EVENT_RING, RING_F_SC_DEQ, sizeof(struct fg_event));
-	dp->hs_under_load = 512;
-	dp->workers[0].handoff = ring("ho", FG_HANDOFF_RING, RING_F_SC_DEQ, 0);
-	dp->workers[0].svc_tx = ring("stx", FG_SVC_TX_RING, RING_F_SP_ENQ | RING_F_SC_DEQ, 0);
-	dp->workers[0].tun_fd = -1;
-	if (!dp->allowed || !dp->hs_ring || !dp->punt_ring || !dp->ev_ring || !dp->workers[0].handoff ||
-	    !dp->workers[0].svc_tx)
+	e->tx = rte_ring_create("fgt_tx", FG_SVC_ENV_PORT_RING, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!e->tx)
 		return -ENOMEM;
-	return fg_svc_init(&e->svc, dp);
+	r = rte_eth_from_rings(PORT_NAME, &e->rx, 1, &e->tx, 1, rte_socket_id());
+	if (r < 0)
+		return -rte_errno;
+	e->port_made = true;
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, e->tun) < 0)
+		return -errno;
+	make_config(&e->cfg, max_peers, (uint16_t)r);
+	opt.tun_fds = &e->tun[0];
+	r = fg_dp_init(&e->dp, &e->cfg, &opt, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "svc_env: %s\n", err);
+		return r;
+	}
+	return fg_svc_init(&e->svc, &e->dp);
+}
+
+static void free_ring_mbufs(struct rte_ring *r)
+{
+	struct rte_mbuf *m;
+
+	while (r && rte_ring_dequeue(r, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
 }
 
 unsigned fg_svc_env_drain(struct fg_svc_env *e)
@@ -103,18 +117,23 @@ unsigned fg_svc_env_drain(struct fg_svc_env *e)
 
 void fg_svc_env_fini(struct fg_svc_env *e)
 {
-	struct fg_dp *dp = &e->dp;
-
-	fg_svc_env_drain(e);
-	if (e->svc.dp)
+	/* Every mbuf goes back to the pool before fg_dp_fini frees it; the port is closed
+	 * there, and its vdev removed here, before its rings are freed. */
+	if (!e->rx)
+		return;   /* zeroed, or nothing made: no fd of its own either */
+	free_ring_mbufs(e->rx);
+	free_ring_mbufs(e->tx);
+	if (e->svc.dp) {
+		fg_svc_env_drain(e);
 		fg_svc_fini(&e->svc);
-	fg_route_free(dp->allowed);
-	fg_tables_free(&dp->tables);
-	rte_ring_free(dp->hs_ring);
-	rte_ring_free(dp->punt_ring);
-	rte_ring_free(dp->ev_ring);
-	rte_ring_free(dp->workers[0].handoff);
-	rte_ring_free(dp->workers[0].svc_tx);
-	rte_mempool_free(dp->pool);
+	}
+	fg_dp_fini(&e->dp);
+	if (e->port_made)
+		(void)rte_vdev_uninit(PORT_VDEV);
+	rte_ring_free(e->rx);
+	rte_ring_free(e->tx);
+	for (int i = 0; i < 2; i++)
+		if (e->tun[i] >= 0)
+			close(e->tun[i]);
 	memset(e, 0, sizeof(*e));
 }

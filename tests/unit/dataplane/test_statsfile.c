@@ -21,6 +21,7 @@
 
 #include "service.h"
 #include "statsfile.h"
+#include "svc_state.h"
 
 static const char VICTIM_TEXT[] = "precious\n";
 

@@ -5,7 +5,10 @@
  * plane's upserts), setting an unchanged key or PSK changes nothing, every peer setter
  * refuses a slot that is not a live peer, the control socket bounds what it queues for
  * a client that does not read, in bytes, and a client's Goodbye (a worker's event) removes
- * its peer on the service lcore and tells the control plane.
+ * its peer on the service lcore and tells the control plane. What the service says over a
+ * session (keepalives, its own Goodbye) is plaintext that worker 0 seals on its data path,
+ * opened here with the peer's key; a peer removed after its Goodbye keeps its table slot
+ * until then, and what cannot be sealed is counted.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,9 +25,13 @@
 #include "ctl_server.h"
 #include "ctlproto.h"
 #include "cunit_run.h"
+#include "icmpgen.h"
+#include "messages.h"
 #include "noise.h"
 #include "policy.h"
 #include "svc_env.h"
+#include "transport.h"
+#include "worker.h"
 
 static struct fg_svc_env g_env;
 
@@ -319,11 +326,215 @@ static void test_client_goodbye(void)
 	fg_svc_env_fini(&g_env);
 }
 
+/* ---- what the service lcore sends over a session: sealed by worker 0 ----------------------- */
+
+enum {
+	SEAL_REMOTE_INDEX = 0x7e570001,
+	SEAL_PEER_PORT = 40007,
+};
+
+static const struct rte_ether_addr SEAL_PEER_MAC = { { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x07 } };
+
+/* Frees what worker 0 sent. */
+static void drain_wire(void)
+{
+	struct rte_mbuf *m;
+
+	while (rte_ring_dequeue(g_env.tx, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+}
+
+static void poll_worker(void)
+{
+	fg_worker_poll(&g_env.dp, &g_env.dp.workers[0]);
+}
+
+/* A peer (key seed) at 198.18.0.7:40007 whose MAC is known and, if keyed, a CURRENT keypair
+ * with the send key fill(0x71) and SEAL_REMOTE_INDEX. */
+static uint32_t sealing_peer(uint8_t seed, bool keyed)
+{
+	struct fg_dp *dp = &g_env.dp;
+	struct fg_endpoint ep = { .ip = { .family = AF_INET, .addr = { 198, 18, 0, 7 } }, .port = SEAL_PEER_PORT };
+	uint8_t pub[32];
+	uint32_t slot;
+
+	fill(pub, seed);
+	slot = fg_svc_peer_add(&g_env.svc, pub);
+	CU_ASSERT_NOT_EQUAL_FATAL(slot, FG_SLOT_NONE);
+	CU_ASSERT_EQUAL_FATAL(fg_svc_peer_set_endpoint(&g_env.svc, slot, &ep), 0);
+	fg_svc_peer_update_path(&g_env.svc, slot, &SEAL_PEER_MAC);
+	if (keyed) {
+		uint32_t k = fg_keypair_alloc(&dp->tables);
+		struct fg_keypair *kp;
+
+		CU_ASSERT_NOT_EQUAL_FATAL(k, FG_SLOT_NONE);
+		kp = &dp->tables.kps[k];
+		fill(kp->send_key, 0x71);
+		fill(kp->recv_key, 0x72);
+		kp->local_index = SEAL_REMOTE_INDEX + seed;
+		kp->remote_index = SEAL_REMOTE_INDEX;
+		kp->initiator = 1;
+		kp->birth_ns = fg_clock_ns();
+		kp->peer = slot;
+		kp->peer_gen = dp->tables.peers[slot].gen;
+		CU_ASSERT_EQUAL_FATAL(fg_keypair_install(&dp->tables, k, FG_KP_CURRENT), 0);
+	}
+	/* What the endpoint change queued (an ARP request) leaves first, out of the way. */
+	poll_worker();
+	drain_wire();
+	return slot;
+}
+
+/* Opens the one data message worker 0 sent with the peer's send key: the padded plaintext
+ * length (copied to plain), or -1. */
+static int open_sent(uint8_t plain[FG_SVC_ENV_MTU], uint64_t *counter)
+{
+	uint8_t key[32], msg[2048];
+	const uint8_t *f;
+	struct rte_mbuf *m;
+	uint32_t len;
+	int n;
+
+	if (rte_ring_count(g_env.tx) != 1 || rte_ring_dequeue(g_env.tx, (void **)&m) != 0)
+		return -1;
+	f = rte_pktmbuf_mtod(m, const uint8_t *);
+	len = rte_pktmbuf_data_len(m);
+	CU_ASSERT_FATAL(len > FG_NETPKT_UDP4_HDR_LEN && len - FG_NETPKT_UDP4_HDR_LEN <= sizeof(msg));
+	CU_ASSERT_EQUAL(memcmp(f, SEAL_PEER_MAC.addr_bytes, 6), 0);
+	CU_ASSERT_EQUAL(f[36] << 8 | f[37], SEAL_PEER_PORT);
+	len -= FG_NETPKT_UDP4_HDR_LEN;
+	memcpy(msg, f + FG_NETPKT_UDP4_HDR_LEN, len);
+	rte_pktmbuf_free(m);
+	CU_ASSERT_EQUAL(fg_wg_transport_receiver(msg), SEAL_REMOTE_INDEX);
+	fill(key, 0x71);
+	n = fg_wg_transport_open(msg, len, key, counter);
+	if (n > 0)
+		memcpy(plain, msg + FG_WG_DATA_HDR_LEN, (size_t)n);
+	return n;
+}
+
+static void test_keepalive_sealed_by_worker(void)
+{
+	struct fg_worker *w = &g_env.dp.workers[0];
+	uint8_t plain[FG_SVC_ENV_MTU];
+	uint64_t ctr = UINT64_MAX;
+	struct fg_peer *p;
+	uint32_t slot;
+
+	CU_ASSERT_EQUAL_FATAL(fg_svc_env_init(&g_env, 16), 0);
+	slot = sealing_peer(0x70, true);
+	p = &g_env.dp.tables.peers[slot];
+	CU_ASSERT_EQUAL(fg_svc_send_keepalive(&g_env.svc, slot), 0);
+	CU_ASSERT_EQUAL(g_env.svc.stats.keepalives_sent, 1);
+	/* Plaintext for the worker, nothing sealed on the service lcore. */
+	CU_ASSERT_EQUAL(rte_ring_count(w->svc_tx), 1);
+	CU_ASSERT_EQUAL(rte_ring_count(g_env.tx), 0);
+	poll_worker();
+	CU_ASSERT_EQUAL(open_sent(plain, &ctr), 0);
+	CU_ASSERT_EQUAL(ctr, 0);
+	CU_ASSERT_EQUAL(w->cnt.encrypted, 1);
+	CU_ASSERT_EQUAL(w->seal_done, 1);
+	/* Authenticated traffic for the timers, but not data. */
+	CU_ASSERT_NOT_EQUAL(p->last_tx_auth_ns, 0);
+	CU_ASSERT_EQUAL(p->last_tx_data_ns, 0);
+	/* The next one takes the next nonce of the same keypair as the TUN's packets. */
+	CU_ASSERT_EQUAL(fg_svc_send_keepalive(&g_env.svc, slot), 0);
+	poll_worker();
+	CU_ASSERT_EQUAL(open_sent(plain, &ctr), 0);
+	CU_ASSERT_EQUAL(ctr, 1);
+	fg_svc_env_fini(&g_env);
+}
+
+static void test_goodbye_sealed_before_removal(void)
+{
+	struct fg_worker *w = &g_env.dp.workers[0];
+	uint8_t plain[FG_SVC_ENV_MTU], want[64];
+	uint64_t ctr = UINT64_MAX;
+	struct fg_peer *p;
+	uint32_t slot, gen, n;
+
+	CU_ASSERT_EQUAL_FATAL(fg_svc_env_init(&g_env, 16), 0);
+	slot = sealing_peer(0x70, true);
+	p = &g_env.dp.tables.peers[slot];
+	gen = p->gen;
+	CU_ASSERT_EQUAL(fg_svc_send_goodbye(&g_env.svc, slot, fg_clock_ns()), 0);
+	CU_ASSERT_EQUAL(g_env.svc.stats.goodbyes_sent, 1);
+	fg_svc_peer_remove(&g_env.svc, slot);
+	CU_ASSERT_FALSE(fg_svc_peer_valid(&g_env.svc, slot));
+	/* The peer is gone for the service, but its table slot (keys, path) waits for worker 0. */
+	fg_svc_poll(&g_env.svc, fg_clock_ns());
+	CU_ASSERT_EQUAL(p->live, 1);
+	CU_ASSERT_EQUAL(p->gen, gen);
+	CU_ASSERT_EQUAL(g_env.svc.nleaving, 1);
+	poll_worker();
+	n = fg_icmpgen_p2p_control(want, sizeof(want), FG_P2P_GOODBYE, NULL, 0);
+	CU_ASSERT_FATAL(n > 0);
+	CU_ASSERT_EQUAL(open_sent(plain, &ctr), (int)fg_wg_padded_len(n, FG_SVC_ENV_MTU));
+	CU_ASSERT_EQUAL(memcmp(plain, want, n), 0);
+	CU_ASSERT_NOT_EQUAL(p->last_tx_data_ns, 0);   /* a Goodbye is data */
+	fg_svc_poll(&g_env.svc, fg_clock_ns());
+	CU_ASSERT_EQUAL(p->live, 0);
+	CU_ASSERT_EQUAL(g_env.svc.nleaving, 0);
+	CU_ASSERT_EQUAL(w->cnt.drops[FG_DROP_SVC_NO_SESSION], 0);
+
+	/* A worker that does not come: the slot is retired at the deadline, and the Goodbye
+	 * found later is counted, not sealed for a retired peer. */
+	slot = sealing_peer(0x80, true);
+	CU_ASSERT_EQUAL(fg_svc_send_goodbye(&g_env.svc, slot, fg_clock_ns()), 0);
+	fg_svc_peer_remove(&g_env.svc, slot);
+	fg_svc_poll(&g_env.svc, fg_clock_ns());
+	CU_ASSERT_EQUAL(g_env.dp.tables.peers[slot].live, 1);
+	fg_svc_poll(&g_env.svc, fg_clock_ns() + (FG_SVC_LEAVING_TIMEOUT_MS + 1) * (uint64_t)FG_NS_PER_MS);
+	CU_ASSERT_EQUAL(g_env.dp.tables.peers[slot].live, 0);
+	poll_worker();
+	CU_ASSERT_EQUAL(rte_ring_count(g_env.tx), 0);
+	CU_ASSERT_EQUAL(w->cnt.drops[FG_DROP_SVC_NO_SESSION], 1);
+	fg_svc_env_fini(&g_env);
+}
+
+static void test_seal_without_session_counted(void)
+{
+	struct fg_worker *w = &g_env.dp.workers[0];
+	struct fg_event ev;
+	uint32_t slot;
+
+	CU_ASSERT_EQUAL_FATAL(fg_svc_env_init(&g_env, 16), 0);
+	slot = sealing_peer(0x70, false);
+	/* No Goodbye without a session, and nothing for the worker. */
+	CU_ASSERT_EQUAL(fg_svc_send_goodbye(&g_env.svc, slot, fg_clock_ns()), -ENOKEY);
+	CU_ASSERT_EQUAL(rte_ring_count(w->svc_tx), 0);
+	/* A keepalive is the worker's to drop by name; it asks for a handshake, as the
+	 * kernel does for a keepalive without a session. */
+	CU_ASSERT_EQUAL(fg_svc_send_keepalive(&g_env.svc, slot), 0);
+	poll_worker();
+	CU_ASSERT_EQUAL(rte_ring_count(g_env.tx), 0);
+	CU_ASSERT_EQUAL(w->cnt.drops[FG_DROP_SVC_NO_SESSION], 1);
+	CU_ASSERT_EQUAL(w->cnt.drops[FG_DROP_TUN_NO_SESSION], 0);
+	CU_ASSERT_EQUAL(w->seal_done, 1);
+	CU_ASSERT_EQUAL_FATAL(rte_ring_dequeue_elem(g_env.dp.ev_ring, &ev, sizeof(ev)), 0);
+	CU_ASSERT_EQUAL(ev.type, FG_EV_WANT_HANDSHAKE);
+	CU_ASSERT_EQUAL(ev.peer, slot);
+	/* A peer removed (no Goodbye: its slot retired at once) before the worker came. */
+	slot = sealing_peer(0x80, true);
+	CU_ASSERT_EQUAL(fg_svc_send_keepalive(&g_env.svc, slot), 0);
+	fg_svc_peer_remove(&g_env.svc, slot);
+	CU_ASSERT_EQUAL(g_env.dp.tables.peers[slot].live, 0);
+	poll_worker();
+	CU_ASSERT_EQUAL(rte_ring_count(g_env.tx), 0);
+	CU_ASSERT_EQUAL(w->cnt.drops[FG_DROP_SVC_NO_SESSION], 2);
+	CU_ASSERT_EQUAL(w->cnt.encrypted, 0);
+	CU_ASSERT_EQUAL(w->seal_done, 2);
+	fg_svc_env_fini(&g_env);
+}
+
 static const struct fg_cunit_test tests[] = {
 	{ "replay refused across PSK and key updates", test_replay_refused_across_updates },
 	{ "peer setters refuse dead slots", test_setters_refuse_dead_slots },
 	{ "control socket output bounded in bytes", test_ctl_queue_bounded_in_bytes },
 	{ "a client's Goodbye removes its peer and tells the control plane", test_client_goodbye },
+	{ "a keepalive is sealed by worker 0, not by the service", test_keepalive_sealed_by_worker },
+	{ "a Goodbye is sealed before its peer's slot is retired", test_goodbye_sealed_before_removal },
+	{ "what cannot be sealed is counted as svc_no_session", test_seal_without_session_counted },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The layout of the service lcore's state: struct fg_svc, its peers and their portal
+ * clients. Internal to the service: service.h declares struct fg_svc opaque, and the
+ * socket servers (dataplane/api/) read it only through service.h's functions. Included by
+ * the service's own .c files, by the set-up that allocates or seeds it (dataplane/main.c,
+ * dataplane/dp.c) and by tests, fuzzers and benchmarks that need the layout. Everything
+ * here belongs to the service lcore alone. It does not include service.h (service.c
+ * includes both; the other way round would be a module circle).
+ */
+#ifndef FG_SVC_STATE_H
+#define FG_SVC_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_hash.h>
+
+#include "cookie.h"
+#include "ctlproto.h"
+#include "dp.h"
+#include "neigh.h"
+#include "noise.h"
+#include "ratelimiter.h"
+#include "svc_stats.h"
+#include "timers.h"
+
+struct fg_policy;
+struct fg_policy_resource;
+struct fg_svc_attach_ops;
+
+/* What the portal authorized for a client (peers provisioned over the control socket). */
+struct fg_svc_client {
+	bool policy;                      /* traffic checked against res[] */
+	char client_id[FG_CTL_ID_LEN];
+	struct fg_ip ipv4, ipv6;
+	struct fg_policy_resource *res;   /* heap array */
+	uint32_t nres, capres;
+	uint64_t next_expiry;             /* unix seconds, 0 = none */
+};
+
+struct fg_svc_peer {
+	bool used;
+	struct fg_svc_client client;
+	uint8_t public_key[32];
+	struct fg_noise_peer noise;
+	struct fg_noise_handshake hs;
+	uint32_t hs_index;            /* local index of the handshake in flight, or 0 */
+	struct fg_wg_cookie cookie;
+	struct fg_wg_timers timers;
+	uint16_t persistent_keepalive;
+	struct fg_endpoint endpoint;  /* configured or learned; family 0 = none */
+	uint64_t last_handshake_wall_ns;
+	uint64_t last_init_sent_ns;
+	uint64_t seen_rx_data, seen_tx_data, seen_rx_auth, seen_tx_auth;
+	uint64_t seal_ticket;         /* seals_posted after its Goodbye went to worker 0, or 0 */
+};
+
+struct fg_svc_attachment {
+	const struct fg_svc_attach_ops *ops;
+	void *ctx;
+	int fd;
+};
+
+enum {
+	/* Retired policies waiting for the workers' grace period; when full, retiring one
+	 * more waits for the workers once (rte_rcu_qsbr_synchronize) and frees them all. */
+	FG_SVC_GARBAGE_MAX = 256,
+	/* Socket servers attached at once (the UAPI and the control socket). */
+	FG_SVC_MAX_ATTACH = 4,
+	/* Removed peers whose table slot waits for worker 0 to seal their Goodbye; past the
+	 * timeout (the worker is stopped) the slot is retired anyway. */
+	FG_SVC_LEAVING_MAX = 256,
+	FG_SVC_LEAVING_TIMEOUT_MS = 2000,
+};
+
+/* A removed peer's table slot, retired once worker 0's seal_done reaches ticket. */
+struct fg_svc_leaving {
+	uint32_t slot;
+	uint64_t ticket;
+	uint64_t deadline;            /* service clock, ns */
+};
+
+struct fg_svc {
+	struct fg_dp *dp;
+	struct fg_noise_local local;
+	bool has_key;
+	struct fg_wg_cookie_checker checker;
+	struct fg_wg_ratelimiter *rl;
+	struct fg_svc_peer *peers;    /* indexed by peer slot */
+	uint32_t *live;               /* dense list of used slots, for the timer scan */
+	uint32_t nlive;
+	struct rte_hash *by_pubkey;   /* public key → peer slot */
+	struct rte_hash *pending;     /* handshake local index → peer slot */
+	struct fg_neigh neigh;
+	struct fg_svc_attachment att[FG_SVC_MAX_ATTACH];
+	unsigned natt;
+	int epfd;                     /* what the idle service lcore sleeps on */
+	struct fg_ip gw4, gw6;        /* the gateway's own tunnel addresses */
+	/* policies unpublished and waiting for a grace period */
+	struct { struct fg_policy *p; uint64_t token; } garbage[FG_SVC_GARBAGE_MAX];
+	unsigned ngarbage;
+	/* seal requests handed to worker 0 (fg_svc_send_data), compared with its seal_done */
+	uint64_t seals_posted;
+	struct fg_svc_leaving leaving[FG_SVC_LEAVING_MAX];
+	unsigned nleaving;
+	uint64_t started_wall_ns;
+	struct fg_svc_stats stats;
+	uint64_t next_scan_ns;
+	uint64_t next_gc_ns;
+	uint64_t under_load_until;    /* cookie replies stay on until then */
+	const char *stats_path;
+	volatile int dump_requested;  /* set by SIGUSR1 */
+};
+
+#endif

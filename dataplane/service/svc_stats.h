@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The service lcore's counters. The socket servers read them through fg_svc_stats()
+ * (service.h); struct fg_svc embeds them (svc_state.h). They get a header of their own so
+ * that both headers can include it without including each other: service.h must not show
+ * the layout, and svc_state.h, included by service.c, must not include service.h (a module
+ * circle for tests/layout/include_graph.py). Written by the service lcore only.
+ */
+#ifndef FG_SVC_STATS_H
+#define FG_SVC_STATS_H
+
+#include <stdint.h>
+
+struct fg_svc_stats {
+	uint64_t handshakes_initiated;
+	uint64_t handshakes_responded;
+	uint64_t handshakes_completed;
+	uint64_t cookies_sent;
+	uint64_t cookies_received;
+	uint64_t keepalives_sent;
+	uint64_t roams;
+	uint64_t goodbyes_sent;
+	uint64_t goodbyes_received;     /* peers removed by the client's p2p Goodbye */
+	uint64_t uapi_requests;
+};
+
+#endif

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The receive stages of the worker fast path, in the order they run (as the kernel's
+ * receive.c): a burst from the NIC queue is classified (outer headers, UDP demux); each data
+ * message finds its keypair, its owner and a fresh counter; the batch is opened in one AEAD
+ * burst; each packet is confirmed, keeps the key fresh, follows roaming, is admitted
+ * (cryptokey routing, policy) and delivered to the TUN, GRO-coalesced where the TUN takes
+ * it. State: the worker's own (struct fg_worker) and what the service lcore publishes under
+ * the rules of peers.h and route.h.
+ */
+#include "worker_priv.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include <rte_ethdev.h>
+#include <rte_prefetch.h>
+
+#include "clock.h"
+#include "gro.h"
+#include "icmpgen.h"
+#include "messages.h"
+#include "policy.h"
+#include "timers.h"
+
+/* A p2p control packet (reference §4.2): IPv6 from :: to :: with the p2p next header. It is
+ * checked before the inner source, which is :: and never an allowed IP. */
+static inline bool p2p_control(const struct fg_inner_info *ii)
+{
+	static const uint8_t zero[16];
+
+	return ii->family == AF_INET6 && ii->proto == FG_PROTO_P2P &&
+	       memcmp(ii->src.addr, zero, 16) == 0 && memcmp(ii->dst.addr, zero, 16) == 0;
+}
+
+/* A Goodbye from an authorized client (one with a policy) asks the service lcore to remove
+ * its peer, which counts it; anything else is a P2P_CONTROL drop until the DNS issue. */
+static void consume_p2p_control(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m,
+				const struct fg_keypair *kp, const uint8_t *plain, uint32_t len)
+{
+	const struct fg_peer *p = &dp->tables.peers[kp->peer];
+
+	if (__atomic_load_n(&p->policy, __ATOMIC_ACQUIRE) &&
+	    fg_policy_p2p_event(plain, len) == FG_P2P_EV_GOODBYE) {
+		struct fg_event ev = { .type = FG_EV_GOODBYE, .peer = kp->peer, .gen = kp->peer_gen };
+
+		/* A full event ring loses it: counted as a P2P_CONTROL drop, and the client's
+		 * next Goodbye or the peer's expiry removes it. */
+		if (rte_ring_mp_enqueue_elem(dp->ev_ring, &ev, sizeof(ev)) == 0) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
+	drop(w, m, FG_DROP_P2P_CONTROL);
+}
+
+/* Builds the ICMP error the policy answers a denied packet with, in a fresh mbuf. */
+static bool icmp_reply(struct fg_dp *dp, struct fg_worker *w, struct tx_item *out, uint32_t slot,
+		       const uint8_t *orig, uint32_t len, enum fg_policy_verdict v)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
+	uint32_t n, cap;
+
+	if (!m) {
+		w->cnt.drops[FG_DROP_MBUF_ALLOC]++;
+		return false;
+	}
+	cap = rte_pktmbuf_tailroom(m) - FG_WG_PADDING - FG_WG_AEAD_TAG_LEN;
+	if (cap > dp->mtu)
+		cap = dp->mtu;
+	n = v == FG_POLICY_PROHIBITED ? fg_icmpgen_prohibited(rte_pktmbuf_mtod(m, uint8_t *), cap, orig, len)
+				      : fg_icmpgen_net_unreachable(rte_pktmbuf_mtod(m, uint8_t *), cap, orig, len);
+	if (n == 0) {
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	*out = (struct tx_item){ .m = m, .slot = slot, .len = (uint16_t)n };
+	return true;
+}
+
+/* A data message this worker may open: its keypair (slot kp_slot) and outer headers. */
+struct rx_data {
+	struct rte_mbuf *m;
+	struct fg_keypair *kp;
+	uint32_t kp_slot;
+	struct fg_outer_info info;
+};
+
+/* What one decrypted batch hands on: inner packets for the TUN (bufs/lens, their mbufs in
+ * done) and the ICMP errors the policy answers with (rep). Not zero-initialised: only the
+ * counts are set before use. */
+struct rx_out {
+	uint8_t *bufs[FG_BURST_MAX];
+	uint16_t lens[FG_BURST_MAX];
+	struct rte_mbuf *done[FG_BURST_MAX];
+	struct tx_item rep[FG_BURST_MAX];
+	unsigned nout, nrep;
+	uint64_t now_unix;
+};
+
+/* Writes decrypted packets to a virtio-net-header TUN, coalescing TCP flows into
+ * super-packets (GRO): one writev(2) per item instead of one write(2) per packet. The
+ * payloads are not copied; the mbufs go back after the write. */
+static void tun_write_gro(const struct fg_dp *dp, struct fg_worker *w, uint8_t *const bufs[],
+			  const uint16_t lens[], struct rte_mbuf *const done[], unsigned n)
+{
+	/* UDP is coalesced only where the kernel took USO for that family. */
+	unsigned udp = ((dp->tun.offloads & FG_TUN_OFFLOAD_USO4) ? FG_GRO_UDP4 : 0) |
+		       ((dp->tun.offloads & FG_TUN_OFFLOAD_USO6) ? FG_GRO_UDP6 : 0);
+	struct fg_gro_item items[FG_BURST_MAX];
+	uint16_t next[FG_BURST_MAX];
+	struct iovec iov[3 * FG_BURST_MAX];
+	unsigned cnt[FG_BURST_MAX], off = 0, m, wrote, i;
+	uint64_t errors = 0;
+
+	m = fg_gro_coalesce_ex((const uint8_t *const *)bufs, lens, n, items, next, udp);
+	for (i = 0; i < m; i++) {
+		cnt[i] = fg_gro_iov(&items[i], (const uint8_t *const *)bufs, lens, next, iov + off);
+		off += cnt[i];
+	}
+	wrote = fg_tun_writev_burst(w->tun_fd, iov, cnt, m, &errors);
+	for (i = 0; i < m; i++) {
+		if (i < wrote) {
+			w->cnt.tun_tx_packets += items[i].count;
+			w->cnt.tun_tx_bytes += items[i].len;
+			w->cnt.tun_gro_writes++;
+		} else {
+			w->cnt.drops[FG_DROP_TUN_WRITE] += items[i].count;
+		}
+	}
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(done[i]);
+}
+
+/* ---- receive: the stages of a data message, in the order they run ----------------------- */
+
+/* Outer Ethernet / IP / UDP. ARP and ND go to the service lcore, echo requests are answered
+ * in place, the rest is counted; true only for UDP to our port, with *info filled. */
+static inline bool classify_outer(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m,
+				  struct fg_outer_info *info)
+{
+	enum fg_drop reason = FG_DROP_NONE;
+
+	if (unlikely(m->nb_segs != 1)) {
+		drop(w, m, FG_DROP_IP_MALFORMED);
+		return false;
+	}
+	switch (fg_netpkt_parse_outer(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+				      &dp->local, info, &reason)) {
+	case FG_OUTER_UDP:
+		return true;
+	case FG_OUTER_ARP:
+	case FG_OUTER_ND:
+		if (rte_ring_mp_enqueue(dp->punt_ring, m) != 0)
+			drop(w, m, FG_DROP_PUNT_FULL);
+		return false;
+	case FG_OUTER_ECHO:
+		fg_netpkt_echo_reply(rte_pktmbuf_mtod(m, uint8_t *), info);
+		w->cnt.echo_replies++;
+		fg_worker_tx(w, m);
+		return false;
+	case FG_OUTER_DROP:
+	default:
+		drop(w, m, reason != FG_DROP_NONE ? reason : FG_DROP_ETHERTYPE);
+		return false;
+	}
+}
+
+/* The UDP payload (reference §5.1): handshake messages go to the service lcore, STUN and
+ * ChannelData are counted until the relay issue; true only for a WireGuard data message. */
+static inline bool demux_udp(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m,
+			     const struct fg_outer_info *info)
+{
+	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, info->payload_off);
+	enum fg_drop reason = FG_DROP_NONE;
+
+	switch (fg_netpkt_demux(payload, info->payload_len, info->src.port, &reason)) {
+	case FG_DEMUX_WG_DATA:
+		return true;
+	case FG_DEMUX_WG_INITIATION:
+	case FG_DEMUX_WG_RESPONSE:
+	case FG_DEMUX_WG_COOKIE:
+		if (rte_ring_mp_enqueue(dp->hs_ring, m) != 0)
+			drop(w, m, FG_DROP_HANDSHAKE_QUEUE_FULL);
+		else
+			w->cnt.handshakes_punted++;
+		return false;
+	case FG_DEMUX_STUN:
+		drop(w, m, FG_DROP_STUN);
+		return false;
+	case FG_DEMUX_CHANNEL_DATA:
+		drop(w, m, FG_DROP_CHANNEL_DATA);
+		return false;
+	case FG_DEMUX_DROP:
+	default:
+		drop(w, m, reason != FG_DROP_NONE ? reason : FG_DROP_WG_TYPE);
+		return false;
+	}
+}
+
+/* The live keypair the message's receiver index names (its slot in *slot), or NULL. */
+static inline struct fg_keypair *find_keypair(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m,
+					      const struct fg_wg_msg_data *hdr, uint32_t *slot)
+{
+	uint32_t index = rte_le_to_cpu_32(hdr->receiver_index);
+	struct fg_keypair *kp;
+	void *v;
+
+	if (rte_hash_lookup_data(dp->tables.index, &index, &v) < 0) {
+		drop(w, m, FG_DROP_WG_UNKNOWN_INDEX);
+		return NULL;
+	}
+	*slot = (uint32_t)(uintptr_t)v;
+	kp = fg_keypair_get(&dp->tables, *slot);
+	if (!kp || !__atomic_load_n(&kp->live, __ATOMIC_ACQUIRE)) {
+		drop(w, m, FG_DROP_WG_UNKNOWN_INDEX);
+		return NULL;
+	}
+	return kp;
+}
+
+/* The replay window has one owner: the first worker to see the keypair. True when it is
+ * this worker; otherwise m went to the owner's handoff ring (or was counted). */
+static inline bool claim_owner(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m, struct fg_keypair *kp)
+{
+	uint32_t owner = __atomic_load_n(&kp->rx_owner, __ATOMIC_ACQUIRE);
+
+	if (likely(owner == w->idx))
+		return true;
+	if (owner == FG_OWNER_NONE) {
+		uint32_t none = FG_OWNER_NONE;
+
+		if (__atomic_compare_exchange_n(&kp->rx_owner, &none, w->idx, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return true;
+		owner = none;
+	}
+	if (owner >= dp->nworkers || rte_ring_mp_enqueue(dp->workers[owner].handoff, m) != 0)
+		drop(w, m, FG_DROP_HANDOFF_FULL);
+	else
+		w->cnt.handoffs++;
+	return false;
+}
+
+/* Before the AEAD: the keypair is within its lifetime and the counter no replay. */
+static inline bool admit_counter(struct fg_worker *w, struct rte_mbuf *m, const struct fg_keypair *kp,
+				 uint64_t counter, uint64_t now)
+{
+	if (fg_wg_timers_keypair_expired(kp->birth_ns, counter, now)) {
+		drop(w, m, FG_DROP_WG_KEYPAIR_EXPIRED);
+		return false;
+	}
+	if (!fg_wg_replay_check(&kp->replay, counter)) {
+		drop(w, m, FG_DROP_WG_REPLAY);
+		return false;
+	}
+	return true;
+}
+
+/* Opens the whole batch in place with one AEAD burst. */
+static inline void open_burst(const struct rx_data *d, struct fg_aead_op *ops, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		ops[i] = (struct fg_aead_op){
+			.data = rte_pktmbuf_mtod_offset(d[i].m, uint8_t *, d[i].info.payload_off),
+			.key = d[i].kp->recv_key,
+			.len = d[i].info.payload_len,
+		};
+	}
+	fg_aead_open_burst(ops, n);
+}
+
+/* After the AEAD: the tag verified and the counter still new, the replay window moves
+ * (this worker owns it) and the peer saw an authenticated packet. */
+static inline bool authenticated(struct fg_dp *dp, struct fg_worker *w, const struct rx_data *d,
+				 const struct fg_aead_op *op, uint64_t now)
+{
+	const struct fg_wg_msg_data *hdr = (const void *)op->data;
+
+	if (op->status != 0) {
+		drop(w, d->m, FG_DROP_WG_DECRYPT);
+		return false;
+	}
+	if (!fg_wg_replay_update(&d->kp->replay, rte_le_to_cpu_64(hdr->counter))) {
+		drop(w, d->m, FG_DROP_WG_REPLAY);
+		return false;
+	}
+	w->cnt.decrypted++;
+	fg_stamp(&dp->tables.peers[d->kp->peer].last_rx_auth_ns, now);
+	return true;
+}
+
+/* The first data on a NEXT keypair confirms the responder's session: the service lcore
+ * makes it CURRENT (one event per keypair). */
+static inline void confirm_next_keypair(struct fg_dp *dp, const struct fg_peer *p, const struct rx_data *d)
+{
+	struct fg_keypair *kp = d->kp;
+
+	if (__atomic_load_n(&kp->confirm_sent, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&p->kp[FG_KP_NEXT], __ATOMIC_ACQUIRE) != d->kp_slot)
+		return;
+	struct fg_event ev = { .type = FG_EV_CONFIRM, .peer = kp->peer, .gen = kp->peer_gen,
+			       .keypair = d->kp_slot };
+
+	__atomic_store_n(&kp->confirm_sent, 1, __ATOMIC_RELEASE);
+	post_event(dp, &ev);
+}
+
+/* The kernel's keep_key_fresh on receive: an initiator whose session nears its end asks
+ * for a new handshake, once per keypair. */
+static inline void keep_key_fresh_rx(struct fg_dp *dp, struct fg_keypair *kp, uint64_t now)
+{
+	if (!__atomic_load_n(&kp->rekey_requested, __ATOMIC_RELAXED) &&
+	    fg_wg_timers_should_rekey_on_receive(kp->initiator, kp->birth_ns, now)) {
+		__atomic_store_n(&kp->rekey_requested, 1, __ATOMIC_RELAXED);
+		want_handshake(dp, kp->peer);
+	}
+}
+
+/* Roaming: the endpoint follows the last authenticated packet (one hint per ms at most). */
+static inline void follow_endpoint(struct fg_dp *dp, struct fg_peer *p, const struct rx_data *d, uint64_t now)
+{
+	struct fg_peer_path path;
+
+	fg_peer_read_path(p, &path);
+	if (fg_endpoint_equal(&path.ep, &d->info.src) ||
+	    now - __atomic_load_n(&p->last_roam_event_ns, __ATOMIC_RELAXED) <= FG_NS_PER_MS)
+		return;
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(d->m, const struct rte_ether_hdr *);
+	struct fg_event ev = { .type = FG_EV_ROAM, .peer = d->kp->peer, .gen = d->kp->peer_gen,
+			       .keypair = d->kp_slot, .ep = d->info.src, .mac = eh->src_addr };
+
+	__atomic_store_n(&p->last_roam_event_ns, now, __ATOMIC_RELAXED);
+	post_event(dp, &ev);
+}
+
+/* The decrypted packet: a keepalive ends here, a p2p control packet goes its own way, and
+ * an IP packet must come from one of the peer's allowed IPs (cryptokey routing). True,
+ * with *ii filled, for a packet to go on. */
+static inline bool admit_inner(struct fg_dp *dp, struct fg_worker *w, const struct rx_data *d,
+			       const struct fg_aead_op *op, struct fg_inner_info *ii, uint64_t now)
+{
+	uint8_t *plain = op->data + FG_WG_DATA_HDR_LEN;
+	struct fg_peer *p = &dp->tables.peers[d->kp->peer];
+	uint32_t src_peer;
+	enum fg_drop r;
+
+	if (op->plain_len == 0) {
+		w->cnt.keepalives_rx++;
+		rte_pktmbuf_free(d->m);
+		return false;
+	}
+	r = fg_netpkt_parse_inner(plain, op->plain_len, ii);
+	if (r != FG_DROP_NONE) {
+		drop(w, d->m, r);
+		return false;
+	}
+	if (unlikely(p2p_control(ii))) {
+		consume_p2p_control(dp, w, d->m, d->kp, plain, ii->total_len);
+		return false;
+	}
+	if (route_lookup(dp->allowed, &ii->src, &src_peer) != 0 || src_peer != d->kp->peer) {
+		drop(w, d->m, FG_DROP_INNER_SOURCE);
+		return false;
+	}
+	fg_stamp(&p->last_rx_data_ns, now);
+	__atomic_fetch_add(&p->rx_bytes, d->info.payload_len, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* A client's policy on what it sends (reference §3; a static peer has none). A denied
+ * packet is counted and may be answered with an ICMP error, queued on out->rep. */
+static inline bool apply_policy(struct fg_dp *dp, struct fg_worker *w, struct rx_out *out,
+				const struct rx_data *d, const uint8_t *plain, const struct fg_inner_info *ii)
+{
+	const struct fg_policy *pol = __atomic_load_n(&dp->tables.peers[d->kp->peer].policy, __ATOMIC_ACQUIRE);
+	enum fg_drop why = FG_DROP_NONE;
+	enum fg_policy_verdict v;
+
+	if (!pol)
+		return true;
+	v = fg_policy_outbound(pol, plain, ii->total_len, out->now_unix, &why, NULL);
+	if (v == FG_POLICY_ALLOW)
+		return true;
+	if ((v == FG_POLICY_PROHIBITED || v == FG_POLICY_NET_UNREACHABLE) && out->nrep < FG_BURST_MAX &&
+	    icmp_reply(dp, w, &out->rep[out->nrep], d->kp->peer, plain, ii->total_len, v))
+		out->nrep++;
+	if (v == FG_POLICY_CONTROL)
+		why = FG_DROP_P2P_CONTROL;
+	drop(w, d->m, why != FG_DROP_NONE ? why : FG_DROP_POLICY_PROHIBITED);
+	return false;
+}
+
+/* The admitted inner packets to the host: GRO super-packets on a virtio-net-header TUN,
+ * else one write per packet. */
+static inline void deliver_tun(struct fg_dp *dp, struct fg_worker *w, struct rx_out *out)
+{
+	uint64_t errors = 0;
+	unsigned wrote;
+
+	if (dp->tun.flags & FG_TUN_VNET_HDR) {
+		tun_write_gro(dp, w, out->bufs, out->lens, out->done, out->nout);
+		return;
+	}
+	wrote = fg_tun_write_burst(w->tun_fd, out->bufs, out->lens, out->nout, &errors);
+	for (unsigned i = 0; i < out->nout; i++) {
+		if (i < wrote) {
+			w->cnt.tun_tx_packets++;
+			w->cnt.tun_tx_bytes += out->lens[i];
+			rte_pktmbuf_free(out->done[i]);
+		} else {
+			drop(w, out->done[i], FG_DROP_TUN_WRITE);
+		}
+	}
+}
+
+/* Decrypts a batch of data messages whose keypair this worker owns and sends the inner
+ * packets to the TUN (the kernel's wg_packet_consume_data_done, one stage per step). */
+static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data *d, unsigned n,
+			  uint64_t now)
+{
+	struct fg_aead_op ops[FG_BURST_MAX];
+	struct rx_out out;
+
+	out.nout = out.nrep = 0;
+	out.now_unix = fg_clock_unix_s(now);
+	open_burst(d, ops, n);
+	for (unsigned i = 0; i < n; i++) {
+		struct fg_peer *p = &dp->tables.peers[d[i].kp->peer];
+		uint8_t *plain = ops[i].data + FG_WG_DATA_HDR_LEN;
+		struct fg_inner_info ii;
+
+		if (!authenticated(dp, w, &d[i], &ops[i], now))
+			continue;
+		confirm_next_keypair(dp, p, &d[i]);
+		keep_key_fresh_rx(dp, d[i].kp, now);
+		follow_endpoint(dp, p, &d[i], now);
+		if (!admit_inner(dp, w, &d[i], &ops[i], &ii, now) || !apply_policy(dp, w, &out, &d[i], plain, &ii))
+			continue;
+		out.bufs[out.nout] = plain;
+		out.lens[out.nout] = ii.total_len;
+		out.done[out.nout++] = d[i].m;
+	}
+	if (out.nout)
+		deliver_tun(dp, w, &out);
+	if (out.nrep)
+		fg_worker_seal_and_send(dp, w, out.rep, out.nrep, now, FG_DROP_TUN_NO_SESSION);
+}
+
+/* Classifies NIC frames (or frames handed off by another worker) and runs the data
+ * messages this worker owns as one batch. */
+void fg_worker_rx_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **pkts, unsigned n,
+			uint64_t now, bool handed_off)
+{
+	struct rx_data data[FG_BURST_MAX];
+	unsigned ndata = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct rx_data *d = &data[ndata];
+		const struct fg_wg_msg_data *hdr;
+
+		if (!handed_off) {
+			w->cnt.nic_rx_packets++;
+			w->cnt.nic_rx_bytes += rte_pktmbuf_pkt_len(m);
+		}
+		if (!classify_outer(dp, w, m, &d->info) || !demux_udp(dp, w, m, &d->info))
+			continue;
+		hdr = rte_pktmbuf_mtod_offset(m, const struct fg_wg_msg_data *, d->info.payload_off);
+		d->kp = find_keypair(dp, w, m, hdr, &d->kp_slot);
+		if (!d->kp || !claim_owner(dp, w, m, d->kp) ||
+		    !admit_counter(w, m, d->kp, rte_le_to_cpu_64(hdr->counter), now))
+			continue;
+		d->m = m;
+		ndata++;
+	}
+	if (ndata)
+		rx_data_batch(dp, w, data, ndata, now);
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the worker's three files share (worker.c: the poll loop; receive.c: the stages of a
+ * data message from the NIC; send.c: the stages of sealing a packet for a peer). Private
+ * to dataplane/worker/: the inline helpers every stage uses and the stage entry points.
+ */
+#ifndef FG_WORKER_PRIV_H
+#define FG_WORKER_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp.h"
+
+static inline void drop(struct fg_worker *w, struct rte_mbuf *m, enum fg_drop reason)
+{
+	w->cnt.drops[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Queues one frame on the worker's transmit buffer (a full buffer is a counted drop). */
+static inline void fg_worker_tx(struct fg_worker *w, struct rte_mbuf *m)
+{
+	if (w->ntx == FG_TXBUF) {
+		drop(w, m, FG_DROP_NIC_TX_FULL);
+		return;
+	}
+	w->tx[w->ntx++] = m;
+}
+
+/* Posts a WANT_HANDSHAKE once until the service lcore clears event_pending. */
+static inline void want_handshake(struct fg_dp *dp, uint32_t slot)
+{
+	struct fg_peer *p = &dp->tables.peers[slot];
+	uint8_t expected = 0;
+
+	if (!__atomic_compare_exchange_n(&p->event_pending, &expected, 1, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return;
+	struct fg_event ev = { .type = FG_EV_WANT_HANDSHAKE, .peer = slot, .gen = p->gen };
+	if (rte_ring_mp_enqueue_elem(dp->ev_ring, &ev, sizeof(ev)) != 0)
+		__atomic_store_n(&p->event_pending, 0, __ATOMIC_RELEASE);
+}
+
+static inline void post_event(struct fg_dp *dp, const struct fg_event *ev)
+{
+	/* A full event ring loses a hint (roam / confirm), never a packet: it is re-posted by
+	 * the next packet that needs it. */
+	(void)rte_ring_mp_enqueue_elem(dp->ev_ring, (void *)(uintptr_t)ev, sizeof(*ev));
+}
+
+static inline int route_lookup(const struct fg_route_table *rt, const struct fg_ip *ip, uint32_t *v)
+{
+	if (ip->family == AF_INET) {
+		uint32_t a;
+
+		memcpy(&a, ip->addr, 4);
+		return fg_route_lookup4(rt, a, v);
+	}
+	return fg_route_lookup6(rt, ip->addr, v);
+}
+
+/* A plaintext IP packet at mtod(m) (len bytes, 0 for a keepalive) to be sealed for peer slot. */
+struct tx_item {
+	struct rte_mbuf *m;
+	uint32_t slot;
+	uint16_t len;
+	uint8_t ecn;
+};
+
+/* receive.c: one burst from the NIC queue or the handoff ring (handoff: already owned). */
+void fg_worker_rx_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **pkts, unsigned n,
+			uint64_t now, bool handoff);
+/* send.c: seals n plaintext packets for their peers and queues them for the NIC; a packet
+ * without a session is dropped as no_session. */
+void fg_worker_seal_and_send(struct fg_dp *dp, struct fg_worker *w, struct tx_item *it, unsigned n,
+			     uint64_t now, enum fg_drop no_session);
+/* send.c: packets read from the TUN (mbufs with lens), routed to their peers and sealed. */
+void fg_worker_tun_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **ms, const uint16_t *lens,
+			 unsigned n, uint64_t now);
+/* send.c: the service lcore's ring: built frames to send, and seal requests. */
+void fg_worker_svc_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **ms, unsigned n, uint64_t now);
+
+#endif
