@@ -26,6 +26,7 @@ BUILD=(
 	libcjson-dev
 	libwebsockets-dev
 	libssl-dev
+	zlib1g-dev
 	libcunit1-dev
 )
 TEST=(
