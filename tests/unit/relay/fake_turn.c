@@ -175,27 +175,6 @@ int env_answer(struct env *e, const struct fg_endpoint *from, const struct fg_st
 	return fg_relay_input(e->s, from, buf, (size_t)len, e->now);
 }
 
-struct err_args {
-	unsigned code;
-	const char *realm, *nonce;
-};
-
-static void add_error(struct fg_stun_builder *b, void *arg)
-{
-	const struct err_args *a = arg;
-
-	fg_stun_add_error(b, a->code, "scripted");
-	if (a->realm)
-		fg_stun_add_str(b, FG_STUN_ATTR_REALM, a->realm);
-	if (a->nonce)
-		fg_stun_add_str(b, FG_STUN_ATTR_NONCE, a->nonce);
-}
-
-static void add_mapped(struct fg_stun_builder *b, void *arg)
-{
-	fg_stun_add_xor_addr(b, FG_STUN_ATTR_XOR_MAPPED_ADDRESS, arg);
-}
-
 struct alloc_args {
 	const struct fake *f;
 	struct fg_endpoint r4, r6, mapped;
@@ -220,14 +199,14 @@ static void add_alloc(struct fg_stun_builder *b, void *arg)
 static void error(struct env *e, struct fake *f, const struct fg_endpoint *from,
 		  const struct fg_stun_msg *m, unsigned code, bool sign, bool with_nonce)
 {
-	struct err_args a = { code, NULL, NULL };
+	struct errattrs a = { code, NULL, NULL };
 
 	if (with_nonce) {
 		snprintf(f->nonce, sizeof(f->nonce), "nonce-%u", ++f->nonce_seq);
 		a.realm = f->realm;
 		a.nonce = f->nonce;
 	}
-	env_answer(e, from, m, FG_STUN_ERROR, add_error, &a, sign ? &f->key : NULL);
+	env_answer(e, from, m, FG_STUN_ERROR, answer_error, &a, sign ? &f->key : NULL);
 }
 
 static bool scripted(struct env *e, struct fake *f, const struct fg_endpoint *from,
@@ -259,7 +238,7 @@ static bool authenticated(struct env *e, struct fake *f, const struct fg_endpoin
 		return false;
 	}
 	if (!stun_bytes_eq(m, FG_STUN_ATTR_USERNAME, f->username) ||
-	    !stun_bytes_eq(m, FG_STUN_ATTR_REALM, "firezone") ||
+	    !stun_bytes_eq(m, FG_STUN_ATTR_REALM, f->realm) ||
 	    fg_stun_check_integrity(m, &f->key) != 0) {
 		/* coturn's answer to unknown credentials: an unsigned 401 challenge. */
 		error(e, f, from, m, 401, false, true);
@@ -292,7 +271,7 @@ static void serve_one(struct env *e, struct fake *f, const struct dgram *d)
 		if (fg_stun_has(&m, FG_STUN_ATTR_USERNAME) || fg_stun_has(&m, FG_STUN_ATTR_MESSAGE_INTEGRITY))
 			f->bad = true;
 		if (!scripted(e, f, from, &m))
-			env_answer(e, from, &m, FG_STUN_SUCCESS, add_mapped, &mapped, NULL);
+			env_answer(e, from, &m, FG_STUN_SUCCESS, answer_mapped, &mapped, NULL);
 		return;
 	}
 	if (scripted(e, f, from, &m) || !authenticated(e, f, from, &m))
@@ -462,4 +441,51 @@ const struct fg_relay_view *view_of(struct env *e, const char *id)
 	vf.id = id;
 	fg_relay_foreach(e->s, e->now, view_cb, &vf);
 	return vf.found ? &vf.v : NULL;
+}
+
+void fake_start(struct env *e, struct fake *f, const char *id)
+{
+	struct fg_relay_info in = fake_info(f, id);
+
+	CU_ASSERT_EQUAL(fg_relay_update(e->s, &in, 1, true, e->now), 0);
+	memset(in.password, 0, sizeof(in.password));
+}
+
+void fake_up(struct env *e, struct fake *f, const char *id)
+{
+	const struct fg_relay_view *v;
+
+	fake_start(e, f, id);
+	fake_serve(e, f);
+	v = view_of(e, id);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL(v->state, FG_RELAY_ALLOCATED);
+	CU_ASSERT_FALSE(f->bad);
+}
+
+void answer_mapped(struct fg_stun_builder *b, void *arg)
+{
+	fg_stun_add_xor_addr(b, FG_STUN_ATTR_XOR_MAPPED_ADDRESS, arg);
+}
+
+void answer_error(struct fg_stun_builder *b, void *arg)
+{
+	const struct errattrs *a = arg;
+
+	fg_stun_add_error(b, a->code, "test");
+	if (a->realm)
+		fg_stun_add_str(b, FG_STUN_ATTR_REALM, a->realm);
+	if (a->nonce)
+		fg_stun_add_str(b, FG_STUN_ATTR_NONCE, a->nonce);
+}
+
+void answer_alloc(struct fg_stun_builder *b, void *arg)
+{
+	const struct allocattrs *a = arg;
+
+	if (a->r4.ip.family)
+		fg_stun_add_xor_addr(b, FG_STUN_ATTR_XOR_RELAYED_ADDRESS, &a->r4);
+	if (a->r6.ip.family)
+		fg_stun_add_xor_addr(b, FG_STUN_ATTR_XOR_RELAYED_ADDRESS, &a->r6);
+	fg_stun_add_u32(b, FG_STUN_ATTR_LIFETIME, a->lifetime);
 }

@@ -114,6 +114,26 @@ unsigned env_count_ev(const struct env *e, enum fg_relay_event_type type);
 const struct ev_rec *env_last_ev(const struct env *e, enum fg_relay_event_type type);
 void env_clear_ev(struct env *e);
 
+/* The relay of f named id in an update; fake_up() also serves it until allocated. */
+void fake_start(struct env *e, struct fake *f, const char *id);
+void fake_up(struct env *e, struct fake *f, const char *id);
+
+/* Attribute writers for env_answer(): XOR-MAPPED-ADDRESS (arg: the endpoint), an error
+ * (struct errattrs), an ALLOCATE/REFRESH success (struct allocattrs). */
+struct errattrs {
+	unsigned code;
+	const char *realm, *nonce;     /* NULL: absent */
+};
+
+struct allocattrs {
+	struct fg_endpoint r4, r6;     /* family 0: absent */
+	uint32_t lifetime;
+};
+
+void answer_mapped(struct fg_stun_builder *b, void *arg);
+void answer_error(struct fg_stun_builder *b, void *arg);
+void answer_alloc(struct fg_stun_builder *b, void *arg);
+
 struct fg_endpoint ep(const char *s);
 bool stun_bytes_eq(const struct fg_stun_msg *m, uint16_t type, const char *want);
 const struct fg_relay_view *view_of(struct env *e, const char *id);
