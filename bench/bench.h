@@ -47,6 +47,8 @@ struct fg_bench_env {
 	uint32_t npeers;
 	uint32_t *peer_slot;                       /* bench peer number -> table slot */
 	uint32_t *kp_slot;                         /* its CURRENT keypair */
+	bool relayed;                              /* the peers' paths go through relay channels
+						    * (fg_bench_env_set_relayed) */
 	char vdev_name[64];                        /* the port's vdev: net_ring, or --pcap's net_pcap */
 };
 
@@ -73,6 +75,9 @@ struct fg_bench_tmpl {
 
 struct fg_bench_traffic {
 	enum fg_bench_dir dir;
+	bool relayed;         /* decrypt: frames in ChannelData from the peer's relay; encrypt:
+			       * the peers' paths relayed while the row runs */
+	uint16_t hdr_len;     /* decrypt: headers in front of the WireGuard message (42, 46) */
 	unsigned size;        /* inner IP length, or FG_BENCH_IMIX */
 	uint32_t npeers;
 	uint32_t n;
@@ -84,6 +89,7 @@ struct fg_bench_traffic {
 
 struct fg_bench_row {
 	enum fg_bench_dir dir;
+	bool relayed;
 	unsigned size;
 	uint32_t npeers;
 	unsigned workers;
@@ -127,11 +133,18 @@ uint32_t fg_bench_peer_ip(uint32_t p);     /* outer source, host order */
 uint16_t fg_bench_peer_port(uint32_t p);
 uint32_t fg_bench_inner_ip(uint32_t p);    /* the peer's allowed IP, host order */
 uint32_t fg_bench_local_ip(void);          /* the uplink address, host order */
+/* The relay in front of bench peer p (198.18.0.16 upwards, port 3478) and its channel there
+ * (0x4000 + p % 4096: one relay per 4096 peers). */
+uint32_t fg_bench_relay_ip(uint32_t p);
+uint16_t fg_bench_channel(uint32_t p);
+/* Every peer's path direct (its own endpoint) or through its relay channel, with the
+ * channels bound in the data plane's table (or unbound). 0 or -errno. */
+int fg_bench_env_set_relayed(struct fg_bench_env *e, bool relayed);
 uint32_t fg_bench_resource_ip(void);       /* the inner far end, host order */
 
 /* traffic.c */
 int fg_bench_traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_env *e, enum fg_bench_dir dir,
-			   unsigned size, uint32_t npeers, bool udp_csum);
+			   unsigned size, uint32_t npeers, bool udp_csum, bool relayed);
 void fg_bench_traffic_free(struct fg_bench_traffic *tr);
 /* Inner sizes of the IMIX cycle (7 x 64, 4 x 576, 1 x 1420). */
 unsigned fg_bench_imix_size(uint32_t i);
@@ -153,6 +166,8 @@ int fg_bench_pcap(const char *dir, const unsigned *sizes, unsigned nsizes, const
 
 /* report.c */
 const char *fg_bench_dir_name(enum fg_bench_dir d);
+/* The row's direction as printed: "decrypt", or "decrypt-relayed" for a relayed row. */
+const char *fg_bench_row_name(const struct fg_bench_row *r);
 void fg_bench_size_name(unsigned size, char *buf, size_t len);
 void fg_bench_print_header(FILE *f);
 void fg_bench_print_row(FILE *f, const struct fg_bench_row *r);

@@ -38,6 +38,7 @@ static const uint32_t LOCAL_IP = (198u << 24) | (18u << 16) | 1u;
 static const uint32_t PEER_IP_BASE = (198u << 24) | (18u << 16) | (1u << 8);
 static const uint32_t INNER_IP_BASE = (100u << 24) | (64u << 16) | (1u << 8);
 static const uint32_t RESOURCE_IP = (198u << 24) | (19u << 16) | 1u;
+static const uint32_t RELAY_IP_BASE = (198u << 24) | (18u << 16) | 16u;
 
 /* The net_ring port; rte_eth_from_rings() names its vdev after it. */
 #define NET_RING_NAME "fgbench"
@@ -46,6 +47,9 @@ static const uint32_t RESOURCE_IP = (198u << 24) | (19u << 16) | 1u;
 enum fg_bench_ports {
 	PEER_PORT_BASE = 20000,
 	PEER_PORT_SPAN = 40000,
+	RELAY_PORT = 3478,
+	CHANNEL_BASE = 0x4000,
+	CHANNELS_PER_RELAY = 4096,
 };
 
 static void derive_key(const char *what, uint32_t p, uint8_t key[32])
@@ -93,6 +97,16 @@ uint32_t fg_bench_inner_ip(uint32_t p)
 	return INNER_IP_BASE + p;
 }
 
+uint32_t fg_bench_relay_ip(uint32_t p)
+{
+	return RELAY_IP_BASE + p / CHANNELS_PER_RELAY;
+}
+
+uint16_t fg_bench_channel(uint32_t p)
+{
+	return (uint16_t)(CHANNEL_BASE + p % CHANNELS_PER_RELAY);
+}
+
 uint32_t fg_bench_local_ip(void)
 {
 	return LOCAL_IP;
@@ -118,12 +132,57 @@ static struct rte_ring *ring(const char *what, unsigned idx)
 	return rte_ring_create(name, FG_BENCH_PORT_RING, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 }
 
+static struct fg_endpoint endpoint(uint32_t ip, uint16_t port)
+{
+	struct fg_endpoint ep = { .ip = { .family = AF_INET }, .port = port };
+	uint32_t be = htonl(ip);
+
+	memcpy(ep.ip.addr, &be, 4);
+	return ep;
+}
+
+/* Bench peer p's path: its own endpoint, or its relay's channel (one relay MAC: they sit
+ * behind the same next hop). */
+static void set_path(struct fg_bench_env *e, uint32_t p, uint32_t slot, const struct fg_bench_peer_id *id)
+{
+	struct fg_peer_path path = { .mac_ok = 1 };
+
+	if (e->relayed) {
+		path.ep = endpoint(fg_bench_relay_ip(p), RELAY_PORT);
+		path.channel = fg_bench_channel(p);
+		peer_mac(UINT32_MAX, &path.mac);
+	} else {
+		path.ep = endpoint(id ? id->peer_ip : fg_bench_peer_ip(p), id ? id->peer_port : fg_bench_peer_port(p));
+		peer_mac(p, &path.mac);
+	}
+	fg_peer_set_path(&e->dp.tables, slot, &path);
+}
+
+int fg_bench_env_set_relayed(struct fg_bench_env *e, bool relayed)
+{
+	int ret;
+
+	if (e->relayed == relayed)
+		return 0;
+	e->relayed = relayed;
+	for (uint32_t p = 0; p < e->npeers; p++) {
+		struct fg_endpoint relay = endpoint(fg_bench_relay_ip(p), RELAY_PORT);
+		struct fg_endpoint peer = endpoint(fg_bench_peer_ip(p), fg_bench_peer_port(p));
+
+		set_path(e, p, e->peer_slot[p], NULL);
+		ret = relayed ? fg_chantable_bind(&e->dp.chans, &relay, fg_bench_channel(p), &peer)
+			      : fg_chantable_unbind(&e->dp.chans, &relay, fg_bench_channel(p));
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int add_peer(struct fg_bench_env *e, uint32_t p, const struct fg_bench_peer_id *id, char *err,
 		    size_t errlen)
 {
 	struct fg_tables *t = &e->dp.tables;
 	uint32_t slot = fg_peer_alloc(t), ks;
-	struct fg_peer_path path = { .mac_ok = 1 };
 	struct fg_prefix pfx = { .ip = { .family = AF_INET }, .len = 32 };
 	uint32_t be;
 	int ret;
@@ -132,12 +191,7 @@ static int add_peer(struct fg_bench_env *e, uint32_t p, const struct fg_bench_pe
 		snprintf(err, errlen, "peer %u: no free peer slot", p);
 		return -ENOSPC;
 	}
-	path.ep.ip.family = AF_INET;
-	be = htonl(id ? id->peer_ip : fg_bench_peer_ip(p));
-	memcpy(path.ep.ip.addr, &be, 4);
-	path.ep.port = id ? id->peer_port : fg_bench_peer_port(p);
-	peer_mac(p, &path.mac);
-	fg_peer_set_path(t, slot, &path);
+	set_path(e, p, slot, id);
 
 	ks = fg_keypair_alloc(t);
 	if (ks == FG_SLOT_NONE) {

@@ -3,7 +3,8 @@
  * fastgate-bench: options, EAL start-up and the matrix of rows (direction x inner size x
  * peers x workers). It starts the EAL itself (no hugepages needed), builds the data plane
  * of env.c once with the largest peer count, then for each (direction, size, peers) builds
- * the traffic and runs one row per worker count. Prints a table, and optionally writes a
+ * the traffic and runs one row per worker count (with --relayed, each row again with the same
+ * traffic wrapped in ChannelData from relays, beside it). Prints a table, and optionally writes a
  * CSV and a gnuplot PNG. Exits non-zero when a row delivered nothing, dropped packets, or
  * produced frames that do not open: the smoke test's only checks (never timings).
  */
@@ -54,6 +55,8 @@ static void usage(FILE *f)
 		"  --burst N          worker burst, 1..%d (default 32)\n"
 		"  --aead NAME        libsodium, ipsec-mb or auto (default auto; FASTGATE_AEAD wins)\n"
 		"  --no-udp-csum      send outer UDP checksum 0 (skips the worker's software check)\n"
+		"  --relayed          beside each row, the same traffic through TURN relay channels:\n"
+		"                     ChannelData from a relay (decrypt), relayed peer paths (encrypt)\n"
 		"  --csv FILE         write the rows as CSV\n"
 		"  --plot FILE.png    draw throughput against size with gnuplot (needs --csv or writes\n"
 		"                     FILE.png.csv)\n"
@@ -162,6 +165,7 @@ int main(int argc, char **argv)
 		{ "burst", required_argument, NULL, 'b' },
 		{ "aead", required_argument, NULL, 'a' },
 		{ "no-udp-csum", no_argument, NULL, 'U' },
+		{ "relayed", no_argument, NULL, 'R' },
 		{ "csv", required_argument, NULL, 'c' },
 		{ "plot", required_argument, NULL, 'P' },
 		{ "plot-script", required_argument, NULL, 'g' },
@@ -180,6 +184,7 @@ int main(int argc, char **argv)
 	const char *csv = NULL, *png = NULL, *script = FG_BENCH_PLOT_GP, *pcap_dir = NULL;
 	enum fg_aead_backend backend = FG_AEAD_AUTO;
 	bool smoke = false, handshakes = false, got_seconds = false, got_sizes = false, got_peers = false;
+	bool relayed = false;
 	char *eal_argv[MAX_EAL_ARGS], lcores[64], err[512], csv_auto[4096];
 	int eal_argc = 0, opt, ret, rc = 0;
 	unsigned max_workers = 1;
@@ -236,6 +241,9 @@ int main(int argc, char **argv)
 			break;
 		case 'U':
 			o.udp_csum = false;
+			break;
+		case 'R':
+			relayed = true;
 			break;
 		case 'c':
 			csv = optarg;
@@ -334,7 +342,8 @@ int main(int argc, char **argv)
 	}
 
 	struct fg_bench_env *env = calloc(1, sizeof(*env));
-	unsigned maxrows = m.ndirs * m.nsizes * m.npeers * m.nworkers, nrows = 0;
+	unsigned variants = relayed ? 2 : 1;
+	unsigned maxrows = m.ndirs * m.nsizes * m.npeers * m.nworkers * variants, nrows = 0;
 	struct fg_bench_row *rows = calloc(maxrows, sizeof(*rows));
 
 	if (!env || !rows) {
@@ -371,10 +380,12 @@ int main(int argc, char **argv)
 	fg_bench_print_header(stdout);
 	for (unsigned d = 0; d < m.ndirs; d++)
 		for (unsigned s = 0; s < m.nsizes; s++)
-			for (unsigned p = 0; p < m.npeers; p++) {
+			for (unsigned p = 0; p < m.npeers * variants; p++) {
 				struct fg_bench_traffic tr;
 
-				ret = fg_bench_traffic_build(&tr, env, m.dirs[d], m.sizes[s], m.peers[p], o.udp_csum);
+				/* With --relayed, each (peers) twice: direct, then relayed. */
+				ret = fg_bench_traffic_build(&tr, env, m.dirs[d], m.sizes[s], m.peers[p / variants],
+							     o.udp_csum, p % variants == 1);
 				if (ret < 0) {
 					fprintf(stderr, "fastgate-bench: traffic: %s\n", strerror(-ret));
 					rc = 1;

@@ -19,6 +19,13 @@ const char *fg_bench_dir_name(enum fg_bench_dir d)
 	return d == FG_BENCH_DECRYPT ? "decrypt" : "encrypt";
 }
 
+const char *fg_bench_row_name(const struct fg_bench_row *r)
+{
+	if (!r->relayed)
+		return fg_bench_dir_name(r->dir);
+	return r->dir == FG_BENCH_DECRYPT ? "decrypt-relayed" : "encrypt-relayed";
+}
+
 void fg_bench_size_name(unsigned size, char *buf, size_t len)
 {
 	if (size == FG_BENCH_IMIX)
@@ -36,7 +43,7 @@ static double wall_mpps(const struct fg_bench_row *r)
 
 void fg_bench_print_header(FILE *f)
 {
-	fprintf(f, "%-8s %5s %6s %2s %8s %7s %8s %9s %8s %6s %7s %8s %9s %6s\n", "dir", "size", "peers", "wk", "Mpps",
+	fprintf(f, "%-15s %5s %6s %2s %8s %7s %8s %9s %8s %6s %7s %8s %9s %6s\n", "dir", "size", "peers", "wk", "Mpps",
 		"Gbit/s", "cyc/pkt", "raw-Mops", "raw-cyc", "ratio", "io-cyc", "ratio-io", "wall-Mpps", "drops");
 }
 
@@ -46,8 +53,8 @@ void fg_bench_print_row(FILE *f, const struct fg_bench_row *r)
 
 	fg_bench_size_name(r->size, size, sizeof(size));
 	if (r->skipped) {
-		fprintf(f, "%-8s %5s %6u %2u   (skipped: %u peer%s cannot load %u workers; RSS keeps a peer on one queue)\n",
-			fg_bench_dir_name(r->dir), size, r->npeers, r->workers, r->npeers, r->npeers == 1 ? "" : "s",
+		fprintf(f, "%-15s %5s %6u %2u   (skipped: %u peer%s cannot load %u workers; RSS keeps a peer on one queue)\n",
+			fg_bench_row_name(r), size, r->npeers, r->workers, r->npeers, r->npeers == 1 ? "" : "s",
 			r->workers);
 		return;
 	}
@@ -55,8 +62,8 @@ void fg_bench_print_row(FILE *f, const struct fg_bench_row *r)
 
 	if (r->ratio_no_io > 0)
 		snprintf(ratio_io, sizeof(ratio_io), "%.2f", r->ratio_no_io);
-	fprintf(f, "%-8s %5s %6u %2u %8.3f %7.2f %8.0f %9.3f %8.0f %6.2f %7.0f %8s %9.3f %6llu\n",
-		fg_bench_dir_name(r->dir), size, r->npeers, r->workers, r->mpps, r->gbps, r->cycles_per_packet,
+	fprintf(f, "%-15s %5s %6u %2u %8.3f %7.2f %8.0f %9.3f %8.0f %6.2f %7.0f %8s %9.3f %6llu\n",
+		fg_bench_row_name(r), size, r->npeers, r->workers, r->mpps, r->gbps, r->cycles_per_packet,
 		r->raw_mpps, r->raw_cycles_per_op, r->ratio, r->io_cycles_per_packet, ratio_io, wall_mpps(r),
 		(unsigned long long)r->drops);
 	fflush(f);
@@ -78,7 +85,7 @@ int fg_bench_write_csv(const char *path, const struct fg_bench_row *rows, unsign
 			continue;
 		fg_bench_size_name(r->size, size, sizeof(size));
 		fprintf(f, "%s,%s,%s,%.1f,%u,%u,%llu,%.4f,%.4f,%.1f,%.4f,%.1f,%.4f,%.1f,%.4f,%.4f,%llu,%llu\n",
-			backend, fg_bench_dir_name(r->dir), size,
+			backend, fg_bench_row_name(r), size,
 			r->size == FG_BENCH_IMIX ? fg_bench_imix_mean() : r->size, r->npeers, r->workers,
 			(unsigned long long)r->packets, r->mpps, r->gbps, r->cycles_per_packet, r->raw_mpps,
 			r->raw_cycles_per_op, r->ratio, r->io_cycles_per_packet, r->ratio_no_io, wall_mpps(r),

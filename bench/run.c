@@ -118,29 +118,39 @@ static void feed_encrypt(struct wctx *c)
 }
 
 /* Opens one encrypted frame with the peer's key (the first of the row): the encrypt rows
- * must produce real WireGuard messages, not just count. */
+ * must produce real WireGuard messages, not just count; relayed ones inside ChannelData on
+ * the peer's channel, its length the message's. */
 static void check_frame(struct wctx *c, struct rte_mbuf *m)
 {
 	uint8_t buf[RAW_SLOT];
 	uint32_t len = rte_pktmbuf_data_len(m);
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t hl = FG_NETPKT_UDP4_HDR_LEN + (c->tr->relayed ? FG_NETPKT_CHANNEL_HDR_LEN : 0);
 	uint8_t key[FG_WG_KEY_LEN];
 	uint64_t counter;
 	uint32_t p;
 
 	c->checked = true;
-	if (len <= FG_NETPKT_UDP4_HDR_LEN || len - FG_NETPKT_UDP4_HDR_LEN > sizeof(buf)) {
+	if (len <= hl || len - hl > sizeof(buf)) {
 		c->bad_frame = 1;
 		return;
 	}
-	len -= FG_NETPKT_UDP4_HDR_LEN;
-	memcpy(buf, f + FG_NETPKT_UDP4_HDR_LEN, len);
+	len -= hl;
+	memcpy(buf, f + hl, len);
 	for (p = 0; p < c->e->npeers; p++)
 		if (fg_bench_remote_index(p) == fg_wg_transport_receiver(buf))
 			break;
 	if (p == c->e->npeers) {
 		c->bad_frame = 1;
 		return;
+	}
+	if (c->tr->relayed) {
+		const uint8_t *ch = f + FG_NETPKT_UDP4_HDR_LEN;
+
+		if ((ch[0] << 8 | ch[1]) != fg_bench_channel(p) || (ch[2] << 8 | ch[3]) != (int)len) {
+			c->bad_frame = 1;
+			return;
+		}
 	}
 	fg_bench_send_key(p, key);
 	if (fg_wg_transport_open(buf, len, key, &counter) < 0)
@@ -222,9 +232,9 @@ int fg_bench_raw_rate(struct fg_bench_env *e, const struct fg_bench_traffic *tr,
 			if (++i == tr->n)
 				i = 0;
 			if (tr->dir == FG_BENCH_DECRYPT) {
-				uint32_t len = tp->len - FG_NETPKT_UDP4_HDR_LEN;
+				uint32_t len = tp->len - tr->hdr_len;
 
-				memcpy(slot, tr->arena + tp->off + FG_NETPKT_UDP4_HDR_LEN, len);
+				memcpy(slot, tr->arena + tp->off + tr->hdr_len, len);
 				ops[k] = (struct fg_aead_op){ .data = slot, .key = kp->recv_key, .len = len };
 			} else {
 				uint32_t padded = fg_wg_padded_len(tp->len, FG_BENCH_MTU);
@@ -274,7 +284,7 @@ uint64_t fg_bench_io_cycles(struct fg_bench_env *e, const struct fg_bench_traffi
 			uint64_t t0 = rte_rdtsc();
 
 			for (unsigned k = 0; k < o->burst; k++) {
-				const uint8_t *inner = tr->arena + tp[k]->off + FG_NETPKT_UDP4_HDR_LEN + FG_WG_DATA_HDR_LEN;
+				const uint8_t *inner = tr->arena + tp[k]->off + tr->hdr_len + FG_WG_DATA_HDR_LEN;
 
 				n += write(e->devnull, inner, tp[k]->inner_len) > 0;
 			}
@@ -350,6 +360,7 @@ int fg_bench_run_row(struct fg_bench_env *e, const struct fg_bench_traffic *tr, 
 
 	memset(row, 0, sizeof(*row));
 	row->dir = tr->dir;
+	row->relayed = tr->relayed;
 	row->size = tr->size;
 	row->npeers = tr->npeers;
 	row->workers = workers;
@@ -368,6 +379,9 @@ int fg_bench_run_row(struct fg_bench_env *e, const struct fg_bench_traffic *tr, 
 		lcores[nl++] = lc;
 	}
 
+	ret = fg_bench_env_set_relayed(e, tr->relayed);
+	if (ret < 0)
+		return ret;
 	fg_bench_env_reset(e);
 	dp->burst = o->burst;
 	memset(ctx, 0, sizeof(ctx));

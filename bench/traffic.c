@@ -7,8 +7,10 @@
  * known receive key, around an inner IPv4/UDP packet from the peer's allowed IP. Template i
  * belongs to peer i % N with counter i / N, so each peer's counters rise by one along the
  * template order: a feeder that walks its templates in order and resets its peers' replay
- * windows when it wraps (run.c) never sends a replay. Encrypt templates are the inner
- * packets alone, from the far end to a peer's allowed IP. Main lcore, between rows.
+ * windows when it wraps (run.c) never sends a replay. Relayed decrypt templates carry the
+ * same message inside ChannelData, from the peer's relay (port 3478) on its channel.
+ * Encrypt templates are the inner packets alone, from the far end to a peer's allowed IP.
+ * Main lcore, between rows.
  */
 #include "bench.h"
 
@@ -88,26 +90,40 @@ static size_t slot_len(enum fg_bench_dir dir, unsigned inner)
 	size_t len = inner;
 
 	if (dir == FG_BENCH_DECRYPT)
-		len = FG_NETPKT_UDP4_HDR_LEN + FG_WG_DATA_OVERHEAD + fg_wg_padded_len(inner, FG_BENCH_MTU);
+		len = FG_NETPKT_UDP4_HDR_LEN + FG_NETPKT_CHANNEL_HDR_LEN + FG_WG_DATA_OVERHEAD +
+		      fg_wg_padded_len(inner, FG_BENCH_MTU);
 	return (len + FG_BENCH_SLOT_ALIGN - 1) & ~(size_t)(FG_BENCH_SLOT_ALIGN - 1);
 }
 
 static uint16_t build_frame(uint8_t *frame, const struct fg_bench_env *e, uint32_t p, uint64_t counter,
-			    unsigned inner, bool udp_csum)
+			    unsigned inner, bool udp_csum, bool relayed)
 {
-	uint8_t *msg = frame + FG_NETPKT_UDP4_HDR_LEN;
+	uint16_t hl = FG_NETPKT_UDP4_HDR_LEN + (relayed ? FG_NETPKT_CHANNEL_HDR_LEN : 0);
+	uint8_t *msg = frame + hl;
 	uint32_t padded = fg_wg_padded_len(inner, FG_BENCH_MTU);
 	uint8_t key[FG_WG_KEY_LEN];
 	struct rte_ether_addr src_mac = { .addr_bytes = { 0x02, 0xfb, 0, (uint8_t)(p >> 16), (uint8_t)(p >> 8),
 							  (uint8_t)p } };
+	uint32_t src_ip = relayed ? fg_bench_relay_ip(p) : fg_bench_peer_ip(p);
+	uint16_t sport = relayed ? FG_NETPKT_STUN_PORT : fg_bench_peer_port(p);
 	size_t wlen;
 
 	build_inner(msg + FG_WG_DATA_HDR_LEN, inner, fg_bench_inner_ip(p), fg_bench_resource_ip(), (uint32_t)counter);
 	memset(msg + FG_WG_DATA_HDR_LEN + inner, 0, padded - inner);
 	fg_bench_recv_key(p, key);
 	wlen = fg_wg_transport_seal(msg, padded, key, fg_bench_local_index(p), counter);
-	fg_netpkt_write_udp4(frame, &src_mac, &e->dp.local.mac, htonl(fg_bench_peer_ip(p)), e->dp.local.ip4,
-			     fg_bench_peer_port(p), FG_BENCH_LISTEN_PORT, (uint16_t)wlen, 0);
+	if (relayed) {
+		/* ChannelData (RFC 8656 §12.4): the peer's channel, the message's length. */
+		uint8_t *ch = frame + FG_NETPKT_UDP4_HDR_LEN;
+
+		ch[0] = (uint8_t)(fg_bench_channel(p) >> 8);
+		ch[1] = (uint8_t)fg_bench_channel(p);
+		ch[2] = (uint8_t)(wlen >> 8);
+		ch[3] = (uint8_t)wlen;
+		wlen += FG_NETPKT_CHANNEL_HDR_LEN;
+	}
+	fg_netpkt_write_udp4(frame, &src_mac, &e->dp.local.mac, htonl(src_ip), e->dp.local.ip4, sport,
+			     FG_BENCH_LISTEN_PORT, (uint16_t)wlen, 0);
 	if (udp_csum) {
 		/* What a kernel or wireguard-go sender puts on the wire: the worker verifies it. */
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + RTE_ETHER_HDR_LEN);
@@ -119,7 +135,7 @@ static uint16_t build_frame(uint8_t *frame, const struct fg_bench_env *e, uint32
 }
 
 int fg_bench_traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_env *e, enum fg_bench_dir dir,
-			   unsigned size, uint32_t npeers, bool udp_csum)
+			   unsigned size, uint32_t npeers, bool udp_csum, bool relayed)
 {
 	uint32_t per_peer;
 	size_t off = 0;
@@ -128,6 +144,8 @@ int fg_bench_traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_en
 	if (npeers == 0 || npeers > e->npeers)
 		return -EINVAL;
 	tr->dir = dir;
+	tr->relayed = relayed;
+	tr->hdr_len = FG_NETPKT_UDP4_HDR_LEN + (relayed ? FG_NETPKT_CHANNEL_HDR_LEN : 0);
 	tr->size = size;
 	tr->npeers = npeers;
 	if (dir == FG_BENCH_DECRYPT) {
@@ -157,7 +175,7 @@ int fg_bench_traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_en
 		t->peer = i % npeers;
 		t->inner_len = (uint16_t)inner;
 		if (dir == FG_BENCH_DECRYPT) {
-			t->len = build_frame(buf, e, t->peer, i / npeers, inner, udp_csum);
+			t->len = build_frame(buf, e, t->peer, i / npeers, inner, udp_csum, relayed);
 		} else {
 			build_inner(buf, inner, fg_bench_resource_ip(), fg_bench_inner_ip(t->peer), i);
 			t->len = (uint16_t)inner;

@@ -7,19 +7,31 @@
  * what fg_ctl_msg_size() says for it, and answers anything else with a FG_CTL_REPLY
  * carrying -EPROTO (or drops the connection when it cannot even read a header). Requests
  * carry a sequence number that the reply echoes. Multi-byte fields are host order: both
- * processes run on the same machine. No pointers. One variable part only: a resource
+ * processes run on the same machine. No pointers. Two kinds of variable part: a resource
  * (RESOURCE_UPSERT, RESOURCE_INFO) ends with n_filters filters, so its exact size is its
  * fixed part plus n_filters * 8, with n_filters at most FG_CTL_MAX_FILTERS (the portal puts
- * no limit on filters; a datagram stays under FG_CTL_MAX_MSG). Pure definitions; no state.
+ * no limit on filters; a datagram stays under FG_CTL_MAX_MSG); a packet (PACKET_IN,
+ * PACKET_OUT) ends with len bytes of UDP payload, len at most FG_CTL_MAX_PACKET, and is
+ * exactly its fixed part plus len (no padding). Pure definitions; no state.
+ *
+ * Endpoints and relays: a path is a tagged value, direct (ep = the peer's IP:port, channel
+ * 0) or relayed (ep = the TURN relay's IP:port, channel = a ChannelData channel number
+ * 0x4000-0x4FFF that the relay has bound to the peer). STUN and TURN run in the control
+ * plane, but their datagrams use the data plane's WireGuard port (ICE needs one 5-tuple):
+ * the data plane punts the STUN it receives as PACKET_IN and sends what PACKET_OUT asks.
  *
  * Conversation:
  *   client: HELLO                      -> server: HELLO_REPLY
- *   client: PEER_UPSERT / PEER_REMOVE / RESOURCE_UPSERT / RESOURCE_REMOVE / IFACE_SET
+ *   client: PEER_UPSERT / PEER_REMOVE / RESOURCE_UPSERT / RESOURCE_REMOVE / IFACE_SET /
+ *           PACKET_OUT / CHANNEL_BIND / CHANNEL_UNBIND / PEER_PATH
  *                                      -> server: REPLY (status 0 or -errno)
  *   client: DUMP                       -> server: PEER_INFO*, RESOURCE_INFO*, REPLY (end)
  *   client: STATS                      -> server: STATS_REPLY
  *   server: EVENT (unsolicited, seq 0) when the data plane removed a peer by itself
  *           (last resource expired, or the client said Goodbye) or a handshake completed.
+ *   server: PACKET_IN (unsolicited, seq 0): STUN that arrived on the WireGuard port, directly
+ *           or inside a relay channel. Best effort: counted and dropped when the client's
+ *           output queue is backed up, never a reason to close the connection.
  */
 #ifndef FG_CTLPROTO_H
 #define FG_CTLPROTO_H
@@ -30,9 +42,13 @@
 #include "addr.h"
 
 enum {
-	FG_CTL_VERSION = 2,          /* 2: resources carry a variable number of filters */
+	FG_CTL_VERSION = 3,          /* 2: resources carry a variable number of filters;
+				      * 3: packets, relay channels and peer paths */
 	FG_CTL_ID_LEN = 64,          /* portal ids (UUIDs) as NUL-terminated text */
 	FG_CTL_MAX_FILTERS = 8192,   /* filters of one resource on the wire */
+	FG_CTL_MAX_PACKET = 2048,    /* UDP payload bytes of one PACKET_IN / PACKET_OUT */
+	FG_CTL_CHANNEL_MIN = 0x4000, /* ChannelData channel numbers (RFC 8656 §12) */
+	FG_CTL_CHANNEL_MAX = 0x4FFF,
 	FG_CTL_MAX_DROP_REASONS = 64,
 	FG_CTL_MAX_WORKERS = 16,
 };
@@ -52,6 +68,11 @@ enum fg_ctl_type {
 	FG_CTL_STATS,
 	FG_CTL_STATS_REPLY,
 	FG_CTL_EVENT,
+	FG_CTL_PACKET_IN,          /* version 3 */
+	FG_CTL_PACKET_OUT,
+	FG_CTL_CHANNEL_BIND,
+	FG_CTL_CHANNEL_UNBIND,
+	FG_CTL_PEER_PATH,
 	FG_CTL_TYPE_MAX,
 };
 
@@ -173,8 +194,8 @@ struct fg_ctl_peer_info {
 	uint8_t public_key[32];
 	struct fg_ip ipv4;
 	struct fg_ip ipv6;
-	struct fg_endpoint endpoint;
-	uint8_t pad[2];
+	struct fg_endpoint endpoint;   /* the peer's path: direct, or the relay when channel != 0 */
+	uint16_t channel;              /* 0 or the relay channel (see the top of this file) */
 	uint32_t flags;
 	uint32_t n_resources;
 	uint64_t last_handshake_unix_ns;
@@ -235,6 +256,58 @@ struct fg_ctl_event {
 	char resource_id[FG_CTL_ID_LEN];
 };
 
+/* STUN (or another punted datagram) that arrived on the WireGuard port: unsolicited, seq 0.
+ * src is the UDP source; when it came inside ChannelData, src is the relay, channel its
+ * channel number and peer the remote address the relay has bound that channel to (what
+ * CHANNEL_BIND said); otherwise channel is 0 and peer family 0. The datagram is
+ * sizeof(struct) + len bytes. */
+struct fg_ctl_packet_in {
+	struct fg_ctl_hdr h;
+	struct fg_endpoint src;
+	struct fg_endpoint peer;
+	uint16_t channel;
+	uint16_t len;              /* payload bytes, 1..FG_CTL_MAX_PACKET */
+	uint8_t payload[];
+};
+
+/* Sends a UDP payload from the WireGuard port (address and listen port of the data plane)
+ * to ep; with a channel, ep is a relay and the payload goes inside ChannelData on that
+ * channel. The data plane resolves the next hop itself (a frame waits up to a second for
+ * ARP/ND). REPLY: 0 once queued for the wire, -EINVAL (bad endpoint, channel or empty
+ * payload), -EAFNOSUPPORT (no uplink address of ep's family), -ENOBUFS / -ENOMEM. The
+ * datagram is sizeof(struct) + len bytes. */
+struct fg_ctl_packet_out {
+	struct fg_ctl_hdr h;
+	struct fg_endpoint ep;
+	uint16_t channel;          /* 0 = direct */
+	uint16_t len;              /* payload bytes, 1..FG_CTL_MAX_PACKET */
+	uint8_t payload[];
+};
+
+/* CHANNEL_BIND: ChannelData from relay on channel is accepted in the fast path and its
+ * payload demultiplexed as arriving from peer (the address the relay sees); rebinding a
+ * channel replaces its peer. CHANNEL_UNBIND: forgets it (peer not read); channel 0 forgets
+ * every channel of the relay. REPLY: 0, -EINVAL, -ENOENT (unbind: not bound), -ENOSPC. */
+struct fg_ctl_channel {
+	struct fg_ctl_hdr h;
+	struct fg_endpoint relay;
+	struct fg_endpoint peer;
+	uint16_t channel;
+	uint16_t pad;
+};
+
+/* Sets a peer's path (ICE nomination): ep with channel 0 is a direct endpoint, with a
+ * channel a relay; ep family 0 (channel 0) clears it. WireGuard roaming still applies: an
+ * authenticated packet that arrives over another path (direct, or another channel) moves
+ * the peer there, nothing else does. REPLY: 0, -ENOENT (no such peer), -EINVAL. */
+struct fg_ctl_peer_path {
+	struct fg_ctl_hdr h;
+	uint8_t public_key[32];
+	struct fg_endpoint ep;
+	uint16_t channel;
+	uint16_t pad;
+};
+
 /* The layouts are fixed: every gap is an explicit pad field, so a mirror in another language
  * (tests/e2e/ctl_hostile.py) needs no compiler knowledge. */
 _Static_assert(sizeof(struct fg_ctl_hello_reply) == 144, "hello_reply layout");
@@ -247,6 +320,10 @@ _Static_assert(sizeof(struct fg_ctl_resource_info) == 144, "resource_info layout
 _Static_assert(sizeof(struct fg_ctl_reply) == 136, "reply layout");
 _Static_assert(sizeof(struct fg_ctl_event) == 112, "event layout");
 _Static_assert(sizeof(struct fg_ctl_stats_reply) == 4008, "stats_reply layout");
+_Static_assert(sizeof(struct fg_ctl_packet_in) == 52, "packet_in layout (fixed part)");
+_Static_assert(sizeof(struct fg_ctl_packet_out) == 32, "packet_out layout (fixed part)");
+_Static_assert(sizeof(struct fg_ctl_channel) == 52, "channel layout");
+_Static_assert(sizeof(struct fg_ctl_peer_path) == 64, "peer_path layout");
 
 /* The exact size a message of a type must have, or 0 for an unknown type. */
 static inline uint32_t fg_ctl_size(uint16_t type)
@@ -266,6 +343,11 @@ static inline uint32_t fg_ctl_size(uint16_t type)
 	case FG_CTL_STATS: return sizeof(struct fg_ctl_stats);
 	case FG_CTL_STATS_REPLY: return sizeof(struct fg_ctl_stats_reply);
 	case FG_CTL_EVENT: return sizeof(struct fg_ctl_event);
+	case FG_CTL_PACKET_IN: return sizeof(struct fg_ctl_packet_in);
+	case FG_CTL_PACKET_OUT: return sizeof(struct fg_ctl_packet_out);
+	case FG_CTL_CHANNEL_BIND: return sizeof(struct fg_ctl_channel);
+	case FG_CTL_CHANNEL_UNBIND: return sizeof(struct fg_ctl_channel);
+	case FG_CTL_PEER_PATH: return sizeof(struct fg_ctl_peer_path);
 	default: return 0;
 	}
 }
@@ -276,6 +358,7 @@ enum {
 	FG_CTL_MAX_MSG = 144 + FG_CTL_MAX_FILTERS * 8,
 };
 _Static_assert(sizeof(struct fg_ctl_stats_reply) < FG_CTL_MAX_MSG, "largest message");
+_Static_assert(sizeof(struct fg_ctl_packet_in) + FG_CTL_MAX_PACKET < FG_CTL_MAX_MSG, "largest packet");
 
 /* Whether a type ends with filters (n_filters at the same offset in both). */
 static inline int fg_ctl_has_filters(uint16_t type)
@@ -285,21 +368,41 @@ static inline int fg_ctl_has_filters(uint16_t type)
 _Static_assert(__builtin_offsetof(struct fg_ctl_resource_upsert, n_filters) ==
 	       __builtin_offsetof(struct fg_ctl_resource_info, n_filters), "n_filters offset");
 
+/* The offset of a packet's 16-bit len field, or 0 for a type without a payload. */
+static inline uint32_t fg_ctl_packet_len_off(uint16_t type)
+{
+	return type == FG_CTL_PACKET_IN ? (uint32_t)__builtin_offsetof(struct fg_ctl_packet_in, len) :
+	       type == FG_CTL_PACKET_OUT ? (uint32_t)__builtin_offsetof(struct fg_ctl_packet_out, len) : 0;
+}
+
+/* Whether a type's size depends on its contents (filters or a payload). */
+static inline int fg_ctl_is_variable(uint16_t type)
+{
+	return fg_ctl_has_filters(type) || fg_ctl_packet_len_off(type) != 0;
+}
+
 /* The exact size of the message at msg, of which len bytes are readable (the datagram's
  * length for a receiver; for a sender, at least the fixed part): the fixed size of its
- * type, plus n_filters filters for a resource. 0 for an unknown type or n_filters over
- * FG_CTL_MAX_FILTERS. A receiver accepts a datagram only when this equals its length. */
+ * type, plus n_filters filters for a resource or len payload bytes for a packet. 0 for an
+ * unknown type, n_filters over FG_CTL_MAX_FILTERS or a payload over FG_CTL_MAX_PACKET. A
+ * receiver accepts a datagram only when this equals its length. */
 static inline uint32_t fg_ctl_msg_size(const void *msg, size_t len)
 {
 	struct fg_ctl_hdr h;
-	uint32_t base, n;
+	uint32_t base, n, off;
+	uint16_t plen;
 
 	if (len < sizeof(h))
 		return 0;
 	__builtin_memcpy(&h, msg, sizeof(h));
 	base = fg_ctl_size(h.type);
-	if (base == 0 || !fg_ctl_has_filters(h.type) || len < base)
+	if (base == 0 || !fg_ctl_is_variable(h.type) || len < base)
 		return base;
+	off = fg_ctl_packet_len_off(h.type);
+	if (off) {
+		__builtin_memcpy(&plen, (const uint8_t *)msg + off, sizeof(plen));
+		return plen > FG_CTL_MAX_PACKET ? 0 : base + plen;
+	}
 	__builtin_memcpy(&n, (const uint8_t *)msg + __builtin_offsetof(struct fg_ctl_resource_upsert, n_filters),
 			 sizeof(n));
 	if (n > FG_CTL_MAX_FILTERS)

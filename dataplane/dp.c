@@ -30,6 +30,10 @@ enum {
 	/* mbufs each lcore keeps in its mempool cache (at most RTE_MEMPOOL_CACHE_MAX_SIZE):
 	 * several bursts' worth, so most allocations and frees skip the shared ring. */
 	MBUF_CACHE = 256,
+	/* Relay channels: a client reached through a relay uses one channel per relay pair
+	 * ICE tries, a handful in practice. */
+	CHANNELS_PER_PEER = 4,
+	CHANNELS_SPARE = 256,
 };
 
 uint64_t fg_clock_tsc_hz;
@@ -144,6 +148,11 @@ static int init_tables(struct fg_dp *dp, const struct fg_config *cfg, const stru
 		snprintf(err, errlen, "allowed-IPs tables: %s (raise -m)", rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
+	ret = fg_chantable_init(&dp->chans, cfg->dp.max_peers * CHANNELS_PER_PEER + CHANNELS_SPARE, dp->tables.qsbr);
+	if (ret < 0) {
+		snprintf(err, errlen, "relay channel table: %s (raise -m)", strerror(-ret));
+		return ret;
+	}
 	return 0;
 }
 
@@ -152,8 +161,9 @@ static int init_rings(struct fg_dp *dp, const struct fg_config *cfg, char *err, 
 {
 	dp->hs_ring = make_ring("hs", 0, cfg->dp.handshake_queue, RING_F_SC_DEQ, 0);
 	dp->punt_ring = make_ring("punt", 0, FG_PUNT_RING, RING_F_SC_DEQ, 0);
+	dp->stun_ring = make_ring("stun", 0, FG_STUN_RING, RING_F_SC_DEQ, 0);
 	dp->ev_ring = make_ring("ev", 0, FG_EVENT_RING, RING_F_SC_DEQ, sizeof(struct fg_event));
-	if (!dp->hs_ring || !dp->punt_ring || !dp->ev_ring) {
+	if (!dp->hs_ring || !dp->punt_ring || !dp->stun_ring || !dp->ev_ring) {
 		snprintf(err, errlen, "rings: %s", rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
@@ -393,7 +403,9 @@ void fg_dp_fini(struct fg_dp *dp)
 	fg_dp_release_host(dp);
 	rte_ring_free(dp->hs_ring);
 	rte_ring_free(dp->punt_ring);
+	rte_ring_free(dp->stun_ring);
 	rte_ring_free(dp->ev_ring);
+	fg_chantable_free(&dp->chans);
 	fg_route_free(dp->allowed);
 	if (dp->tables.peers)
 		fg_tables_free(&dp->tables);

@@ -3,7 +3,8 @@
 #
 # scripts/test.sh: the whole test suite. Installs missing Debian packages, builds, then runs
 # the CUnit and in-process DPDK suites (meson test) and the end-to-end tests in network
-# namespaces against real peers (wireguard-go). Needs root (namespaces, TUN, AF_PACKET).
+# namespaces against real peers (wireguard-go, coturn: every tests/e2e/test_*.sh). Needs root
+# (namespaces, TUN, AF_PACKET).
 # Prints one line per suite and a closing "tests: N passed, N failed".
 #
 # usage: scripts/test.sh [--unit-only]

@@ -44,7 +44,7 @@ enum fg_relay_timers_ms {
 	FG_RELAY_RTO_MULT_PCT = 150,           /* ... then x1.5 ... */
 	FG_RELAY_GIVE_UP_MS = 10000,           /* ... giving up 10 s after the first send */
 	FG_RELAY_KEEPALIVE_MS = 25000,         /* BINDING to the relay while allocated */
-	FG_RELAY_DEFAULT_LIFETIME_S = 600,     /* when a success carries no LIFETIME */
+	FG_RELAY_DEFAULT_LIFETIME_S = 600,     /* REFRESH asks for it; a success without LIFETIME */
 	FG_RELAY_CHANNEL_REFRESH_MS = 300000,  /* refresh a used channel after 5 min */
 	FG_RELAY_CHANNEL_LIFETIME_MS = 600000, /* a channel lives 10 min at the relay */
 	FG_RELAY_CHANNEL_REUSE_MS = 900000,    /* its number serves another peer after 15 min */

@@ -44,6 +44,7 @@ struct fg_relay_tx {
 	bool authed;                /* carried USERNAME, REALM, NONCE, MESSAGE-INTEGRITY */
 	bool aaf;                   /* ALLOCATE with ADDITIONAL-ADDRESS-FAMILY */
 	uint8_t reauths;            /* 401/438 answered along this request's chain */
+	bool held;                  /* ALLOCATE answered 437 while the relay frees ours */
 	uint16_t channel;
 	uint8_t txid[FG_STUN_TXID_LEN];
 	struct fg_endpoint dst;
@@ -90,6 +91,7 @@ struct fg_relay {
 	struct fg_endpoint active;
 	struct fg_endpoint srflx4, srflx6, relayed4, relayed6;
 	uint64_t allocated_ns;      /* last ALLOCATE or REFRESH success */
+	uint64_t deleted_ns;        /* our DELETE was answered (0: not since the last allocation) */
 	uint64_t lifetime_ns;
 	uint64_t keepalive_ns;
 	uint64_t rtt_ns;

@@ -293,6 +293,7 @@ void fg_relay_allocated(struct fg_relay_set *s, struct fg_relay *r, uint64_t now
 	r->state = FG_RELAY_ALLOCATED;
 	r->probing = false;
 	r->mismatches = 0;
+	r->deleted_ns = 0;
 	r->keepalive_ns = now + FG_RELAY_MS(FG_RELAY_KEEPALIVE_MS);
 	s->cnt.allocations++;
 	fg_relay_chan_pump(s, r, now);

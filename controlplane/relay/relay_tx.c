@@ -51,7 +51,11 @@ static bool needs_auth(uint8_t kind)
 /*
  * The request as it goes out now. REFRESH carries neither REQUESTED-TRANSPORT nor
  * ADDITIONAL-ADDRESS-FAMILY: snownet sends both, Firezone's relay ignores them, but coturn
- * answers the first with 420 and the second with 443 on an IPv4-only allocation.
+ * answers the first with 420 and the second with 443 on an IPv4-only allocation. It asks
+ * for the default lifetime by name (snownet sends no LIFETIME): coturn 4.6 caps only a
+ * requested lifetime at its max-allocate-lifetime, and answers a REFRESH without one with
+ * 600 s even where ALLOCATE got less, so a relay that restarted would be noticed only 300 s
+ * later. Firezone's relay takes 600 s either way.
  */
 static int build(const struct fg_relay_set *s, const struct fg_relay *r, const struct fg_relay_tx *tx,
 		 uint8_t *buf, size_t cap)
@@ -64,6 +68,9 @@ static int build(const struct fg_relay_set *s, const struct fg_relay *r, const s
 		fg_stun_add_transport(&b, FG_STUN_PROTO_UDP);
 		if (tx->aaf)
 			fg_stun_add_family(&b, FG_STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, AF_INET6);
+		break;
+	case FG_RELAY_TX_REFRESH:
+		fg_stun_add_u32(&b, FG_STUN_ATTR_LIFETIME, FG_RELAY_DEFAULT_LIFETIME_S);
 		break;
 	case FG_RELAY_TX_DELETE:
 		fg_stun_add_u32(&b, FG_STUN_ATTR_LIFETIME, 0);
@@ -212,7 +219,8 @@ static void timed_out(struct fg_relay_set *s, struct fg_relay *r, struct fg_rela
 	default:
 		/* The address that answered before is silent now: the allocation is as good as
 		 * gone (snownet invalidates it and frees the relay). */
-		fg_relay_fail(s, r, "no answer from the relay");
+		fg_relay_fail(s, r, tx->held ? "the relay does not free our deleted allocation (437)" :
+					       "no answer from the relay");
 		break;
 	}
 }
@@ -330,12 +338,43 @@ static void reauthenticate(struct fg_relay_set *s, struct fg_relay *r,
 	tx->reauths = t->reauths + 1;
 }
 
+/*
+ * An answered request back in flight, sent again (same transaction id) at its next
+ * retransmission time and given up with the rest of its 10 s.
+ */
+static void retry_later(struct fg_relay_set *s, struct fg_relay *r, const struct fg_relay_tx *t,
+			uint64_t now)
+{
+	struct fg_relay_tx *tx = NULL;
+
+	for (unsigned i = 0; !tx && i < FG_RELAY_MAX_TX; i++)
+		if (!r->tx[i].used)
+			tx = &r->tx[i];
+	if (!tx || now >= give_up_at(t)) {
+		fg_relay_fail(s, r, "the relay does not free our deleted allocation (437)");
+		return;
+	}
+	*tx = *t;
+	tx->used = true;
+	tx->held = true;
+	schedule(tx, now);
+}
+
 /* 437 Allocation Mismatch. */
 static void mismatch(struct fg_relay_set *s, struct fg_relay *r, const struct fg_relay_tx *t,
 		     uint64_t now)
 {
 	switch (t->kind) {
 	case FG_RELAY_TX_ALLOCATE:
+		/* Our DELETE was answered, but the relay still holds the allocation: coturn frees
+		 * it at its next one-second timer and answers 437 ("wrong transaction ID") until
+		 * then. Ask again later; deleting again, with new credentials, meets 441. */
+		if (r->deleted_ns && now < r->deleted_ns + FG_RELAY_MS(FG_RELAY_GIVE_UP_MS)) {
+			fg_debug(LOG, "relay %s: deleted allocation still held, ALLOCATE again later",
+				 r->id);
+			retry_later(s, r, t, now);
+			return;
+		}
 		/* The relay holds an allocation of ours from before: delete it, then allocate. */
 		if (++r->mismatches > 2) {
 			fg_relay_fail(s, r, "437 to every ALLOCATE");
@@ -552,6 +591,7 @@ void fg_relay_tx_input(struct fg_relay_set *s, struct fg_relay *r, const struct 
 		on_refresh(s, r, &m, now);
 		break;
 	case FG_RELAY_TX_DELETE:
+		r->deleted_ns = now;
 		fg_relay_delete_done(s, r, now);
 		break;
 	case FG_RELAY_TX_CHANNEL:

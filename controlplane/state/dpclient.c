@@ -71,6 +71,18 @@ static void queue_event(struct fg_dpc *c, const void *buf)
 	memcpy(&c->events[c->nevents++], buf, sizeof(c->events[0]));
 }
 
+/* A punted datagram (its size already checked against its len): to the owner at once. An
+ * empty one (the data plane never sends one) is dropped like one nobody takes. */
+static void packet_in(struct fg_dpc *c, const void *buf)
+{
+	if (!c->on_packet || ((const struct fg_ctl_packet_in *)buf)->len == 0) {
+		c->packets_dropped++;
+		return;
+	}
+	c->packets_in++;
+	c->on_packet(c->packet_arg, buf);
+}
+
 static struct fg_dpc_req *take(struct fg_dpc *c, unsigned i)
 {
 	struct fg_dpc_req *r = c->reqs[i];
@@ -183,7 +195,7 @@ int fg_dpc_send(struct fg_dpc *c, void *msg, uint16_t type, uint32_t budget_ms, 
 
 	if (size == 0)
 		return -EINVAL;
-	if (fg_ctl_has_filters(type)) { /* the fixed part, then n_filters filters */
+	if (fg_ctl_is_variable(type)) { /* the fixed part, then n_filters filters or len bytes */
 		h->type = type;
 		if ((size = fg_ctl_msg_size(msg, size)) == 0)
 			return -EINVAL;
@@ -227,6 +239,22 @@ int fg_dpc_send(struct fg_dpc *c, void *msg, uint16_t type, uint32_t budget_ms, 
 	if (c->wake)
 		c->wake(c->wake_arg);
 	return 0;
+}
+
+int fg_dpc_packet_out(struct fg_dpc *c, const struct fg_endpoint *ep, uint16_t channel, const void *payload,
+		      size_t len, const struct fg_dpc_cb *cb)
+{
+	_Alignas(max_align_t) uint8_t buf[sizeof(struct fg_ctl_packet_out) + FG_CTL_MAX_PACKET];
+	struct fg_ctl_packet_out *m = (void *)buf;
+
+	if (len == 0 || len > FG_CTL_MAX_PACKET)
+		return -EINVAL;
+	memset(m, 0, sizeof(*m));
+	m->ep = *ep;
+	m->channel = channel;
+	m->len = (uint16_t)len;
+	memcpy(m->payload, payload, len);
+	return fg_dpc_send(c, m, FG_CTL_PACKET_OUT, FG_DPC_TIMEOUT_MS, cb);
 }
 
 void fg_dpc_expire(struct fg_dpc *c, int64_t now_ms)
@@ -299,6 +327,8 @@ static int read_some(struct fg_dpc *c, const bool *stop)
 			if (h.version == FG_CTL_VERSION && fg_ctl_msg_size(buf, (size_t)n) == (uint32_t)n) {
 				if (h.type == FG_CTL_EVENT)
 					queue_event(c, buf);
+				else if (h.type == FG_CTL_PACKET_IN)
+					packet_in(c, buf);
 				else
 					dispatch(c, buf);
 				continue;

@@ -7,7 +7,9 @@
  * with the data plane's answer (matched by the header's seq), or -ETIMEDOUT when its budget
  * runs out (the connection stays up; a late answer is dropped), or the transport's -errno.
  * A DUMP's PEER_INFO / RESOURCE_INFO messages go to the request's part callback. Events
- * (seq 0) are queued and handed out by fg_dpc_next_event(). The blocking calls (connect,
+ * (seq 0) are queued and handed out by fg_dpc_next_event(); punted datagrams (PACKET_IN,
+ * STUN for the relay and ICE code) go straight to the on_packet callback, unqueued (the
+ * data plane bounds them; without a callback they are counted and dropped). The blocking calls (connect,
  * request, dump, stats) wait on the same machinery with poll(): for start-up, shutdown and
  * the tests only, never inside the loop. Owned by the control plane's single thread.
  */
@@ -56,6 +58,12 @@ struct fg_dpc {
 	 * fg_dpc_next_deadline() and asks for POLLOUT while fg_dpc_wants_write(). */
 	void (*wake)(void *arg);
 	void *wake_arg;
+	/* Called for each PACKET_IN as it is read (msg aligned, valid during the call, its
+	 * size checked: sizeof(*msg) + msg->len). May send requests or close the connection. */
+	void (*on_packet)(void *arg, const struct fg_ctl_packet_in *msg);
+	void *packet_arg;
+	uint64_t packets_in;          /* PACKET_IN handed to on_packet */
+	uint64_t packets_dropped;     /* PACKET_IN read without an on_packet, or empty */
 };
 
 void fg_dpc_init(struct fg_dpc *c, const char *path);
@@ -75,6 +83,12 @@ bool fg_dpc_connected(const struct fg_dpc *c);
  * budget in ms. 0: cb->done will be called exactly once, never from inside this call.
  * -errno: it was not sent and no callback will come (-ENOTCONN when disconnected). */
 int fg_dpc_send(struct fg_dpc *c, void *msg, uint16_t type, uint32_t budget_ms, const struct fg_dpc_cb *cb);
+/* PACKET_OUT: sends len (1..FG_CTL_MAX_PACKET) payload bytes from the data plane's
+ * WireGuard port to ep, inside ChannelData on channel when it is not 0 (ep is then the
+ * relay). As fg_dpc_send (FG_DPC_TIMEOUT_MS budget): 0 and one cb->done, or -errno (-EINVAL
+ * for a bad length) and none. */
+int fg_dpc_packet_out(struct fg_dpc *c, const struct fg_endpoint *ep, uint16_t channel, const void *payload,
+		      size_t len, const struct fg_dpc_cb *cb);
 /* Completes the requests whose budget ran out at now_ms with -ETIMEDOUT. */
 void fg_dpc_expire(struct fg_dpc *c, int64_t now_ms);
 /* The earliest deadline of a request in flight (CLOCK_MONOTONIC ms), 0 when none. */

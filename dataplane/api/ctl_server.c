@@ -3,7 +3,9 @@
  * The control socket server (see ctl_server.h and common/ctlproto.h). Service lcore only:
  * requests change the tables through the service's functions, which are the single writer.
  * Every datagram is checked for version, type and exact size before it is read; anything
- * else is answered with -EPROTO, and the connection survives.
+ * else is answered with -EPROTO, and the connection survives. Punted STUN goes to every
+ * client as PACKET_IN, but only while its output queue is short: a control plane that does
+ * not read loses packets (counted), not its connection.
  */
 #include "ctl_server.h"
 
@@ -39,6 +41,9 @@ _Static_assert((int)MAX_CLIENTS <= (int)FG_SOCKSERVER_MAX_CONNS, "the skeleton's
  */
 #define OUT_SOFT_BYTES ((size_t)1 << 20)
 #define OUT_HARD_BYTES ((size_t)64 << 20)
+/* A PACKET_IN is queued only while less than this waits for the client: datagrams are
+ * best effort (STUN retransmits), and a flood must not fill the queue up to the hard bound. */
+#define PACKET_IN_QUEUE_BYTES ((size_t)256 << 10)
 
 struct qmsg {
 	uint32_t len;
@@ -60,6 +65,8 @@ struct fg_ctl_server {
 	struct client clients[MAX_CLIENTS];
 	uint64_t requests, errors;
 	uint64_t overflows;     /* clients closed for not reading their output */
+	uint64_t packets_in;    /* PACKET_IN queued (per client) */
+	uint64_t packets_in_backlogged; /* PACKET_IN not queued: the client's queue was long */
 };
 
 /* ---- output ------------------------------------------------------------------------------ */
@@ -221,6 +228,7 @@ static void do_dump(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 		pi.ipv4 = ci.ipv4;
 		pi.ipv6 = ci.ipv6;
 		pi.endpoint = *fg_svc_peer_endpoint(s, slot);
+		pi.channel = fg_svc_peer_channel(s, slot);
 		pi.flags = ci.policy ? FG_CTL_PEER_POLICY : 0;
 		pi.n_resources = ci.nres;
 		pi.last_handshake_unix_ns = fg_svc_peer_last_handshake(s, slot);
@@ -302,6 +310,35 @@ static void do_stats(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 	enqueue(c, cl, &r, sizeof(r));
 }
 
+/* PACKET_OUT: buf is the whole datagram (fg_ctl_msg_size checked its length). */
+static int do_packet_out(struct fg_svc *s, const uint8_t *buf)
+{
+	const struct fg_ctl_packet_out *m = (const void *)buf;
+
+	return fg_svc_send_packet(s, &m->ep, m->channel, m->payload, m->len);
+}
+
+static int do_channel(struct fg_svc *s, uint16_t type, const uint8_t *buf)
+{
+	struct fg_ctl_channel m;
+
+	memcpy(&m, buf, sizeof(m));
+	return type == FG_CTL_CHANNEL_BIND ? fg_svc_channel_bind(s, &m.relay, m.channel, &m.peer)
+					   : fg_svc_channel_unbind(s, &m.relay, m.channel);
+}
+
+static int do_peer_path(struct fg_svc *s, const uint8_t *buf)
+{
+	struct fg_ctl_peer_path m;
+	uint32_t slot;
+
+	memcpy(&m, buf, sizeof(m));
+	slot = fg_svc_peer_find(s, m.public_key);
+	if (slot == FG_SLOT_NONE)
+		return -ENOENT;
+	return fg_svc_peer_set_path(s, slot, &m.ep, m.channel);
+}
+
 static void handle(struct fg_ctl_server *c, struct client *cl, const uint8_t *buf, size_t len)
 {
 	struct fg_svc *s = c->svc;
@@ -370,6 +407,21 @@ static void handle(struct fg_ctl_server *c, struct client *cl, const uint8_t *bu
 		reply(c, cl, h.seq, r, 0, r ? "interface addresses refused" : NULL);
 		break;
 	}
+	case FG_CTL_PACKET_OUT:
+		r = do_packet_out(s, buf);
+		reply(c, cl, h.seq, r, 0, r == -EAFNOSUPPORT ? "no uplink address of that family" :
+					  r ? "packet refused" : NULL);
+		break;
+	case FG_CTL_CHANNEL_BIND:
+	case FG_CTL_CHANNEL_UNBIND:
+		r = do_channel(s, h.type, buf);
+		reply(c, cl, h.seq, r, 0, r == -ENOENT ? "no such channel" : r == -ENOSPC ? "channel table full" :
+					  r ? "channel refused" : NULL);
+		break;
+	case FG_CTL_PEER_PATH:
+		r = do_peer_path(s, buf);
+		reply(c, cl, h.seq, r, 0, r == -ENOENT ? "no such peer" : r ? "path refused" : NULL);
+		break;
 	case FG_CTL_DUMP:
 		do_dump(c, cl, h.seq);
 		break;
@@ -488,9 +540,48 @@ void fg_ctl_server_event(struct fg_ctl_server *c, uint32_t kind, const uint8_t p
 	}
 }
 
+int fg_ctl_server_packet(struct fg_ctl_server *c, const struct fg_svc_packet *pkt)
+{
+	_Alignas(16) uint8_t buf[sizeof(struct fg_ctl_packet_in) + FG_CTL_MAX_PACKET];
+	struct fg_ctl_packet_in *m = (void *)buf;
+	uint32_t len = (uint32_t)sizeof(*m) + pkt->len;
+	int queued = 0, backlogged = 0;
+
+	if (pkt->len == 0 || pkt->len > FG_CTL_MAX_PACKET)
+		return 0;
+	memset(m, 0, sizeof(*m));
+	init_hdr(&m->h, FG_CTL_PACKET_IN, 0);
+	m->src = pkt->src;
+	m->peer = pkt->peer;
+	m->channel = pkt->channel;
+	m->len = pkt->len;
+	memcpy(m->payload, pkt->payload, pkt->len);
+	for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+		struct client *cl = &c->clients[i];
+
+		if (fg_sockserver_conn_fd(c->ss, i) < 0)
+			continue;
+		if (cl->overflow || cl->qbytes + len > PACKET_IN_QUEUE_BYTES) {
+			c->packets_in_backlogged++;
+			backlogged++;
+			continue;
+		}
+		enqueue(c, cl, m, len);
+		c->packets_in++;
+		queued++;
+		flush(c, cl);
+	}
+	return queued ? queued : backlogged ? -ENOBUFS : 0;
+}
+
 static int attach_poll(void *ctx)
 {
 	return fg_ctl_server_poll(ctx);
+}
+
+static int attach_packet(void *ctx, const struct fg_svc_packet *pkt)
+{
+	return fg_ctl_server_packet(ctx, pkt);
 }
 
 static void attach_event(void *ctx, uint32_t kind, const uint8_t pub[32], const char *resource_id)
@@ -500,13 +591,18 @@ static void attach_event(void *ctx, uint32_t kind, const uint8_t pub[32], const 
 
 static void attach_stats(void *ctx, FILE *f)
 {
-	fprintf(f, "ctl_clients_overflowed %lu\n", fg_ctl_server_overflows(ctx));
+	const struct fg_ctl_server *c = ctx;
+
+	fprintf(f, "ctl_clients_overflowed %lu\n", fg_ctl_server_overflows(c));
+	fprintf(f, "ctl_packets_in %lu\n", c->packets_in);
+	fprintf(f, "ctl_packets_in_backlogged %lu\n", c->packets_in_backlogged);
 }
 
 static const struct fg_svc_attach_ops attach_ops = {
 	.poll = attach_poll,
 	.event = attach_event,
 	.write_stats = attach_stats,
+	.packet = attach_packet,
 };
 
 struct fg_ctl_server *fg_ctl_server_open(struct fg_svc *s, const char *path, gid_t gid)

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 struct fg_svc;
+struct fg_svc_packet;
 struct fg_ctl_server;
 
 /* Creates the socket (mode 0660, group gid unless (gid_t)-1; a stale socket replaced, a live
@@ -23,6 +24,10 @@ int fg_ctl_server_poll(struct fg_ctl_server *c);
 int fg_ctl_server_fd(const struct fg_ctl_server *c);
 /* Sends an event to every connected client. */
 void fg_ctl_server_event(struct fg_ctl_server *c, uint32_t kind, const uint8_t pub[32], const char *resource_id);
+/* Sends a punted datagram as PACKET_IN to every connected client whose output queue is
+ * short (256 KiB). Returns the clients it was queued for, 0 when none is connected,
+ * -ENOBUFS when every one was backed up. */
+int fg_ctl_server_packet(struct fg_ctl_server *c, const struct fg_svc_packet *pkt);
 void fg_ctl_server_close(struct fg_ctl_server *c);
 /* Bytes queued for all clients, and how many clients were closed for not reading (tests,
  * stats). Each client's queue stays under 1 MiB plus one request's replies, and 64 MiB. */

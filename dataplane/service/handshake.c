@@ -3,7 +3,9 @@
  * Handshake processing on the service lcore: responder and initiator sides of Noise IKpsk2,
  * MAC1/MAC2 and cookie replies under load, per-source rate limiting, keypair installation,
  * and what the service itself sends: initiations, responses and cookie replies in the
- * envelope the workers use (envelope.h), and keepalives and Goodbyes as plaintext that
+ * envelope the workers use (envelope.h, ChannelData included: a handshake that came through
+ * a relay channel is answered through it, and that relayed path is what the peer learns),
+ * and keepalives and Goodbyes as plaintext that
  * worker 0 seals on its data path (worker.h), the slot of a peer removed after its Goodbye
  * waiting until that is done. All state here belongs to the service lcore.
  */
@@ -59,6 +61,10 @@ int fg_svc_send_udp(struct fg_svc *s, const struct fg_peer_path *path, const voi
 	}
 	dp->svc_cnt.nic_tx_packets++;
 	dp->svc_cnt.nic_tx_bytes += frame;
+	if (path->channel) {
+		dp->svc_cnt.relay_tx_packets++;
+		dp->svc_cnt.relay_tx_bytes += frame;
+	}
 	return 0;
 }
 
@@ -241,11 +247,13 @@ static void learn_path(struct fg_svc *s, uint32_t slot, const struct fg_outer_in
 {
 	struct fg_svc_peer *sp = &s->peers[slot];
 
-	if (!fg_endpoint_equal(&sp->endpoint, &info->src)) {
+	if (!fg_endpoint_equal(&sp->endpoint, &info->src) || sp->channel != info->channel) {
 		char a[FG_ENDPOINT_STRLEN];
 
 		sp->endpoint = info->src;
-		fg_debug(TAG, "peer %u endpoint now %s", slot, fg_endpoint_format(&info->src, a, sizeof(a)));
+		sp->channel = info->channel;
+		fg_debug(TAG, "peer %u endpoint now %s channel 0x%04x", slot,
+			 fg_endpoint_format(&info->src, a, sizeof(a)), info->channel);
 	}
 	fg_svc_peer_update_path(s, slot, mac);
 }
@@ -254,7 +262,7 @@ static void send_cookie(struct fg_svc *s, const struct fg_outer_info *info, cons
 			const void *msg, size_t len, uint32_t sender_index, uint64_t now)
 {
 	struct fg_wg_msg_cookie reply;
-	struct fg_peer_path path = { .ep = info->src, .mac = *mac, .mac_ok = 1 };
+	struct fg_peer_path path = { .ep = info->src, .channel = info->channel, .mac = *mac, .mac_ok = 1 };
 
 	if (fg_wg_cookie_reply_create(&reply, &s->checker, msg, len, sender_index, info->src.ip.addr,
 				      fg_ip_len(info->src.ip.family), info->src.port, now) == 0) {
@@ -331,7 +339,7 @@ static void on_initiation(struct fg_svc *s, const struct fg_wg_msg_initiation *m
 	fg_wg_timers_any_authenticated_packet_sent(&sp->timers, now);
 	fg_wg_timers_session_derived(&sp->timers, now);
 	s->stats.handshakes_responded++;
-	struct fg_peer_path path = { .ep = info->src, .mac = *mac, .mac_ok = 1 };
+	struct fg_peer_path path = { .ep = info->src, .channel = info->channel, .mac = *mac, .mac_ok = 1 };
 	fg_svc_send_udp(s, &path, &resp, sizeof(resp));
 out:
 	sodium_memzero(&tmp, sizeof(tmp));
@@ -399,7 +407,15 @@ void fg_svc_handle_handshake(struct fg_svc *s, struct rte_mbuf *m, uint64_t now,
 		goto out;
 	}
 	const uint8_t *payload = frame + info.payload_off;
-	switch (fg_netpkt_demux(payload, info.payload_len, info.src.port, &reason)) {
+	enum fg_demux kind = fg_netpkt_demux(payload, info.payload_len, info.src.port, &reason);
+	if (kind == FG_DEMUX_CHANNEL_DATA) {
+		/* Through a relay channel (the worker checked it is bound): info->channel is
+		 * the path the peer learns and the response takes. */
+		fg_netpkt_enter_channel(frame, &info);
+		payload = frame + info.payload_off;
+		kind = fg_netpkt_demux_channel(payload, info.payload_len, &reason);
+	}
+	switch (kind) {
 	case FG_DEMUX_WG_INITIATION:
 		on_initiation(s, (const void *)payload, &info, &eh->src_addr, now, under_load);
 		break;

@@ -78,9 +78,10 @@ int fg_svc_init(struct fg_svc *s, struct fg_dp *dp)
 	s->pending = make_hash("hs", max * 2 + 64, sizeof(uint32_t));
 	s->rl = fg_wg_ratelimiter_create(FG_WG_RATELIMITER_SOURCES, FG_WG_RATELIMITER_PACKETS_PER_SECOND,
 					 FG_WG_RATELIMITER_BURST);
+	s->stun_rl = fg_wg_ratelimiter_create(FG_SVC_STUN_SOURCES, FG_SVC_STUN_PER_SECOND, FG_SVC_STUN_BURST);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->started_wall_ns = fg_clock_wall_ns();
-	if (!s->peers || !s->live || !s->by_pubkey || !s->pending || !s->rl || s->epfd < 0) {
+	if (!s->peers || !s->live || !s->by_pubkey || !s->pending || !s->rl || !s->stun_rl || s->epfd < 0) {
 		fg_svc_fini(s);
 		return -ENOMEM;
 	}
@@ -98,6 +99,8 @@ void fg_svc_fini(struct fg_svc *s)
 	rte_hash_free(s->pending);
 	if (s->rl)
 		fg_wg_ratelimiter_free(s->rl);
+	if (s->stun_rl)
+		fg_wg_ratelimiter_free(s->stun_rl);
 	if (s->dp) {
 		fg_neigh_flush(&s->neigh);
 		fg_svc_garbage_collect(s, true);
@@ -197,6 +200,11 @@ const uint8_t *fg_svc_peer_psk(const struct fg_svc *s, uint32_t slot)
 const struct fg_endpoint *fg_svc_peer_endpoint(const struct fg_svc *s, uint32_t slot)
 {
 	return &s->peers[slot].endpoint;
+}
+
+uint16_t fg_svc_peer_channel(const struct fg_svc *s, uint32_t slot)
+{
+	return s->peers[slot].channel;
 }
 
 uint16_t fg_svc_peer_keepalive(const struct fg_svc *s, uint32_t slot)
@@ -317,7 +325,7 @@ void fg_svc_peer_update_path(struct fg_svc *s, uint32_t slot, const struct rte_e
 {
 	struct fg_svc_peer *sp = &s->peers[slot];
 	struct fg_peer *p = &s->dp->tables.peers[slot];
-	struct fg_peer_path old, path = { .ep = sp->endpoint };
+	struct fg_peer_path old, path = { .ep = sp->endpoint, .channel = sp->channel };
 	struct fg_ip hop;
 
 	fg_peer_read_path(p, &old);
@@ -347,6 +355,7 @@ int fg_svc_peer_set_endpoint(struct fg_svc *s, uint32_t slot, const struct fg_en
 	if (!fg_svc_peer_valid(s, slot))
 		return -ENOENT;
 	s->peers[slot].endpoint = *ep;
+	s->peers[slot].channel = 0;
 	fg_svc_peer_update_path(s, slot, NULL);
 	return 0;
 }
@@ -412,13 +421,18 @@ static void handle_event(struct fg_svc *s, const struct fg_event *ev, uint64_t n
 
 		if (!kp || !kp->live || kp->peer != ev->peer)
 			break;
-		if (!fg_endpoint_equal(&sp->endpoint, &ev->ep)) {
+		if (!fg_endpoint_equal(&sp->endpoint, &ev->ep) || sp->channel != ev->channel) {
 			char a[FG_ENDPOINT_STRLEN];
 
-			fg_info(TAG, "peer %u roamed to %s", ev->peer, fg_endpoint_format(&ev->ep, a, sizeof(a)));
+			fg_endpoint_format(&ev->ep, a, sizeof(a));
+			if (ev->channel)
+				fg_info(TAG, "peer %u roamed to relay %s channel 0x%04x", ev->peer, a, ev->channel);
+			else
+				fg_info(TAG, "peer %u roamed to %s", ev->peer, a);
 			s->stats.roams++;
 		}
 		sp->endpoint = ev->ep;
+		sp->channel = ev->channel;
 		fg_svc_peer_update_path(s, ev->peer, &ev->mac);
 		break;
 	}
@@ -521,6 +535,12 @@ unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
 		fg_neigh_handle(&s->neigh, ms[i], now);
 	work += n;
 
+	_Static_assert((int)FG_SVC_STUN_BUDGET <= (int)HANDSHAKE_BUDGET, "ms[] holds a STUN budget");
+	n = rte_ring_sc_dequeue_burst(dp->stun_ring, (void **)ms, FG_SVC_STUN_BUDGET, NULL);
+	for (unsigned i = 0; i < n; i++)
+		fg_svc_stun_in(s, ms[i], now);
+	work += n;
+
 	if (rte_ring_count(dp->hs_ring) >= dp->hs_under_load)
 		s->under_load_until = now + UNDER_LOAD_HOLD_S * FG_NS_PER_S;
 	n = rte_ring_sc_dequeue_burst(dp->hs_ring, (void **)ms, HANDSHAKE_BUDGET, NULL);
@@ -540,6 +560,7 @@ unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
 	if (now >= s->next_gc_ns) {
 		s->next_gc_ns = now + FG_NS_PER_S;
 		fg_wg_ratelimiter_gc(s->rl, now);
+		fg_wg_ratelimiter_gc(s->stun_rl, now);
 	}
 	if (s->nleaving)
 		fg_svc_retire_sealed(s, now);

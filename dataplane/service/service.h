@@ -2,7 +2,9 @@
 /*
  * The service lcore: Noise handshakes (initiator and responder), cookie replies under load,
  * the WireGuard timers of every peer, the neighbour table, the UAPI socket and the stats
- * dump. It is the single writer of the peer, keypair and route tables. Everything in
+ * dump, and the data plane's part of ICE and relays (STUN punted to the control plane and
+ * sent for it, relay channels, nominated paths). It is the single writer of the peer,
+ * keypair, route and channel tables. Everything in
  * struct fg_svc belongs to the service lcore alone. Its loop sleeps when idle (it shares a
  * core with the control plane on small machines).
  */
@@ -19,6 +21,17 @@
 
 struct fg_policy_resource;
 
+/* A datagram punted for the control plane (STUN), as the socket servers get it: src is the
+ * UDP source (the relay when channel != 0), peer the address the relay bound the channel to
+ * (family 0 when direct, or when the channel was unbound meanwhile). */
+struct fg_svc_packet {
+	struct fg_endpoint src;
+	struct fg_endpoint peer;
+	uint16_t channel;
+	uint16_t len;
+	const uint8_t *payload;
+};
+
 /* The service lcore's state. Its layout is the service's own (svc_state.h): a socket
  * server reads it through the functions below, never by its fields. */
 struct fg_svc;
@@ -34,6 +47,9 @@ struct fg_svc_attach_ops {
 	void (*event)(void *ctx, uint32_t kind, const uint8_t pub[32], const char *resource_id);
 	/* Optional: the server's lines in the stats dump (stats.c). */
 	void (*write_stats)(void *ctx, FILE *f);
+	/* Optional: a punted datagram for the control plane. Returns the clients it was queued
+	 * for, 0 when none is connected, -ENOBUFS when every one is backed up. */
+	int (*packet)(void *ctx, const struct fg_svc_packet *pkt);
 };
 
 int fg_svc_init(struct fg_svc *s, struct fg_dp *dp);
@@ -113,8 +129,28 @@ int fg_svc_send_udp(struct fg_svc *s, const struct fg_peer_path *path, const voi
  * Goodbye the service just handed it (fg_svc_retire_sealed, every iteration, finishes it). */
 void fg_svc_retire_slot(struct fg_svc *s, uint32_t slot);
 void fg_svc_retire_sealed(struct fg_svc *s, uint64_t now);
-/* Recomputes a peer's path from its endpoint and the neighbour table. */
+/* Recomputes a peer's path from its endpoint (and channel) and the neighbour table. */
 void fg_svc_peer_update_path(struct fg_svc *s, uint32_t slot, const struct rte_ether_addr *mac);
+/* A peer's relay channel: 0 when its endpoint is direct, else the endpoint is the relay. */
+uint16_t fg_svc_peer_channel(const struct fg_svc *s, uint32_t slot);
+
+/* ICE and relays (paths.c). Channel numbers are 0x4000..0x4FFF (ctlproto.h). */
+/* STUN a worker punted (consumes m): rate-limited per source and handed to the attached
+ * servers as a struct fg_svc_packet; every loss counted by name. */
+void fg_svc_stun_in(struct fg_svc *s, struct rte_mbuf *m, uint64_t now);
+/* Sends payload from the WireGuard port to ep, inside ChannelData when channel != 0 (ep is
+ * then the relay); the next hop from the neighbour table (held while it resolves). 0,
+ * -EINVAL, -EAFNOSUPPORT (no uplink address of that family), -EMSGSIZE, -ENOMEM, -ENOBUFS. */
+int fg_svc_send_packet(struct fg_svc *s, const struct fg_endpoint *ep, uint16_t channel, const void *payload,
+		       uint16_t len);
+/* The relay channel table (chantable.h): bind (or rebind to another peer), unbind (number 0:
+ * every channel of the relay). 0, -EINVAL, -ENOSPC, -ENOENT. */
+int fg_svc_channel_bind(struct fg_svc *s, const struct fg_endpoint *relay, uint16_t number,
+			const struct fg_endpoint *peer);
+int fg_svc_channel_unbind(struct fg_svc *s, const struct fg_endpoint *relay, uint16_t number);
+/* Sets a peer's path (ICE nomination): direct (channel 0) or through relay ep's channel;
+ * family 0 clears it. 0, -ENOENT, -EINVAL. */
+int fg_svc_peer_set_path(struct fg_svc *s, uint32_t slot, const struct fg_endpoint *ep, uint16_t channel);
 
 /* Portal clients, their resources and policies (clients.c). */
 int fg_svc_client_upsert(struct fg_svc *s, const struct fg_ctl_peer_upsert *m);

@@ -27,6 +27,11 @@ static void put_lcore(FILE *f, const char *who, const struct fg_lcore_counters *
 	fprintf(f, "%s.handoffs %lu\n%s.echo_replies %lu\n", who, c->handoffs, who, c->echo_replies);
 	fprintf(f, "%s.tun_gso_splits %lu\n%s.tun_gro_writes %lu\n", who, c->tun_gso_splits, who,
 		c->tun_gro_writes);
+	fprintf(f, "%s.stun_punted %lu\n", who, c->stun_punted);
+	fprintf(f, "%s.relay_rx_packets %lu\n%s.relay_rx_bytes %lu\n", who, c->relay_rx_packets, who,
+		c->relay_rx_bytes);
+	fprintf(f, "%s.relay_tx_packets %lu\n%s.relay_tx_bytes %lu\n", who, c->relay_tx_packets, who,
+		c->relay_tx_bytes);
 }
 
 void fg_svc_stats_write(struct fg_svc *s, FILE *f)
@@ -53,6 +58,10 @@ void fg_svc_stats_write(struct fg_svc *s, FILE *f)
 	fprintf(f, "goodbyes_sent %lu\n", s->stats.goodbyes_sent);
 	fprintf(f, "goodbyes_received %lu\n", s->stats.goodbyes_received);
 	fprintf(f, "uapi_requests %lu\n", s->stats.uapi_requests);
+	fprintf(f, "stun_delivered %lu\n", s->stats.stun_delivered);
+	fprintf(f, "packets_sent %lu\n", s->stats.packets_sent);
+	fprintf(f, "paths_set %lu\n", s->stats.paths_set);
+	fprintf(f, "relay_channels %u\n", dp->chans.n);
 	for (unsigned i = 0; i < s->natt; i++)
 		if (s->att[i].ops->write_stats)
 			s->att[i].ops->write_stats(s->att[i].ctx, f);

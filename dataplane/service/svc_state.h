@@ -49,7 +49,9 @@ struct fg_svc_peer {
 	struct fg_wg_cookie cookie;
 	struct fg_wg_timers timers;
 	uint16_t persistent_keepalive;
-	struct fg_endpoint endpoint;  /* configured or learned; family 0 = none */
+	struct fg_endpoint endpoint;  /* configured, learned or nominated; family 0 = none */
+	uint16_t channel;             /* 0: endpoint is direct; else endpoint is a relay and this
+				       * its channel (ctlproto.h) */
 	uint64_t last_handshake_wall_ns;
 	uint64_t last_init_sent_ns;
 	uint64_t seen_rx_data, seen_tx_data, seen_rx_auth, seen_tx_auth;
@@ -72,6 +74,13 @@ enum {
 	 * timeout (the worker is stopped) the slot is retired anyway. */
 	FG_SVC_LEAVING_MAX = 256,
 	FG_SVC_LEAVING_TIMEOUT_MS = 2000,
+	/* STUN punted to the control plane per source (IPv4 address, IPv6 /64; through a relay
+	 * channel, the peer behind it): ICE in the normal profile paces its checks at tens a
+	 * second per agent, relays answer a few requests per allocation. */
+	FG_SVC_STUN_PER_SECOND = 100,
+	FG_SVC_STUN_BURST = 200,
+	FG_SVC_STUN_SOURCES = 8192,
+	FG_SVC_STUN_BUDGET = 32,      /* punted datagrams handled per service iteration */
 };
 
 /* A removed peer's table slot, retired once worker 0's seal_done reaches ticket. */
@@ -87,6 +96,7 @@ struct fg_svc {
 	bool has_key;
 	struct fg_wg_cookie_checker checker;
 	struct fg_wg_ratelimiter *rl;
+	struct fg_wg_ratelimiter *stun_rl; /* STUN punted per source (paths.c) */
 	struct fg_svc_peer *peers;    /* indexed by peer slot */
 	uint32_t *live;               /* dense list of used slots, for the timer scan */
 	uint32_t nlive;

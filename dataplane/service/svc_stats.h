@@ -22,6 +22,9 @@ struct fg_svc_stats {
 	uint64_t goodbyes_sent;
 	uint64_t goodbyes_received;     /* peers removed by the client's p2p Goodbye */
 	uint64_t uapi_requests;
+	uint64_t stun_delivered;        /* punted STUN queued for the control plane */
+	uint64_t packets_sent;          /* datagrams sent for the control plane (PACKET_OUT) */
+	uint64_t paths_set;             /* peer paths set by the control plane (ICE nomination) */
 };
 
 #endif

@@ -24,8 +24,12 @@
 	X(ICMP_UNHANDLED, "icmp_unhandled")                                          \
 	X(WG_TYPE, "wg_bad_type")                   /* not WireGuard, STUN or ChannelData */ \
 	X(WG_LENGTH, "wg_bad_length")                                                \
-	X(STUN, "stun_no_agent")                    /* until the relay/ICE issue */      \
-	X(CHANNEL_DATA, "channeldata_no_relay")     /* until the relay issue */          \
+	X(STUN, "stun_no_agent")                    /* punted STUN, no control plane connected */ \
+	X(STUN_QUEUE_FULL, "stun_queue_full")       /* the STUN ring to the service lcore */ \
+	X(STUN_RATELIMIT, "stun_ratelimited")       /* one source past its punt budget */ \
+	X(STUN_BACKLOG, "stun_ctl_backlog")         /* the control plane is not reading */ \
+	X(CHANNEL_MALFORMED, "channeldata_malformed") /* from a relay: short, bad length */ \
+	X(CHANNEL_UNKNOWN, "channeldata_unknown_channel") /* (relay, channel) not bound */ \
 	X(WG_UNKNOWN_INDEX, "wg_unknown_receiver_index")                             \
 	X(WG_KEYPAIR_EXPIRED, "wg_keypair_expired")                                  \
 	X(WG_REPLAY, "wg_replayed_counter")                                          \

@@ -18,6 +18,7 @@
 #include <rte_ring.h>
 
 #include "aead.h"
+#include "chantable.h"
 #include "counters.h"
 #include "netpkt.h"
 #include "peers.h"
@@ -31,6 +32,7 @@ enum {
 	FG_BURST_MAX = 64,
 	FG_TXBUF = 4 * FG_BURST_MAX,
 	FG_PUNT_RING = 256,
+	FG_STUN_RING = 512,        /* STUN punted to the service lcore (bounded, full: a drop) */
 	FG_EVENT_RING = 4096,
 	FG_SVC_TX_RING = 1024,
 	FG_HANDOFF_RING = 1024,
@@ -57,6 +59,11 @@ struct fg_lcore_counters {
 	uint64_t echo_replies;
 	uint64_t tun_gso_splits;   /* super-packets from the host split into several */
 	uint64_t tun_gro_writes;   /* writes to the host (each one packet or a super-packet) */
+	uint64_t stun_punted;      /* STUN handed to the service lcore for the control plane */
+	uint64_t relay_rx_packets; /* ChannelData from a bound relay channel (frames, bytes) */
+	uint64_t relay_rx_bytes;
+	uint64_t relay_tx_packets; /* frames sent inside ChannelData to a relay */
+	uint64_t relay_tx_bytes;
 	uint64_t busy_loops;
 	uint64_t idle_loops;
 } __rte_cache_aligned;
@@ -93,9 +100,12 @@ struct fg_dp {
 	uint32_t uplink_prefix_len;
 	struct fg_tables tables;
 	struct fg_route_table *allowed; /* cryptokey routing: allowed IPs → peer slot */
+	struct fg_chantable chans;      /* relay channels accepted (chantable.h) */
 	struct rte_mempool *pool;
 	struct rte_ring *hs_ring;       /* MP/SC: handshake messages to the service lcore */
 	struct rte_ring *punt_ring;     /* MP/SC: ARP / ND to the service lcore */
+	struct rte_ring *stun_ring;     /* MP/SC: STUN (direct or from a relay channel) to the
+					 * service lcore, which hands it to the control plane */
 	struct rte_ring *ev_ring;       /* MP/SC: struct fg_event to the service lcore */
 	uint32_t hs_under_load;         /* ring occupancy that turns on cookie replies */
 	uint64_t seal_flag;             /* ol_flags bit of a seal request (worker.h): 0 until the

@@ -158,6 +158,26 @@ static bool is_solicited_node_of(const uint8_t dst[16], const uint8_t addr[16])
  * length must cover the IP payload exactly: a shorter one would leave bytes we would neither
  * checksum nor account for.
  */
+/* A WireGuard data message header (type 4, reserved zero) heads the len bytes at p. */
+static inline bool wg_data_at(const uint8_t *p, uint32_t len)
+{
+	return len >= 32 && p[0] == 4 && p[1] == 0 && p[2] == 0 && p[3] == 0;
+}
+
+/* ChannelData from port 3478 whose length agrees with the datagram's and whose data is a
+ * WireGuard data message (netpkt.h: aead_covers_udp4). */
+static inline bool relayed_wg_data(const uint8_t *l4, uint32_t l4len)
+{
+	uint32_t len = l4len - UDP_LEN, exact;
+	const uint8_t *p = l4 + UDP_LEN;
+
+	if (rd16(l4) != FG_NETPKT_STUN_PORT || len < CHANNEL_HDR_LEN || p[0] < CHANNEL_FIRST ||
+	    p[0] > CHANNEL_LAST)
+		return false;
+	exact = CHANNEL_HDR_LEN + (uint32_t)rd16(p + 2);
+	return (len == exact || len == ((exact + 3) & ~3u)) && wg_data_at(p + CHANNEL_HDR_LEN, exact - CHANNEL_HDR_LEN);
+}
+
 static enum fg_drop check_udp(const uint8_t *l4, uint32_t l4len, uint16_t listen_port,
 			      uint32_t psum, bool csum_required, bool aead_covers)
 {
@@ -168,8 +188,7 @@ static enum fg_drop check_udp(const uint8_t *l4, uint32_t l4len, uint16_t listen
 	if (unlikely(udp->dst_port != rte_cpu_to_be_16(listen_port)))
 		return FG_DROP_UDP_PORT;
 	/* A WireGuard data message: its AEAD tag is the stronger check (see netpkt.h). */
-	if (aead_covers && l4len >= UDP_LEN + 32 && l4[UDP_LEN] == 4 && l4[UDP_LEN + 1] == 0 &&
-	    l4[UDP_LEN + 2] == 0 && l4[UDP_LEN + 3] == 0)
+	if (aead_covers && (wg_data_at(l4 + UDP_LEN, l4len - UDP_LEN) || relayed_wg_data(l4, l4len)))
 		return FG_DROP_NONE;
 	if (udp->dgram_cksum == 0)
 		return csum_required ? FG_DROP_UDP_CHECKSUM : FG_DROP_NONE;
@@ -402,6 +421,7 @@ enum fg_outer_kind fg_netpkt_parse_outer(const uint8_t *frame, uint32_t len,
 	bool l2_mcast;
 
 	*reason = FG_DROP_NONE;
+	out->channel = 0;
 	if (unlikely(len < ETH_LEN)) {
 		*reason = FG_DROP_ETH_SHORT;
 		return FG_OUTER_DROP;
@@ -457,6 +477,10 @@ enum fg_demux fg_netpkt_demux(const uint8_t *payload, uint32_t len, uint16_t src
 			return FG_DEMUX_STUN;
 		if (channel_data_ok(payload, len))
 			return FG_DEMUX_CHANNEL_DATA;
+		if (len >= CHANNEL_HDR_LEN && payload[0] >= CHANNEL_FIRST && payload[0] <= CHANNEL_LAST) {
+			*reason = FG_DROP_CHANNEL_MALFORMED;
+			return FG_DEMUX_DROP;
+		}
 	}
 	if (unlikely(stun_ok(payload, len) &&
 		     (rd16(payload) & STUN_METHOD_MASK) == STUN_METHOD_BINDING))

@@ -24,6 +24,7 @@ enum fg_netpkt_len {
 	FG_NETPKT_ARP_FRAME_LEN = 60, /* padded to the Ethernet minimum */
 	FG_NETPKT_ND_FRAME_LEN = 86,  /* Ethernet + IPv6 + NS/NA + one link-layer option */
 	FG_NETPKT_STUN_PORT = 3478,
+	FG_NETPKT_CHANNEL_HDR_LEN = 4, /* ChannelData: channel number, length (RFC 8656 §12.4) */
 };
 
 /* The data plane's own outer identity; read-only on the workers. */
@@ -33,12 +34,16 @@ struct fg_netpkt_local {
 	uint8_t ip6[16];
 	bool has_ip6;
 	uint16_t listen_port; /* host order */
-	/* IPv4 only: do not verify the UDP checksum of WireGuard data messages (type 4). The
-	 * Poly1305 tag authenticates the payload, the nonce and (through the keypair) the
-	 * receiver index, so a corrupted datagram fails decryption and is counted there; the
-	 * IPv4 header checksum, always verified, covers the addresses the UDP pseudo-header
-	 * would. IPv6 has no header checksum: its UDP checksum is always verified. Saves a pass
-	 * over every packet (about 580 cycles at 1420 bytes). */
+	/* IPv4 only: do not verify the UDP checksum of WireGuard data messages (type 4), bare
+	 * or inside ChannelData from port 3478. The Poly1305 tag authenticates the payload, the
+	 * nonce and (through the keypair) the receiver index, so a corrupted datagram fails
+	 * decryption and is counted there; the IPv4 header checksum, always verified, covers
+	 * the addresses the UDP pseudo-header would. The ChannelData length must still agree
+	 * with the UDP length; a corrupted channel number either names no bound channel (a
+	 * drop) or another channel of the same relay, which the peer's next packet corrects
+	 * (roaming follows the last authenticated packet). IPv6 has no header checksum: its
+	 * UDP checksum is always verified. Saves a pass over every packet (about 580 cycles at
+	 * 1420 bytes). */
 	bool aead_covers_udp4;
 };
 
@@ -62,6 +67,7 @@ struct fg_outer_info {
 	uint16_t l3_off, l4_off, payload_off, payload_len;
 	struct fg_endpoint src;
 	struct fg_ip dst;
+	uint16_t channel;     /* 0; the ChannelData channel once fg_netpkt_enter_channel() ran */
 };
 
 /*
@@ -93,17 +99,38 @@ enum fg_demux {
  * Demultiplexes a UDP payload that arrived on the listen port (reference §5.1), in order:
  *  1. from source port 3478: a well-formed STUN message (first byte 0..3, magic cookie,
  *     length field == len - 20, multiple of 4) -> STUN; first byte 0x40..0x4F with
- *     len == 4 + length field, or that rounded up to 4 -> CHANNEL_DATA;
+ *     len == 4 + length field, or that rounded up to 4 -> CHANNEL_DATA, any other length
+ *     of at least 4 bytes -> CHANNEL_MALFORMED (no WireGuard message starts so);
  *  2. from any port: a well-formed STUN message of method Binding -> STUN;
  *  3. otherwise WireGuard: len >= 4, type byte 1..4 with three zero reserved bytes, else
  *     WG_TYPE; exact lengths 148 / 92 / 64, data >= 32, else WG_LENGTH (len < 4 is WG_LENGTH).
- * A malformed STUN or ChannelData message falls through to step 3 (so a WireGuard peer whose
- * port happens to be 3478 still works). Data messages are NOT required to be a multiple of
- * 16 past the header: the whitepaper's padding is capped at the sender's MTU and boringtun
- * (the Firezone clients) does not pad at all. Sets *reason only for FG_DEMUX_DROP.
+ * A malformed STUN message falls through to step 3 (so a WireGuard peer whose port happens
+ * to be 3478 still works). Data messages are NOT required to be a multiple of 16 past the
+ * header: the whitepaper's padding is capped at the sender's MTU and boringtun (the
+ * Firezone clients) does not pad at all. Sets *reason only for FG_DEMUX_DROP.
  */
 enum fg_demux fg_netpkt_demux(const uint8_t *payload, uint32_t len, uint16_t src_port,
 			      enum fg_drop *reason);
+
+/* The application data of a ChannelData message (fg_netpkt_demux() said CHANNEL_DATA for
+ * the payload at info->payload_off): info->channel becomes its channel number and the
+ * payload its data, the length from its header (padding dropped). info->src stays the relay. */
+static inline void fg_netpkt_enter_channel(const uint8_t *frame, struct fg_outer_info *info)
+{
+	const uint8_t *p = frame + info->payload_off;
+
+	info->channel = (uint16_t)(p[0] << 8 | p[1]);
+	info->payload_off = (uint16_t)(info->payload_off + FG_NETPKT_CHANNEL_HDR_LEN);
+	info->payload_len = (uint16_t)(p[2] << 8 | p[3]);
+}
+
+/* Demultiplexes the data of a ChannelData message: as a datagram from a peer (steps 2 and
+ * 3 above; source port 0 is never 3478), so a channel carries STUN Binding (ICE through
+ * the relay) and WireGuard, never ChannelData or the relay's own STUN. */
+static inline enum fg_demux fg_netpkt_demux_channel(const uint8_t *payload, uint32_t len, enum fg_drop *reason)
+{
+	return fg_netpkt_demux(payload, len, 0, reason);
+}
 
 /*
  * Turns an FG_OUTER_ECHO frame into its echo reply in place: MACs and IPs swapped, type

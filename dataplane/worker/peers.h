@@ -62,10 +62,14 @@ struct fg_keypair {
 	struct fg_wg_replay replay __rte_cache_aligned; /* rx_owner only */
 } __rte_cache_aligned;
 
-/* Where a peer's packets go: written by the service lcore under the seqlock. */
+/* Where a peer's packets go: written by the service lcore under the seqlock. A tagged
+ * value: direct (channel 0, ep the peer's endpoint) or relayed (ep a TURN relay, channel
+ * the ChannelData channel it has bound to the peer: envelope.h wraps every datagram).
+ * Paths compare equal by ep and channel (fg_peer_path_same). */
 struct fg_peer_path {
 	struct fg_endpoint ep;    /* ep.ip.family == 0: no endpoint */
-	struct rte_ether_addr mac;
+	uint16_t channel;         /* 0 = direct; else 0x4000..0x4FFF on relay ep */
+	struct rte_ether_addr mac;   /* next hop toward ep */
 	uint8_t mac_ok;
 };
 
@@ -104,9 +108,10 @@ struct fg_event {
 	uint32_t peer;
 	uint32_t gen;
 	uint32_t keypair;
-	struct fg_endpoint ep;
+	struct fg_endpoint ep;    /* ROAM: the new path (the relay when channel != 0) */
 	struct rte_ether_addr mac;
-	uint8_t pad2[6];
+	uint16_t channel;
+	uint8_t pad2[4];
 };
 _Static_assert(sizeof(struct fg_event) % 4 == 0, "rte_ring element size must be a multiple of 4");
 
@@ -169,6 +174,12 @@ static inline void fg_peer_read_path(struct fg_peer *p, struct fg_peer_path *out
 		sn = rte_seqlock_read_begin(&p->path_lock);
 		*out = p->path;
 	} while (rte_seqlock_read_retry(&p->path_lock, sn));
+}
+
+/* The same path: endpoint and channel (the MAC follows from them). */
+static inline bool fg_peer_path_same(const struct fg_peer_path *p, const struct fg_endpoint *ep, uint16_t channel)
+{
+	return p->channel == channel && fg_endpoint_equal(&p->ep, ep);
 }
 
 static inline void fg_stamp(uint64_t *field, uint64_t now)

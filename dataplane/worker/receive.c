@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The receive stages of the worker fast path, in the order they run (as the kernel's
- * receive.c): a burst from the NIC queue is classified (outer headers, UDP demux); each data
+ * receive.c): a burst from the NIC queue is classified (outer headers, UDP demux, and the
+ * ChannelData of a bound relay channel unwrapped and demultiplexed again, its relay and
+ * channel the packet's path; STUN goes to the service lcore for the control plane); each data
  * message finds its keypair, its owner and a fresh counter; the batch is opened in one AEAD
  * burst; each packet is confirmed, keeps the key fresh, follows roaming, is admitted
  * (cryptokey routing, policy) and delivered to the TUN, GRO-coalesced where the TUN takes
@@ -167,15 +169,41 @@ static inline bool classify_outer(struct fg_dp *dp, struct fg_worker *w, struct 
 	}
 }
 
-/* The UDP payload (reference §5.1): handshake messages go to the service lcore, STUN and
- * ChannelData are counted until the relay issue; true only for a WireGuard data message. */
+/* ChannelData from a relay: accepted only on a channel the control plane bound, then its
+ * data is the packet (info->channel set, the payload narrowed to it). False: dropped. */
+static inline bool enter_channel(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m,
+				 struct fg_outer_info *info, bool handed_off)
+{
+	fg_netpkt_enter_channel(rte_pktmbuf_mtod(m, const uint8_t *), info);
+	if (unlikely(!fg_chantable_bound(&dp->chans, &info->src, info->channel))) {
+		drop(w, m, FG_DROP_CHANNEL_UNKNOWN);
+		return false;
+	}
+	if (!handed_off) {
+		w->cnt.relay_rx_packets++;
+		w->cnt.relay_rx_bytes += rte_pktmbuf_pkt_len(m);
+	}
+	return true;
+}
+
+/* The UDP payload (reference §5.1): ChannelData of a bound channel is unwrapped and its data
+ * demultiplexed in turn, handshake messages go to the service lcore, and STUN too, for the
+ * control plane (the service re-reads relay and channel from the frame); true only for a
+ * WireGuard data message, with info describing it. */
 static inline bool demux_udp(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m,
-			     const struct fg_outer_info *info)
+			     struct fg_outer_info *info, bool handed_off)
 {
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, info->payload_off);
 	enum fg_drop reason = FG_DROP_NONE;
+	enum fg_demux kind = fg_netpkt_demux(payload, info->payload_len, info->src.port, &reason);
 
-	switch (fg_netpkt_demux(payload, info->payload_len, info->src.port, &reason)) {
+	if (unlikely(kind == FG_DEMUX_CHANNEL_DATA)) {
+		if (!enter_channel(dp, w, m, info, handed_off))
+			return false;
+		payload += FG_NETPKT_CHANNEL_HDR_LEN;
+		kind = fg_netpkt_demux_channel(payload, info->payload_len, &reason);
+	}
+	switch (kind) {
 	case FG_DEMUX_WG_DATA:
 		return true;
 	case FG_DEMUX_WG_INITIATION:
@@ -187,10 +215,10 @@ static inline bool demux_udp(struct fg_dp *dp, struct fg_worker *w, struct rte_m
 			w->cnt.handshakes_punted++;
 		return false;
 	case FG_DEMUX_STUN:
-		drop(w, m, FG_DROP_STUN);
-		return false;
-	case FG_DEMUX_CHANNEL_DATA:
-		drop(w, m, FG_DROP_CHANNEL_DATA);
+		if (rte_ring_mp_enqueue(dp->stun_ring, m) != 0)
+			drop(w, m, FG_DROP_STUN_QUEUE_FULL);
+		else
+			w->cnt.stun_punted++;
 		return false;
 	case FG_DEMUX_DROP:
 	default:
@@ -318,18 +346,22 @@ static inline void keep_key_fresh_rx(struct fg_dp *dp, struct fg_keypair *kp, ui
 	}
 }
 
-/* Roaming: the endpoint follows the last authenticated packet (one hint per ms at most). */
+/* Roaming: the path follows the last authenticated packet (one hint per ms at most), as in
+ * WireGuard: direct, or through the relay channel it came in on. Only an authenticated
+ * packet moves it, so a path the control plane nominated stays until one arrives over
+ * another. */
 static inline void follow_endpoint(struct fg_dp *dp, struct fg_peer *p, const struct rx_data *d, uint64_t now)
 {
 	struct fg_peer_path path;
 
 	fg_peer_read_path(p, &path);
-	if (fg_endpoint_equal(&path.ep, &d->info.src) ||
+	if (fg_peer_path_same(&path, &d->info.src, d->info.channel) ||
 	    now - __atomic_load_n(&p->last_roam_event_ns, __ATOMIC_RELAXED) <= FG_NS_PER_MS)
 		return;
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(d->m, const struct rte_ether_hdr *);
 	struct fg_event ev = { .type = FG_EV_ROAM, .peer = d->kp->peer, .gen = d->kp->peer_gen,
-			       .keypair = d->kp_slot, .ep = d->info.src, .mac = eh->src_addr };
+			       .keypair = d->kp_slot, .ep = d->info.src, .mac = eh->src_addr,
+			       .channel = d->info.channel };
 
 	__atomic_store_n(&p->last_roam_event_ns, now, __ATOMIC_RELAXED);
 	post_event(dp, &ev);
@@ -465,7 +497,7 @@ void fg_worker_rx_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *
 			w->cnt.nic_rx_packets++;
 			w->cnt.nic_rx_bytes += rte_pktmbuf_pkt_len(m);
 		}
-		if (!classify_outer(dp, w, m, &d->info) || !demux_udp(dp, w, m, &d->info))
+		if (!classify_outer(dp, w, m, &d->info) || !demux_udp(dp, w, m, &d->info, handed_off))
 			continue;
 		hdr = rte_pktmbuf_mtod_offset(m, const struct fg_wg_msg_data *, d->info.payload_off);
 		d->kp = find_keypair(dp, w, m, hdr, &d->kp_slot);

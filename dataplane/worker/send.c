@@ -102,8 +102,9 @@ static inline void prepare_seal(const struct fg_dp *dp, const struct tx_item *it
 	};
 }
 
-/* A sealed message: its envelope, the peer's activity stamps (a keepalive is authenticated
- * traffic but not data, for the timers) and the NIC queue. */
+/* A sealed message: its envelope (ChannelData too on a relayed path), the peer's activity
+ * stamps (a keepalive is authenticated traffic but not data, for the timers) and the NIC
+ * queue. */
 static inline void send_sealed(struct fg_dp *dp, struct fg_worker *w, const struct tx_item *it,
 			       const struct fg_peer_path *path, const struct fg_aead_op *op, uint64_t now)
 {
@@ -111,9 +112,15 @@ static inline void send_sealed(struct fg_dp *dp, struct fg_worker *w, const stru
 	struct fg_peer *p = &dp->tables.peers[it->slot];
 	uint16_t wlen = (uint16_t)(FG_WG_DATA_HDR_LEN + op->len + FG_WG_AEAD_TAG_LEN);
 
+	uint32_t frame;
+
 	m->data_off = (uint16_t)(m->data_off - FG_WG_DATA_HDR_LEN);
 	m->data_len = wlen;
-	fg_envelope_push(m, &dp->local, path, it->ecn);
+	frame = fg_envelope_push(m, &dp->local, path, it->ecn);
+	if (path->channel) {
+		w->cnt.relay_tx_packets++;
+		w->cnt.relay_tx_bytes += frame;
+	}
 	if (it->len)
 		fg_stamp(&p->last_tx_data_ns, now);
 	fg_stamp(&p->last_tx_auth_ns, now);

@@ -9,9 +9,11 @@ common/ctlproto.h, mirrored here with ctypes at natural alignment and checked ag
 sizes pinned in tests/unit/ctlproto) and sends datagrams no control plane would: empty,
 shorter than a header, a bare header of every type, wrong versions, every type one byte
 short and one byte long, resources whose n_filters disagrees with the filters they carry,
-or more than FG_CTL_MAX_FILTERS, unknown types, replies and events sent as requests,
-garbage longer than any message, then well-framed requests with bad contents (unterminated
-ids, address family 99, unknown peers and resources); 1000 filters are accepted. Each must
+or more than FG_CTL_MAX_FILTERS, packets whose len disagrees with the bytes they carry or
+exceeds FG_CTL_MAX_PACKET, unknown types, replies and events sent as requests, garbage
+longer than any message, then well-framed requests with bad contents (unterminated ids,
+address family 99, unknown peers and resources, channel numbers outside 0x4000-0x4FFF,
+empty packets, port 0, unbinding a channel never bound); 1000 filters are accepted. Each must
 be answered with a REPLY whose status is -EPROTO for framing errors or -EINVAL / -ENOENT
 for contents; an empty datagram may instead end the connection (the server reads it as end of stream). Afterwards a HELLO on
 the same connection and on a new one must still be answered. The one peer it creates to
@@ -27,11 +29,13 @@ import sys
 
 u8, u16, u32, u64, i32 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int32
 
-VERSION = 2
+VERSION = 3
 ID_LEN = 64
 MAX_FILTERS = 8192
+MAX_PACKET = 2048
 (HELLO, HELLO_REPLY, REPLY, PEER_UPSERT, PEER_REMOVE, RESOURCE_UPSERT, RESOURCE_REMOVE, IFACE_SET,
- DUMP, PEER_INFO, RESOURCE_INFO, STATS, STATS_REPLY, EVENT, TYPE_MAX) = range(1, 16)
+ DUMP, PEER_INFO, RESOURCE_INFO, STATS, STATS_REPLY, EVENT, PACKET_IN, PACKET_OUT, CHANNEL_BIND,
+ CHANNEL_UNBIND, PEER_PATH, TYPE_MAX) = range(1, 21)
 RES_CIDR = 1
 FILTER_TCP = 6
 TIMEOUT_S = 5.0
@@ -116,7 +120,7 @@ class Bare(ctypes.Structure):  # DUMP and STATS: a header and nothing else
 
 class PeerInfo(ctypes.Structure):
     _fields_ = [("h", Hdr), ("client_id", ctypes.c_char * ID_LEN), ("public_key", u8 * 32),
-                ("ipv4", Ip), ("ipv6", Ip), ("endpoint", Endpoint), ("flags", u32),
+                ("ipv4", Ip), ("ipv6", Ip), ("endpoint", Endpoint), ("channel", u16), ("flags", u32),
                 ("n_resources", u32), ("last_handshake_unix_ns", u64), ("rx_bytes", u64),
                 ("tx_bytes", u64)]
 
@@ -141,18 +145,38 @@ class Event(ctypes.Structure):
                 ("resource_id", ctypes.c_char * ID_LEN)]
 
 
+class PacketIn(ctypes.Structure):  # the fixed part; len payload bytes follow
+    _fields_ = [("h", Hdr), ("src", Endpoint), ("peer", Endpoint), ("channel", u16), ("len", u16)]
+
+
+class PacketOut(ctypes.Structure):  # the fixed part; len payload bytes follow
+    _fields_ = [("h", Hdr), ("ep", Endpoint), ("channel", u16), ("len", u16)]
+
+
+class Channel(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("relay", Endpoint), ("peer", Endpoint), ("channel", u16), ("pad", u16)]
+
+
+class PeerPath(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("public_key", u8 * 32), ("ep", Endpoint), ("channel", u16), ("pad", u16)]
+
+
 STRUCTS = {HELLO: Hello, HELLO_REPLY: HelloReply, REPLY: Reply, PEER_UPSERT: PeerUpsert,
            PEER_REMOVE: PeerRemove, RESOURCE_UPSERT: ResourceUpsert, RESOURCE_REMOVE: ResourceRemove,
            IFACE_SET: IfaceSet, DUMP: Bare, PEER_INFO: PeerInfo, RESOURCE_INFO: ResourceInfo,
-           STATS: Bare, STATS_REPLY: StatsReply, EVENT: Event}
+           STATS: Bare, STATS_REPLY: StatsReply, EVENT: Event, PACKET_IN: PacketIn, PACKET_OUT: PacketOut,
+           CHANNEL_BIND: Channel, CHANNEL_UNBIND: Channel, PEER_PATH: PeerPath}
 NAMES = {HELLO: "HELLO", HELLO_REPLY: "HELLO_REPLY", REPLY: "REPLY", PEER_UPSERT: "PEER_UPSERT",
          PEER_REMOVE: "PEER_REMOVE", RESOURCE_UPSERT: "RESOURCE_UPSERT", RESOURCE_REMOVE: "RESOURCE_REMOVE",
          IFACE_SET: "IFACE_SET", DUMP: "DUMP", PEER_INFO: "PEER_INFO", RESOURCE_INFO: "RESOURCE_INFO",
-         STATS: "STATS", STATS_REPLY: "STATS_REPLY", EVENT: "EVENT"}
+         STATS: "STATS", STATS_REPLY: "STATS_REPLY", EVENT: "EVENT", PACKET_IN: "PACKET_IN",
+         PACKET_OUT: "PACKET_OUT", CHANNEL_BIND: "CHANNEL_BIND", CHANNEL_UNBIND: "CHANNEL_UNBIND",
+         PEER_PATH: "PEER_PATH"}
 # The sizes tests/unit/ctlproto pins for the C structs; a mismatch means this mirror is stale.
 PINNED = {HELLO: 40, HELLO_REPLY: 144, REPLY: 136, PEER_UPSERT: 180, PEER_REMOVE: 48,
           RESOURCE_UPSERT: 144, RESOURCE_REMOVE: 104, IFACE_SET: 44, DUMP: 8, PEER_INFO: 192,
-          RESOURCE_INFO: 144, STATS: 8, STATS_REPLY: 4008, EVENT: 112}
+          RESOURCE_INFO: 144, STATS: 8, STATS_REPLY: 4008, EVENT: 112, PACKET_IN: 52, PACKET_OUT: 32,
+          CHANNEL_BIND: 52, CHANNEL_UNBIND: 52, PEER_PATH: 64}
 SIZE = {t: ctypes.sizeof(s) for t, s in STRUCTS.items()}
 HDR = ctypes.sizeof(Hdr)
 MAX_MSG = 144 + MAX_FILTERS * 8  # the server's receive buffer: anything longer is "too large"
@@ -187,7 +211,8 @@ class Conn:
             raise Broken("send: %s" % e) from e
 
     def recv(self):
-        """The next message that is not an event (the data plane may push those at any time)."""
+        """The next message that is not an event or a punted packet (the data plane may push
+        those at any time)."""
         while True:
             try:
                 data = self.s.recv(65536)
@@ -197,7 +222,7 @@ class Conn:
                 raise Broken("recv: %s" % e) from e
             if not data:
                 raise Broken("connection closed")
-            if len(data) >= HDR and Hdr.from_buffer_copy(data[:HDR]).type == EVENT:
+            if len(data) >= HDR and Hdr.from_buffer_copy(data[:HDR]).type in (EVENT, PACKET_IN):
                 continue
             return data
 
@@ -327,7 +352,7 @@ class Run:
         for t in (TYPE_MAX, 0, 200, 0xFFFF):
             s = seq()
             self.proto("unknown type %d, %d bytes" % (t, SIZE[REPLY]), bytes(msg(Reply, t, s)), s)
-        for t in (HELLO_REPLY, REPLY, PEER_INFO, RESOURCE_INFO, STATS_REPLY, EVENT):
+        for t in (HELLO_REPLY, REPLY, PEER_INFO, RESOURCE_INFO, STATS_REPLY, EVENT, PACKET_IN):
             s = seq()
             self.proto("%s sent as a request" % name_of(t), bytes(msg(STRUCTS[t], t, s)), s)
         s = seq()
@@ -341,6 +366,12 @@ class Run:
             m = msg(with_filters(carried), RESOURCE_UPSERT, s)
             m.n_filters = n
             self.proto("RESOURCE_UPSERT with n_filters %d carrying %d" % (n, carried), m, s)
+        # A packet's size must match its len exactly, and len stay within MAX_PACKET.
+        for n, carried in ((20, 19), (20, 21), (0, 1), (MAX_PACKET + 1, MAX_PACKET + 1), (0xFFFF, 0)):
+            s = seq()
+            m = bytearray(bytes(msg(PacketOut, PACKET_OUT, s)))
+            PacketOut.from_buffer(m).len = n
+            self.proto("PACKET_OUT with len %d carrying %d" % (n, carried), bytes(m) + bytes(carried), s)
         for i in range(8):
             n = rnd.randint(HDR, 600)
             s = seq()
@@ -398,6 +429,58 @@ class Run:
         m.public_key[:] = list(key)
         m.resource_id = rid
         return m
+
+    def packets(self):
+        """Well-framed version-3 requests with contents the data plane must refuse."""
+        inval, noent = (-errno.EINVAL,), (-errno.ENOENT,)
+        e = self.expect
+
+        def ep(fam=socket.AF_INET, addr=(198, 18, 200, 1), port=3478):
+            x = Endpoint()
+            x.ip.family = fam
+            x.ip.addr[:len(addr)] = list(addr)
+            x.port = port
+            return x
+
+        def out(dst, channel=0, payload=b"\0" * 20):
+            m = msg(PacketOut, PACKET_OUT, self.conn.next_seq())
+            m.ep, m.channel, m.len = dst, channel, len(payload)
+            return bytes(m) + payload, m.h.seq
+
+        for what, (data, s) in (("an empty payload", out(ep(), payload=b"")),
+                                ("family 99", out(ep(fam=99))),
+                                ("port 0", out(ep(port=0))),
+                                ("address 0.0.0.0", out(ep(addr=(0, 0, 0, 0)))),
+                                ("channel 0x3fff", out(ep(), channel=0x3FFF)),
+                                ("channel 0x5000", out(ep(), channel=0x5000))):
+            e("PACKET_OUT with %s" % what, data, inval, s)
+
+        def chan(t, relay, channel, peer=None):
+            m = msg(Channel, t, self.conn.next_seq())
+            m.relay, m.channel = relay, channel
+            if peer is not None:
+                m.peer = peer
+            return m
+
+        for what, m in (("channel 0x3fff", chan(CHANNEL_BIND, ep(), 0x3FFF, ep(port=9))),
+                        ("channel 0", chan(CHANNEL_BIND, ep(), 0, ep(port=9))),
+                        ("a relay of family 99", chan(CHANNEL_BIND, ep(fam=99), 0x4000, ep(port=9))),
+                        ("a peer of family 0", chan(CHANNEL_BIND, ep(), 0x4000, ep(fam=0))),
+                        ("relay port 0", chan(CHANNEL_BIND, ep(port=0), 0x4000, ep(port=9)))):
+            e("CHANNEL_BIND with %s" % what, m, inval, m.h.seq)
+        m = chan(CHANNEL_UNBIND, ep(addr=(198, 18, 200, 2)), 0x4321)
+        e("CHANNEL_UNBIND of a channel never bound", m, noent, m.h.seq)
+        m = chan(CHANNEL_UNBIND, ep(), 0x5000)
+        e("CHANNEL_UNBIND with channel 0x5000", m, inval, m.h.seq)
+        # Bound and unbound again (the table is the data plane's; nothing stays behind).
+        m = chan(CHANNEL_BIND, ep(addr=(198, 18, 200, 3)), 0x4001, ep(addr=(198, 18, 201, 1), port=40000))
+        e("CHANNEL_BIND of a valid channel", m, (0,), m.h.seq)
+        m = chan(CHANNEL_UNBIND, ep(addr=(198, 18, 200, 3)), 0)
+        e("CHANNEL_UNBIND of every channel of that relay", m, (0,), m.h.seq)
+        m = msg(PeerPath, PEER_PATH, self.conn.next_seq())
+        m.public_key[:] = list(os.urandom(32))
+        m.ep = ep()
+        e("PEER_PATH for an unknown peer", m, noent, m.h.seq)
 
     def semantic(self):
         inval, noent = (-errno.EINVAL,), (-errno.ENOENT,)
@@ -489,6 +572,7 @@ def main():
     if run.hello("HELLO before the hostile messages"):
         run.framing()
         run.semantic()
+        run.packets()
         run.hello("HELLO on the same connection afterwards")
         try:
             fresh = Conn(run.path)

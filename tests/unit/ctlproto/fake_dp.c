@@ -194,15 +194,60 @@ static void srv_stats(struct fake_dp *f, uint32_t seq)
 	srv_send(f, &r, sizeof(r));
 }
 
+/* A PACKET_IN of len bytes (up to FG_CTL_MAX_PACKET carried) from FDP_PEER's relay: its
+ * len field may disagree with what it carries (hostile cases). */
+static void srv_packet_in(struct fake_dp *f, const struct fg_endpoint *src, uint16_t channel, uint16_t len_field,
+			  const uint8_t *payload, size_t carried)
+{
+	_Alignas(8) uint8_t buf[sizeof(struct fg_ctl_packet_in) + FG_CTL_MAX_PACKET + 16];
+	struct fg_ctl_packet_in *m = (void *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	fdp_put_hdr(&m->h, FG_CTL_PACKET_IN, 0);
+	m->src = *src;
+	m->channel = channel;
+	if (channel) {
+		m->peer.ip.family = AF_INET;
+		memcpy(m->peer.ip.addr, FDP_PEER_IP, 4);
+		m->peer.port = FDP_PEER_PORT;
+	}
+	m->len = len_field;
+	memcpy(m->payload, payload, carried);
+	srv_send(f, buf, sizeof(*m) + carried);
+}
+
+/* A PACKET_OUT (n bytes in f->last, its size as the client computed it) echoed back. */
+static void srv_packet_echo(struct fake_dp *f, uint32_t seq, size_t n)
+{
+	struct fg_ctl_packet_out m;
+
+	if (n < sizeof(m)) {
+		srv_reply(f, seq, -EPROTO, 0, "short");
+		return;
+	}
+	memcpy(&m, f->last, sizeof(m));
+	if (n != sizeof(m) + m.len) {
+		srv_reply(f, seq, -EPROTO, 0, "wrong size");
+		return;
+	}
+	srv_packet_in(f, &m.ep, m.channel, m.len, f->last + sizeof(m), m.len);
+	srv_reply(f, seq, 0, m.len, NULL);
+}
+
 /* A correct data plane: answers every request until the client closes. PEER_UPSERT
- * succeeds; PEER_REMOVE says -ENOENT; other requests are refused with -EINVAL. A REPLY's
- * count is the request's seq so the client's reply copy can be checked. */
+ * succeeds; PEER_REMOVE says -ENOENT; PACKET_OUT is echoed (fdp_packets); other requests
+ * are refused with -EINVAL. A REPLY's count is the request's seq so the client's reply copy
+ * can be checked. */
 static void serve(struct fake_dp *f)
 {
 	struct fg_ctl_hdr h;
+	ssize_t n;
 
-	while (srv_recv(f, &h) > 0) {
+	while ((n = srv_recv(f, &h)) > 0) {
 		switch (h.type) {
+		case FG_CTL_PACKET_OUT:
+			srv_packet_echo(f, h.seq, (size_t)n);
+			break;
 		case FG_CTL_HELLO:
 			srv_hello_reply(f, h.seq);
 			break;
@@ -362,6 +407,36 @@ void fdp_junk_then_close(struct fake_dp *f)
 	srv_event(f, 5);
 	close(f->fd);
 	f->fd = -1;
+}
+
+void fdp_packets(struct fake_dp *f)
+{
+	static uint8_t big[FG_CTL_MAX_PACKET + 8];
+	struct fg_endpoint relay = { .ip = { .family = AF_INET, .addr = { 198, 18, 7, 7 } }, .port = 3478 };
+	struct fg_ctl_hdr h;
+	ssize_t n;
+
+	if (!srv_accept(f) || srv_recv(f, &h) <= 0)
+		return;
+	srv_hello_reply(f, h.seq);
+	for (int i = 0; i < 3; i++) {
+		if ((n = srv_recv(f, &h)) <= 0)
+			return;
+		if (h.type == FG_CTL_PACKET_OUT)
+			srv_packet_echo(f, h.seq, (size_t)n);
+		else
+			srv_reply(f, h.seq, -EINVAL, h.seq, "refused");
+	}
+	/* No request waits now: the client skips what is malformed. */
+	memset(big, 0x5a, sizeof(big));
+	srv_packet_in(f, &relay, 0x4000, 10, big, 9);                 /* len over what follows */
+	srv_packet_in(f, &relay, 0x4000, 10, big, 11);                /* under it */
+	srv_packet_in(f, &relay, 0x4000, FG_CTL_MAX_PACKET + 1, big, FG_CTL_MAX_PACKET + 1);
+	srv_packet_in(f, &relay, 0x4000, 0xffff, big, 0);
+	srv_packet_in(f, &relay, 0x4000, 0, big, 4);
+	srv_packet_in(f, &relay, 0x4000, 0, big, 0);                  /* well framed, but empty */
+	srv_packet_in(f, &relay, 0x4fff, FG_CTL_MAX_PACKET, big, FG_CTL_MAX_PACKET);
+	serve(f);
 }
 
 static void *fake_main(void *arg)

@@ -72,5 +72,15 @@ void fdp_silent(struct fake_dp *f);
 void fdp_close_mid(struct fake_dp *f);
 /* After the HELLO_REPLY, unsolicited junk with event 5 among it, then closes. */
 void fdp_junk_then_close(struct fake_dp *f);
+/* fdp_good, where every PACKET_OUT is echoed as a PACKET_IN before its REPLY (count = its
+ * len): src = its ep, channel = its channel, peer = FDP_PEER when the channel is set. After
+ * the third request's REPLY it sends hostile PACKET_INs (a len over what follows, under it,
+ * over FG_CTL_MAX_PACKET, 0xffff with nothing, 0 with bytes), an empty one (len 0, framed
+ * right) and then one valid PACKET_IN of
+ * FG_CTL_MAX_PACKET bytes of 0x5a from FDP_PEER, channel 0x4fff. */
+void fdp_packets(struct fake_dp *f);
+/* The peer address of the echoed PACKET_INs: 198.18.9.9:4000. */
+#define FDP_PEER_IP "\xc6\x12\x09\x09"
+#define FDP_PEER_PORT 4000
 
 #endif

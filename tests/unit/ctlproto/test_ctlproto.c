@@ -8,7 +8,8 @@
  * before replies, stale replies with the wrong sequence number, DUMP streams and STATS,
  * then hostile behaviour (wrong version, wrong size for the type, datagrams shorter than a
  * header or longer than any message, an empty datagram, silence, closing in the middle of
- * a request). Every assertion runs on the test's thread, after the fake is joined for what
+ * a request), and the packets of version 3 (PACKET_OUT sent at its exact variable size,
+ * PACKET_IN handed to the callback byte for byte, hostile lengths skipped). Every assertion runs on the test's thread, after the fake is joined for what
  * it saw. Built with ASan and UBSan. The silence case waits out FG_DPC_TIMEOUT_MS (3 s):
  * dpclient.h makes it an enum constant, so it cannot be shortened for the test.
  */
@@ -57,6 +58,11 @@ static void test_sizes(void)
 		{ FG_CTL_STATS, sizeof(struct fg_ctl_stats), 8 },
 		{ FG_CTL_STATS_REPLY, sizeof(struct fg_ctl_stats_reply), 4008 },
 		{ FG_CTL_EVENT, sizeof(struct fg_ctl_event), 112 },
+		{ FG_CTL_PACKET_IN, sizeof(struct fg_ctl_packet_in), 52 },
+		{ FG_CTL_PACKET_OUT, sizeof(struct fg_ctl_packet_out), 32 },
+		{ FG_CTL_CHANNEL_BIND, sizeof(struct fg_ctl_channel), 52 },
+		{ FG_CTL_CHANNEL_UNBIND, sizeof(struct fg_ctl_channel), 52 },
+		{ FG_CTL_PEER_PATH, sizeof(struct fg_ctl_peer_path), 64 },
 	};
 	unsigned covered = 0;
 
@@ -87,6 +93,8 @@ static void test_sizes(void)
 	/* The message bounds: every fixed message fits FG_CTL_MAX_MSG, the receive buffers of
 	 * both ends, as does a resource with FG_CTL_MAX_FILTERS filters. */
 	CU_ASSERT(sizeof(struct fg_ctl_stats_reply) <= FG_CTL_MAX_MSG);
+	CU_ASSERT(sizeof(struct fg_ctl_packet_in) + FG_CTL_MAX_PACKET <= FG_CTL_MAX_MSG);
+	CU_ASSERT_EQUAL(FG_CTL_VERSION, 3);
 	CU_ASSERT_EQUAL(FG_CTL_MAX_MSG, sizeof(struct fg_ctl_resource_upsert) + FG_CTL_MAX_FILTERS * 8);
 	CU_ASSERT_EQUAL(sizeof(struct fg_ctl_filter), 8);
 	CU_ASSERT_EQUAL(sizeof(struct fg_ctl_lcore_stats), 80);
@@ -163,10 +171,57 @@ static void test_msg_size(void)
 		h.type = (uint16_t)type;
 		memset(buf, 0xff, sizeof(buf));
 		memcpy(buf, &h, sizeof(h));
-		if (type == FG_CTL_RESOURCE_UPSERT || type == FG_CTL_RESOURCE_INFO)
+		if (fg_ctl_is_variable((uint16_t)type))
 			continue;
 		if (fg_ctl_msg_size(buf, sizeof(buf)) != fg_ctl_size((uint16_t)type))
 			CU_FAIL("fg_ctl_msg_size differs from fg_ctl_size for a fixed type");
+	}
+}
+
+/* fg_ctl_msg_size of packets: the fixed part plus exactly len payload bytes. */
+static void test_msg_size_packets(void)
+{
+	static const struct {
+		uint16_t type;
+		uint32_t base, len_off;
+	} var[] = {
+		{ FG_CTL_PACKET_IN, 52, offsetof(struct fg_ctl_packet_in, len) },
+		{ FG_CTL_PACKET_OUT, 32, offsetof(struct fg_ctl_packet_out, len) },
+	};
+	/* As long as a resource's fixed part: the compiler cannot tell the type will not be one. */
+	_Alignas(8) uint8_t buf[sizeof(struct fg_ctl_resource_upsert)];
+	struct fg_ctl_hdr h = { .version = FG_CTL_VERSION };
+	unsigned variable = 0;
+
+	for (uint32_t type = 0; type <= UINT16_MAX; type++)
+		variable += fg_ctl_is_variable((uint16_t)type) != 0;
+	CU_ASSERT_EQUAL(variable, 4); /* the two resources, the two packets */
+	for (unsigned v = 0; v < N(var); v++) {
+		static const uint32_t ok[] = { 0, 1, 20, 548, 1500, FG_CTL_MAX_PACKET };
+		static const uint32_t bad[] = { FG_CTL_MAX_PACKET + 1, 4096, UINT16_MAX };
+
+		CU_ASSERT(fg_ctl_is_variable(var[v].type));
+		memset(buf, 0xa5, sizeof(buf));
+		h.type = var[v].type;
+		memcpy(buf, &h, sizeof(h));
+		for (unsigned i = 0; i < N(ok); i++) {
+			uint16_t n = (uint16_t)ok[i];
+
+			memcpy(buf + var[v].len_off, &n, 2);
+			CU_ASSERT_EQUAL(fg_ctl_msg_size(buf, sizeof(buf)), var[v].base + n);
+			/* The receiver's rule: the datagram must be exactly that long. */
+			CU_ASSERT_NOT_EQUAL(fg_ctl_msg_size(buf, sizeof(buf)), var[v].base + n + 1);
+		}
+		for (unsigned i = 0; i < N(bad); i++) {
+			uint16_t n = (uint16_t)bad[i];
+
+			memcpy(buf + var[v].len_off, &n, 2);
+			CU_ASSERT_EQUAL(fg_ctl_msg_size(buf, sizeof(buf)), 0);
+		}
+		/* Shorter than the fixed part: the fixed size (the len is not read), refused by
+		 * a receiver; shorter than a header: 0. */
+		CU_ASSERT_EQUAL(fg_ctl_msg_size(buf, var[v].base - 1), var[v].base);
+		CU_ASSERT_EQUAL(fg_ctl_msg_size(buf, 7), 0);
 	}
 }
 
@@ -273,14 +328,39 @@ static void test_layout(void)
 		F(fg_ctl_peer_info, ipv4, 0),
 		F(fg_ctl_peer_info, ipv6, 0),
 		F(fg_ctl_peer_info, endpoint, 0),
-		F(fg_ctl_peer_info, flags, 2), /* implicit: endpoint ends at 158 */
+		F(fg_ctl_peer_info, channel, 0), /* version 3: the former pad[2] */
+		F(fg_ctl_peer_info, flags, 0),
 		F(fg_ctl_peer_info, n_resources, 0),
 		F(fg_ctl_peer_info, last_handshake_unix_ns, 0),
 		F(fg_ctl_peer_info, rx_bytes, 0),
 		F(fg_ctl_peer_info, tx_bytes, 0),
 		END(fg_ctl_peer_info, 0),
 	};
-	static const size_t peer_info_off[] = { 0, 8, 72, 104, 121, 138, 160, 164, 168, 176, 184, 192 };
+	static const size_t peer_info_off[] = { 0, 8, 72, 104, 121, 138, 158, 160, 164, 168, 176, 184, 192 };
+	static const struct field packet_in[] = {
+		F(fg_ctl_packet_in, h, 0), F(fg_ctl_packet_in, src, 0), F(fg_ctl_packet_in, peer, 0),
+		F(fg_ctl_packet_in, channel, 0), F(fg_ctl_packet_in, len, 0),
+		{ "fg_ctl_packet_in.payload", offsetof(struct fg_ctl_packet_in, payload), 0, 0 },
+		END(fg_ctl_packet_in, 0),
+	};
+	static const size_t packet_in_off[] = { 0, 8, 28, 48, 50, 52, 52 };
+	static const struct field packet_out[] = {
+		F(fg_ctl_packet_out, h, 0), F(fg_ctl_packet_out, ep, 0), F(fg_ctl_packet_out, channel, 0),
+		F(fg_ctl_packet_out, len, 0),
+		{ "fg_ctl_packet_out.payload", offsetof(struct fg_ctl_packet_out, payload), 0, 0 },
+		END(fg_ctl_packet_out, 0),
+	};
+	static const size_t packet_out_off[] = { 0, 8, 28, 30, 32, 32 };
+	static const struct field channel[] = {
+		F(fg_ctl_channel, h, 0), F(fg_ctl_channel, relay, 0), F(fg_ctl_channel, peer, 0),
+		F(fg_ctl_channel, channel, 0), F(fg_ctl_channel, pad, 0), END(fg_ctl_channel, 0),
+	};
+	static const size_t channel_off[] = { 0, 8, 28, 48, 50, 52 };
+	static const struct field peer_path[] = {
+		F(fg_ctl_peer_path, h, 0), F(fg_ctl_peer_path, public_key, 0), F(fg_ctl_peer_path, ep, 0),
+		F(fg_ctl_peer_path, channel, 0), F(fg_ctl_peer_path, pad, 0), END(fg_ctl_peer_path, 0),
+	};
+	static const size_t peer_path_off[] = { 0, 8, 40, 60, 62, 64 };
 	static const struct field stats_reply[] = {
 		F(fg_ctl_stats_reply, h, 0),
 		F(fg_ctl_stats_reply, aead, 0),
@@ -325,6 +405,10 @@ static void test_layout(void)
 	CHECK_LAYOUT(peer_info, peer_info_off);
 	CHECK_LAYOUT(stats_reply, stats_reply_off);
 	CHECK_LAYOUT(event, event_off);
+	CHECK_LAYOUT(packet_in, packet_in_off);
+	CHECK_LAYOUT(packet_out, packet_out_off);
+	CHECK_LAYOUT(channel, channel_off);
+	CHECK_LAYOUT(peer_path, peer_path_off);
 	/* Every message starts with the header, so the receiver can read it at offset 0. */
 	CU_ASSERT_EQUAL(offsetof(struct fg_ctl_hello, h), 0);
 	CU_ASSERT_EQUAL(offsetof(struct fg_ctl_hello, client), 8);
@@ -791,6 +875,159 @@ static void test_junk_between_requests(void)
 	fake_stop();
 }
 
+/* ---- packets (version 3) ------------------------------------------------------------------ */
+
+static struct {
+	unsigned n;                          /* PACKET_INs handed to the callback */
+	struct fg_endpoint src, peer;        /* the last one's fields */
+	uint16_t channel, len;
+	uint8_t payload[FG_CTL_MAX_PACKET];  /* and its payload */
+	unsigned misaligned;
+} pin;
+
+static void on_packet(void *arg, const struct fg_ctl_packet_in *m)
+{
+	(void)arg;
+	if ((uintptr_t)m % _Alignof(struct fg_ctl_packet_in))
+		pin.misaligned++;
+	pin.n++;
+	pin.src = m->src;
+	pin.peer = m->peer;
+	pin.channel = m->channel;
+	pin.len = m->len;
+	memcpy(pin.payload, m->payload, m->len <= FG_CTL_MAX_PACKET ? m->len : 0);
+}
+
+struct done {
+	bool done;
+	int status;
+	uint32_t count;
+};
+
+static void done_cb(void *ctx, int status, const void *msg)
+{
+	struct done *d = ctx;
+
+	d->done = true;
+	d->status = status;
+	d->count = msg ? ((const struct fg_ctl_reply *)msg)->count : UINT32_MAX;
+}
+
+/* Runs the client's socket (as the control plane's loop would) until *flag or 5 s. */
+static bool pump_until(const bool *flag, const unsigned *count, unsigned want)
+{
+	int64_t deadline = now_ms() + 5000;
+
+	while (!(flag ? *flag : *count >= want) && now_ms() < deadline && fg_dpc_connected(&dpc)) {
+		struct pollfd p = { .fd = dpc.fd, .events = POLLIN };
+
+		if (fg_dpc_wants_write(&dpc))
+			p.events |= POLLOUT;
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		if ((p.revents & POLLOUT) && fg_dpc_on_writable(&dpc) < 0)
+			break;
+		if (fg_dpc_on_readable(&dpc) < 0)
+			break;
+	}
+	return flag ? *flag : *count >= want;
+}
+
+static void test_packets(void)
+{
+	static uint8_t big[FG_CTL_MAX_PACKET + 1];
+	const struct fg_endpoint client = { .ip = { .family = AF_INET, .addr = { 198, 18, 0, 2 } }, .port = 40001 };
+	const struct fg_endpoint relay = { .ip = { .family = AF_INET, .addr = { 198, 18, 7, 7 } }, .port = 3478 };
+	struct done d1 = { 0 }, d2 = { 0 }, d3 = { 0 };
+	const struct fg_dpc_cb cb1 = { .done = done_cb, .ctx = &d1 }, cb2 = { .done = done_cb, .ctx = &d2 },
+			       cb3 = { .done = done_cb, .ctx = &d3 };
+	uint8_t stun[20];
+
+	memset(&pin, 0, sizeof(pin));
+	for (unsigned i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + 1);
+	for (unsigned i = 0; i < sizeof(stun); i++)
+		stun[i] = (uint8_t)(0x10 + i);
+	START(fdp_packets);
+	CU_ASSERT_EQUAL(fg_dpc_connect(&dpc), 0);
+	dpc.on_packet = on_packet;
+	/* Lengths outside 1..FG_CTL_MAX_PACKET: refused here, nothing sent, no callback. */
+	CU_ASSERT_EQUAL(fg_dpc_packet_out(&dpc, &client, 0, stun, 0, &cb1), -EINVAL);
+	CU_ASSERT_EQUAL(fg_dpc_packet_out(&dpc, &client, 0, big, FG_CTL_MAX_PACKET + 1, &cb1), -EINVAL);
+	CU_ASSERT_FALSE(d1.done);
+	/* Direct: the fake echoes it as a PACKET_IN before the REPLY. */
+	CU_ASSERT_EQUAL_FATAL(fg_dpc_packet_out(&dpc, &client, 0, stun, sizeof(stun), &cb1), 0);
+	CU_ASSERT_TRUE(pump_until(&d1.done, NULL, 0));
+	CU_ASSERT_EQUAL(d1.status, 0);
+	CU_ASSERT_EQUAL(d1.count, sizeof(stun));
+	CU_ASSERT_EQUAL(pin.n, 1);
+	CU_ASSERT_TRUE(fg_endpoint_equal(&pin.src, &client));
+	CU_ASSERT_EQUAL(pin.channel, 0);
+	CU_ASSERT_EQUAL(pin.peer.ip.family, 0);
+	CU_ASSERT_EQUAL(pin.len, sizeof(stun));
+	CU_ASSERT_EQUAL(memcmp(pin.payload, stun, sizeof(stun)), 0);
+	/* Through a relay channel, at the largest size. */
+	CU_ASSERT_EQUAL_FATAL(fg_dpc_packet_out(&dpc, &relay, 0x4abc, big, FG_CTL_MAX_PACKET, &cb2), 0);
+	CU_ASSERT_TRUE(pump_until(&d2.done, NULL, 0));
+	CU_ASSERT_EQUAL(d2.status, 0);
+	CU_ASSERT_EQUAL(d2.count, FG_CTL_MAX_PACKET);
+	CU_ASSERT_EQUAL(pin.n, 2);
+	CU_ASSERT_TRUE(fg_endpoint_equal(&pin.src, &relay));
+	CU_ASSERT_EQUAL(pin.channel, 0x4abc);
+	CU_ASSERT_EQUAL(pin.peer.port, FDP_PEER_PORT);
+	CU_ASSERT_EQUAL(memcmp(pin.peer.ip.addr, FDP_PEER_IP, 4), 0);
+	CU_ASSERT_EQUAL(pin.len, FG_CTL_MAX_PACKET);
+	CU_ASSERT_EQUAL(memcmp(pin.payload, big, FG_CTL_MAX_PACKET), 0);
+	/* Another request's REPLY, then hostile PACKET_INs, unsolicited: skipped (the empty one
+	 * counted), the valid one after them delivered, the connection up. */
+	struct fg_ctl_peer_remove rm;
+	memset(&rm, 0, sizeof(rm));
+	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &rm, FG_CTL_PEER_REMOVE, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(pin.n, 2);
+	CU_ASSERT_TRUE(pump_until(NULL, &pin.n, 3));
+	CU_ASSERT_EQUAL(pin.n, 3);
+	CU_ASSERT_EQUAL(pin.channel, 0x4fff);
+	CU_ASSERT_EQUAL(pin.len, FG_CTL_MAX_PACKET);
+	CU_ASSERT_EQUAL(pin.payload[0], 0x5a);
+	CU_ASSERT_EQUAL(pin.payload[FG_CTL_MAX_PACKET - 1], 0x5a);
+	CU_ASSERT_EQUAL(dpc.packets_in, 3);
+	CU_ASSERT_EQUAL(dpc.packets_dropped, 1);
+	CU_ASSERT_EQUAL(pin.misaligned, 0);
+	CU_ASSERT_TRUE(fg_dpc_connected(&dpc));
+	/* Without a callback a PACKET_IN is counted and dropped; the request completes. */
+	dpc.on_packet = NULL;
+	CU_ASSERT_EQUAL_FATAL(fg_dpc_packet_out(&dpc, &client, 0, stun, 1, &cb3), 0);
+	CU_ASSERT_TRUE(pump_until(&d3.done, NULL, 0));
+	CU_ASSERT_EQUAL(d3.count, 1);
+	CU_ASSERT_EQUAL(dpc.packets_dropped, 2);
+	CU_ASSERT_EQUAL(pin.n, 3);
+	fake_stop();
+	/* The fake saw each PACKET_OUT at its exact variable size. */
+	CU_ASSERT_EQUAL(fk.nseen, 5);
+	CU_ASSERT_EQUAL(fk.seen[1].type, FG_CTL_PACKET_OUT);
+	CU_ASSERT_EQUAL(fk.seen_len[1], sizeof(struct fg_ctl_packet_out) + sizeof(stun));
+	CU_ASSERT_EQUAL(fk.seen_len[2], sizeof(struct fg_ctl_packet_out) + FG_CTL_MAX_PACKET);
+	CU_ASSERT_EQUAL(fk.seen_len[4], sizeof(struct fg_ctl_packet_out) + 1);
+}
+
+/* A PACKET_IN whose len disagrees with its datagram, in place of an answer, breaks the
+ * protocol like any malformed message while a request waits. */
+static void test_hostile_packet_answer(void)
+{
+	_Alignas(8) uint8_t buf[sizeof(struct fg_ctl_packet_in) + 32];
+	struct fg_ctl_packet_in *m = (void *)buf;
+	const char *bad = "malformed message from the data plane";
+
+	memset(buf, 0, sizeof(buf));
+	fdp_put_hdr(&m->h, FG_CTL_PACKET_IN, 0);
+	m->len = 16;
+	hostile_answer(buf, sizeof(*m) + 15, false, -EPROTO, bad);
+	hostile_answer(buf, sizeof(*m) + 17, false, -EPROTO, bad);
+	hostile_answer(buf, sizeof(*m) - 1, false, -EPROTO, bad);
+	m->len = FG_CTL_MAX_PACKET + 1;
+	hostile_answer(buf, sizeof(buf), false, -EPROTO, bad);
+}
+
 int main(void)
 {
 	static const struct fg_cunit_test tests[] = {
@@ -809,6 +1046,9 @@ int main(void)
 		{ "reconnect", test_reconnect },
 		{ "no data plane", test_no_server },
 		{ "junk between requests", test_junk_between_requests },
+		{ "fg_ctl_msg_size: packets of any length", test_msg_size_packets },
+		{ "PACKET_OUT and PACKET_IN", test_packets },
+		{ "hostile PACKET_IN in place of an answer", test_hostile_packet_answer },
 	};
 
 	return fg_cunit_run("ctlproto", tests, N(tests));

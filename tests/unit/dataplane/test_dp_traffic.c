@@ -2,18 +2,25 @@
 /*
  * The in-process traffic tier: the data plane as fg_dp_init() builds it for the daemon
  * (svc_env.h: one worker over a net_ring port, a socketpair for the TUN, the service state),
- * driven by a WireGuard client that the test plays with dataplane/wg/ (Noise, cookie MACs,
- * the single-message transport). Frames are built and read back here with a deliberately
- * naive Ethernet/IPv4/UDP codec, not the data plane's netpkt. Everything runs on the main
- * lcore: each step is one fg_worker_poll() and one fg_svc_poll(), repeated until the awaited
- * frame, datagram or counter appears, for at most MAX_STEPS rounds (no sleeps).
+ * driven by a WireGuard client that the test plays with dataplane/wg/, a TURN relay in front
+ * of it and a control-socket client (traffic.h). Frames are built and read back with a
+ * deliberately naive Ethernet/IPv4/UDP codec, not the data plane's netpkt. Everything runs on
+ * the main lcore (traffic.h: one worker poll, one service poll, one control socket poll per
+ * step, no sleeps).
  *
  * Covered: initiation -> worker -> handshake ring -> service -> response on the wire, which
  * the client completes; data in -> decrypted inner packets on the TUN; TUN packets ->
  * encrypted frames the client opens; and drops by name: a replayed counter, a forged tag
  * (whose counter stays usable), an unknown receiver index, an inner source outside the
- * peer's allowed IPs, and an initiation with a bad mac1. Addresses: tunnel 100.64.0.0/11,
- * outer 198.18.0.0/15.
+ * peer's allowed IPs, and an initiation with a bad mac1. Relays and ICE (ctlproto version
+ * 3): the handshake and data both ways through a bound relay channel (ChannelData in and
+ * out, byte for byte, the relayed path learned); STUN from a client punted as a PACKET_IN
+ * with its source, and inside ChannelData with relay, channel and peer; PACKET_OUT leaving
+ * the WireGuard port for the right destination, directly (after ARP) and in ChannelData;
+ * ChannelData on an unknown or unbound channel, short, or with a bad length, each dropped by
+ * name; the punt path bounded (a full STUN ring, the per-source limit, a control plane that
+ * does not read: counted, its connection kept); a nominated relayed path that only an
+ * authenticated direct packet moves. Addresses: tunnel 100.64.0.0/11, outer 198.18.0.0/15.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,372 +38,70 @@
 #include "messages.h"
 #include "noise.h"
 #include "svc_env.h"
+#include "traffic.h"
 #include "transport.h"
 #include "worker.h"
 
-enum {
-	MAX_STEPS = 10000,        /* rounds of worker + service poll before a wait gives up */
-	ETH_LEN = 14,
-	IP4_LEN = 20,
-	UDP_LEN = 8,
-	OUTER_LEN = ETH_LEN + IP4_LEN + UDP_LEN,
-	CLIENT_PORT = 40001,
-	CLIENT_INDEX = 0x5eed1234,
-	FRAME_MAX = 2048,
-	INNER_PAYLOAD = 100,      /* UDP payload bytes of the inner test packets */
-};
-
-/* Host order. The client's outer address and its one allowed tunnel address; the gateway's
- * tunnel address (the inner far end). */
-#define CLIENT_IP ((198u << 24) | (18u << 16) | 2u)
-#define CLIENT_TUN_IP ((100u << 24) | (64u << 16) | 2u)
-#define GATEWAY_TUN_IP ((100u << 24) | (64u << 16) | 1u)
-
-static const struct rte_ether_addr CLIENT_MAC = { { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x02 } };
-
-static struct fg_svc_env g_env;
-
-/* The WireGuard client: its identity, the gateway as its peer, and the session keys. */
-struct client {
-	struct fg_noise_local local;
-	struct fg_noise_peer gw;
-	struct fg_wg_cookie cookie;
-	struct fg_noise_handshake hs;
-	struct fg_noise_keypair_keys keys;
-	uint64_t send_counter;
-	uint32_t slot;            /* its peer slot on the gateway */
-};
-
-static void fill(uint8_t k[32], uint8_t seed)
-{
-	for (int i = 0; i < 32; i++)
-		k[i] = (uint8_t)(seed + i * 13);
-}
-
-static struct fg_lcore_counters *wcnt(void)
-{
-	return &g_env.dp.workers[0].cnt;
-}
-
-static const struct fg_svc_stats *svc_stats(void)
-{
-	return fg_svc_stats(&g_env.svc);
-}
-
-/* One round: worker 0 (NIC RX, handoff, TUN, the service's TX ring), then the service. */
-static void step(void)
-{
-	fg_worker_poll(&g_env.dp, &g_env.dp.workers[0]);
-	fg_svc_poll(&g_env.svc, fg_clock_ns());
-}
-
-static bool wait_frames(unsigned n)
-{
-	for (unsigned i = 0; i < MAX_STEPS && rte_ring_count(g_env.tx) < n; i++)
-		step();
-	return rte_ring_count(g_env.tx) >= n;
-}
-
-static bool wait_drop(enum fg_drop reason, uint64_t want)
-{
-	for (unsigned i = 0; i < MAX_STEPS && wcnt()->drops[reason] < want; i++)
-		step();
-	return wcnt()->drops[reason] >= want;
-}
-
-/* The next datagram the worker wrote to its TUN queue, or -1 when none came. */
-static ssize_t wait_tun(uint8_t *buf, size_t cap)
-{
-	for (unsigned i = 0; i < MAX_STEPS; i++) {
-		ssize_t n = recv(g_env.tun[1], buf, cap, MSG_DONTWAIT);
-
-		if (n >= 0)
-			return n;
-		step();
-	}
-	return -1;
-}
-
-static bool tun_empty(void)
-{
-	uint8_t b[FRAME_MAX];
-
-	return recv(g_env.tun[1], b, sizeof(b), MSG_DONTWAIT) < 0 && errno == EAGAIN;
-}
-
-/* RFC 1071, straight from the definition. */
-static uint16_t csum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-/* IPv4 header (no options, DF, TTL 64, checksum) at p for a payload of len bytes. */
-static void put_ip4(uint8_t *p, uint8_t proto, uint32_t src, uint32_t dst, uint16_t len)
-{
-	memset(p, 0, IP4_LEN);
-	p[0] = 0x45;
-	put16(p + 2, (uint16_t)(IP4_LEN + len));
-	p[6] = 0x40;
-	p[8] = 64;
-	p[9] = proto;
-	put32(p + 12, src);
-	put32(p + 16, dst);
-	put16(p + 10, csum(p, IP4_LEN));
-}
-
-/* An inner IPv4/UDP packet of INNER_PAYLOAD bytes whose payload is tagged with seq. */
-static uint16_t inner_packet(uint8_t *p, uint32_t src, uint32_t dst, uint8_t seq)
-{
-	uint16_t ulen = UDP_LEN + INNER_PAYLOAD;
-
-	put_ip4(p, IPPROTO_UDP, src, dst, ulen);
-	put16(p + IP4_LEN, 5000);
-	put16(p + IP4_LEN + 2, 6000);
-	put16(p + IP4_LEN + 4, ulen);
-	put16(p + IP4_LEN + 6, 0);
-	for (unsigned i = 0; i < INNER_PAYLOAD; i++)
-		p[IP4_LEN + UDP_LEN + i] = (uint8_t)(seq * 31 + i);
-	return (uint16_t)(IP4_LEN + ulen);
-}
-
-/* The client's datagram in an Ethernet frame to the gateway, onto port RX queue 0. */
-static void send_frame(const void *payload, uint16_t len)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(g_env.dp.pool);
-	uint8_t *f;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	f = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(OUTER_LEN + len));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	memcpy(f, g_env.dp.local.mac.addr_bytes, 6);
-	memcpy(f + 6, CLIENT_MAC.addr_bytes, 6);
-	put16(f + 12, 0x0800);
-	put_ip4(f + ETH_LEN, IPPROTO_UDP, CLIENT_IP, FG_SVC_ENV_LOCAL_IP, (uint16_t)(UDP_LEN + len));
-	put16(f + ETH_LEN + IP4_LEN, CLIENT_PORT);
-	put16(f + ETH_LEN + IP4_LEN + 2, FG_SVC_ENV_LISTEN_PORT);
-	put16(f + ETH_LEN + IP4_LEN + 4, (uint16_t)(UDP_LEN + len));
-	put16(f + ETH_LEN + IP4_LEN + 6, 0);   /* no UDP checksum (IPv4) */
-	memcpy(f + OUTER_LEN, payload, len);
-	CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(g_env.rx, m), 0);
-}
-
-/* Takes the next frame off port TX queue 0, checks that it is a well-formed datagram from
- * the gateway's listen port to the client's endpoint, and copies its UDP payload out.
- * Returns the payload length, or -1. */
-static int take_frame(uint8_t *out, size_t cap)
-{
-	struct rte_mbuf *m;
-	const uint8_t *f, *ip, *udp;
-	int len = -1;
-
-	if (rte_ring_dequeue(g_env.tx, (void **)&m) != 0)
-		return -1;
-	f = rte_pktmbuf_mtod(m, const uint8_t *);
-	ip = f + ETH_LEN;
-	udp = ip + IP4_LEN;
-	CU_ASSERT_EQUAL(m->nb_segs, 1);
-	CU_ASSERT(rte_pktmbuf_data_len(m) >= OUTER_LEN);
-	CU_ASSERT_EQUAL(memcmp(f, CLIENT_MAC.addr_bytes, 6), 0);
-	CU_ASSERT_EQUAL(memcmp(f + 6, g_env.dp.local.mac.addr_bytes, 6), 0);
-	CU_ASSERT_EQUAL(get16(f + 12), 0x0800);
-	CU_ASSERT_EQUAL(ip[0], 0x45);
-	CU_ASSERT_EQUAL(csum(ip, IP4_LEN), 0);
-	CU_ASSERT_EQUAL(ip[9], IPPROTO_UDP);
-	CU_ASSERT_EQUAL(get32(ip + 12), FG_SVC_ENV_LOCAL_IP);
-	CU_ASSERT_EQUAL(get32(ip + 16), CLIENT_IP);
-	CU_ASSERT_EQUAL(get16(udp), FG_SVC_ENV_LISTEN_PORT);
-	CU_ASSERT_EQUAL(get16(udp + 2), CLIENT_PORT);
-	if (rte_pktmbuf_data_len(m) >= OUTER_LEN && get16(ip + 2) == rte_pktmbuf_data_len(m) - ETH_LEN &&
-	    get16(udp + 4) == get16(ip + 2) - IP4_LEN && get16(udp + 4) - UDP_LEN <= (int)cap) {
-		len = get16(udp + 4) - UDP_LEN;
-		memcpy(out, udp + UDP_LEN, (size_t)len);
-	}
-	CU_ASSERT(len >= 0);
-	rte_pktmbuf_free(m);
-	return len;
-}
-
-/* A data message from the client: plain (len bytes, 0 = keepalive) sealed under its send key
- * for receiver index rx, with counter ctr. Returns its length. */
-static uint16_t seal(uint8_t *msg, const struct client *c, const uint8_t *plain, uint16_t len, uint32_t rx,
-		     uint64_t ctr)
-{
-	uint32_t padded = fg_wg_padded_len(len, FG_SVC_ENV_MTU);
-
-	memset(msg + FG_WG_DATA_HDR_LEN, 0, padded);
-	if (len)
-		memcpy(msg + FG_WG_DATA_HDR_LEN, plain, len);
-	return (uint16_t)fg_wg_transport_seal(msg, padded, c->keys.send, rx, ctr);
-}
-
-static void send_data(struct client *c, const uint8_t *plain, uint16_t len)
-{
-	uint8_t msg[FRAME_MAX];
-
-	send_frame(msg, seal(msg, c, plain, len, c->keys.remote_index, c->send_counter++));
-}
-
-/* A fresh environment: the gateway's key, the client as its one peer (with a PSK and
- * CLIENT_TUN_IP/32 as its allowed IP), and the client's view of the gateway. */
-static void setup(struct client *c)
-{
-	uint8_t gk[32], gpub[32], ck[32], psk[32];
-	struct fg_prefix allowed = { .ip = { .family = AF_INET }, .len = 32 };
-	uint32_t a = htonl(CLIENT_TUN_IP);
-
-	int r;
-
-	memset(c, 0, sizeof(*c));
-	fg_svc_env_fini(&g_env);   /* what a test that stopped at a fatal assertion left */
-	r = fg_svc_env_init(&g_env, 16);
-	if (r < 0)
-		fg_svc_env_fini(&g_env);
-	CU_ASSERT_EQUAL_FATAL(r, 0);
-	fill(gk, 0x21);
-	fill(ck, 0x42);
-	fill(psk, 0x63);
-	CU_ASSERT_EQUAL_FATAL(crypto_scalarmult_base(gpub, gk), 0);
-	CU_ASSERT_EQUAL_FATAL(fg_svc_set_private_key(&g_env.svc, gk), 0);
-	CU_ASSERT_EQUAL_FATAL(fg_noise_local_init(&c->local, ck), 0);
-	CU_ASSERT_EQUAL_FATAL(fg_noise_peer_init(&c->gw, &c->local, gpub, psk), 0);
-	fg_wg_cookie_init(&c->cookie, gpub);
-
-	c->slot = fg_svc_peer_add(&g_env.svc, c->local.public_key);
-	CU_ASSERT_NOT_EQUAL_FATAL(c->slot, FG_SLOT_NONE);
-	CU_ASSERT_EQUAL_FATAL(fg_svc_peer_set_psk(&g_env.svc, c->slot, psk), 0);
-	memcpy(allowed.ip.addr, &a, 4);
-	CU_ASSERT_EQUAL_FATAL(fg_svc_peer_add_allowed(&g_env.svc, c->slot, &allowed), 0);
-}
-
-static void teardown(struct client *c)
-{
-	fg_svc_env_fini(&g_env);
-	sodium_memzero(c, sizeof(*c));
-}
-
-/* Initiation in, response out, session keys on both sides. */
-static void handshake(struct client *c)
-{
-	struct fg_wg_msg_initiation init;
-	struct fg_wg_msg_response resp;
-	uint8_t payload[FRAME_MAX];
-
-	CU_ASSERT_EQUAL_FATAL(fg_noise_create_initiation(&init, &c->hs, &c->local, &c->gw, CLIENT_INDEX,
-							 fg_clock_wall_ns()), 0);
-	fg_wg_cookie_add_macs(&c->cookie, &init, sizeof(init), fg_clock_ns());
-	send_frame(&init, sizeof(init));
-	CU_ASSERT_TRUE_FATAL(wait_frames(1));
-	CU_ASSERT_EQUAL_FATAL(take_frame(payload, sizeof(payload)), (int)sizeof(resp));
-	memcpy(&resp, payload, sizeof(resp));
-	CU_ASSERT_EQUAL_FATAL(fg_noise_consume_response(&resp, &c->hs, &c->local, &c->gw), 0);
-	CU_ASSERT_EQUAL_FATAL(fg_noise_derive_keys(&c->hs, &c->keys), 0);
-	CU_ASSERT_TRUE(c->keys.initiator);
-	CU_ASSERT_EQUAL(c->keys.local_index, CLIENT_INDEX);
-	CU_ASSERT_EQUAL(wcnt()->handshakes_punted, 1);
-}
-
-/* The client's inner packet seq (from its tunnel address to the gateway's), sent as data;
- * what the TUN gets must be exactly it. */
-static void data_in(struct client *c, uint8_t seq)
-{
-	uint8_t pkt[FRAME_MAX], got[FRAME_MAX];
-	uint16_t len = inner_packet(pkt, CLIENT_TUN_IP, GATEWAY_TUN_IP, seq);
-
-	send_data(c, pkt, len);
-	CU_ASSERT_EQUAL_FATAL(wait_tun(got, sizeof(got)), (ssize_t)len);
-	CU_ASSERT_EQUAL(memcmp(got, pkt, len), 0);
-}
-
 static void test_handshake_through_worker_and_service(void)
 {
-	struct client c;
+	struct tr_client c;
 
-	setup(&c);
-	handshake(&c);
-	CU_ASSERT_EQUAL(svc_stats()->handshakes_responded, 1);
-	CU_ASSERT_EQUAL(svc_stats()->handshakes_completed, 0);
-	CU_ASSERT_EQUAL(g_env.dp.svc_cnt.drops[FG_DROP_HANDSHAKE_MAC1], 0);
-	CU_ASSERT_EQUAL(g_env.dp.svc_cnt.drops[FG_DROP_HANDSHAKE_INVALID], 0);
+	tr_setup(&c);
+	tr_handshake(&c);
+	CU_ASSERT_EQUAL(tr_svc_stats()->handshakes_responded, 1);
+	CU_ASSERT_EQUAL(tr_svc_stats()->handshakes_completed, 0);
+	CU_ASSERT_EQUAL(tr_env.dp.svc_cnt.drops[FG_DROP_HANDSHAKE_MAC1], 0);
+	CU_ASSERT_EQUAL(tr_env.dp.svc_cnt.drops[FG_DROP_HANDSHAKE_INVALID], 0);
 	/* The first data message confirms the session (the worker's CONFIRM event). */
-	data_in(&c, 0);
-	for (unsigned i = 0; i < MAX_STEPS && svc_stats()->handshakes_completed == 0; i++)
-		step();
-	CU_ASSERT_EQUAL(svc_stats()->handshakes_completed, 1);
-	teardown(&c);
+	tr_data_in(&c, 0);
+	for (unsigned i = 0; i < TR_MAX_STEPS && tr_svc_stats()->handshakes_completed == 0; i++)
+		tr_step();
+	CU_ASSERT_EQUAL(tr_svc_stats()->handshakes_completed, 1);
+	tr_teardown(&c);
 }
 
 static void test_data_in_reaches_tun(void)
 {
-	struct client c;
+	struct tr_client c;
 
-	setup(&c);
-	handshake(&c);
+	tr_setup(&c);
+	tr_handshake(&c);
 	for (uint8_t seq = 0; seq < 5; seq++)
-		data_in(&c, seq);
-	send_data(&c, NULL, 0);   /* a keepalive: counted, nothing on the TUN */
-	for (unsigned i = 0; i < MAX_STEPS && wcnt()->keepalives_rx == 0; i++)
-		step();
-	CU_ASSERT_EQUAL(wcnt()->keepalives_rx, 1);
-	CU_ASSERT_TRUE(tun_empty());
-	CU_ASSERT_EQUAL(wcnt()->decrypted, 6);
-	CU_ASSERT_EQUAL(wcnt()->tun_tx_packets, 5);
-	CU_ASSERT_EQUAL(wcnt()->tun_tx_bytes, 5u * (IP4_LEN + UDP_LEN + INNER_PAYLOAD));
+		tr_data_in(&c, seq);
+	tr_send_data(&c, NULL, 0);   /* a keepalive: counted, nothing on the TUN */
+	for (unsigned i = 0; i < TR_MAX_STEPS && tr_wcnt()->keepalives_rx == 0; i++)
+		tr_step();
+	CU_ASSERT_EQUAL(tr_wcnt()->keepalives_rx, 1);
+	CU_ASSERT_TRUE(tr_tun_empty());
+	CU_ASSERT_EQUAL(tr_wcnt()->decrypted, 6);
+	CU_ASSERT_EQUAL(tr_wcnt()->tun_tx_packets, 5);
+	CU_ASSERT_EQUAL(tr_wcnt()->tun_tx_bytes, 5u * (TR_IP4_LEN + TR_UDP_LEN + TR_INNER_PAYLOAD));
 	for (unsigned r = 1; r < FG_DROP_MAX; r++)
-		CU_ASSERT_EQUAL(wcnt()->drops[r], 0);
-	teardown(&c);
+		CU_ASSERT_EQUAL(tr_wcnt()->drops[r], 0);
+	tr_teardown(&c);
 }
 
 static void test_tun_out_reaches_client_encrypted(void)
 {
-	uint8_t pkt[FRAME_MAX], msg[FRAME_MAX];
-	struct client c;
+	uint8_t pkt[TR_FRAME_MAX], msg[TR_FRAME_MAX];
+	struct tr_client c;
 
-	setup(&c);
-	handshake(&c);
-	send_data(&c, NULL, 0);   /* the responder sends only once the initiator has */
-	for (unsigned i = 0; i < MAX_STEPS && svc_stats()->handshakes_completed == 0; i++)
-		step();
+	tr_setup(&c);
+	tr_handshake(&c);
+	tr_send_data(&c, NULL, 0);   /* the responder sends only once the initiator has */
+	for (unsigned i = 0; i < TR_MAX_STEPS && tr_svc_stats()->handshakes_completed == 0; i++)
+		tr_step();
 	for (uint8_t seq = 0; seq < 4; seq++) {
-		uint16_t len = inner_packet(pkt, GATEWAY_TUN_IP, CLIENT_TUN_IP, (uint8_t)(seq + 100));
+		uint16_t len = tr_inner_packet(pkt, TR_GATEWAY_TUN_IP, TR_CLIENT_TUN_IP, (uint8_t)(seq + 100));
 		uint32_t padded = fg_wg_padded_len(len, FG_SVC_ENV_MTU);
 		uint64_t ctr = UINT64_MAX;
 		int n, plain;
 
-		CU_ASSERT_EQUAL_FATAL(send(g_env.tun[1], pkt, len, 0), (ssize_t)len);
-		CU_ASSERT_TRUE_FATAL(wait_frames(1));
-		n = take_frame(msg, sizeof(msg));
+		CU_ASSERT_EQUAL_FATAL(send(tr_env.tun[1], pkt, len, 0), (ssize_t)len);
+		CU_ASSERT_TRUE_FATAL(tr_wait_frames(1));
+		n = tr_take_frame(&c, msg, sizeof(msg));
 		CU_ASSERT_EQUAL_FATAL(n, (int)(padded + FG_WG_DATA_OVERHEAD));
-		CU_ASSERT_EQUAL(fg_wg_transport_receiver(msg), CLIENT_INDEX);
+		CU_ASSERT_EQUAL(fg_wg_transport_receiver(msg), TR_CLIENT_INDEX);
 		plain = fg_wg_transport_open(msg, (size_t)n, c.keys.recv, &ctr);
 		CU_ASSERT_EQUAL_FATAL(plain, (int)padded);
 		CU_ASSERT_EQUAL(ctr, seq);
@@ -404,115 +109,546 @@ static void test_tun_out_reaches_client_encrypted(void)
 		for (uint32_t i = len; i < padded; i++)
 			CU_ASSERT_EQUAL(msg[FG_WG_DATA_HDR_LEN + i], 0);
 	}
-	CU_ASSERT_EQUAL(wcnt()->tun_rx_packets, 4);
-	CU_ASSERT_EQUAL(wcnt()->encrypted, 4);
-	CU_ASSERT_EQUAL(wcnt()->drops[FG_DROP_TUN_NO_SESSION], 0);
-	CU_ASSERT_EQUAL(wcnt()->drops[FG_DROP_TUN_NO_PEER], 0);
+	CU_ASSERT_EQUAL(tr_wcnt()->tun_rx_packets, 4);
+	CU_ASSERT_EQUAL(tr_wcnt()->encrypted, 4);
+	CU_ASSERT_EQUAL(tr_wcnt()->drops[FG_DROP_TUN_NO_SESSION], 0);
+	CU_ASSERT_EQUAL(tr_wcnt()->drops[FG_DROP_TUN_NO_PEER], 0);
 	/* A destination no peer owns is dropped by name, and nothing goes out. */
-	uint16_t len = inner_packet(pkt, GATEWAY_TUN_IP, CLIENT_TUN_IP + 7, 1);
-	CU_ASSERT_EQUAL_FATAL(send(g_env.tun[1], pkt, len, 0), (ssize_t)len);
-	CU_ASSERT_TRUE(wait_drop(FG_DROP_TUN_NO_PEER, 1));
-	CU_ASSERT_EQUAL(rte_ring_count(g_env.tx), 0);
-	CU_ASSERT_EQUAL(wcnt()->encrypted, 4);
-	teardown(&c);
+	uint16_t len = tr_inner_packet(pkt, TR_GATEWAY_TUN_IP, TR_CLIENT_TUN_IP + 7, 1);
+	CU_ASSERT_EQUAL_FATAL(send(tr_env.tun[1], pkt, len, 0), (ssize_t)len);
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_TUN_NO_PEER, 1));
+	CU_ASSERT_EQUAL(rte_ring_count(tr_env.tx), 0);
+	CU_ASSERT_EQUAL(tr_wcnt()->encrypted, 4);
+	tr_teardown(&c);
 }
 
 static void test_replay_dropped(void)
 {
-	uint8_t pkt[FRAME_MAX], msg[FRAME_MAX];
-	struct client c;
+	uint8_t pkt[TR_FRAME_MAX], msg[TR_FRAME_MAX];
+	struct tr_client c;
 	uint16_t len, mlen;
 
-	setup(&c);
-	handshake(&c);
-	len = inner_packet(pkt, CLIENT_TUN_IP, GATEWAY_TUN_IP, 9);
-	mlen = seal(msg, &c, pkt, len, c.keys.remote_index, 0);
-	send_frame(msg, mlen);
-	CU_ASSERT_EQUAL_FATAL(wait_tun(pkt, sizeof(pkt)), (ssize_t)len);
-	send_frame(msg, mlen);   /* the same message again */
-	CU_ASSERT_TRUE(wait_drop(FG_DROP_WG_REPLAY, 1));
-	CU_ASSERT_TRUE(tun_empty());
-	CU_ASSERT_EQUAL(wcnt()->decrypted, 1);
-	CU_ASSERT_EQUAL(wcnt()->tun_tx_packets, 1);
-	teardown(&c);
+	tr_setup(&c);
+	tr_handshake(&c);
+	len = tr_inner_packet(pkt, TR_CLIENT_TUN_IP, TR_GATEWAY_TUN_IP, 9);
+	mlen = tr_seal(msg, &c, pkt, len, c.keys.remote_index, 0);
+	tr_send_frame(&c, msg, mlen);
+	CU_ASSERT_EQUAL_FATAL(tr_wait_tun(pkt, sizeof(pkt)), (ssize_t)len);
+	tr_send_frame(&c, msg, mlen);   /* the same message again */
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_WG_REPLAY, 1));
+	CU_ASSERT_TRUE(tr_tun_empty());
+	CU_ASSERT_EQUAL(tr_wcnt()->decrypted, 1);
+	CU_ASSERT_EQUAL(tr_wcnt()->tun_tx_packets, 1);
+	tr_teardown(&c);
 }
 
 static void test_forged_tag_dropped(void)
 {
-	uint8_t pkt[FRAME_MAX], msg[FRAME_MAX];
-	struct client c;
+	uint8_t pkt[TR_FRAME_MAX], msg[TR_FRAME_MAX];
+	struct tr_client c;
 	uint16_t len, mlen;
 
-	setup(&c);
-	handshake(&c);
-	len = inner_packet(pkt, CLIENT_TUN_IP, GATEWAY_TUN_IP, 3);
-	mlen = seal(msg, &c, pkt, len, c.keys.remote_index, 5);
+	tr_setup(&c);
+	tr_handshake(&c);
+	len = tr_inner_packet(pkt, TR_CLIENT_TUN_IP, TR_GATEWAY_TUN_IP, 3);
+	mlen = tr_seal(msg, &c, pkt, len, c.keys.remote_index, 5);
 	msg[mlen - 1] ^= 0x80;   /* the last byte of the Poly1305 tag */
-	send_frame(msg, mlen);
-	CU_ASSERT_TRUE(wait_drop(FG_DROP_WG_DECRYPT, 1));
-	CU_ASSERT_TRUE(tun_empty());
-	CU_ASSERT_EQUAL(wcnt()->decrypted, 0);
+	tr_send_frame(&c, msg, mlen);
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_WG_DECRYPT, 1));
+	CU_ASSERT_TRUE(tr_tun_empty());
+	CU_ASSERT_EQUAL(tr_wcnt()->decrypted, 0);
 	/* A forgery does not use up its counter: the genuine message 5 still goes through. */
 	msg[mlen - 1] ^= 0x80;
-	send_frame(msg, mlen);
-	CU_ASSERT_EQUAL(wait_tun(msg, sizeof(msg)), (ssize_t)len);
+	tr_send_frame(&c, msg, mlen);
+	CU_ASSERT_EQUAL(tr_wait_tun(msg, sizeof(msg)), (ssize_t)len);
 	CU_ASSERT_EQUAL(memcmp(msg, pkt, len), 0);
-	CU_ASSERT_EQUAL(wcnt()->decrypted, 1);
-	CU_ASSERT_EQUAL(wcnt()->drops[FG_DROP_WG_REPLAY], 0);
-	teardown(&c);
+	CU_ASSERT_EQUAL(tr_wcnt()->decrypted, 1);
+	CU_ASSERT_EQUAL(tr_wcnt()->drops[FG_DROP_WG_REPLAY], 0);
+	tr_teardown(&c);
 }
 
 static void test_unknown_index_dropped(void)
 {
-	uint8_t pkt[FRAME_MAX], msg[FRAME_MAX];
-	struct client c;
+	uint8_t pkt[TR_FRAME_MAX], msg[TR_FRAME_MAX];
+	struct tr_client c;
 	uint16_t len;
 
-	setup(&c);
-	handshake(&c);
-	len = inner_packet(pkt, CLIENT_TUN_IP, GATEWAY_TUN_IP, 4);
-	send_frame(msg, seal(msg, &c, pkt, len, c.keys.remote_index ^ 0x00ff0000, 0));
-	CU_ASSERT_TRUE(wait_drop(FG_DROP_WG_UNKNOWN_INDEX, 1));
-	CU_ASSERT_TRUE(tun_empty());
-	CU_ASSERT_EQUAL(wcnt()->decrypted, 0);
-	CU_ASSERT_EQUAL(wcnt()->drops[FG_DROP_WG_DECRYPT], 0);
-	teardown(&c);
+	tr_setup(&c);
+	tr_handshake(&c);
+	len = tr_inner_packet(pkt, TR_CLIENT_TUN_IP, TR_GATEWAY_TUN_IP, 4);
+	tr_send_frame(&c, msg, tr_seal(msg, &c, pkt, len, c.keys.remote_index ^ 0x00ff0000, 0));
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_WG_UNKNOWN_INDEX, 1));
+	CU_ASSERT_TRUE(tr_tun_empty());
+	CU_ASSERT_EQUAL(tr_wcnt()->decrypted, 0);
+	CU_ASSERT_EQUAL(tr_wcnt()->drops[FG_DROP_WG_DECRYPT], 0);
+	tr_teardown(&c);
 }
 
 static void test_inner_source_not_allowed_dropped(void)
 {
-	uint8_t pkt[FRAME_MAX];
-	struct client c;
+	uint8_t pkt[TR_FRAME_MAX];
+	struct tr_client c;
 
-	setup(&c);
-	handshake(&c);
+	tr_setup(&c);
+	tr_handshake(&c);
 	/* Authentic, but from a tunnel address the client does not own (cryptokey routing). */
-	send_data(&c, pkt, inner_packet(pkt, CLIENT_TUN_IP + 1, GATEWAY_TUN_IP, 5));
-	CU_ASSERT_TRUE(wait_drop(FG_DROP_INNER_SOURCE, 1));
-	CU_ASSERT_TRUE(tun_empty());
-	CU_ASSERT_EQUAL(wcnt()->decrypted, 1);
-	CU_ASSERT_EQUAL(wcnt()->tun_tx_packets, 0);
-	teardown(&c);
+	tr_send_data(&c, pkt, tr_inner_packet(pkt, TR_CLIENT_TUN_IP + 1, TR_GATEWAY_TUN_IP, 5));
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_INNER_SOURCE, 1));
+	CU_ASSERT_TRUE(tr_tun_empty());
+	CU_ASSERT_EQUAL(tr_wcnt()->decrypted, 1);
+	CU_ASSERT_EQUAL(tr_wcnt()->tun_tx_packets, 0);
+	tr_teardown(&c);
 }
 
 static void test_bad_mac1_gets_no_response(void)
 {
 	struct fg_wg_msg_initiation init;
-	struct client c;
+	struct tr_client c;
 
-	setup(&c);
-	CU_ASSERT_EQUAL_FATAL(fg_noise_create_initiation(&init, &c.hs, &c.local, &c.gw, CLIENT_INDEX,
+	tr_setup(&c);
+	CU_ASSERT_EQUAL_FATAL(fg_noise_create_initiation(&init, &c.hs, &c.local, &c.gw, TR_CLIENT_INDEX,
 							 fg_clock_wall_ns()), 0);
 	fg_wg_cookie_add_macs(&c.cookie, &init, sizeof(init), fg_clock_ns());
 	init.macs.mac1[0] ^= 1;
-	send_frame(&init, sizeof(init));
-	for (unsigned i = 0; i < MAX_STEPS && g_env.dp.svc_cnt.drops[FG_DROP_HANDSHAKE_MAC1] == 0; i++)
-		step();
-	CU_ASSERT_EQUAL(g_env.dp.svc_cnt.drops[FG_DROP_HANDSHAKE_MAC1], 1);
-	CU_ASSERT_EQUAL(wcnt()->handshakes_punted, 1);
-	CU_ASSERT_EQUAL(svc_stats()->handshakes_responded, 0);
-	CU_ASSERT_EQUAL(rte_ring_count(g_env.tx), 0);
-	teardown(&c);
+	tr_send_frame(&c, &init, sizeof(init));
+	for (unsigned i = 0; i < TR_MAX_STEPS && tr_env.dp.svc_cnt.drops[FG_DROP_HANDSHAKE_MAC1] == 0; i++)
+		tr_step();
+	CU_ASSERT_EQUAL(tr_env.dp.svc_cnt.drops[FG_DROP_HANDSHAKE_MAC1], 1);
+	CU_ASSERT_EQUAL(tr_wcnt()->handshakes_punted, 1);
+	CU_ASSERT_EQUAL(tr_svc_stats()->handshakes_responded, 0);
+	CU_ASSERT_EQUAL(rte_ring_count(tr_env.tx), 0);
+	tr_teardown(&c);
+}
+
+/* ---- relays and ICE: ChannelData, STUN punt, PACKET_OUT, nominated paths ------------------ */
+
+static void bind_channel(uint16_t channel, uint32_t peer_ip)
+{
+	struct fg_ctl_channel m;
+
+	memset(&m, 0, sizeof(m));
+	m.relay = tr_ep4(TR_RELAY_IP, TR_RELAY_PORT);
+	m.peer = tr_ep4(peer_ip, TR_CLIENT_PORT);
+	m.channel = channel;
+	CU_ASSERT_EQUAL_FATAL(tr_ctl_request(&m, sizeof(m), FG_CTL_CHANNEL_BIND), 0);
+}
+
+static void read_path(const struct tr_client *c, struct fg_peer_path *path)
+{
+	fg_peer_read_path(&tr_env.dp.tables.peers[c->slot], path);
+}
+
+/* The next PACKET_IN must be payload (len bytes) from src, with channel and peer. */
+static void expect_packet_in(const struct fg_endpoint *src, uint16_t channel, const struct fg_endpoint *peer,
+			     const uint8_t *payload, uint16_t len)
+{
+	_Alignas(16) uint8_t buf[sizeof(struct fg_ctl_packet_in) + FG_CTL_MAX_PACKET];
+	const struct fg_ctl_packet_in *m = (const void *)buf;
+	ssize_t n = tr_ctl_packet_in(buf, sizeof(buf));
+
+	CU_ASSERT_EQUAL_FATAL(n, (ssize_t)(sizeof(*m) + len));
+	CU_ASSERT_EQUAL(m->h.version, FG_CTL_VERSION);
+	CU_ASSERT_EQUAL(m->h.seq, 0);
+	CU_ASSERT_TRUE(fg_endpoint_equal(&m->src, src));
+	CU_ASSERT_EQUAL(m->channel, channel);
+	if (peer) {
+		CU_ASSERT_TRUE(fg_endpoint_equal(&m->peer, peer));
+	} else {
+		CU_ASSERT_EQUAL(m->peer.ip.family, 0);
+	}
+	CU_ASSERT_EQUAL(m->len, len);
+	CU_ASSERT_EQUAL(memcmp(m->payload, payload, len), 0);
+}
+
+static void test_relay_handshake_and_data(void)
+{
+	const struct fg_endpoint relay = tr_ep4(TR_RELAY_IP, TR_RELAY_PORT);
+	uint8_t pkt[TR_FRAME_MAX], msg[TR_FRAME_MAX];
+	struct fg_peer_path path;
+	struct tr_client c;
+	uint16_t len, mlen;
+
+	tr_setup(&c);
+	tr_ctl_open();
+	bind_channel(TR_CHANNEL, TR_CLIENT_IP);
+	c.channel = TR_CHANNEL;
+	/* The initiation in ChannelData, the response back in ChannelData to the relay. */
+	tr_handshake(&c);
+	CU_ASSERT_EQUAL(tr_env.dp.svc_cnt.relay_tx_packets, 1);
+	/* The endpoint learned is the relayed path, its next hop the frame's source MAC. */
+	read_path(&c, &path);
+	CU_ASSERT_TRUE(fg_peer_path_same(&path, &relay, TR_CHANNEL));
+	CU_ASSERT_TRUE(path.mac_ok && rte_is_same_ether_addr(&path.mac, &tr_relay_mac));
+	CU_ASSERT_EQUAL(fg_svc_peer_channel(&tr_env.svc, c.slot), TR_CHANNEL);
+	for (uint8_t seq = 0; seq < 4; seq++)
+		tr_data_in(&c, seq);
+	for (unsigned i = 0; i < TR_MAX_STEPS && tr_svc_stats()->handshakes_completed == 0; i++)
+		tr_step();
+	CU_ASSERT_EQUAL(tr_svc_stats()->handshakes_completed, 1);
+	/* ChannelData padded to a multiple of 4 (RFC 8656 §12.5): the data without the padding
+	 * goes on (here a message one byte short, which then fails to authenticate). */
+	len = tr_inner_packet(pkt, TR_CLIENT_TUN_IP, TR_GATEWAY_TUN_IP, 42);
+	mlen = tr_seal(msg, &c, pkt, len, c.keys.remote_index, c.send_counter++);
+	CU_ASSERT_EQUAL(mlen % 4, 0);
+	tr_send_relayed(TR_CHANNEL, msg, (uint16_t)(mlen - 1), 1);
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_WG_DECRYPT, 1));
+	tr_send_relayed(TR_CHANNEL, msg, mlen, 0);
+	CU_ASSERT_EQUAL(tr_wait_tun(msg, sizeof(msg)), (ssize_t)len);
+	CU_ASSERT_EQUAL(memcmp(msg, pkt, len), 0);
+	/* TUN -> sealed -> ChannelData to the relay on the client's channel. */
+	for (uint8_t seq = 0; seq < 4; seq++)
+		tr_tun_out(&c, (uint8_t)(seq + 100));
+	CU_ASSERT_EQUAL(tr_wcnt()->relay_rx_packets, 1 + 4 + 2);
+	CU_ASSERT(tr_wcnt()->relay_rx_bytes > 6 * (TR_OUTER_LEN + TR_CHAN_LEN + FG_WG_DATA_OVERHEAD));
+	CU_ASSERT_EQUAL(tr_wcnt()->relay_tx_packets, 4);
+	CU_ASSERT(tr_wcnt()->relay_tx_bytes > 4 * (TR_OUTER_LEN + TR_CHAN_LEN + FG_WG_DATA_OVERHEAD));
+	CU_ASSERT_EQUAL(tr_wcnt()->encrypted, 4);
+	for (unsigned r = 1; r < FG_DROP_MAX; r++)
+		CU_ASSERT_EQUAL(tr_wcnt()->drops[r], r == FG_DROP_WG_DECRYPT ? 1u : 0u);
+	CU_ASSERT_EQUAL(tr_svc_stats()->roams, 0);
+	tr_teardown(&c);
+}
+
+static void test_stun_punted_with_source(void)
+{
+	const struct fg_endpoint client = tr_ep4(TR_CLIENT_IP, TR_CLIENT_PORT);
+	uint8_t stun[64];
+	uint16_t n = tr_stun_binding(stun, 7);
+	struct tr_client c;
+
+	tr_setup(&c);
+	tr_ctl_open();
+	tr_send_frame(&c, stun, n);
+	expect_packet_in(&client, 0, NULL, stun, n);
+	CU_ASSERT_EQUAL(tr_wcnt()->stun_punted, 1);
+	CU_ASSERT_EQUAL(tr_svc_stats()->stun_delivered, 1);
+	/* No control plane connected: counted as stun_no_agent. */
+	tr_ctl_close();
+	tr_send_frame(&c, stun, n);
+	CU_ASSERT_TRUE(tr_wait_svc_drop(FG_DROP_STUN, 1));
+	CU_ASSERT_EQUAL(tr_wcnt()->stun_punted, 2);
+	CU_ASSERT_EQUAL(tr_svc_stats()->stun_delivered, 1);
+	tr_teardown(&c);
+}
+
+/* PACKET_OUT of len payload bytes to ep (on channel); returns the REPLY's status. */
+static int packet_out(const struct fg_endpoint *ep, uint16_t channel, const uint8_t *payload, uint16_t len)
+{
+	_Alignas(16) uint8_t buf[sizeof(struct fg_ctl_packet_out) + FG_CTL_MAX_PACKET];
+	struct fg_ctl_packet_out *m = (void *)buf;
+
+	memset(m, 0, sizeof(*m));
+	m->ep = *ep;
+	m->channel = channel;
+	m->len = len;
+	memcpy(m->payload, payload, len);
+	return tr_ctl_request(m, sizeof(*m) + len, FG_CTL_PACKET_OUT);
+}
+
+static void test_packet_out(void)
+{
+	const struct fg_endpoint client = tr_ep4(TR_CLIENT_IP, TR_CLIENT_PORT);
+	const struct fg_endpoint relay = tr_ep4(TR_RELAY_IP, TR_RELAY_PORT);
+	uint8_t stun[64], got[TR_FRAME_MAX];
+	uint16_t n = tr_stun_binding(stun, 9);
+	struct fg_endpoint v6 = { .ip = { .family = AF_INET6, .addr = { 0xfd, 0 } }, .port = 9 };
+	struct tr_client c;
+
+	tr_setup(&c);
+	tr_ctl_open();
+	/* The first datagram to the client waits for ARP (the neighbour table), then leaves
+	 * from the WireGuard port. */
+	CU_ASSERT_EQUAL(packet_out(&client, 0, stun, n), 0);
+	tr_answer_arp(TR_CLIENT_IP, &tr_client_mac);
+	CU_ASSERT_TRUE_FATAL(tr_wait_frames(1));
+	CU_ASSERT_EQUAL(tr_take_frame_to(&tr_client_mac, TR_CLIENT_IP, TR_CLIENT_PORT, got, sizeof(got)), n);
+	CU_ASSERT_EQUAL(memcmp(got, stun, n), 0);
+	/* The next one goes at once. */
+	stun[27] ^= 0xff;
+	CU_ASSERT_EQUAL(packet_out(&client, 0, stun, n), 0);
+	CU_ASSERT_TRUE_FATAL(tr_wait_frames(1));
+	CU_ASSERT_EQUAL(tr_take_frame_to(&tr_client_mac, TR_CLIENT_IP, TR_CLIENT_PORT, got, sizeof(got)), n);
+	CU_ASSERT_EQUAL(memcmp(got, stun, n), 0);
+	/* Through a relay channel: ChannelData to the relay, after ARP for it. */
+	CU_ASSERT_EQUAL(packet_out(&relay, 0x4abc, stun, n), 0);
+	tr_answer_arp(TR_RELAY_IP, &tr_relay_mac);
+	CU_ASSERT_TRUE_FATAL(tr_wait_frames(1));
+	CU_ASSERT_EQUAL(tr_take_frame_to(&tr_relay_mac, TR_RELAY_IP, TR_RELAY_PORT, got, sizeof(got)), TR_CHAN_LEN + n);
+	CU_ASSERT_EQUAL(tr_get16(got), 0x4abc);
+	CU_ASSERT_EQUAL(tr_get16(got + 2), n);
+	CU_ASSERT_EQUAL(memcmp(got + TR_CHAN_LEN, stun, n), 0);
+	/* Frames held for ARP are not counted as sent; the next relayed one is. */
+	CU_ASSERT_EQUAL(tr_env.dp.svc_cnt.relay_tx_packets, 0);
+	CU_ASSERT_EQUAL(packet_out(&relay, 0x4abc, stun, n), 0);
+	CU_ASSERT_TRUE_FATAL(tr_wait_frames(1));
+	CU_ASSERT_EQUAL(tr_take_frame_to(&tr_relay_mac, TR_RELAY_IP, TR_RELAY_PORT, got, sizeof(got)), TR_CHAN_LEN + n);
+	CU_ASSERT_EQUAL(tr_svc_stats()->packets_sent, 4);
+	CU_ASSERT_EQUAL(tr_env.dp.svc_cnt.relay_tx_packets, 1);
+	/* Refused: nothing to send, a channel outside 0x4000-0x4FFF, port 0, a family the
+	 * uplink lacks, a len that disagrees with the datagram. */
+	CU_ASSERT_EQUAL(packet_out(&client, 0, stun, 0), -EINVAL);
+	CU_ASSERT_EQUAL(packet_out(&relay, 0x3fff, stun, n), -EINVAL);
+	CU_ASSERT_EQUAL(packet_out(&relay, 0x5000, stun, n), -EINVAL);
+	struct fg_endpoint port0 = client;
+	port0.port = 0;
+	CU_ASSERT_EQUAL(packet_out(&port0, 0, stun, n), -EINVAL);
+	CU_ASSERT_EQUAL(packet_out(&v6, 0, stun, n), -EAFNOSUPPORT);
+	_Alignas(16) uint8_t bad[sizeof(struct fg_ctl_packet_out) + 8];
+	struct fg_ctl_packet_out *m = (void *)bad;
+	memset(bad, 0, sizeof(bad));
+	m->ep = client;
+	m->len = 9;
+	CU_ASSERT_EQUAL(tr_ctl_request(bad, sizeof(bad), FG_CTL_PACKET_OUT), -EPROTO);
+	for (unsigned i = 0; i < 100; i++)
+		tr_step();
+	CU_ASSERT_EQUAL(rte_ring_count(tr_env.tx), 0);
+	CU_ASSERT_EQUAL(tr_svc_stats()->packets_sent, 4);
+	tr_teardown(&c);
+}
+
+static void test_stun_in_channel_punted(void)
+{
+	const struct fg_endpoint relay = tr_ep4(TR_RELAY_IP, TR_RELAY_PORT);
+	const struct fg_endpoint client = tr_ep4(TR_CLIENT_IP, TR_CLIENT_PORT);
+	uint8_t stun[64];
+	uint16_t n = tr_stun_binding(stun, 3);
+	struct tr_client c;
+
+	tr_setup(&c);
+	tr_ctl_open();
+	bind_channel(TR_CHANNEL, TR_CLIENT_IP);
+	/* An ICE check through the relay: relay, channel and the peer behind it. */
+	tr_send_relayed(TR_CHANNEL, stun, n, 0);
+	expect_packet_in(&relay, TR_CHANNEL, &client, stun, n);
+	/* The relay's own STUN (an Allocate success response from port 3478): punted bare. */
+	tr_put16(stun, 0x0103);
+	tr_send_frame_from(&tr_relay_mac, TR_RELAY_IP, TR_RELAY_PORT, stun, n);
+	expect_packet_in(&relay, 0, NULL, stun, n);
+	/* Rebound to another peer: the PACKET_IN names it. */
+	bind_channel(TR_CHANNEL, TR_CLIENT_IP + 7);
+	tr_put16(stun, 0x0001);
+	tr_send_relayed(TR_CHANNEL, stun, n, 0);
+	const struct fg_endpoint other = tr_ep4(TR_CLIENT_IP + 7, TR_CLIENT_PORT);
+	expect_packet_in(&relay, TR_CHANNEL, &other, stun, n);
+	CU_ASSERT_EQUAL(tr_wcnt()->stun_punted, 3);
+	CU_ASSERT_EQUAL(tr_wcnt()->relay_rx_packets, 2);
+	CU_ASSERT_EQUAL(tr_env.dp.chans.n, 1);
+	tr_teardown(&c);
+}
+
+static void test_channel_drops(void)
+{
+	uint8_t stun[64], buf[TR_FRAME_MAX];
+	uint16_t n = tr_stun_binding(stun, 5);
+	struct fg_ctl_channel m;
+	struct tr_client c;
+
+	tr_setup(&c);
+	tr_ctl_open();
+	bind_channel(TR_CHANNEL, TR_CLIENT_IP);
+	/* A channel the relay never bound for us, and our channel number from another relay. */
+	tr_send_relayed(TR_CHANNEL + 1, stun, n, 0);
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_CHANNEL_UNKNOWN, 1));
+	tr_put16(buf, TR_CHANNEL);
+	tr_put16(buf + 2, n);
+	memcpy(buf + TR_CHAN_LEN, stun, n);
+	tr_send_frame_from(&tr_relay_mac, TR_RELAY_IP + 1, TR_RELAY_PORT, buf, (uint16_t)(TR_CHAN_LEN + n));
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_CHANNEL_UNKNOWN, 2));
+	/* Short: the header claims more than the datagram carries. */
+	tr_put16(buf + 2, (uint16_t)(n + 8));
+	tr_send_frame_from(&tr_relay_mac, TR_RELAY_IP, TR_RELAY_PORT, buf, (uint16_t)(TR_CHAN_LEN + n));
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_CHANNEL_MALFORMED, 1));
+	/* Bad length: more behind the data than padding to 4 allows (3 bytes at most), and a
+	 * data length of 27 padded to 32 rather than 28. */
+	tr_put16(buf + 2, (uint16_t)(n - 8));
+	tr_send_frame_from(&tr_relay_mac, TR_RELAY_IP, TR_RELAY_PORT, buf, (uint16_t)(TR_CHAN_LEN + n));
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_CHANNEL_MALFORMED, 2));
+	tr_put16(buf + 2, (uint16_t)(n - 1));
+	tr_send_frame_from(&tr_relay_mac, TR_RELAY_IP, TR_RELAY_PORT, buf, (uint16_t)(TR_CHAN_LEN + n + 4));
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_CHANNEL_MALFORMED, 3));
+	/* Shorter than a ChannelData header: not ChannelData at all. */
+	tr_send_frame_from(&tr_relay_mac, TR_RELAY_IP, TR_RELAY_PORT, buf, 3);
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_WG_LENGTH, 1));
+	/* Data that is neither STUN Binding nor WireGuard, inside a bound channel. */
+	memset(buf + TR_CHAN_LEN, 0x77, 40);
+	tr_put16(buf + 2, 40);
+	tr_send_frame_from(&tr_relay_mac, TR_RELAY_IP, TR_RELAY_PORT, buf, TR_CHAN_LEN + 40);
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_WG_TYPE, 1));
+	/* Unbound: the channel is unknown again; unbinding it twice is -ENOENT. */
+	memset(&m, 0, sizeof(m));
+	m.relay = tr_ep4(TR_RELAY_IP, TR_RELAY_PORT);
+	m.channel = TR_CHANNEL;
+	CU_ASSERT_EQUAL(tr_ctl_request(&m, sizeof(m), FG_CTL_CHANNEL_UNBIND), 0);
+	CU_ASSERT_EQUAL(tr_ctl_request(&m, sizeof(m), FG_CTL_CHANNEL_UNBIND), -ENOENT);
+	tr_send_relayed(TR_CHANNEL, stun, n, 0);
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_CHANNEL_UNKNOWN, 3));
+	CU_ASSERT_EQUAL(tr_wcnt()->stun_punted, 0);
+	CU_ASSERT_EQUAL(tr_wcnt()->relay_rx_packets, 1);   /* the bound one that carried junk */
+	CU_ASSERT_EQUAL(tr_env.dp.chans.n, 0);
+	/* Bad requests: a channel number outside the range, a relay without an address. */
+	m.channel = 0x3fff;
+	CU_ASSERT_EQUAL(tr_ctl_request(&m, sizeof(m), FG_CTL_CHANNEL_BIND), -EINVAL);
+	m.channel = TR_CHANNEL;
+	CU_ASSERT_EQUAL(tr_ctl_request(&m, sizeof(m), FG_CTL_CHANNEL_BIND), -EINVAL); /* peer family 0 */
+	tr_teardown(&c);
+}
+
+/* A STUN flood from one source with nobody reading it: the ring to the service is bounded,
+ * the service's per-source bucket takes the rest, each counted. */
+static void test_stun_punt_bounded(void)
+{
+	uint8_t stun[64];
+	uint16_t n = tr_stun_binding(stun, 1);
+	struct tr_client c;
+	unsigned cap, total = 600;
+
+	tr_setup(&c);
+	cap = rte_ring_get_capacity(tr_env.dp.stun_ring);
+	CU_ASSERT_FATAL(cap < total);
+	for (unsigned i = 0; i < total; i++)
+		tr_send_frame(&c, stun, n);
+	/* The worker alone: the ring fills and the rest is stun_queue_full. */
+	for (unsigned i = 0; i < TR_MAX_STEPS && rte_ring_count(tr_env.rx); i++)
+		fg_worker_poll(&tr_env.dp, &tr_env.dp.workers[0]);
+	CU_ASSERT_EQUAL(tr_wcnt()->stun_punted, cap);
+	CU_ASSERT_EQUAL(tr_wcnt()->drops[FG_DROP_STUN_QUEUE_FULL], total - cap);
+	/* The service: a burst of FG_SVC_STUN_BURST passes the bucket (and finds no control
+	 * plane), the rest is rate-limited. */
+	for (unsigned i = 0; i < TR_MAX_STEPS && rte_ring_count(tr_env.dp.stun_ring); i++)
+		tr_step();
+	uint64_t no_agent = tr_env.dp.svc_cnt.drops[FG_DROP_STUN];
+	uint64_t limited = tr_env.dp.svc_cnt.drops[FG_DROP_STUN_RATELIMIT];
+	CU_ASSERT_EQUAL(no_agent + limited, cap);
+	CU_ASSERT(no_agent >= FG_SVC_STUN_BURST);
+	CU_ASSERT(limited > 0);
+	tr_teardown(&c);
+}
+
+/* A Binding request of len bytes (a multiple of 4, >= 24) with one big attribute. */
+static uint16_t big_stun(uint8_t *p, uint16_t len, uint8_t seq)
+{
+	tr_stun_binding(p, seq);
+	tr_put16(p + 2, (uint16_t)(len - 20));
+	tr_put16(p + 22, (uint16_t)(len - 24));
+	memset(p + 24, seq, (size_t)len - 24);
+	return len;
+}
+
+/* A control plane that does not read loses PACKET_INs (stun_ctl_backlog), never its
+ * connection. */
+static void test_stun_backlog_keeps_connection(void)
+{
+	_Alignas(16) uint8_t buf[sizeof(struct fg_ctl_packet_in) + FG_CTL_MAX_PACKET];
+	uint8_t stun[1200];
+	struct fg_ctl_channel m;
+	struct tr_client c;
+	unsigned sent = 0, got = 0;
+
+	tr_setup(&c);
+	tr_ctl_open();
+	/* 4 sources x 150 (within the per-source burst) x 1.2 kB: past what the socket and
+	 * the server's 256 KiB queue hold. */
+	for (uint32_t src = 0; src < 4; src++) {
+		for (unsigned b = 0; b < 3; b++) {
+			for (unsigned i = 0; i < 50; i++, sent++)
+				tr_send_frame_from(&tr_client_mac, TR_CLIENT_IP + 16 + src, TR_CLIENT_PORT, stun,
+						   big_stun(stun, sizeof(stun), (uint8_t)i));
+			for (unsigned i = 0; i < TR_MAX_STEPS &&
+					     (rte_ring_count(tr_env.rx) || rte_ring_count(tr_env.dp.stun_ring)); i++)
+				tr_step();
+		}
+	}
+	uint64_t backlog = tr_env.dp.svc_cnt.drops[FG_DROP_STUN_BACKLOG];
+	CU_ASSERT(backlog > 0);
+	CU_ASSERT_EQUAL(tr_svc_stats()->stun_delivered + backlog, sent);
+	CU_ASSERT_EQUAL(tr_env.dp.svc_cnt.drops[FG_DROP_STUN_RATELIMIT], 0);
+	/* Everything queued arrives, and the connection still answers. */
+	while (tr_ctl_packet_in(buf, sizeof(buf)) > 0 && got < sent)
+		got++;
+	CU_ASSERT_EQUAL(got, tr_svc_stats()->stun_delivered);
+	memset(&m, 0, sizeof(m));
+	m.relay = tr_ep4(TR_RELAY_IP, TR_RELAY_PORT);
+	m.channel = TR_CHANNEL;
+	CU_ASSERT_EQUAL(tr_ctl_request(&m, sizeof(m), FG_CTL_CHANNEL_UNBIND), -ENOENT);
+	tr_teardown(&c);
+}
+
+static int peer_path(const struct tr_client *c, const struct fg_endpoint *ep, uint16_t channel)
+{
+	struct fg_ctl_peer_path m;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.public_key, c->local.public_key, 32);
+	m.ep = *ep;
+	m.channel = channel;
+	return tr_ctl_request(&m, sizeof(m), FG_CTL_PEER_PATH);
+}
+
+/* ICE nominates the relayed path; only an authenticated packet that arrives directly moves
+ * the peer back (WireGuard roaming). */
+static void test_nominated_path_roaming(void)
+{
+	const struct fg_endpoint relay = tr_ep4(TR_RELAY_IP, TR_RELAY_PORT);
+	const struct fg_endpoint client = tr_ep4(TR_CLIENT_IP, TR_CLIENT_PORT);
+	uint8_t stun[64], pkt[TR_FRAME_MAX], msg[TR_FRAME_MAX];
+	struct fg_peer_path path;
+	struct tr_client c;
+	uint16_t len, mlen;
+
+	tr_setup(&c);
+	tr_ctl_open();
+	bind_channel(TR_CHANNEL, TR_CLIENT_IP);
+	tr_handshake(&c);
+	tr_data_in(&c, 0);
+	read_path(&c, &path);
+	CU_ASSERT_TRUE(fg_peer_path_same(&path, &client, 0));
+	/* Nominated: through the relay; its MAC comes from ARP. */
+	CU_ASSERT_EQUAL(peer_path(&c, &relay, TR_CHANNEL), 0);
+	tr_answer_arp(TR_RELAY_IP, &tr_relay_mac);
+	read_path(&c, &path);
+	for (unsigned i = 0; i < TR_MAX_STEPS && !path.mac_ok; i++) {
+		tr_step();
+		read_path(&c, &path);
+	}
+	CU_ASSERT_TRUE(fg_peer_path_same(&path, &relay, TR_CHANNEL));
+	CU_ASSERT_TRUE(path.mac_ok && rte_is_same_ether_addr(&path.mac, &tr_relay_mac));
+	c.channel = TR_CHANNEL;
+	tr_tun_out(&c, 1);
+	/* Direct STUN (an ICE check on another pair) and a forged data message: no move. */
+	tr_send_frame_from(&tr_client_mac, TR_CLIENT_IP, TR_CLIENT_PORT, stun, tr_stun_binding(stun, 2));
+	len = tr_inner_packet(pkt, TR_CLIENT_TUN_IP, TR_GATEWAY_TUN_IP, 7);
+	mlen = tr_seal(msg, &c, pkt, len, c.keys.remote_index, 1000);
+	msg[mlen - 1] ^= 1;
+	tr_send_frame_from(&tr_client_mac, TR_CLIENT_IP, TR_CLIENT_PORT, msg, mlen);
+	CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_WG_DECRYPT, 1));
+	for (unsigned i = 0; i < 200; i++)
+		tr_step();
+	read_path(&c, &path);
+	CU_ASSERT_TRUE(fg_peer_path_same(&path, &relay, TR_CHANNEL));
+	/* Authenticated data through the relay keeps it; authenticated data directly moves it. */
+	tr_data_in(&c, 1);
+	read_path(&c, &path);
+	CU_ASSERT_TRUE(fg_peer_path_same(&path, &relay, TR_CHANNEL));
+	CU_ASSERT_EQUAL(tr_svc_stats()->roams, 0);
+	c.channel = 0;
+	tr_data_in(&c, 2);
+	for (unsigned i = 0; i < TR_MAX_STEPS && !fg_peer_path_same(&path, &client, 0); i++) {
+		tr_step();
+		read_path(&c, &path);
+	}
+	CU_ASSERT_TRUE(fg_peer_path_same(&path, &client, 0));
+	CU_ASSERT_EQUAL(tr_svc_stats()->roams, 1);
+	tr_tun_out(&c, 2);
+	CU_ASSERT_EQUAL(tr_svc_stats()->paths_set, 1);
+	/* Refused: an unknown peer, a channel outside the range, a channel without a relay. */
+	struct tr_client stranger = c;
+	stranger.local.public_key[0] ^= 1;
+	CU_ASSERT_EQUAL(peer_path(&stranger, &relay, TR_CHANNEL), -ENOENT);
+	CU_ASSERT_EQUAL(peer_path(&c, &relay, 0x5000), -EINVAL);
+	const struct fg_endpoint none = { 0 };
+	CU_ASSERT_EQUAL(peer_path(&c, &none, TR_CHANNEL), -EINVAL);
+	sodium_memzero(&stranger, sizeof(stranger));
+	tr_teardown(&c);
 }
 
 static const struct fg_cunit_test tests[] = {
@@ -524,6 +660,14 @@ static const struct fg_cunit_test tests[] = {
 	{ "an unknown receiver index is dropped by name", test_unknown_index_dropped },
 	{ "an inner source outside the allowed IPs is dropped", test_inner_source_not_allowed_dropped },
 	{ "an initiation with a bad mac1 gets no response", test_bad_mac1_gets_no_response },
+	{ "handshake and data both ways through a relay channel", test_relay_handshake_and_data },
+	{ "STUN from a client reaches the control socket with its source", test_stun_punted_with_source },
+	{ "PACKET_OUT leaves the WireGuard port for its destination", test_packet_out },
+	{ "STUN inside ChannelData is punted with relay, channel and peer", test_stun_in_channel_punted },
+	{ "unknown channel, short and bad-length ChannelData are dropped by name", test_channel_drops },
+	{ "the STUN punt is bounded: ring, per-source bucket", test_stun_punt_bounded },
+	{ "a control plane that does not read loses STUN, not its connection", test_stun_backlog_keeps_connection },
+	{ "a nominated relayed path moves only for an authenticated direct packet", test_nominated_path_roaming },
 };
 
 int main(int argc, char **argv)

@@ -487,6 +487,34 @@ static void test_outer_aead_covers(void)
 	f.b[61] ^= 0x40; /* 14 + 40 + 6: the UDP checksum field */
 	CU_ASSERT_EQUAL(fg_netpkt_parse_outer(f.b, f.len, &l, &info, &why), FG_OUTER_DROP);
 	CU_ASSERT_EQUAL(why, FG_DROP_UDP_CHECKSUM);
+
+	/* Inside ChannelData from a relay (port 3478) with a length that agrees: the same. */
+	uint8_t chan_msg[4 + sizeof(data_msg)] = { 0x40, 0x01, 0, sizeof(data_msg) };
+	memcpy(chan_msg + 4, data_msg, sizeof(data_msg));
+	tf_udp4(&f, chan_msg, sizeof(chan_msg));
+	tf_put16(f.b + 34, 3478);   /* the UDP source port: the checksum is now wrong too */
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer(f.b, f.len, &l, &info, &why), FG_OUTER_UDP);
+	CU_ASSERT_EQUAL(info.channel, 0);
+	fg_netpkt_enter_channel(f.b, &info);
+	CU_ASSERT_EQUAL(info.channel, 0x4001);
+	CU_ASSERT_EQUAL(info.payload_off, 42 + 4);
+	CU_ASSERT_EQUAL(info.payload_len, sizeof(data_msg));
+	/* ...but not from another port, with a length that disagrees, or around a handshake. */
+	tf_udp4(&f, chan_msg, sizeof(chan_msg));
+	f.b[41] ^= 0x40;
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer(f.b, f.len, &l, &info, &why), FG_OUTER_DROP);
+	CU_ASSERT_EQUAL(why, FG_DROP_UDP_CHECKSUM);
+	chan_msg[3]++;
+	tf_udp4(&f, chan_msg, sizeof(chan_msg));
+	tf_put16(f.b + 34, 3478);
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer(f.b, f.len, &l, &info, &why), FG_OUTER_DROP);
+	CU_ASSERT_EQUAL(why, FG_DROP_UDP_CHECKSUM);
+	chan_msg[3]--;
+	chan_msg[4] = 1;
+	tf_udp4(&f, chan_msg, sizeof(chan_msg));
+	tf_put16(f.b + 34, 3478);
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer(f.b, f.len, &l, &info, &why), FG_OUTER_DROP);
+	CU_ASSERT_EQUAL(why, FG_DROP_UDP_CHECKSUM);
 }
 
 static void test_outer_truncated(void)
@@ -554,7 +582,7 @@ static const struct fg_cunit_test outer_tests[] = {
 	{ "hostile table", test_outer_table },
 	{ "fields", test_outer_fields },
 	{ "every truncation", test_outer_truncated },
-	{ "AEAD covers IPv4 data messages", test_outer_aead_covers },
+	{ "AEAD covers IPv4 data messages, bare or in ChannelData", test_outer_aead_covers },
 	{ "random corruption", test_outer_random },
 };
 

@@ -276,6 +276,12 @@ static void serve_one(struct env *e, struct fake *f, const struct dgram *d)
 	}
 	if (scripted(e, f, from, &m) || !authenticated(e, f, from, &m))
 		return;
+	if (f->coturn_session && f->allocated && m.method != FG_STUN_ALLOCATE &&
+	    !stun_bytes_eq(&m, FG_STUN_ATTR_USERNAME, f->alloc_user)) {
+		f->n_wrong_user++;
+		error(e, f, from, &m, 441, false, false);
+		return;
+	}
 	switch (m.method) {
 	case FG_STUN_ALLOCATE:
 		f->n_allocate++;
@@ -288,6 +294,7 @@ static void serve_one(struct env *e, struct fake *f, const struct dgram *d)
 			return;
 		}
 		f->allocated = true;
+		snprintf(f->alloc_user, sizeof(f->alloc_user), "%s", f->username);
 		a.r4 = f->relayed4;
 		a.r6 = f->relayed6;
 		a.r4.port = a.r6.port = f->relayed_port_seq++;
@@ -307,12 +314,18 @@ static void serve_one(struct env *e, struct fake *f, const struct dgram *d)
 		a.has_lifetime = true;
 		if (fg_stun_get_u32(&m, FG_STUN_ATTR_LIFETIME, &lifetime) == 0 && lifetime == 0) {
 			f->n_delete++;
-			f->allocated = false;
+			f->allocated = f->coturn_session;
 			a.lifetime = 0;
 		} else {
+			bool asked = fg_stun_get_u32(&m, FG_STUN_ATTR_LIFETIME, &lifetime) == 0;
+
 			f->n_refresh++;
 			f->last_refresh_at = e->now;
+			f->last_refresh_lifetime = asked ? lifetime : 0;
 			a.lifetime = f->lifetime;
+			/* coturn 4.6: only a requested lifetime meets max-allocate-lifetime. */
+			if (f->coturn_lifetime)
+				a.lifetime = !asked ? 600 : lifetime < f->lifetime ? lifetime : f->lifetime;
 		}
 		env_answer(e, from, &m, FG_STUN_SUCCESS, add_alloc, &a, &f->key);
 		return;

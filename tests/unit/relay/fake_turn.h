@@ -72,12 +72,20 @@ struct fake {
 	uint32_t lifetime;
 	bool silent;           /* drops everything */
 	bool sign_challenges;  /* signs 401/438 as Firezone's relay does (coturn does not) */
+	bool coturn_lifetime;  /* `lifetime` is coturn's max-allocate-lifetime: a requested
+				* LIFETIME is capped at it, a REFRESH without one gets 600 s */
+	bool coturn_session;   /* as coturn, the allocation is its username's (another gets
+				* 441) and a deleted one stays `allocated` until the test clears
+				* it (coturn frees it at its next one-second timer) */
+	char alloc_user[128];  /* who made the allocation */
 	bool allocated;
 	uint16_t relayed_port_seq;
 	struct fake_script script[4];
 	/* what it saw */
 	unsigned n_binding, n_allocate, n_allocate_unauth, n_refresh, n_delete, n_chanbind;
+	unsigned n_wrong_user;  /* 441 answers (coturn_session) */
 	uint64_t last_refresh_at;
+	uint32_t last_refresh_lifetime; /* what the last REFRESH asked for (0: no LIFETIME) */
 	uint16_t last_channel;
 	struct fg_endpoint last_peer;
 	bool bad;              /* a request it should never have got */

@@ -3,9 +3,10 @@
  * CUnit suite for controlplane/relay/ (the TURN client) against the scripted relay of
  * fake_turn.c on a fake clock: BINDING and the server-reflexive address (one address and
  * dual-stack, the first answer wins), ALLOCATE answered 401 then authenticated, forged and
- * unsigned answers ignored, REFRESH at lifetime / 2 and the keepalive BINDING, the
- * retransmission schedule (1, 2.5, 4.75, 8.125 s) and the give-up at 10 s, 438, 401 after a
- * nonce, 437 on REFRESH and on ALLOCATE, 440, the realm check, the portal's updates
+ * unsigned answers ignored, REFRESH at lifetime / 2 (asking for it: coturn) and the
+ * keepalive BINDING, the retransmission schedule (1, 2.5, 4.75, 8.125 s) and the give-up
+ * at 10 s, 438, 401 after a nonce, 437 on REFRESH and on ALLOCATE (and while the relay
+ * frees our deleted allocation late, as coturn), 440, the realm check, the portal's updates
  * (unchanged, new credentials, the probe of omitted relays, disconnected ids), "no relays"
  * and back, hostile datagrams, calls from callbacks, and no secret in the logs. Channels are
  * test_relay_chan.c's. The library is compiled in again with ASan and UBSan.
@@ -253,6 +254,36 @@ static void test_refresh_at_half_lifetime(void)
 	CU_ASSERT_EQUAL(F.n_binding, 1 + 4);   /* keepalives at 25, 50, 75, 100 s */
 	CU_ASSERT_EQUAL(F.n_allocate, 1);
 	CU_ASSERT_EQUAL(view_of(&E, "r1")->state, FG_RELAY_ALLOCATED);
+	CU_ASSERT_EQUAL(env_count_ev(&E, FG_RELAY_EV_ALLOCATION_LOST), 0);
+	CU_ASSERT_FALSE(F.bad);
+	env_free(&E);
+}
+
+/*
+ * coturn 4.6 (found by tests/e2e/test_turn_coturn.sh): max-allocate-lifetime caps ALLOCATE
+ * and a requested LIFETIME, but a REFRESH without LIFETIME gets 600 s. REFRESH asks for
+ * 600 s by name, so every refresh keeps the relay's cap and comes at half of it.
+ */
+static void test_refresh_asks_lifetime(void)
+{
+	struct fake *fakes[] = { &F, NULL };
+	uint64_t t1;
+
+	env_init(&E, NULL);
+	fake_init(&F, "192.0.2.1:3478", NULL, USER, PASS);
+	F.lifetime = 16;
+	F.coturn_lifetime = true;
+	up(&F, "r1");
+	t1 = E.now;
+	CU_ASSERT_EQUAL(view_of(&E, "r1")->expires_ns, t1 + SEC(16));
+	env_run(&E, t1 + SEC(8), fakes);
+	CU_ASSERT_EQUAL(F.n_refresh, 1);
+	CU_ASSERT_EQUAL(F.last_refresh_lifetime, FG_RELAY_DEFAULT_LIFETIME_S);
+	CU_ASSERT_EQUAL(view_of(&E, "r1")->expires_ns, t1 + SEC(8 + 16));
+	env_run(&E, t1 + SEC(16), fakes);
+	CU_ASSERT_EQUAL(F.n_refresh, 2);
+	CU_ASSERT_EQUAL(F.last_refresh_at, t1 + SEC(16));
+	CU_ASSERT_EQUAL(view_of(&E, "r1")->expires_ns, t1 + SEC(32));
 	CU_ASSERT_EQUAL(env_count_ev(&E, FG_RELAY_EV_ALLOCATION_LOST), 0);
 	CU_ASSERT_FALSE(F.bad);
 	env_free(&E);
@@ -533,6 +564,63 @@ static void test_presence_credentials_changed(void)
 	env_free(&E);
 }
 
+/*
+ * coturn (found by tests/e2e/test_turn_coturn.sh) answers our DELETE at once but frees the
+ * allocation only at its next one-second timer: the ALLOCATE with the new credentials meets
+ * 437 until then, and a DELETE with them meets 441 (unsigned). The client asks again later
+ * instead, and gives up when the relay holds on past the request's 10 s.
+ */
+static void test_new_credentials_deleted_late(void)
+{
+	struct fake *fakes[] = { &F, NULL };
+	struct allocattrs zero = { { { 0 }, 0 }, { { 0 }, 0 }, 0 };
+	struct fg_relay_info in;
+	struct fg_stun_msg m;
+	struct dgram d;
+	uint64_t t1;
+
+	for (int frees = 1; frees >= 0; frees--) {
+		env_init(&E, NULL);
+		fake_init(&F, "192.0.2.1:3478", NULL, USER, PASS);
+		F.coturn_session = true;
+		up(&F, "r1");
+		in = fake_info(&F, "r1");
+		snprintf(in.username, sizeof(in.username), "2145916801:another");
+		snprintf(in.password, sizeof(in.password), "a-new-password");
+		CU_ASSERT_EQUAL(fg_relay_update(E.s, &in, 1, false, E.now), 0);
+		CU_ASSERT_TRUE_FATAL(env_take(&E, &F.addr4, &d, &m));
+		CU_ASSERT_EQUAL(m.method, FG_STUN_REFRESH);
+		CU_ASSERT_EQUAL(env_answer(&E, &F.addr4, &m, FG_STUN_SUCCESS, answer_alloc, &zero, &F.key), 0);
+		fake_set_password(&F, in.username, in.password);
+		fake_serve(&E, &F);   /* BINDING, ALLOCATE, 401, ALLOCATE: 437 */
+		t1 = E.now;
+		CU_ASSERT_EQUAL(F.n_allocate, 2);
+		CU_ASSERT_EQUAL(view_of(&E, "r1")->state, FG_RELAY_ALLOCATING);
+		CU_ASSERT_EQUAL(env_queued(&E, NULL), 0);
+		if (frees)
+			F.allocated = false;   /* coturn's timer */
+		env_run(&E, t1 + SEC(1), fakes);
+		CU_ASSERT_EQUAL(F.n_wrong_user, 0);
+		CU_ASSERT_EQUAL(F.n_delete, 0);
+		CU_ASSERT_EQUAL(fg_relay_counters(E.s)->rx_unsigned, 0);
+		if (frees) {
+			CU_ASSERT_EQUAL(view_of(&E, "r1")->state, FG_RELAY_ALLOCATED);
+			CU_ASSERT_EQUAL(view_of(&E, "r1")->relayed4.port, 49153);
+			CU_ASSERT_EQUAL(F.n_allocate, 3);
+			CU_ASSERT_STRING_EQUAL(F.alloc_user, in.username);
+		} else {
+			env_run(&E, t1 + SEC(10), fakes);
+			CU_ASSERT_EQUAL(view_of(&E, "r1")->state, FG_RELAY_FAILED);
+			CU_ASSERT_STRING_EQUAL(view_of(&E, "r1")->failure,
+					       "the relay does not free our deleted allocation (437)");
+			CU_ASSERT_EQUAL(F.n_wrong_user, 0);
+		}
+		CU_ASSERT_FALSE(F.bad);
+		memset(&in, 0, sizeof(in));
+		env_free(&E);
+	}
+}
+
 static void test_presence_probe_and_removal(void)
 {
 	struct fake *fakes[] = { &F, &G, NULL };
@@ -794,6 +882,7 @@ int main(void)
 		{ "ALLOCATE: 401, then authenticated", test_allocate_401_then_authenticated },
 		{ "forged and unsigned answers ignored", test_forged_answers_ignored },
 		{ "REFRESH at lifetime/2, keepalive", test_refresh_at_half_lifetime },
+		{ "REFRESH asks for its lifetime (coturn)", test_refresh_asks_lifetime },
 		{ "retransmit 1 s x1.5, give up at 10 s", test_retransmit_schedule },
 		{ "REFRESH timeout loses the allocation", test_refresh_timeout_loses_allocation },
 		{ "438 re-authenticates", test_438_reauthenticates },
@@ -803,6 +892,7 @@ int main(void)
 		{ "realm mismatch refused", test_realm_mismatch },
 		{ "configured realm", test_config_realm },
 		{ "presence: credentials changed", test_presence_credentials_changed },
+		{ "new credentials: deleted late (coturn)", test_new_credentials_deleted_late },
 		{ "presence: probe, removal, no relays", test_presence_probe_and_removal },
 		{ "update validation and limits", test_update_validation },
 		{ "hostile datagrams ignored, counted", test_hostile_datagrams },
