@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conn.h"
 #include "ctlsock.h"
 #include "dpclient.h"
 #include "gateway.h"
@@ -26,6 +27,7 @@ struct fg_cp {
 	struct fg_dpc dpc;
 	struct fg_cp_state state;
 	struct fg_gateway gw;
+	struct fg_conn *conn;            /* relays, ICE agents, punted STUN */
 	struct fg_portal *portal;
 	struct fg_watch *dpw;            /* the data plane's control socket on the loop */
 	struct fg_timer dp_timer;        /* reconnects to the data plane */

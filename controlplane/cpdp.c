@@ -53,8 +53,10 @@ static void dp_events(struct fg_cp *cp)
 {
 	struct fg_ctl_event ev;
 
-	while (fg_dpc_next_event(&cp->dpc, &ev))
+	while (fg_dpc_next_event(&cp->dpc, &ev)) {
 		fg_cp_on_event(&cp->state, &ev);
+		fg_conn_dp_event(cp->conn, &ev);
+	}
 	if (cp->dpc.events_lost) {
 		cp->dpc.events_lost = false;
 		fg_warn(TAG, "data plane events were lost: resynchronising");
@@ -122,6 +124,7 @@ static void dp_hello_done(void *ctx, int status, const void *msg)
 	}
 	fg_info(TAG, "connected to the data plane %s (tun %s)", cp->dpc.hello.version, cp->dpc.hello.tun_name);
 	fg_cp_sync(&cp->state);
+	fg_conn_dp_up(cp->conn);
 	dp_events(cp);
 }
 

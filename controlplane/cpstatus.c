@@ -118,7 +118,7 @@ static cJSON *prov_relays(void *ctx)
 {
 	struct fg_cp *cp = ctx;
 
-	return fg_cp_json_relays(&cp->state);
+	return fg_conn_json_relays(cp->conn);
 }
 
 static void put_lcore(cJSON *arr, const char *name, const struct fg_ctl_lcore_stats *l)

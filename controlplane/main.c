@@ -110,7 +110,9 @@ static void usage(FILE *f)
 		"\n"
 		"Environment, as the Firezone gateway: FIREZONE_TOKEN, FIREZONE_ID, FIREZONE_NAME,\n"
 		"FIREZONE_API_URL, FIREZONE_LOG_FORMAT, FIREZONE_MAX_PARTITION_TIME, HEALTH_CHECK_ADDR.\n"
-		"Run as root, it drops to FASTGATE_USER (default fastgate) once its sockets are open.\n");
+		"Run as root, it drops to FASTGATE_USER (default fastgate) once its sockets are open.\n"
+		"FASTGATE_WITHOUT_RELAYS=1 confirms authorizations while no relay allocation exists\n"
+		"(labs, direct-only sites; the Firezone gateway never does).\n");
 }
 
 static const char *run_user(void)
@@ -187,6 +189,13 @@ static void check_ca_file(const char *path)
 static const char *env(const char *k)
 {
 	return getenv(k);
+}
+
+static bool env_true(const char *k)
+{
+	const char *v = getenv(k);
+
+	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
 }
 
 int main(int argc, char **argv)
@@ -285,6 +294,18 @@ int main(int argc, char **argv)
 	if (!fg_dpc_connected(&cp.dpc))
 		fg_fatal(TAG, "cannot reach the data plane's control socket %s: %s", dp_path, cp.dpc.last_error);
 	fg_info(TAG, "connected to the data plane %s (tun %s)", cp.dpc.hello.version, cp.dpc.hello.tun_name);
+
+	/* Relays and ICE: the punted STUN goes to them from the first read on. */
+	struct fg_conn_config conn_cfg = { .without_relays = env_true("FASTGATE_WITHOUT_RELAYS") };
+	const struct fg_conn_ops conn_ops = { .signal = fg_gateway_signal };
+	cp.conn = fg_conn_new(&cp.loop, &cp.dpc, &cp.state, &conn_ops, &cp.gw, &conn_cfg);
+	if (!cp.conn)
+		fg_fatal(TAG, "connectivity: %s", strerror(errno));
+	cp.gw.conn = cp.conn;
+	cp.dpc.on_packet = fg_conn_on_packet;
+	cp.dpc.packet_arg = cp.conn;
+	if (conn_cfg.without_relays)
+		fg_info(TAG, "FASTGATE_WITHOUT_RELAYS: authorizations are confirmed without a relay allocation");
 	fg_cp_dp_attach(&cp);
 
 	int r = fg_ctlsock_start(&cp.ctl, &cp.loop, ctl_path, &fg_cp_ctl_provider, &cp);
@@ -323,6 +344,8 @@ int main(int argc, char **argv)
 	fg_dpc_close(&cp.dpc); /* what is left completes now, while its owners still exist */
 	fg_ctlsock_stop(&cp.ctl);
 	fg_portal_free(cp.portal);
+	cp.gw.portal = NULL;
+	fg_conn_free(cp.conn);
 	lws_context_destroy(cp.lws);
 	fg_cp_state_free(&cp.state);
 	fg_dpc_close(&cp.dpc);

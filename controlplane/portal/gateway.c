@@ -55,6 +55,42 @@ static void to_cp_relay(const struct fg_portal_relay *in, struct fg_cp_relay *ou
 	out->expires_at = in->expires_at;
 }
 
+/* The TURN relays of a list, for the connectivity room (STUN-only entries carry no
+ * credentials and allocate nothing). The caller wipes out. */
+static size_t to_relay_infos(const struct fg_portal_relay *in, size_t n, struct fg_relay_info *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (in[i].type != FG_PORTAL_RELAY_TURN)
+			continue;
+		memset(&out[k], 0, sizeof(out[k]));
+		snprintf(out[k].id, sizeof(out[k].id), "%s", in[i].id);
+		out[k].addr4 = in[i].addr4;
+		out[k].addr6 = in[i].addr6;
+		snprintf(out[k].username, sizeof(out[k].username), "%s", in[i].username);
+		snprintf(out[k].password, sizeof(out[k].password), "%s", in[i].password);
+		k++;
+	}
+	return k;
+}
+
+static void relays_to_conn(struct fg_gateway *g, const struct fg_portal_relay *in, size_t n,
+			   const char *const *remove, size_t nremove, bool is_init)
+{
+	struct fg_relay_info *infos = calloc(n ? n : 1, sizeof(*infos));
+	size_t k;
+
+	if (!infos || !g->conn) {
+		free(infos);
+		return;
+	}
+	k = to_relay_infos(in, n, infos);
+	fg_conn_relays(g->conn, infos, k, remove, nremove, is_init);
+	sodium_memzero(infos, sizeof(*infos) * (n ? n : 1));
+	free(infos);
+}
+
 static void on_init(struct fg_gateway *g, const cJSON *payload)
 {
 	struct fg_portal_init *m = calloc(1, sizeof(*m));
@@ -74,6 +110,7 @@ static void on_init(struct fg_gateway *g, const cJSON *payload)
 		to_cp_relay(&m->relays[i], &relays[i]);
 	if (relays)
 		fg_cp_relays_update(g->state, relays, m->n_relays, NULL, 0);
+	relays_to_conn(g, m->relays, m->n_relays, NULL, 0, true);
 	if (m->n_auths) {
 		auths = calloc(m->n_auths, sizeof(*auths));
 		for (size_t i = 0; auths && i < m->n_auths; i++) {
@@ -173,6 +210,16 @@ static void on_authorization(struct fg_gateway *g, enum fg_portal_event ev, cons
 		free(m);
 		return;
 	}
+	if (g->conn && !fg_conn_can_confirm(g->conn)) {
+		/* The Rust gateway's NoTurnServers: no relay allocation, so no connection could
+		 * be offered a relayed path; `no_relays` went (or goes on the rejoin), the portal
+		 * answers with relays and the client asks again. */
+		fg_warn(TAG, "%s for client %s, resource %s not confirmed: no relay allocation yet",
+			fg_portal_event_name(ev), m->client.id, m->resource.id);
+		fg_portal_authorization_free(m);
+		free(m);
+		return;
+	}
 	if (m->resource.n_bad_filters)
 		fg_warn(TAG, "resource %s: %u invalid filter(s) skipped", m->resource.id, m->resource.n_bad_filters);
 	memset(&c, 0, sizeof(c));
@@ -199,6 +246,9 @@ static void on_authorization(struct fg_gateway *g, enum fg_portal_event ev, cons
 		g->auth_tail = a;
 		rc = fg_cp_authorize(g->state, &c, &r, authorized, a);
 	}
+	if (rc == 0 && g->conn)
+		fg_conn_authorize(g->conn, m->client.id, m->client.public_key, m->gateway_ice.username,
+				  m->gateway_ice.password, m->client_ice.username, m->client_ice.password);
 	sodium_memzero(&c, sizeof(c));
 	free(r.filters);
 	if (rc < 0) {
@@ -223,9 +273,11 @@ static void on_reject(struct fg_gateway *g, const cJSON *payload)
 		fg_warn(TAG, "malformed reject_access ignored: %s", err);
 		return;
 	}
-	if (fg_cp_reject(g->state, m.client_id, m.resource_id) == 0)
+	if (fg_cp_reject(g->state, m.client_id, m.resource_id) == 0) {
 		fg_info(TAG, "access of client %s to resource %s revoked", m.client_id, m.resource_id);
-	else
+		if (g->conn && !fg_cp_find(g->state, m.client_id))
+			fg_conn_client_gone(g->conn, m.client_id);
+	} else
 		fg_debug(TAG, "reject_access for unknown client %s / resource %s", m.client_id, m.resource_id);
 }
 
@@ -269,6 +321,7 @@ static void on_relays_presence(struct fg_gateway *g, const cJSON *payload)
 	for (unsigned i = 0; add && i < m->n_connected; i++)
 		to_cp_relay(&m->connected[i], &add[i]);
 	fg_cp_relays_update(g->state, add, add ? m->n_connected : 0, ids, m->n_disconnected);
+	relays_to_conn(g, m->connected, m->n_connected, ids, m->n_disconnected, false);
 	if (add) {
 		sodium_memzero(add, sizeof(*add) * (m->n_connected ? m->n_connected : 1));
 		free(add);
@@ -314,12 +367,15 @@ void fg_gateway_on_message(struct fg_gateway *g, const struct fg_phx_in *m)
 		struct fg_portal_ice_candidates *ic = calloc(1, sizeof(*ic));
 		char err[FG_PORTAL_ERR_LEN];
 
-		/* Stored until the ICE agent arrives; a direct path needs none. Malformed
-		 * candidates were skipped one by one by the parser. */
+		/* To the client's ICE agent (kept for a while when it has none yet).
+		 * Malformed candidates were skipped one by one by the parser. */
 		if (ic && fg_portal_ice_candidates_parse(m->payload, ic, err, sizeof(err)) == 0) {
 			_Static_assert(FG_PORTAL_CANDIDATE_LEN == 256, "candidate length");
 			fg_cp_candidates(g->state, ic->client_id, (const char (*)[256])ic->candidates, ic->n,
 					 ev == FG_PORTAL_EV_INVALIDATE_ICE_CANDIDATES);
+			if (g->conn)
+				fg_conn_candidates(g->conn, ic->client_id, (const char (*)[256])ic->candidates, ic->n,
+						   ev == FG_PORTAL_EV_INVALIDATE_ICE_CANDIDATES);
 			if (ic->n_skipped)
 				fg_debug(TAG, "%s: %u malformed candidate(s) skipped", m->event, ic->n_skipped);
 		} else if (ic) {
@@ -345,4 +401,23 @@ void fg_gateway_on_joined(struct fg_gateway *g)
 	cJSON_AddBoolToObject(caps, "iceless", false);
 	fg_portal_send(g->portal, "set_snownet_capabilities", caps);
 	cJSON_Delete(caps);
+	if (g->conn)
+		fg_conn_portal_up(g->conn);
+}
+
+bool fg_gateway_signal(void *ctx, const char *event, const char *client_id, const char *const *lines,
+		       unsigned n)
+{
+	struct fg_gateway *g = ctx;
+	cJSON *payload;
+	int r;
+
+	if (!g->portal || fg_portal_state(g->portal) != FG_PORTAL_CONNECTED)
+		return false;
+	payload = client_id ? fg_portal_broadcast_candidates(&client_id, 1, lines, n) : fg_portal_no_relays();
+	if (!payload)
+		return false;
+	r = fg_portal_send(g->portal, event, payload);
+	cJSON_Delete(payload);
+	return r == 0;
 }

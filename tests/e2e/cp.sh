@@ -54,13 +54,17 @@ portal_start() { # [PORT]
 }
 NCP=0
 # Extra env arguments come after the defaults, so FIREZONE_API_URL=wss://... overrides the
-# ws://127.0.0.1 portal; CP_ARGS (an array, optional) adds command-line options.
+# ws://127.0.0.1 portal; CP_ARGS (an array, optional) adds command-line options. The clients
+# here are plain wireguard-go peers with a static endpoint (no ICE) and the portal names no
+# relays, so the control plane confirms authorizations without a relay allocation
+# (FASTGATE_WITHOUT_RELAYS=1; test_ice_relay.sh runs the Firezone rule with coturn).
 cp_start() { # [extra env...]
 	NCP=$((NCP + 1))
 	CPLOG=$FG_WORK/cp$NCP.log
 	fg_bg "$CPLOG" ip netns exec "$NS_G" env FIREZONE_TOKEN="$TOKEN" FIREZONE_ID="$GW_UUID" \
 		FIREZONE_NAME="fg-e2e-$FG_ID" FIREZONE_API_URL="ws://127.0.0.1:$PPORT" \
-		HEALTH_CHECK_ADDR="127.0.0.1:$HPORT" FASTGATE_ID_FILE="$FG_WORK/gateway_id" "$@" \
+		HEALTH_CHECK_ADDR="127.0.0.1:$HPORT" FASTGATE_ID_FILE="$FG_WORK/gateway_id" \
+		FASTGATE_WITHOUT_RELAYS="${FASTGATE_WITHOUT_RELAYS:-1}" "$@" \
 		"$CP_BIN" --allow-root --dataplane-socket "$GW_CTL" --ctl-socket "$CPSOCK" ${CP_ARGS[@]+"${CP_ARGS[@]}"}
 	CP_PID=$FG_LAST_PID
 }
