@@ -121,6 +121,13 @@ static cJSON *prov_relays(void *ctx)
 	return fg_conn_json_relays(cp->conn);
 }
 
+static cJSON *prov_ice(void *ctx)
+{
+	struct fg_cp *cp = ctx;
+
+	return fg_conn_json_ice(cp->conn);
+}
+
 static void put_lcore(cJSON *arr, const char *name, const struct fg_ctl_lcore_stats *l)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -280,6 +287,7 @@ const struct fg_cpctl_provider fg_cp_ctl_provider = {
 	.peers = prov_peers,
 	.resources = prov_resources,
 	.relays = prov_relays,
+	.ice = prov_ice,
 	.stats = prov_stats,
 	.start = prov_start,
 };

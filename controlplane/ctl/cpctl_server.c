@@ -75,6 +75,11 @@ static cJSON *call_relays(const struct fg_cpctl_provider *p, void *ctx)
 	return p && p->relays ? p->relays(ctx) : NULL;
 }
 
+static cJSON *call_ice(const struct fg_cpctl_provider *p, void *ctx)
+{
+	return p && p->ice ? p->ice(ctx) : NULL;
+}
+
 static cJSON *call_stats(const struct fg_cpctl_provider *p, void *ctx)
 {
 	return p && p->stats ? p->stats(ctx) : NULL;
@@ -88,6 +93,7 @@ static const struct command {
 	{ "peers", call_peers },
 	{ "resources", call_resources },
 	{ "relays", call_relays },
+	{ "ice", call_ice },
 	{ "stats", call_stats },
 };
 

@@ -2,7 +2,7 @@
 /*
  * The control plane's side of the fastgatectl socket: a Unix stream socket that speaks JSON
  * lines. A client sends one request object per line ({"cmd":"status"}; commands status,
- * peers, resources, relays, stats) and reads one response object per line: what the
+ * peers, resources, relays, ice, stats) and reads one response object per line: what the
  * provider returned, or {"error":"..."}. Request lines are at most FG_CPCTL_MAX_LINE bytes;
  * at most FG_CPCTL_MAX_CONNS connections are open at once; a connection answers its
  * requests in order, one at a time, so it never holds more than one response (which may be
@@ -30,8 +30,46 @@
  *              "filters":[{"protocol":"tcp"|"udp"|"icmp","port_range_start":80,
  *                          "port_range_end":80}],          (ports absent: the whole protocol;
  *              "expires_at":T|null}]}                       [] : everything allowed)
- *   relays    {"relays":[{"id":"...","addrs":["198.18.4.1:3478"],"username":"...",
- *              "expires_at":T|null}]}                       (passwords never appear)
+ *   relays    {"relays":[{"id":"r1","addrs":["198.18.4.1:3478"],"username":"...",
+ *              "state":"allocated"|"binding"|"allocating"|"deleting"|"failed",
+ *              "probing":false,"active":"198.18.4.1:3478"|null,
+ *              "srflx":["198.18.9.2:51820"],"relayed":["198.18.4.1:49160"],
+ *              "expires_in_s":551.2,"refresh_in_s":251.0,"rtt_ms":0.4,"channels_bound":1,
+ *              "channels":[{"number":16384,"state":"bound"|"binding"|"pending"|"expired",
+ *                           "peer":"198.18.9.2:40000"|null,"expires_in_s":590.1,
+ *                           "used":true}],
+ *              "failure":"..."}],                          (failure: only when failed)
+ *              "allocation":true,"without_relays":false,
+ *              "counters":{"rx_not_stun":N,...,"no_relays_sent":N,
+ *                          "confirmations_withheld":N}}
+ *             (passwords never appear; seconds are from now, negative once past, 0 when
+ *              not set; rtt_ms 0: not measured. allocation: some relay holds one;
+ *              without_relays: authorizations are confirmed without one. The control
+ *              plane before ICE sent only id, addrs, username and "expires_at":T|null.)
+ *   ice       {"agents":[{"client_id":"c1",
+ *              "state":"checking"|"connected"|"disconnected"|"failed",
+ *              "idle":false,"local_ufrag":"ejqt","remote_ufrag":"hgwh","age_s":12.3,
+ *              "relay_id":"r1"|null,
+ *              "nominated":{"local":"198.18.1.1:51820"|null,"local_type":"host"|"relay"|...,
+ *                           "remote":"198.18.9.2:40000"|null,"remote_type":"srflx"|...,
+ *                           "relay_id":"r1",               (only when relayed)
+ *                           "type":"direct"|"relayed",
+ *                           "wireguard_endpoint":"198.18.4.1:3478"|null,
+ *                           "channel":16384,"since_s":10.1}|null,
+ *              "pairs":[{"local":"...","local_type":"host","remote":"...",
+ *                        "remote_type":"srflx","relay_id":"r1",   (only a relay candidate's)
+ *                        "state":"succeeded"|"frozen"|"waiting"|"in-progress"|"failed",
+ *                        "priority":N,"nominated":true,"selected":true,"checks_sent":N,
+ *                        "requests_received":N,"rtt_ms":0.3}],
+ *              "candidates":{"local":["candidate:..."],"remote":["candidate:..."]},
+ *              "held_signals":N,"failure":"...",          (failure: only when failed)
+ *              "counters":{"rx_requests":N,...}},           (the non-zero ones)
+ *             {"client_id":"c2","state":"waiting","remote_candidates":N}],
+ *              "host4":"198.18.1.1:51820"|null,"host6":"[2001:db8::1]:51820"|null,
+ *              "counters":{"packets_in":N,...}}
+ *             (a "waiting" agent has candidates from the client but no authorization yet,
+ *              and only those three fields; age_s and since_s are seconds ago; channel 0:
+ *              none, a direct path)
  *   stats     {"aead":"libsodium","workers":1,"peers":2,
  *              "handshakes":{"initiated":N,"responded":N,"completed":N,"cookies_sent":N,
  *                            "keepalives_sent":N,"roams":N},
@@ -70,6 +108,7 @@ struct fg_cpctl_provider {
 	cJSON *(*peers)(void *ctx);
 	cJSON *(*resources)(void *ctx);
 	cJSON *(*relays)(void *ctx);
+	cJSON *(*ice)(void *ctx);
 	cJSON *(*stats)(void *ctx);
 	/* Optional, tried first: starts an answer that takes time (the data plane's) and returns
 	 * 0; the provider then calls fg_cpctl_pending_done(p, ...) exactly once, later, never from

@@ -3,8 +3,8 @@
  * fastgatectl: the operator's view of fastgate-controlplane over its Unix socket
  * (protocol and response schemas in cpctl_server.h). One subcommand per query, as in wg(8):
  * each sends one request, waits at most FG_CPCTL_TIMEOUT_MS for the answer, and prints it as
- * tables (render.c) or, with --json, as the server sent it: one compact JSON object on one
- * line, byte for byte, for scripts and jq. Any failure is one line on stderr and exit
+ * tables (render.c, render_conn.c) or, with --json, as the server sent it: one compact JSON
+ * object on one line, byte for byte, for scripts and jq. Any failure is one line on stderr and exit
  * status 1. Single-threaded, no state beyond main().
  */
 #include <errno.h>
@@ -38,7 +38,9 @@ static const struct subcommand {
 	{ "status", query, "portal state, version, uptime and data plane health" },
 	{ "peers", query, "clients: key, tunnel addresses, endpoint, latest handshake, transfer" },
 	{ "resources", query, "resources authorized per client, with filters and expiry" },
-	{ "relays", query, "relays the portal announced (credentials are never shown)" },
+	{ "relays", query, "relays: TURN allocations, reflexive and relayed addresses, expiry, "
+			   "channels (credentials are never shown)" },
+	{ "ice", query, "ICE agents per client: state, nominated path, candidate pairs" },
 	{ "stats", query, "handshakes, drops by reason, packets and bytes per lcore" },
 	{ "help", help, "show this help" },
 };
@@ -97,8 +99,14 @@ static int query(const char *cmd, const struct options *o)
 	if (!o->json) {
 		r = fg_render(cmd, json, time(NULL), stdout);
 		if (r == -EPROTO) {
-			fprintf(stderr, "%s: malformed response from %s: no \"%s\" list\n", PROG,
-				o->socket, cmd);
+			const char *key = fg_render_list_key(cmd);
+
+			if (key)
+				fprintf(stderr, "%s: malformed response from %s: no \"%s\" list\n", PROG,
+					o->socket, key);
+			else
+				fprintf(stderr, "%s: malformed response from %s: not an object\n", PROG,
+					o->socket);
 			goto out;
 		}
 		if (r < 0 && r != -EIO) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Human output of fastgatectl (see render.h): field accessors that check every type before
- * use, units, and one renderer per command on top of table.c. No state.
+ * use (shared with render_conn.c through render_priv.h), units, and one renderer per command
+ * on top of table.c; ice and relays are in render_conn.c. No state.
  */
 #include "render.h"
 
@@ -11,14 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render_priv.h"
 #include "table.h"
 
 enum {
-	CELL_MAX = 512,          /* bytes of one cell built from a list (filters, addresses) */
+	CELL_MAX = FG_RENDER_CELL_MAX,
 	EXTRA_COLS_MAX = 16,     /* lcore counters beyond the known ones, shown as extra columns */
-	NUM_LEN = 24,
+	NUM_LEN = FG_RENDER_NUM_LEN,
 	STAMP_LEN = 160,         /* "2026-11-22 03:20:46 UTC (" relative ")" */
-	INDENT = 2,
+	INDENT = FG_RENDER_INDENT,
 };
 
 /* 2^53: the largest integer below which every count is exact in a JSON double. */
@@ -282,7 +284,7 @@ int fg_render_status(const cJSON *r, time_t now, FILE *out)
 	return finish(out, ret);
 }
 
-/* ---- peers, resources, relays ----------------------------------------------------------------- */
+/* ---- peers, resources ----------------------------------------------------------------------- */
 
 /* The list under key, or NULL when resp does not have one. */
 static const cJSON *list(const cJSON *resp, const char *key)
@@ -412,53 +414,6 @@ int fg_render_resources(const cJSON *r, time_t now, FILE *out)
 		filters_text(res, buf, sizeof(buf));
 		fg_table_cell(&t, R_FILTERS, buf);
 		fg_table_cell(&t, R_EXPIRES, expiry(res, "expires_at", now, buf, sizeof(buf)));
-	}
-	ret = fg_table_print(&t, 0, out);
-	fg_table_free(&t);
-	return finish(out, ret);
-}
-
-static void addrs_text(const cJSON *relay, char *buf, size_t len)
-{
-	const cJSON *as = field(relay, "addrs"), *a;
-	size_t off = 0;
-
-	buf[0] = '\0';
-	if (!cJSON_IsArray(as)) {
-		snprintf(buf, len, "?");
-		return;
-	}
-	if (!cJSON_GetArraySize(as)) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	cJSON_ArrayForEach(a, as) {
-		if (off)
-			append(buf, len, &off, ", ");
-		append(buf, len, &off, cJSON_IsString(a) && a->valuestring ? a->valuestring : "?");
-	}
-}
-
-enum relay_col { L_ID, L_ADDRS, L_USER, L_EXPIRES, L_NCOLS };
-
-int fg_render_relays(const cJSON *r, time_t now, FILE *out)
-{
-	static const char *const head[L_NCOLS] = { "ID", "ADDRESSES", "USERNAME", "EXPIRES" };
-	const cJSON *l, *relay;
-	char buf[CELL_MAX];
-	struct fg_table t;
-	int ret;
-
-	ret = list_table(r, "relays", head, L_NCOLS, 0, &t, &l, out);
-	if (ret <= 0)
-		return ret < 0 ? ret : finish(out, 0);
-	cJSON_ArrayForEach(relay, l) {
-		fg_table_row(&t);
-		fg_table_cell(&t, L_ID, text(relay, "id", "?"));
-		addrs_text(relay, buf, sizeof(buf));
-		fg_table_cell(&t, L_ADDRS, buf);
-		fg_table_cell(&t, L_USER, text(relay, "username", "-"));
-		fg_table_cell(&t, L_EXPIRES, expiry(relay, "expires_at", now, buf, sizeof(buf)));
 	}
 	ret = fg_table_print(&t, 0, out);
 	fg_table_free(&t);
@@ -712,10 +667,74 @@ int fg_render(const char *cmd, const cJSON *resp, time_t now, FILE *out)
 		{ "resources", fg_render_resources },
 		{ "relays", fg_render_relays },
 		{ "stats", fg_render_stats },
+		{ "ice", fg_render_ice },
 	};
 
 	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++)
 		if (strcmp(cmd, renderers[i].name) == 0)
 			return renderers[i].fn(resp, now, out);
 	return -EINVAL;
+}
+
+const char *fg_render_list_key(const char *cmd)
+{
+	if (strcmp(cmd, "ice") == 0)
+		return "agents";
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "stats") == 0)
+		return NULL;
+	return cmd;
+}
+
+/* ---- for render_conn.c (render_priv.h) ------------------------------------------------------ */
+
+int fg_render_finish(FILE *out, int r)
+{
+	return finish(out, r);
+}
+
+const cJSON *fg_render_field(const cJSON *o, const char *k)
+{
+	return field(o, k);
+}
+
+bool fg_render_absent(const cJSON *j)
+{
+	return absent(j);
+}
+
+bool fg_render_as_count(const cJSON *j, uint64_t *v)
+{
+	return as_count(j, v);
+}
+
+const char *fg_render_text(const cJSON *o, const char *k, const char *if_absent)
+{
+	return text(o, k, if_absent);
+}
+
+const char *fg_render_count(const cJSON *o, const char *k, const char *if_absent, char *buf,
+			    size_t len)
+{
+	return count(o, k, if_absent, buf, len);
+}
+
+const char *fg_render_yesno(const cJSON *o, const char *k, const char *if_absent)
+{
+	return yesno(o, k, if_absent);
+}
+
+void fg_render_append(char *buf, size_t len, size_t *off, const char *s)
+{
+	append(buf, len, off, s);
+}
+
+const cJSON *fg_render_list(const cJSON *resp, const char *key)
+{
+	return list(resp, key);
+}
+
+int fg_render_list_table(const cJSON *r, const char *key, const char *const head[], size_t ncols,
+			 unsigned right, struct fg_table *t, const cJSON **l, FILE *out)
+{
+	return list_table(r, key, head, ncols, right, t, l, out);
 }

@@ -22,16 +22,22 @@ enum {
 	FG_RENDER_TIME_LEN = 96,    /* the longest duration or relative time, NUL included */
 };
 
-/* Renders the response to cmd ("status", "peers", "resources", "relays", "stats"). now is
- * the Unix time that relative times are computed against. 0; -EINVAL for another cmd;
- * -EPROTO when resp lacks its top-level shape (not an object; for the three lists, no list
- * under the command's own name), nothing written then; -EIO when writing fails. */
+/* Renders the response to cmd ("status", "peers", "resources", "relays", "stats", "ice").
+ * now is the Unix time that relative times are computed against. 0; -EINVAL for another
+ * cmd; -EPROTO when resp lacks its top-level shape (not an object; for the lists, no list
+ * under fg_render_list_key(cmd)), nothing written then; -EIO when writing fails; -ENOMEM. */
 int fg_render(const char *cmd, const cJSON *resp, time_t now, FILE *out);
 int fg_render_status(const cJSON *resp, time_t now, FILE *out);
 int fg_render_peers(const cJSON *resp, time_t now, FILE *out);
 int fg_render_resources(const cJSON *resp, time_t now, FILE *out);
-int fg_render_relays(const cJSON *resp, time_t now, FILE *out);
 int fg_render_stats(const cJSON *resp, time_t now, FILE *out);
+/* render_conn.c: TURN allocations (the old shape too: id, addrs, username, expires_at) and
+ * the ICE agents per client. */
+int fg_render_relays(const cJSON *resp, time_t now, FILE *out);
+int fg_render_ice(const cJSON *resp, time_t now, FILE *out);
+/* The list a command's response must hold ("agents" for "ice", else the command's own name),
+ * for the error message; NULL for status and stats, which hold none. */
+const char *fg_render_list_key(const char *cmd);
 
 /* "512 B", "1.50 KiB", "10.42 MiB", "2.00 GiB", "3.10 TiB". Returns buf. */
 char *fg_render_bytes(uint64_t bytes, char *buf, size_t len);

@@ -98,6 +98,18 @@ static cJSON *fake_relays(void *ctx)
 	return o;
 }
 
+static cJSON *fake_ice(void *ctx)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	(void)ctx;
+	cJSON_AddArrayToObject(o, "agents");
+	cJSON_AddNullToObject(o, "host4");
+	cJSON_AddNullToObject(o, "host6");
+	cJSON_AddNumberToObject(cJSON_AddObjectToObject(o, "counters"), "packets_in", 0);
+	return o;
+}
+
 /* Reports the server's connection count, read on the server's own thread. */
 static cJSON *fake_resources(void *ctx)
 {
@@ -120,6 +132,7 @@ static const struct fg_cpctl_provider provider = {
 	.peers = fake_peers,
 	.resources = fake_resources,
 	.relays = fake_relays,
+	.ice = fake_ice,
 	.stats = fake_stats,
 };
 

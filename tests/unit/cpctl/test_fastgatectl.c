@@ -177,7 +177,7 @@ static void test_usage(void)
 	r = run(ARGS("help"), NULL, false);
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_NSTRING_EQUAL(r.out, "Usage: fastgatectl [--socket PATH] [--json] COMMAND\n", 52);
-	for (const char *c = "status\0peers\0resources\0relays\0stats\0"; *c; c += strlen(c) + 1)
+	for (const char *c = "status\0peers\0resources\0relays\0ice\0stats\0"; *c; c += strlen(c) + 1)
 		CU_ASSERT_PTR_NOT_NULL(strstr(r.out, c));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, FG_CPCTL_DEFAULT_PATH));
 	CU_ASSERT_STRING_EQUAL(r.err, "");
@@ -250,6 +250,8 @@ static void test_json(void)
 	snprintf(want, sizeof(want), "%s\n", fs_status_line);
 	expect(ARGS("--json", "status"), fs_path, 0, want, "");
 	expect(ARGS("--socket", fs_path, "relays", "--json"), NULL, 0, "{\"relays\":[]}\n", "");
+	expect(ARGS("--json", "ice"), fs_path, 0,
+	       "{\"agents\":[],\"host4\":null,\"host6\":null,\"counters\":{\"packets_in\":0}}\n", "");
 	/* an error object: still printed for scripts, and exit status 1 */
 	expect(ARGS("--json", "stats"), fs_path, 1, "{\"error\":\"stats unavailable\"}\n",
 	       "fastgatectl: error from fastgate-controlplane: stats unavailable\n");
@@ -299,6 +301,13 @@ static void test_human(void)
 	       "  workers:      -\n",
 	       "");
 	expect(ARGS("relays"), fs_path, 0, "no relays\n", "");
+	expect(ARGS("ice"), fs_path, 0,
+	       "no ICE agents\n"
+	       "\n"
+	       "host IPv4:  -\n"
+	       "host IPv6:  -\n"
+	       "counters:   all zero\n",
+	       "");
 	expect(ARGS("resources"), fs_path, 0, "no resources\n", "");
 
 	atomic_store(&fs_npeers, BIG_PEERS);
@@ -326,6 +335,7 @@ static void test_bad_server(void)
 		{ "status", "{} {}\n", "bytes after the JSON value" },
 		{ "peers", "{\"peers\":5}\n", "no \"peers\" list" },
 		{ "relays", "{}\n", "no \"relays\" list" },
+		{ "ice", "{\"agents\":5}\n", "no \"agents\" list" },
 	};
 	char msg[512];
 

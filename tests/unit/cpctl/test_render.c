@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * CUnit suite for fastgatectl's human output (render.c, table.c): golden outputs for every
- * command from sample responses in golden/ (full, empty, nulls, missing fields, wrong
- * types, hostile text), the unit formatters against hand-written tables, the shapes that
- * must be refused, and random JSON trees that must never crash the renderer (ASan and
- * UBSan are on). FG_UPDATE_GOLDEN=1 rewrites the .txt files: review the diff. Single-threaded.
+ * CUnit suite for fastgatectl's human output (render.c, render_conn.c, table.c): golden
+ * outputs for every command from sample responses in golden/ (full, empty, nulls, missing
+ * fields, wrong types, hostile text), the unit formatters against hand-written tables, the
+ * shapes that must be refused, and random JSON trees and randomly damaged samples that must
+ * never crash the renderer (ASan and UBSan are on). FG_UPDATE_GOLDEN=1 rewrites the .txt files: review the diff. Single-threaded.
  */
 #include "render.h"
 #include "table.h"
@@ -120,11 +120,26 @@ static void test_golden_resources(void)
 	golden("resources", "resources_wrong");
 }
 
+/* relays, relays_empty, relays_wrong: the shape the control plane sent before ICE (id,
+ * addrs, username, expires_at), which still renders; relays_turn*: the TURN allocations. */
 static void test_golden_relays(void)
 {
 	golden("relays", "relays");
 	golden("relays", "relays_empty");
 	golden("relays", "relays_wrong");
+	golden("relays", "relays_turn");
+	golden("relays", "relays_without");
+	golden("relays", "relays_turn_wrong");
+	golden("relays", "relays_nulls");
+}
+
+/* Direct, relayed, waiting, failed and checking agents; none; wrong types; nulls. */
+static void test_golden_ice(void)
+{
+	golden("ice", "ice");
+	golden("ice", "ice_empty");
+	golden("ice", "ice_wrong");
+	golden("ice", "ice_nulls");
 }
 
 static void test_golden_stats(void)
@@ -151,6 +166,15 @@ static void test_shapes(void)
 		{ "peers", "{\"resources\":[]}", -EPROTO },
 		{ "resources", "{\"resources\":5}", -EPROTO },
 		{ "relays", "{\"relays\":true}", -EPROTO },
+		{ "relays", "{\"relays\":null,\"allocation\":true}", -EPROTO },
+		{ "relays", "[]", -EPROTO },
+		{ "ice", "{}", -EPROTO },
+		{ "ice", "{\"agents\":null}", -EPROTO },
+		{ "ice", "{\"agents\":{}}", -EPROTO },
+		{ "ice", "{\"ice\":[]}", -EPROTO },
+		{ "ice", "[]", -EPROTO },
+		{ "ice", "null", -EPROTO },
+		{ "Ice", "{\"agents\":[]}", -EINVAL },
 		{ "status", "[]", -EPROTO },
 		{ "status", "\"x\"", -EPROTO },
 		{ "stats", "null", -EPROTO },
@@ -173,6 +197,12 @@ static void test_shapes(void)
 	}
 	CU_ASSERT_EQUAL(fg_render_status(NULL, NOW, stdout), -EPROTO);
 	CU_ASSERT_EQUAL(fg_render_peers(NULL, NOW, stdout), -EPROTO);
+	CU_ASSERT_EQUAL(fg_render_relays(NULL, NOW, stdout), -EPROTO);
+	CU_ASSERT_EQUAL(fg_render_ice(NULL, NOW, stdout), -EPROTO);
+	CU_ASSERT_STRING_EQUAL(fg_render_list_key("ice"), "agents");
+	CU_ASSERT_STRING_EQUAL(fg_render_list_key("relays"), "relays");
+	CU_ASSERT_PTR_NULL(fg_render_list_key("status"));
+	CU_ASSERT_PTR_NULL(fg_render_list_key("stats"));
 }
 
 static void test_write_error(void)
@@ -315,12 +345,21 @@ static const char *const keys[] = {
 	"resource_id", "name", "type", "address", "filters", "protocol", "port_range_start",
 	"port_range_end", "expires_at", "relays", "id", "addrs", "username", "aead", "handshakes",
 	"initiated", "drops", "lcores", "nic_rx_packets", "nic_rx_bytes", "decrypted", "zzz", "",
+	/* relays (TURN) and ice */
+	"probing", "active", "srflx", "relayed", "expires_in_s", "rtt_ms", "channels_bound",
+	"channels", "number", "peer", "used", "failure", "allocation", "without_relays", "counters",
+	"agents", "idle", "local_ufrag", "remote_ufrag", "age_s", "relay_id", "nominated", "local",
+	"local_type", "remote", "remote_type", "wireguard_endpoint", "channel", "since_s", "pairs",
+	"selected", "checks_sent", "requests_received", "candidates", "held_signals",
+	"remote_candidates", "host4", "host6",
 };
 
 static cJSON *random_value(int depth)
 {
-	static const double nums[] = { 0, 1, -1, 0.5, 1e300, -1e300, 9007199254740993.0, 65535, 1800000000 };
-	static const char *const strs[] = { "", "x", "\x1b[2J", "caf\xc3\xa9", "\xff\xfe", "100.64.0.2" };
+	static const double nums[] = { 0, 1, -1, 0.5, 1e300, -1e300, 9007199254740993.0, 65535, 1800000000,
+				       16384, -0.4, 590.1 };
+	static const char *const strs[] = { "", "x", "\x1b[2J", "caf\xc3\xa9", "\xff\xfe", "100.64.0.2",
+					    "waiting", "relayed", "198.18.4.1:3478" };
 	uint32_t kind = rnd(depth > 4 ? 5 : 7);
 
 	switch (kind) {
@@ -346,7 +385,7 @@ static cJSON *random_value(int depth)
 
 static void test_random_trees(void)
 {
-	static const char *const cmds[] = { "status", "peers", "resources", "relays", "stats" };
+	static const char *const cmds[] = { "status", "peers", "resources", "relays", "stats", "ice" };
 	FILE *devnull = fopen("/dev/null", "w");
 	unsigned int ok = 0;
 
@@ -357,8 +396,8 @@ static void test_random_trees(void)
 		int r;
 
 		/* Mostly the right top-level list, so the rows themselves get exercised. */
-		if (strcmp(cmd, "status") && strcmp(cmd, "stats") && rnd(4)) {
-			cJSON *l = cJSON_AddArrayToObject(root, cmd);
+		if (fg_render_list_key(cmd) && rnd(4)) {
+			cJSON *l = cJSON_AddArrayToObject(root, fg_render_list_key(cmd));
 			for (uint32_t k = rnd(5); k > 0; k--)
 				cJSON_AddItemToArray(l, random_value(1));
 		}
@@ -373,6 +412,84 @@ static void test_random_trees(void)
 	fclose(devnull);
 }
 
+/* Every node of a tree with its parent, in document order. */
+struct node_ref {
+	cJSON *parent;
+	cJSON *item;
+};
+
+static size_t collect(cJSON *parent, struct node_ref *refs, size_t n, size_t cap)
+{
+	cJSON *c;
+
+	cJSON_ArrayForEach(c, parent) {
+		if (n < cap)
+			refs[n++] = (struct node_ref){ parent, c };
+		n = collect(c, refs, n, cap);
+	}
+	return n;
+}
+
+/* The full sample responses with a few nodes swapped for random values: the hostile
+ * variants deep inside the shapes that random trees rarely build. */
+static void test_mutated_samples(void)
+{
+	static const struct {
+		const char *cmd;
+		const char *name;
+	} samples[] = {
+		{ "ice", "ice" },
+		{ "relays", "relays_turn" },
+		{ "relays", "relays" },
+		{ "status", "status" },
+		{ "stats", "stats" },
+		{ "peers", "peers" },
+		{ "resources", "resources" },
+	};
+	enum { MAX_NODES = 1024, ROUNDS = 400 };
+	FILE *devnull = fopen("/dev/null", "w");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(devnull);
+	for (size_t s = 0; s < N(samples); s++) {
+		char path[4096], *json;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/%s.json", golden_dir, samples[s].name);
+		json = slurp(path, &len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+		for (int i = 0; i < ROUNDS; i++) {
+			static struct node_ref refs[MAX_NODES];
+			cJSON *root = cJSON_Parse(json);
+			size_t n;
+			int r;
+
+			CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+			for (uint32_t k = 1 + rnd(3); k > 0; k--) {
+				struct node_ref *ref;
+				cJSON *v = random_value(2);
+
+				n = collect(root, refs, 0, MAX_NODES);
+				if (!n) {
+					cJSON_Delete(v);
+					break;
+				}
+				ref = &refs[rnd((uint32_t)n)];
+				/* ReplaceItemViaPointer keeps no member name: give it the old one */
+				if (cJSON_IsObject(ref->parent)) {
+					v->string = strdup(ref->item->string);
+					CU_ASSERT_PTR_NOT_NULL_FATAL(v->string);
+				}
+				CU_ASSERT_FATAL(cJSON_ReplaceItemViaPointer(ref->parent, ref->item, v));
+			}
+			r = fg_render(samples[s].cmd, root, NOW, devnull);
+			CU_ASSERT(r == 0 || r == -EPROTO);
+			cJSON_Delete(root);
+		}
+		free(json);
+	}
+	fclose(devnull);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct fg_cunit_test tests[] = {
@@ -380,6 +497,7 @@ int main(int argc, char **argv)
 		{ "golden peers", test_golden_peers },
 		{ "golden resources", test_golden_resources },
 		{ "golden relays", test_golden_relays },
+		{ "golden ice", test_golden_ice },
 		{ "golden stats", test_golden_stats },
 		{ "shapes refused", test_shapes },
 		{ "write error", test_write_error },
@@ -388,6 +506,7 @@ int main(int argc, char **argv)
 		{ "when", test_when },
 		{ "table", test_table },
 		{ "random trees", test_random_trees },
+		{ "mutated samples", test_mutated_samples },
 	};
 
 	if (argc != 2) {

@@ -188,12 +188,26 @@ static cJSON *fake_array(void *ctx)
 	return cJSON_CreateArray();
 }
 
+static cJSON *fake_ice(void *ctx)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	(void)ctx;
+	calls++;
+	cJSON_AddArrayToObject(o, "agents");
+	return o;
+}
+
 static const struct fg_cpctl_provider provider = {
 	.status = fake_status,
 	.peers = fake_null,
 	.resources = fake_array,
 	.relays = NULL,
 	.stats = fake_null,
+};
+
+static const struct fg_cpctl_provider ice_provider = {
+	.ice = fake_ice,
 };
 
 static void expect_response(const struct fg_cpctl_provider *p, const char *line, size_t len,
@@ -226,7 +240,8 @@ static void test_respond(void)
 	RESP(&provider, "{\"cmd\":\"resources\"}", "{\"error\":\"resources unavailable\"}\n");
 	RESP(&provider, "{\"cmd\":\"relays\"}", "{\"error\":\"relays unavailable\"}\n");
 	RESP(&provider, "{\"cmd\":\"stats\"}", "{\"error\":\"stats unavailable\"}\n");
-	CU_ASSERT_EQUAL(calls, 4);   /* relays has no callback */
+	RESP(&provider, "{\"cmd\":\"ice\"}", "{\"error\":\"ice unavailable\"}\n");
+	CU_ASSERT_EQUAL(calls, 4);   /* relays and ice have no callback */
 	RESP(NULL, "{\"cmd\":\"status\"}", "{\"error\":\"status unavailable\"}\n");
 
 	RESP(&provider, "{\"cmd\":\"x\"}", "{\"error\":\"unknown command 'x'\"}\n");
@@ -252,6 +267,11 @@ static void test_respond(void)
 	RESP(&provider, "{\"cmd\":\"st\0atus\"}", "{\"error\":\"malformed request: NUL byte\"}\n");
 	RESP(&provider, "{\"cmd\":\"status\\u0000\"}", "{\"error\":\"malformed request: NUL byte\"}\n");
 	CU_ASSERT_EQUAL(calls, 4);   /* no malformed or unknown request reached the provider */
+
+	/* ice: its own callback, the others left NULL */
+	RESP(&ice_provider, "{\"cmd\":\"ice\"}", "{\"agents\":[]}\n");
+	CU_ASSERT_EQUAL(calls, 5);
+	RESP(&ice_provider, "{\"cmd\":\"relays\"}", "{\"error\":\"relays unavailable\"}\n");
 }
 
 static void test_respond_long(void)
