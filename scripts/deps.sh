@@ -45,6 +45,7 @@ TEST=(
 	netcat-openbsd
 	iperf3
 	procps
+	conntrack
 	util-linux
 	coreutils
 	shellcheck
@@ -83,6 +84,13 @@ installed() {
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) || return 1
 	[ "$st" = installed ]
 }
+
+# The ICE tests' client agent (werift-ice) comes from npm: Node.js and npm from Debian, unless
+# a Node.js with its npm is installed already (e.g. from another repository, whose package
+# would conflict with Debian's npm).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	want+=(nodejs npm)
+fi
 
 command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this script is for Debian 12"
 missing=()

@@ -247,6 +247,53 @@ bool fg_conn_can_confirm(struct fg_conn *c)
 
 /* ---- punted datagrams ---------------------------------------------------------------------- */
 
+/* The relayed address of relay r for a peer's family, or NULL. */
+static const struct fg_endpoint *relayed_for(const struct fg_conn_relay *r, const struct fg_endpoint *peer)
+{
+	const struct fg_endpoint *e = peer->ip.family == AF_INET ? &r->relayed4 : &r->relayed6;
+
+	return e->ip.family ? e : NULL;
+}
+
+static const struct fg_conn_relay *relay_at(const struct fg_conn *c, const struct fg_endpoint *addr)
+{
+	for (unsigned i = 0; i < FG_RELAY_MAX; i++)
+		if (c->rcache[i].used && fg_endpoint_equal(&c->rcache[i].active, addr))
+			return &c->rcache[i];
+	return NULL;
+}
+
+/*
+ * A Data indication from a relay (RFC 8656 §11.6): a peer with a permission (a channel to
+ * its IP) but no channel to its exact address, typically a client behind a NAT that gave
+ * its check to our relayed address a new port because our own check reached the NAT first.
+ * snownet drops these; here the STUN inside goes to the agents as from that peer, which
+ * learn it as peer-reflexive and bind a channel to it. Anything else in one is dropped.
+ * True when buf was a Data indication from a relay (handled or counted).
+ */
+static bool data_indication(struct fg_conn *c, const struct fg_ctl_packet_in *m, uint64_t now)
+{
+	const struct fg_conn_relay *r = relay_at(c, &m->src);
+	const struct fg_endpoint *local;
+	struct fg_stun_msg msg;
+	struct fg_endpoint peer;
+	const uint8_t *data;
+	size_t dlen;
+	int rc;
+
+	if (!r || m->len < 20 || m->payload[0] > 3)
+		return false;
+	rc = fg_stun_parse(m->payload, m->len, &msg, NULL, 0);
+	if ((rc < 0 && rc != -ENOTSUP) || msg.method != FG_STUN_DATA || msg.cls != FG_STUN_INDICATION)
+		return false;
+	c->cnt.data_indications++;
+	if (fg_stun_get_addr(&msg, FG_STUN_ATTR_XOR_PEER_ADDRESS, 0, &peer) ||
+	    fg_stun_get_bytes(&msg, FG_STUN_ATTR_DATA, &data, &dlen) || !(local = relayed_for(r, &peer)) ||
+	    !fg_conn_agents_input(c, local, &peer, data, dlen, now))
+		c->cnt.unmatched++;
+	return true;
+}
+
 void fg_conn_on_packet(void *arg, const struct fg_ctl_packet_in *m)
 {
 	struct fg_conn *c = arg;
@@ -256,15 +303,13 @@ void fg_conn_on_packet(void *arg, const struct fg_ctl_packet_in *m)
 	c->cnt.packets_in++;
 	if (m->channel) {
 		/* Inside a relay channel: the local candidate is our relayed address there. */
-		for (unsigned i = 0; !local && i < FG_RELAY_MAX; i++) {
-			const struct fg_conn_relay *r = &c->rcache[i];
+		const struct fg_conn_relay *r = relay_at(c, &m->src);
 
-			if (r->used && fg_endpoint_equal(&r->active, &m->src))
-				local = m->peer.ip.family == AF_INET ?
-						(r->relayed4.ip.family ? &r->relayed4 : NULL) :
-						(r->relayed6.ip.family ? &r->relayed6 : NULL);
-		}
+		local = r ? relayed_for(r, &m->peer) : NULL;
 		from = &m->peer;
+	} else if (data_indication(c, m, now)) {
+		fg_conn_settle(c);
+		return;
 	} else {
 		int r = fg_relay_input(c->relays, &m->src, m->payload, m->len, now);
 

@@ -79,6 +79,7 @@ struct fg_conn_counters {
 	uint64_t packets_in, relay_packets, ice_requests, ice_responses;
 	uint64_t unrouted_requests;         /* a Binding request no agent's ufrag names */
 	uint64_t unmatched;                 /* not STUN for a relay or an agent: dropped */
+	uint64_t data_indications;          /* from a relay: a peer without a channel (NAT) */
 	uint64_t packets_out, packets_out_failed;
 	uint64_t channel_binds, channel_bind_failed, channel_unbinds;
 	uint64_t paths_set, agents_created, agents_replaced, agents_failed, agents_removed;

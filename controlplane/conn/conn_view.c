@@ -139,6 +139,7 @@ cJSON *fg_conn_json_ice(struct fg_conn *c)
 	C(ice_responses);
 	C(unrouted_requests);
 	C(unmatched);
+	C(data_indications);
 	C(packets_out);
 	C(packets_out_failed);
 	C(channel_binds);

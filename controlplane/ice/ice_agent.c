@@ -175,6 +175,24 @@ static void report_nominated(struct fg_ice_agent *a, uint64_t now)
 	fg_ice_emit(a, &ev);
 }
 
+/*
+ * Among nominated pairs: one still answering our checks beats one that stopped (the
+ * client moved: a new network, a NAT, a relay restart, and nominated another pair; the
+ * old one would otherwise stay selected until its checks give up, minutes later), then
+ * the higher priority (RFC 8445 §8.1.1).
+ */
+static bool fresh(const struct fg_ice_pair *p)
+{
+	return p->unanswered < FG_ICE_STALE_CHECKS;
+}
+
+static bool better(const struct fg_ice_pair *p, const struct fg_ice_pair *q)
+{
+	if (fresh(p) != fresh(q))
+		return fresh(p);
+	return p->prio > q->prio;
+}
+
 void fg_ice_evaluate(struct fg_ice_agent *a, uint64_t now)
 {
 	bool possible = false, waiting;
@@ -190,7 +208,7 @@ void fg_ice_evaluate(struct fg_ice_agent *a, uint64_t now)
 			continue;
 		possible |= p->state != FG_ICE_PAIR_FAILED;
 		if (p->state == FG_ICE_PAIR_SUCCEEDED && p->use_candidate &&
-		    (best == FG_ICE_NONE || p->prio > a->pairs[best].prio))
+		    (best == FG_ICE_NONE || better(p, &a->pairs[best])))
 			best = i;
 	}
 	if (best != a->selected) {

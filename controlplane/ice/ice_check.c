@@ -335,6 +335,10 @@ static void triggered(struct fg_ice_agent *a, struct fg_ice_pair *p, bool use_ca
 	p->requests_rx++;
 	if (use_candidate)
 		p->use_candidate = true;   /* nominated now if valid, or once our check succeeds */
+	/* The client nominates another pair: is the selected one still there? A check owed on
+	 * it now tells within a few of its checks (a silent pair gives way, fg_ice_evaluate). */
+	if (use_candidate && a->selected != FG_ICE_NONE && &a->pairs[a->selected] != p)
+		a->pairs[a->selected].triggered = true;
 	if (p->state == FG_ICE_PAIR_SUCCEEDED)
 		return;
 	if (p->state == FG_ICE_PAIR_FAILED) {

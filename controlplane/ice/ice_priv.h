@@ -21,6 +21,8 @@ enum {
 	FG_ICE_MSG_MAX = 512,          /* our largest message: a request with 64-byte ufrags */
 	FG_ICE_USERNAME_MAX = 2 * FG_ICE_UFRAG_MAX + 1,
 	FG_ICE_NONE = -1,              /* no pair selected */
+	FG_ICE_STALE_CHECKS = 2,       /* unanswered checks (one may be in flight) that make a
+					* nominated pair give way to one that answers */
 };
 
 #define FG_ICE_MS(ms) ((uint64_t)(ms) * 1000000ull)

@@ -664,6 +664,42 @@ static void test_migration_to_better_pair(void)
 	bench_free();
 }
 
+/* The client moves (a NAT, a relay restart) and nominates another pair while the old,
+ * better one stops answering: we follow it once the old pair misses its checks, long
+ * before those checks give up. */
+static void test_migration_away_from_silent_pair(void)
+{
+	const struct evrec *ev;
+	int gw, relay;
+
+	bench_init();
+	gw = bench_host(GW);
+	relay = bench_relay("192.0.2.44:61000", "r1");
+	CU_ASSERT_EQUAL(bench_remote(CL_HOST_LINE), 0);
+	CU_ASSERT_EQUAL(bench_remote("candidate:3 1 udp 16777215 192.0.2.99 62000 typ relay"), 0);
+	bench_run(B.now + SEC(1));
+	expect_success((uint32_t)gw, CL_HOST, REQ_USE_CANDIDATE);
+	ev = bench_last_ev(FG_ICE_EV_NOMINATED);
+	CU_ASSERT_EQUAL_FATAL(ev->ev.path.local_type, FG_ICE_HOST);
+	/* both answer: the relayed nomination does not move us off the better pair */
+	expect_success((uint32_t)relay, "192.0.2.99:62000", REQ_USE_CANDIDATE);
+	CU_ASSERT_EQUAL(cnt()->nominations, 1);
+	/* the host path goes silent; the relayed one keeps answering */
+	B.blocked[B.nblocked++] = ep(CL_HOST);
+	bench_run(B.now + SEC(5));
+	ev = bench_last_ev(FG_ICE_EV_NOMINATED);
+	CU_ASSERT_EQUAL(ev->ev.path.local_type, FG_ICE_RELAY);
+	CU_ASSERT_EQUAL(cnt()->nominations, 2);
+	CU_ASSERT_EQUAL(fg_ice_state(B.a), FG_ICE_CONNECTED);
+	/* the host path answers again: back to it */
+	B.nblocked = 0;
+	bench_run(B.now + SEC(20));
+	ev = bench_last_ev(FG_ICE_EV_NOMINATED);
+	CU_ASSERT_EQUAL(ev->ev.path.local_type, FG_ICE_HOST);
+	CU_ASSERT_EQUAL(cnt()->nominations, 3);
+	bench_free();
+}
+
 static void test_invalidation(void)
 {
 	const struct fg_ice_pair_view *p;
@@ -990,6 +1026,7 @@ int main(void)
 		{ "retransmission schedule and give-up", test_retransmit_schedule_and_give_up },
 		{ "no remote candidate within 10 s fails", test_no_remote_candidate_fails },
 		{ "migration to a better nominated pair", test_migration_to_better_pair },
+		{ "migration away from a silent pair", test_migration_away_from_silent_pair },
 		{ "candidate invalidation", test_invalidation },
 		{ "redundant remote candidates: one pair, handed over", test_redundant_remote_pairs },
 		{ "invalidating the last candidate after 10 s fails", test_invalidation_after_10s_fails },
