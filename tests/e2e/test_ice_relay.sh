@@ -381,6 +381,34 @@ sys.exit(0 if r["username"] == sys.argv[1] else 1)' "$(cat "$FG_WORK/r1b.user")"
 }
 check "relay credentials changed in init (portal restarted): the allocation is replaced, traffic back" new_creds
 
+# --- candidate changes while the portal is away ---------------------------------------------------
+held_signals() { ice_json | "$PY" -c '
+import json, sys
+a = [x for x in json.load(sys.stdin)["agents"] if x["client_id"] == "client-1"]
+print(a[0].get("held_signals", 0) if a else 0)'; }
+no_held() { [ "$(held_signals)" = 0 ]; }
+held_then_flushed() {
+	local ok=0 n_sel
+	fg_stop "$PORTAL_PID"
+	icetopo_turn_stop
+	icetopo_turn_start
+	ALLOCS=$((ALLOCS + 1))
+	fg_wait_for -t 60 allocated "$ALLOCS" || { echo "  no new allocation"; ok=1; }
+	echo "  held while the portal is away: $(held_signals) candidate change(s)"
+	[ "$(held_signals)" -gt 0 ] || ok=1
+	rm -f "$FG_WORK/gwc.idx"
+	portal_start "$PPORT"
+	joined || return 1
+	fg_wait_for -t 20 new_relay_signalled || { echo "  the new relay candidate was not flushed"; ok=1; }
+	fg_wait_for -t 10 no_held || { echo "  signals still held after the rejoin"; ok=1; }
+	n_sel=$(grep -c '^SELECTED ' "$SHIM_LOG" || true)
+	kill -USR2 "$SHIM_PID"
+	fg_wait_for -t 90 nominated_n $((n_sel + 1)) || { echo "  no new nomination"; ok=1; }
+	fg_wait_for -t 30 tunnel_up || ok=1
+	return $ok
+}
+check "candidate changes while the portal is away are held, flushed after the rejoin" held_then_flushed
+
 # --- relay omitted while unreachable, last relay gone, back ---------------------------------------
 presence() { # presence CONNECTED_JSON
 	pctl push "{\"event\":\"relays_presence\",\"payload\":{\"disconnected_ids\":[],\"connected\":$1}}" >/dev/null
