@@ -305,7 +305,13 @@ static void ice_event(void *ctx, const struct fg_ice_event *ev)
 		break;
 	case FG_ICE_EV_STATE:
 		if (ev->state == FG_ICE_FAILED) {
-			fg_warn(TAG, "client %s: ICE failed (%s)", cl->id, ev->reason ? ev->reason : "");
+			/* A client that never sent a candidate does not use ICE (a plain WireGuard
+			 * peer, which the data plane serves by roaming): not a fault. */
+			if (cl->nremote)
+				fg_warn(TAG, "client %s: ICE failed (%s)", cl->id, ev->reason ? ev->reason : "");
+			else
+				fg_info(TAG, "client %s: ICE agent gave up: %s", cl->id,
+					ev->reason ? ev->reason : "");
 			cl->failed = true;
 		} else {
 			fg_info(TAG, "client %s: ICE %s%s%s", cl->id, fg_ice_state_name(ev->state),
