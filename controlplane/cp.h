@@ -28,6 +28,7 @@ struct fg_cp {
 	struct fg_cp_state state;
 	struct fg_gateway gw;
 	struct fg_conn *conn;            /* relays, ICE agents, punted STUN */
+	struct fg_timer conn_timer;      /* its one timer */
 	struct fg_portal *portal;
 	struct fg_watch *dpw;            /* the data plane's control socket on the loop */
 	struct fg_timer dp_timer;        /* reconnects to the data plane */

@@ -91,6 +91,30 @@ static const struct fg_watch_ops sig_ops = {
 	.readable = on_signal,
 };
 
+/* ---- connectivity: its portal messages and its timer ----------------------------------------- */
+
+static bool conn_signal(void *ctx, const char *event, const char *client_id, const char *const *lines,
+			unsigned n)
+{
+	struct fg_cp *cp = ctx;
+
+	return fg_gateway_signal(&cp->gw, event, client_id, lines, n);
+}
+
+static void conn_arm(void *ctx, uint64_t us)
+{
+	struct fg_cp *cp = ctx;
+
+	fg_loop_timer(&cp->conn_timer, us ? us : 1);
+}
+
+static void conn_fired(struct fg_timer *t)
+{
+	struct fg_cp *cp = t->ctx;
+
+	fg_conn_timer(cp->conn);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -297,8 +321,9 @@ int main(int argc, char **argv)
 
 	/* Relays and ICE: the punted STUN goes to them from the first read on. */
 	struct fg_conn_config conn_cfg = { .without_relays = env_true("FASTGATE_WITHOUT_RELAYS") };
-	const struct fg_conn_ops conn_ops = { .signal = fg_gateway_signal };
-	cp.conn = fg_conn_new(&cp.loop, &cp.dpc, &cp.state, &conn_ops, &cp.gw, &conn_cfg);
+	const struct fg_conn_ops conn_ops = { .signal = conn_signal, .arm = conn_arm };
+	fg_timer_init(&cp.conn_timer, &cp.loop, conn_fired, &cp);
+	cp.conn = fg_conn_new(&cp.dpc, &cp.state, &conn_ops, &cp, &conn_cfg);
 	if (!cp.conn)
 		fg_fatal(TAG, "connectivity: %s", strerror(errno));
 	cp.gw.conn = cp.conn;
@@ -345,6 +370,7 @@ int main(int argc, char **argv)
 	fg_ctlsock_stop(&cp.ctl);
 	fg_portal_free(cp.portal);
 	cp.gw.portal = NULL;
+	fg_loop_timer(&cp.conn_timer, 0);
 	fg_conn_free(cp.conn);
 	lws_context_destroy(cp.lws);
 	fg_cp_state_free(&cp.state);

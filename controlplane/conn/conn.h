@@ -20,7 +20,9 @@
  *     candidate, at the relay and in the data plane (CHANNEL_BIND), and sets the client's
  *     WireGuard path to the nominated pair (PEER_PATH: direct, or relay + channel);
  *   - after a data plane restart pushes the channels and paths again (fg_conn_dp_up).
- * Everything runs on the control plane's single thread, on one timer of the loop.
+ * Everything runs on the control plane's single thread. The owner keeps one timer for it: the
+ * ops' arm() says when, and the owner calls fg_conn_timer() then (no event loop in here, so
+ * the tests drive it with their own clock of calls).
  */
 #ifndef FG_CONN_H
 #define FG_CONN_H
@@ -34,7 +36,6 @@
 #include "ctlproto.h"
 #include "relay.h"
 
-struct fg_loop;
 struct fg_dpc;
 struct fg_cp_state;
 struct fg_conn;
@@ -45,16 +46,22 @@ struct fg_conn_ops {
 	 * change is held and offered again after fg_conn_portal_up(). */
 	bool (*signal)(void *ctx, const char *event, const char *client_id, const char *const *lines,
 		       unsigned n);
+	/* (Re)arms the owner's one timer for this many microseconds from now (at least 1);
+	 * when it fires the owner calls fg_conn_timer(). Replaces any earlier arming. */
+	void (*arm)(void *ctx, uint64_t us);
 };
 
 struct fg_conn_config {
 	bool without_relays;    /* confirm authorizations with no relay allocation (labs) */
 };
 
-/* NULL with errno. The state is read to drop the agents of clients it no longer holds. */
-struct fg_conn *fg_conn_new(struct fg_loop *loop, struct fg_dpc *dpc, struct fg_cp_state *state,
-			    const struct fg_conn_ops *ops, void *ctx, const struct fg_conn_config *cfg);
+/* NULL with errno (EINVAL: signal or arm missing). The state is read to drop the agents of
+ * clients it no longer holds. */
+struct fg_conn *fg_conn_new(struct fg_dpc *dpc, struct fg_cp_state *state, const struct fg_conn_ops *ops,
+			    void *ctx, const struct fg_conn_config *cfg);
 void fg_conn_free(struct fg_conn *c);
+/* The owner's timer fired: retransmissions, refreshes, checks and sweeps due by now. */
+void fg_conn_timer(struct fg_conn *c);
 
 /* The portal's relays: init (is_init: the full list) or relays_presence (connected, then
  * disconnected ids). Passwords are the caller's to wipe. */

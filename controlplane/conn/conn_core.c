@@ -175,7 +175,7 @@ void fg_conn_rearm(struct fg_conn *c)
 	t = fg_conn_agents_next(c);
 	if (t < next)
 		next = t;
-	fg_loop_timer(&c->timer, next > now ? (next - now + 999) / 1000 : 1);
+	c->ops.arm(c->ctx, next > now ? (next - now + 999) / 1000 : 1);
 }
 
 void fg_conn_settle(struct fg_conn *c)
@@ -197,9 +197,8 @@ void fg_conn_settle(struct fg_conn *c)
 	fg_conn_rearm(c);
 }
 
-static void on_timer(struct fg_timer *t)
+void fg_conn_timer(struct fg_conn *c)
 {
-	struct fg_conn *c = t->ctx;
 	uint64_t now = fg_conn_now();
 
 	c->in_timer = true;
@@ -377,12 +376,12 @@ void fg_conn_dp_event(struct fg_conn *c, const struct fg_ctl_event *ev)
 	fg_conn_settle(c);
 }
 
-struct fg_conn *fg_conn_new(struct fg_loop *loop, struct fg_dpc *dpc, struct fg_cp_state *state,
-			    const struct fg_conn_ops *ops, void *ctx, const struct fg_conn_config *cfg)
+struct fg_conn *fg_conn_new(struct fg_dpc *dpc, struct fg_cp_state *state, const struct fg_conn_ops *ops,
+			    void *ctx, const struct fg_conn_config *cfg)
 {
 	struct fg_conn *c;
 
-	if (!ops || !ops->signal) {
+	if (!ops || !ops->signal || !ops->arm) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -398,7 +397,6 @@ struct fg_conn *fg_conn_new(struct fg_loop *loop, struct fg_dpc *dpc, struct fg_
 		errno = ENOMEM;
 		return NULL;
 	}
-	c->loop = loop;
 	c->dpc = dpc;
 	c->state = state;
 	c->ops = *ops;
@@ -406,7 +404,6 @@ struct fg_conn *fg_conn_new(struct fg_loop *loop, struct fg_dpc *dpc, struct fg_
 	if (cfg)
 		c->cfg = *cfg;
 	c->next_sweep_ns = fg_conn_now() + FG_CONN_MS(FG_CONN_SWEEP_MS);
-	fg_timer_init(&c->timer, loop, on_timer, c);
 	if (fg_dpc_connected(dpc))
 		fg_conn_dp_up(c);
 	return c;
@@ -416,7 +413,6 @@ void fg_conn_free(struct fg_conn *c)
 {
 	if (!c)
 		return;
-	fg_loop_timer(&c->timer, 0);
 	for (unsigned i = 0; i < FG_CONN_MAX_CLIENTS; i++)
 		if (c->clients[i].used)
 			fg_conn_client_free(c, &c->clients[i], NULL);

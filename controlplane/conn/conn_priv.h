@@ -15,7 +15,6 @@
 
 #include "addr.h"
 #include "ice.h"
-#include "loop.h"
 #include "relay.h"
 
 enum {
@@ -89,13 +88,11 @@ struct fg_conn_counters {
 };
 
 struct fg_conn {
-	struct fg_loop *loop;
 	struct fg_dpc *dpc;
 	struct fg_cp_state *state;
 	struct fg_conn_ops ops;
 	void *ctx;
 	struct fg_conn_config cfg;
-	struct fg_timer timer;
 	struct fg_relay_set *relays;
 	struct fg_conn_relay rcache[FG_RELAY_MAX];
 	bool relays_dirty;                  /* relay events to apply to the agents */

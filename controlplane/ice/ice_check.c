@@ -335,10 +335,17 @@ static void triggered(struct fg_ice_agent *a, struct fg_ice_pair *p, bool use_ca
 	p->requests_rx++;
 	if (use_candidate)
 		p->use_candidate = true;   /* nominated now if valid, or once our check succeeds */
-	/* The client nominates another pair: is the selected one still there? A check owed on
-	 * it now tells within a few of its checks (a silent pair gives way, fg_ice_evaluate). */
-	if (use_candidate && a->selected != FG_ICE_NONE && &a->pairs[a->selected] != p)
+	/* The client nominates another pair: is the selected one still there? It is checked
+	 * again from the start of the normal schedule (now, 250 ms, 500 ms...), so a silent
+	 * pair gives way within a second (fg_ice_evaluate) and a live one answers and stays.
+	 * A new nomination is activity: the normal profile, as str0m's on new candidates. */
+	if (use_candidate && a->selected != FG_ICE_NONE && &a->pairs[a->selected] != p &&
+	    a->pairs[a->selected].state == FG_ICE_PAIR_SUCCEEDED) {
+		a->idle = false;
+		a->last_activity_ns = now;
+		a->pairs[a->selected].attempts = 0;
 		a->pairs[a->selected].triggered = true;
+	}
 	if (p->state == FG_ICE_PAIR_SUCCEEDED)
 		return;
 	if (p->state == FG_ICE_PAIR_FAILED) {
