@@ -27,6 +27,7 @@ check() { fg_check "$@"; }
 GW_PID=
 cont_then_cleanup() {
 	local rc=$?
+	set +e   # under -e a failing run's (exit 1) below would end the trap before the cleanup
 	[ -n "$GW_PID" ] && kill -CONT "$GW_PID" 2>/dev/null
 	(exit "$rc")
 	fg__on_exit

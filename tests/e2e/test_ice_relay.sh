@@ -327,7 +327,7 @@ new_relay_signalled() {
 	sync_gw_candidates && grep -q "^candidate:.* $addr typ relay" "$CANDS"
 }
 relay_restart() {
-	local port=$((PORTN + 2)) dl_pid ok=0 n_sel
+	local port=$((PORTN + 2)) dl_pid ok=0 n_sel t0
 	PORTN=$((PORTN + 2))
 	rm -f "$FG_WORK/down-restart"
 	fg_bg "$FG_WORK/restart.srv.log" ip netns exec "$NS_R" timeout 200 socat -u "OPEN:$FG_WORK/10M" "TCP-LISTEN:$port,bind=$RES4,reuseaddr"
@@ -337,6 +337,7 @@ relay_restart() {
 	FG_PIDS+=("$dl_pid")
 	fg_wait_for -t 20 bash -c "[ \$(stat -c %s '$FG_WORK/down-restart' 2>/dev/null || echo 0) -gt 100000 ]" || true
 	n_sel=$(grep -c '^SELECTED ' "$SHIM_LOG" || true)
+	t0=$(date +%s.%N)
 	icetopo_turn_stop
 	icetopo_turn_start
 	ALLOCS=$((ALLOCS + 1))
@@ -348,6 +349,7 @@ relay_restart() {
 	fg_wait_for -t 20 new_relay_signalled || { echo "  the new relay candidate was not signalled"; ok=1; }
 	kill -USR2 "$SHIM_PID"
 	fg_wait_for -t 90 nominated_n $((n_sel + 1)) || { echo "  no new nomination"; ok=1; }
+	echo "  relayed path back $(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }') s after coturn was stopped (REFRESH every 15 s)"
 	wait "$dl_pid" || ok=1
 	same "$FG_WORK/down-restart" || { echo "  the transfer across the restart differs"; ok=1; }
 	gw_path relayed || ok=1
