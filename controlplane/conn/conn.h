@@ -69,7 +69,7 @@ void fg_conn_relays(struct fg_conn *c, const struct fg_relay_info *add, size_t n
 		    const char *const *remove_ids, size_t nremove, bool is_init);
 
 /* Whether an authorization may be confirmed now. When not, the caller withholds the
- * confirmation; `no_relays` has been signalled (once per outage). */
+ * confirmation; `no_relays` has been signalled (at most every 5 s while no relay works). */
 bool fg_conn_can_confirm(struct fg_conn *c);
 
 /*

@@ -556,8 +556,9 @@ void fg_conn_candidates(struct fg_conn *c, const char *client_id, const char (*l
 		for (j = 0; j < cl->nremote && strcmp(cl->remote[j], lines[i]) != 0; j++)
 			;
 		if (invalidate) {
-			if (j < cl->nremote)
-				memcpy(cl->remote[j], cl->remote[--cl->nremote], sizeof(cl->remote[0]));
+			/* The last one moves into its slot (memcpy onto itself is undefined). */
+			if (j < cl->nremote && j != --cl->nremote)
+				memcpy(cl->remote[j], cl->remote[cl->nremote], sizeof(cl->remote[0]));
 			if (cl->agent)
 				fg_ice_invalidate_remote_candidate(cl->agent, lines[i], now);
 			continue;

@@ -136,12 +136,12 @@ static void relay_event(void *ctx, const struct fg_relay_event *ev)
 		c->relays_dirty = true;
 		break;
 	case FG_RELAY_EV_NO_RELAYS:
-		if (!c->cfg.without_relays && !c->no_relays_said)
+		if (!c->cfg.without_relays)
 			c->no_relays_pending = true;
 		break;
 	case FG_RELAY_EV_RELAYS_BACK:
 		fg_info(TAG, "a relay allocation is up: authorizations are confirmed again");
-		c->no_relays_said = false;
+		c->no_relays_outage = false;
 		c->no_relays_pending = false;
 		break;
 	}
@@ -175,7 +175,37 @@ void fg_conn_rearm(struct fg_conn *c)
 	t = fg_conn_agents_next(c);
 	if (t < next)
 		next = t;
+	if (c->no_relays_pending && c->no_relays_next_ns < next)
+		next = c->no_relays_next_ns;
 	c->ops.arm(c->ctx, next > now ? (next - now + 999) / 1000 : 1);
+}
+
+/*
+ * `no_relays` (the Rust gateway's NoRelays / NoTurnServers): the portal answers with its
+ * relays. Asked for when the last allocation goes, when an authorization is withheld, and
+ * when a relay fails while no allocation is up (a relay the portal named again that is still
+ * unreachable): so the portal is asked again while none works, at most every 5 s.
+ */
+static void no_relays(struct fg_conn *c)
+{
+	uint64_t now = fg_conn_now(), failed = fg_relay_counters(c->relays)->relays_failed;
+
+	if (failed != c->relays_failed_seen) {
+		c->relays_failed_seen = failed;
+		if (!c->cfg.without_relays && !fg_relay_has_allocation(c->relays))
+			c->no_relays_pending = true;
+	}
+	if (!c->no_relays_pending || now < c->no_relays_next_ns ||
+	    !c->ops.signal(c->ctx, "no_relays", NULL, NULL, 0))
+		return;
+	if (!c->no_relays_outage)
+		fg_warn(TAG, "no relay allocation: sent no_relays; authorizations wait for a relay");
+	else
+		fg_info(TAG, "still no relay allocation: sent no_relays again");
+	c->no_relays_pending = false;
+	c->no_relays_outage = true;
+	c->no_relays_next_ns = now + FG_CONN_MS(FG_CONN_NO_RELAYS_MS);
+	c->cnt.no_relays_sent++;
 }
 
 void fg_conn_settle(struct fg_conn *c)
@@ -188,12 +218,7 @@ void fg_conn_settle(struct fg_conn *c)
 		fg_conn_agents_sync(c);
 	}
 	fg_conn_agents_after(c);
-	if (c->no_relays_pending && c->ops.signal(c->ctx, "no_relays", NULL, NULL, 0)) {
-		fg_warn(TAG, "no relay allocation left: sent no_relays; authorizations wait for a relay");
-		c->no_relays_pending = false;
-		c->no_relays_said = true;
-		c->cnt.no_relays_sent++;
-	}
+	no_relays(c);
 	fg_conn_rearm(c);
 }
 
@@ -238,8 +263,7 @@ bool fg_conn_can_confirm(struct fg_conn *c)
 	if (c->cfg.without_relays || fg_relay_has_allocation(c->relays))
 		return true;
 	c->cnt.confirmations_withheld++;
-	if (!c->no_relays_said)
-		c->no_relays_pending = true;
+	c->no_relays_pending = true;
 	fg_conn_settle(c);
 	return false;
 }

@@ -23,6 +23,7 @@ enum {
 	FG_CONN_MAX_HELD = 64,              /* candidate changes held while the portal is away */
 	FG_CONN_EARLY_CANDIDATES_MS = 60000,/* candidates before their authorization are kept */
 	FG_CONN_SWEEP_MS = 1000,            /* agents of clients the state dropped go */
+	FG_CONN_NO_RELAYS_MS = 5000,        /* `no_relays` at most this often */
 };
 
 #define FG_CONN_MS(ms) ((uint64_t)(ms) * 1000000ull)
@@ -96,8 +97,10 @@ struct fg_conn {
 	struct fg_relay_set *relays;
 	struct fg_conn_relay rcache[FG_RELAY_MAX];
 	bool relays_dirty;                  /* relay events to apply to the agents */
-	bool no_relays_pending;             /* `no_relays` to send (portal away) */
-	bool no_relays_said;                /* sent for this outage */
+	bool no_relays_pending;             /* `no_relays` to send (when due, portal joined) */
+	bool no_relays_outage;              /* sent since the last allocation (WARN once) */
+	uint64_t no_relays_next_ns;         /* not again before (FG_CONN_NO_RELAYS_MS) */
+	uint64_t relays_failed_seen;        /* the relay set's relays_failed, last looked at */
 	struct fg_endpoint host4, host6;    /* the WireGuard port on the uplink addresses */
 	struct fg_conn_client *clients;     /* FG_CONN_MAX_CLIENTS slots */
 	unsigned nclients;
