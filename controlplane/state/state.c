@@ -632,8 +632,8 @@ int fg_cp_candidates(struct fg_cp_state *s, const char *client_id, const char (*
 			if (strcmp(c->cands[j], cands[i]) == 0)
 				break;
 		if (invalidate) {
-			if (j < c->ncands)
-				memcpy(c->cands[j], c->cands[--c->ncands], sizeof(c->cands[0]));
+			if (j < c->ncands && j != --c->ncands)
+				memcpy(c->cands[j], c->cands[c->ncands], sizeof(c->cands[0]));
 			continue;
 		}
 		if (j < c->ncands || c->ncands == FG_CP_MAX_CANDIDATES)
