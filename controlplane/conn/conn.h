@@ -84,7 +84,8 @@ int fg_conn_authorize(struct fg_conn *c, const char *client_id, const uint8_t pu
 /* ice_candidates / invalidate_ice_candidates for client_id (lines of the portal's form). */
 void fg_conn_candidates(struct fg_conn *c, const char *client_id, const char (*lines)[256], unsigned n,
 			bool invalidate);
-/* The client is gone (rejected, expired): its agent, channels and path go. */
+/* The client is gone (rejected, expired): its agent goes. Its path went with its peer in the
+ * data plane; its channels expire at the relay unless used. */
 void fg_conn_client_gone(struct fg_conn *c, const char *client_id);
 
 /* The portal joined (again): held candidate changes leave now. */
