@@ -27,6 +27,7 @@ BUILD=(
 	libwebsockets-dev
 	libssl-dev
 	zlib1g-dev
+	libc-ares-dev
 	libcunit1-dev
 )
 TEST=(
