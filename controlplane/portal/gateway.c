@@ -41,20 +41,6 @@ static bool to_cp_resource(const struct fg_portal_resource *in, uint64_t expires
 	return true;
 }
 
-static void to_cp_relay(const struct fg_portal_relay *in, struct fg_cp_relay *out)
-{
-	memset(out, 0, sizeof(*out));
-	snprintf(out->id, sizeof(out->id), "%s", in->id);
-	snprintf(out->type, sizeof(out->type), "%s", in->type == FG_PORTAL_RELAY_TURN ? "turn" : "stun");
-	if (in->addr4.ip.family)
-		out->addr[out->naddr++] = in->addr4;
-	if (in->addr6.ip.family)
-		out->addr[out->naddr++] = in->addr6;
-	snprintf(out->username, sizeof(out->username), "%s", in->username);
-	snprintf(out->password, sizeof(out->password), "%s", in->password);
-	out->expires_at = in->expires_at;
-}
-
 /* The TURN relays of a list, for the connectivity room (STUN-only entries carry no
  * credentials and allocate nothing). The caller wipes out. */
 static size_t to_relay_infos(const struct fg_portal_relay *in, size_t n, struct fg_relay_info *out)
@@ -105,11 +91,6 @@ static void on_init(struct fg_gateway *g, const cJSON *payload)
 		free(m);
 		return;
 	}
-	struct fg_cp_relay *relays = calloc(m->n_relays ? m->n_relays : 1, sizeof(*relays));
-	for (unsigned i = 0; relays && i < m->n_relays; i++)
-		to_cp_relay(&m->relays[i], &relays[i]);
-	if (relays)
-		fg_cp_relays_update(g->state, relays, m->n_relays, NULL, 0);
 	relays_to_conn(g, m->relays, m->n_relays, NULL, 0, true);
 	if (m->n_auths) {
 		auths = calloc(m->n_auths, sizeof(*auths));
@@ -127,10 +108,6 @@ static void on_init(struct fg_gateway *g, const cJSON *payload)
 		m->ipv4.family ? "ipv4 set" : "no ipv4", m->ipv6.family ? ", ipv6 set" : "", "",
 		m->n_relays, m->n_auths, g->state->n);
 	free(auths);
-	if (relays) {
-		sodium_memzero(relays, sizeof(*relays) * (m->n_relays ? m->n_relays : 1));
-		free(relays);
-	}
 	fg_portal_init_free(m);
 	free(m);
 }
@@ -313,19 +290,11 @@ static void on_relays_presence(struct fg_gateway *g, const cJSON *payload)
 		free(m);
 		return;
 	}
-	struct fg_cp_relay *add = calloc(m->n_connected ? m->n_connected : 1, sizeof(*add));
 	const char *ids[FG_PORTAL_MAX_IDS];
 
 	for (unsigned i = 0; i < m->n_disconnected; i++)
 		ids[i] = m->disconnected_ids[i];
-	for (unsigned i = 0; add && i < m->n_connected; i++)
-		to_cp_relay(&m->connected[i], &add[i]);
-	fg_cp_relays_update(g->state, add, add ? m->n_connected : 0, ids, m->n_disconnected);
 	relays_to_conn(g, m->connected, m->n_connected, ids, m->n_disconnected, false);
-	if (add) {
-		sodium_memzero(add, sizeof(*add) * (m->n_connected ? m->n_connected : 1));
-		free(add);
-	}
 	fg_portal_relays_presence_free(m);
 	free(m);
 }

@@ -37,7 +37,6 @@ void fg_cp_state_free(struct fg_cp_state *s)
 	for (uint32_t i = 0; i < s->n; i++)
 		client_free(&s->clients[i]);
 	free(s->clients);
-	sodium_memzero(s->relays, sizeof(s->relays));
 	memset(s, 0, sizeof(*s));
 }
 
@@ -458,35 +457,6 @@ int fg_cp_init(struct fg_cp_state *s, const struct fg_ip *if4, const struct fg_i
 	return 0;
 }
 
-void fg_cp_relays_update(struct fg_cp_state *s, const struct fg_cp_relay *add, size_t nadd,
-			 const char *const *remove_ids, size_t nremove)
-{
-	for (size_t i = 0; i < nremove; i++) {
-		for (unsigned j = 0; j < s->nrelays; j++) {
-			if (strcmp(s->relays[j].id, remove_ids[i]) == 0) {
-				sodium_memzero(&s->relays[j], sizeof(s->relays[j]));
-				s->relays[j] = s->relays[--s->nrelays];
-				break;
-			}
-		}
-	}
-	for (size_t i = 0; i < nadd; i++) {
-		unsigned j;
-
-		for (j = 0; j < s->nrelays; j++)
-			if (strcmp(s->relays[j].id, add[i].id) == 0)
-				break;
-		if (j == s->nrelays) {
-			if (s->nrelays == FG_CP_MAX_RELAYS) {
-				fg_warn(TAG, "more than %d relays: relay %s ignored", FG_CP_MAX_RELAYS, add[i].id);
-				continue;
-			}
-			s->nrelays++;
-		}
-		s->relays[j] = add[i];
-	}
-}
-
 /* ---- data plane synchronisation --------------------------------------------------------- */
 
 static void adopt_peer(void *ctx, const struct fg_ctl_peer_info *p)
@@ -710,29 +680,6 @@ cJSON *fg_cp_json_resources(const struct fg_cp_state *s)
 				cJSON_AddNullToObject(o, "expires_at");
 			cJSON_AddItemToArray(arr, o);
 		}
-	}
-	return root;
-}
-
-cJSON *fg_cp_json_relays(const struct fg_cp_state *s)
-{
-	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "relays");
-	char buf[FG_ENDPOINT_STRLEN];
-
-	for (unsigned i = 0; i < s->nrelays; i++) {
-		const struct fg_cp_relay *r = &s->relays[i];
-		cJSON *o = cJSON_CreateObject(), *a = NULL;
-
-		cJSON_AddStringToObject(o, "id", r->id);
-		a = cJSON_AddArrayToObject(o, "addrs");
-		for (unsigned j = 0; j < r->naddr; j++)
-			cJSON_AddItemToArray(a, cJSON_CreateString(fg_endpoint_format(&r->addr[j], buf, sizeof(buf))));
-		cJSON_AddStringToObject(o, "username", r->username);
-		if (r->expires_at)
-			cJSON_AddNumberToObject(o, "expires_at", (double)r->expires_at);
-		else
-			cJSON_AddNullToObject(o, "expires_at");
-		cJSON_AddItemToArray(arr, o);
 	}
 	return root;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The control plane's model of what the portal authorized: clients (keys, tunnel IPs),
- * their resources (filters, expiry), relays, the gateway's tunnel addresses. Every change
+ * their resources (filters, expiry), the gateway's tunnel addresses. Every change
  * is pushed to the data plane over the control socket; the data plane is the authority on
  * what is live (it keeps forwarding while the control plane is away), so a restarted
  * control plane first adopts the data plane's state and then lets the portal's `init`
@@ -63,20 +63,6 @@ enum {
 	FG_CP_MAX_CANDIDATES = 32,
 };
 
-enum {
-	FG_CP_MAX_RELAYS = 32,
-};
-
-struct fg_cp_relay {
-	char id[FG_CTL_ID_LEN];
-	char type[16];
-	struct fg_endpoint addr[2];
-	unsigned naddr;
-	char username[256];
-	char password[256];          /* never shown by fastgatectl */
-	uint64_t expires_at;
-};
-
 struct fg_cp_auth {                  /* one entry of init.authorizations */
 	char client_id[FG_CTL_ID_LEN];
 	char resource_id[FG_CTL_ID_LEN];
@@ -87,8 +73,6 @@ struct fg_cp_state {
 	struct fg_dpc *dpc;
 	struct fg_cp_client *clients;
 	uint32_t n, cap;
-	struct fg_cp_relay relays[FG_CP_MAX_RELAYS];
-	unsigned nrelays;
 	struct fg_ip if4, if6;
 	char account_slug[128];
 	bool dp_synced;              /* the data plane holds what we hold */
@@ -111,9 +95,6 @@ int fg_cp_resource_updated(struct fg_cp_state *s, const struct fg_cp_resource *r
 /* init: tunnel addresses, then retain only the listed authorizations (when has_list). */
 int fg_cp_init(struct fg_cp_state *s, const struct fg_ip *if4, const struct fg_ip *if6,
 	       const struct fg_cp_auth *auths, size_t nauths, bool has_list);
-/* relays from init / relays_presence, stored until the relay issue. */
-void fg_cp_relays_update(struct fg_cp_state *s, const struct fg_cp_relay *add, size_t nadd,
-			 const char *const *remove_ids, size_t nremove);
 /* After connecting to the data plane: adopt its peers and resources (a restarted control
  * plane), then push whatever we hold that it lacks (a restarted data plane). Asynchronous:
  * sends the DUMP and does the rest when its answer is in. */
@@ -130,6 +111,5 @@ struct fg_cp_client *fg_cp_find(struct fg_cp_state *s, const char *client_id);
 
 /* JSON views for fastgatectl. */
 cJSON *fg_cp_json_resources(const struct fg_cp_state *s);
-cJSON *fg_cp_json_relays(const struct fg_cp_state *s);
 
 #endif
