@@ -26,12 +26,18 @@
  *           PACKET_OUT / CHANNEL_BIND / CHANNEL_UNBIND / PEER_PATH
  *                                      -> server: REPLY (status 0 or -errno)
  *   client: DUMP                       -> server: PEER_INFO*, RESOURCE_INFO*, REPLY (end)
+ *   client: P2P_OUT / NAT_SET / FLOWS_SET -> server: REPLY
+ *   client: NAT_DUMP                   -> server: NAT_INFO*, REPLY (end)
  *   client: STATS                      -> server: STATS_REPLY
  *   server: EVENT (unsolicited, seq 0) when the data plane removed a peer by itself
  *           (last resource expired, or the client said Goodbye) or a handshake completed.
  *   server: PACKET_IN (unsolicited, seq 0): STUN that arrived on the WireGuard port, directly
  *           or inside a relay channel. Best effort: counted and dropped when the client's
  *           output queue is backed up, never a reason to close the connection.
+ *   server: P2P_IN (unsolicited, seq 0): an AssignedIps p2p control packet from a client
+ *           with a policy. Best effort as PACKET_IN (the client resends it).
+ *   server: FLOW (unsolicited, seq 0): a flow of a client started or completed. Best
+ *           effort: a record lost to a full queue is counted (flows_lost in STATS_REPLY).
  */
 #ifndef FG_CTLPROTO_H
 #define FG_CTLPROTO_H
@@ -42,8 +48,9 @@
 #include "addr.h"
 
 enum {
-	FG_CTL_VERSION = 3,          /* 2: resources carry a variable number of filters;
-				      * 3: packets, relay channels and peer paths */
+	FG_CTL_VERSION = 4,          /* 2: resources carry a variable number of filters;
+				      * 3: packets, relay channels and peer paths;
+				      * 4: DNS resources (p2p control, NAT, flow records) */
 	FG_CTL_ID_LEN = 64,          /* portal ids (UUIDs) as NUL-terminated text */
 	FG_CTL_MAX_FILTERS = 8192,   /* filters of one resource on the wire */
 	FG_CTL_MAX_PACKET = 2048,    /* UDP payload bytes of one PACKET_IN / PACKET_OUT */
@@ -51,6 +58,10 @@ enum {
 	FG_CTL_CHANNEL_MAX = 0x4FFF,
 	FG_CTL_MAX_DROP_REASONS = 64,
 	FG_CTL_MAX_WORKERS = 16,
+	FG_CTL_DOMAIN_LEN = 256,     /* a domain name as NUL-terminated text (253 max) */
+	FG_CTL_NAT_MAX_PROXY = 8,    /* proxy IPs of one AssignedIps (4 IPv4 + 4 IPv6) */
+	FG_CTL_P2P_MAX = 1232,       /* p2p control payload: 1280 - the 40-byte IPv6 header */
+	FG_CTL_FLOW_MAX_OUTERS = 4,  /* outer paths one flow record lists */
 };
 
 enum fg_ctl_type {
@@ -73,6 +84,13 @@ enum fg_ctl_type {
 	FG_CTL_CHANNEL_BIND,
 	FG_CTL_CHANNEL_UNBIND,
 	FG_CTL_PEER_PATH,
+	FG_CTL_P2P_IN,             /* version 4 */
+	FG_CTL_P2P_OUT,
+	FG_CTL_NAT_SET,
+	FG_CTL_NAT_DUMP,
+	FG_CTL_NAT_INFO,
+	FG_CTL_FLOWS_SET,
+	FG_CTL_FLOW,
 	FG_CTL_TYPE_MAX,
 };
 
@@ -138,6 +156,8 @@ struct fg_ctl_peer_remove {
 enum fg_ctl_resource_type {
 	FG_CTL_RES_CIDR = 1,
 	FG_CTL_RES_INTERNET = 2,
+	FG_CTL_RES_DNS = 3,        /* version 4: prefix unused (family 0); its filters and
+				    * expiry apply to the proxy IPs NAT_SET gives it */
 };
 
 enum fg_ctl_filter_proto {
@@ -238,6 +258,20 @@ struct fg_ctl_stats_reply {
 	char drop_names[FG_CTL_MAX_DROP_REASONS][32];
 	struct fg_ctl_lcore_stats service;
 	struct fg_ctl_lcore_stats lcores[FG_CTL_MAX_WORKERS];
+	/* version 4: the connection table, summed over the workers */
+	uint64_t nat_translated_out;  /* client -> resource packets whose proxy IP was rewritten */
+	uint64_t nat_translated_in;   /* resource -> client packets mapped back to a proxy IP */
+	uint64_t nat_icmp_translated; /* ICMP errors from a real server rewritten to the proxy IP */
+	uint64_t nat_created;         /* tuples created */
+	uint64_t nat_expired;         /* tuples expired (timeout, FIN both ways, RST, reset) */
+	uint64_t nat_misses;          /* resource -> client packets with no tuple (not NATed) */
+	uint64_t nat_live;            /* tuples live now */
+	uint64_t flows_started;
+	uint64_t flows_completed;
+	uint64_t flows_live;
+	uint64_t flows_lost;          /* records dropped on a full queue to the control plane */
+	uint64_t p2p_in;              /* AssignedIps handed to the control plane */
+	uint64_t p2p_out;             /* DomainStatus (and other p2p) sent to clients */
 };
 
 enum fg_ctl_event_kind {
@@ -308,6 +342,126 @@ struct fg_ctl_peer_path {
 	uint16_t pad;
 };
 
+/* A p2p control packet's payload (the 8-byte header [event, 0 x 7], then the JSON body)
+ * from the client of public_key: P2P_IN. The data plane hands over only event 0
+ * (AssignedIps) from a client with a policy; a Goodbye it handles itself, anything else is
+ * a counted drop. P2P_OUT asks it to send one to the client, wrapped in the IPv6 header of
+ * the p2p protocol (:: to ::, next header 0xFF, hop limit 0) and encrypted like any packet.
+ * REPLY: 0 once queued for sealing, -ENOENT (no such peer), -EINVAL (len 0 or over
+ * FG_CTL_P2P_MAX), -ENOBUFS. The datagram is sizeof(struct) + len bytes. */
+struct fg_ctl_p2p {
+	struct fg_ctl_hdr h;
+	uint8_t public_key[32];
+	uint16_t len;              /* payload bytes, 1..FG_CTL_P2P_MAX */
+	uint16_t pad;
+	uint8_t payload[];
+};
+
+/* One proxy IP of a DNS resource domain and the real IP it translates to (family 0: the
+ * domain has no address of the proxy IP's family: ICMP net unreachable). */
+struct fg_ctl_nat_entry {
+	struct fg_ip proxy;
+	struct fg_ip real;
+	uint8_t pad[2];
+};
+
+enum fg_ctl_nat_flags {
+	FG_CTL_NAT_RESET = 1 << 0,  /* first drop every translation and tuple of the client */
+};
+
+/* setup_nat: the client's proxy IPs of domain, for the DNS resource resource_id (which
+ * must exist as a FG_CTL_RES_DNS resource of the client: its filters and expiry apply to
+ * these proxy IPs). A proxy IP already translated gets this real IP and this resource
+ * added to its set; rank orders the resources sharing a proxy IP (higher: a more specific
+ * pattern), after "the filter permits" and before the resource id. n entries are used.
+ * REPLY: 0, -ENOENT (no such peer or resource), -EINVAL, -ENOMEM. */
+struct fg_ctl_nat_set {
+	struct fg_ctl_hdr h;
+	uint8_t public_key[32];
+	char resource_id[FG_CTL_ID_LEN];
+	char domain[FG_CTL_DOMAIN_LEN];
+	uint32_t flags;            /* enum fg_ctl_nat_flags */
+	uint32_t rank;
+	uint32_t n;                /* 0..FG_CTL_NAT_MAX_PROXY */
+	uint32_t pad;
+	struct fg_ctl_nat_entry e[FG_CTL_NAT_MAX_PROXY];
+};
+
+struct fg_ctl_nat_dump {
+	struct fg_ctl_hdr h;
+};
+
+/* One live NAT tuple (NAT_DUMP answers with one per tuple, at most 65,536, then REPLY
+ * with count; the REPLY's message says when the list was cut). Times are unix ns. */
+struct fg_ctl_nat_info {
+	struct fg_ctl_hdr h;
+	uint8_t public_key[32];
+	struct fg_ip proxy;        /* inside: (proto, inside_port, proxy) */
+	struct fg_ip real;         /* outside: (proto, outside_port, real) */
+	uint8_t proto;             /* 6, 17, 1 (ICMP echo) or 58 (ICMPv6 echo) */
+	uint8_t flags;             /* 1 reply seen, 2 FIN out, 4 FIN in, 8 RST */
+	uint16_t inside_port;      /* source port or echo id */
+	uint16_t outside_port;
+	uint16_t worker;
+	uint8_t pad[6];
+	uint64_t created_unix_ns;
+	uint64_t last_out_unix_ns;
+	uint64_t last_in_unix_ns;  /* 0 = no reply yet */
+	uint64_t tx_packets, tx_bytes;   /* client -> resource */
+	uint64_t rx_packets, rx_bytes;   /* resource -> client */
+};
+
+/* Whether the workers track every flow of a policy client for flow records (init's
+ * flow_logs): NATed flows are always tracked, others only while this is on. REPLY: 0. */
+struct fg_ctl_flows_set {
+	struct fg_ctl_hdr h;
+	uint32_t enabled;
+	uint32_t pad;
+};
+
+enum fg_ctl_flow_kind {
+	FG_CTL_FLOW_STARTED = 1,
+	FG_CTL_FLOW_COMPLETED,
+};
+
+enum fg_ctl_flow_end {
+	FG_CTL_FLOW_END_IDLE = 1,  /* no packet for 2 minutes (or the NAT tuple's timeout) */
+	FG_CTL_FLOW_END_FIN,       /* TCP FIN both ways */
+	FG_CTL_FLOW_END_RST_OUT,   /* TCP RST from the client */
+	FG_CTL_FLOW_END_RST_IN,    /* TCP RST from the resource */
+	FG_CTL_FLOW_END_RESET,     /* the client's NAT was reset or the peer removed */
+};
+
+/* A flow record (TCP, UDP or ICMP echo) of a client: inner addresses as the client sent
+ * them (dst is the proxy IP for a DNS resource; real the address it was translated to,
+ * family 0 if none), the outer paths the client's packets came over (ep, channel 0 =
+ * direct), times in unix ns, counters from the client's point of view (tx: client ->
+ * resource). STARTED carries zero counters and end 0. */
+struct fg_ctl_flow {
+	struct fg_ctl_hdr h;
+	uint32_t kind;             /* enum fg_ctl_flow_kind */
+	uint32_t end;              /* enum fg_ctl_flow_end (COMPLETED) */
+	uint8_t public_key[32];
+	char resource_id[FG_CTL_ID_LEN];
+	uint8_t proto;             /* 6, 17, 1 or 58 */
+	uint8_t n_outers;
+	uint16_t src_port;         /* echo id for ICMP */
+	uint16_t dst_port;         /* 0 for ICMP */
+	uint16_t pad;
+	struct fg_ip src;
+	struct fg_ip dst;
+	struct fg_ip real;
+	uint8_t pad2[1];
+	struct fg_endpoint outers[FG_CTL_FLOW_MAX_OUTERS];
+	uint16_t channels[FG_CTL_FLOW_MAX_OUTERS];
+	uint8_t pad3[4];
+	uint64_t start_unix_ns;
+	uint64_t last_packet_unix_ns;
+	uint64_t end_unix_ns;
+	uint64_t tx_packets, tx_bytes;
+	uint64_t rx_packets, rx_bytes;
+};
+
 /* The layouts are fixed: every gap is an explicit pad field, so a mirror in another language
  * (tests/e2e/ctl_hostile.py) needs no compiler knowledge. */
 _Static_assert(sizeof(struct fg_ctl_hello_reply) == 144, "hello_reply layout");
@@ -319,11 +473,17 @@ _Static_assert(sizeof(struct fg_ctl_resource_upsert) == 144, "resource_upsert la
 _Static_assert(sizeof(struct fg_ctl_resource_info) == 144, "resource_info layout (fixed part)");
 _Static_assert(sizeof(struct fg_ctl_reply) == 136, "reply layout");
 _Static_assert(sizeof(struct fg_ctl_event) == 112, "event layout");
-_Static_assert(sizeof(struct fg_ctl_stats_reply) == 4008, "stats_reply layout");
+_Static_assert(sizeof(struct fg_ctl_stats_reply) == 4112, "stats_reply layout");
 _Static_assert(sizeof(struct fg_ctl_packet_in) == 52, "packet_in layout (fixed part)");
 _Static_assert(sizeof(struct fg_ctl_packet_out) == 32, "packet_out layout (fixed part)");
 _Static_assert(sizeof(struct fg_ctl_channel) == 52, "channel layout");
 _Static_assert(sizeof(struct fg_ctl_peer_path) == 64, "peer_path layout");
+_Static_assert(sizeof(struct fg_ctl_p2p) == 44, "p2p layout (fixed part)");
+_Static_assert(sizeof(struct fg_ctl_nat_entry) == 36, "nat_entry layout");
+_Static_assert(sizeof(struct fg_ctl_nat_set) == 664, "nat_set layout");
+_Static_assert(sizeof(struct fg_ctl_nat_info) == 144, "nat_info layout");
+_Static_assert(sizeof(struct fg_ctl_flows_set) == 16, "flows_set layout");
+_Static_assert(sizeof(struct fg_ctl_flow) == 320, "flow layout");
 
 /* The exact size a message of a type must have, or 0 for an unknown type. */
 static inline uint32_t fg_ctl_size(uint16_t type)
@@ -348,6 +508,13 @@ static inline uint32_t fg_ctl_size(uint16_t type)
 	case FG_CTL_CHANNEL_BIND: return sizeof(struct fg_ctl_channel);
 	case FG_CTL_CHANNEL_UNBIND: return sizeof(struct fg_ctl_channel);
 	case FG_CTL_PEER_PATH: return sizeof(struct fg_ctl_peer_path);
+	case FG_CTL_P2P_IN: return sizeof(struct fg_ctl_p2p);
+	case FG_CTL_P2P_OUT: return sizeof(struct fg_ctl_p2p);
+	case FG_CTL_NAT_SET: return sizeof(struct fg_ctl_nat_set);
+	case FG_CTL_NAT_DUMP: return sizeof(struct fg_ctl_nat_dump);
+	case FG_CTL_NAT_INFO: return sizeof(struct fg_ctl_nat_info);
+	case FG_CTL_FLOWS_SET: return sizeof(struct fg_ctl_flows_set);
+	case FG_CTL_FLOW: return sizeof(struct fg_ctl_flow);
 	default: return 0;
 	}
 }
@@ -372,7 +539,9 @@ _Static_assert(__builtin_offsetof(struct fg_ctl_resource_upsert, n_filters) ==
 static inline uint32_t fg_ctl_packet_len_off(uint16_t type)
 {
 	return type == FG_CTL_PACKET_IN ? (uint32_t)__builtin_offsetof(struct fg_ctl_packet_in, len) :
-	       type == FG_CTL_PACKET_OUT ? (uint32_t)__builtin_offsetof(struct fg_ctl_packet_out, len) : 0;
+	       type == FG_CTL_PACKET_OUT ? (uint32_t)__builtin_offsetof(struct fg_ctl_packet_out, len) :
+	       type == FG_CTL_P2P_IN || type == FG_CTL_P2P_OUT ? (uint32_t)__builtin_offsetof(struct fg_ctl_p2p, len) :
+	       0;
 }
 
 /* Whether a type's size depends on its contents (filters or a payload). */
@@ -401,6 +570,8 @@ static inline uint32_t fg_ctl_msg_size(const void *msg, size_t len)
 	off = fg_ctl_packet_len_off(h.type);
 	if (off) {
 		__builtin_memcpy(&plen, (const uint8_t *)msg + off, sizeof(plen));
+		if (h.type == FG_CTL_P2P_IN || h.type == FG_CTL_P2P_OUT)
+			return plen > FG_CTL_P2P_MAX ? 0 : base + plen;
 		return plen > FG_CTL_MAX_PACKET ? 0 : base + plen;
 	}
 	__builtin_memcpy(&n, (const uint8_t *)msg + __builtin_offsetof(struct fg_ctl_resource_upsert, n_filters),

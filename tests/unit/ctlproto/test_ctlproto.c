@@ -56,13 +56,20 @@ static void test_sizes(void)
 		{ FG_CTL_PEER_INFO, sizeof(struct fg_ctl_peer_info), 192 },
 		{ FG_CTL_RESOURCE_INFO, sizeof(struct fg_ctl_resource_info), 144 },
 		{ FG_CTL_STATS, sizeof(struct fg_ctl_stats), 8 },
-		{ FG_CTL_STATS_REPLY, sizeof(struct fg_ctl_stats_reply), 4008 },
+		{ FG_CTL_STATS_REPLY, sizeof(struct fg_ctl_stats_reply), 4112 },
 		{ FG_CTL_EVENT, sizeof(struct fg_ctl_event), 112 },
 		{ FG_CTL_PACKET_IN, sizeof(struct fg_ctl_packet_in), 52 },
 		{ FG_CTL_PACKET_OUT, sizeof(struct fg_ctl_packet_out), 32 },
 		{ FG_CTL_CHANNEL_BIND, sizeof(struct fg_ctl_channel), 52 },
 		{ FG_CTL_CHANNEL_UNBIND, sizeof(struct fg_ctl_channel), 52 },
 		{ FG_CTL_PEER_PATH, sizeof(struct fg_ctl_peer_path), 64 },
+		{ FG_CTL_P2P_IN, sizeof(struct fg_ctl_p2p), 44 },
+		{ FG_CTL_P2P_OUT, sizeof(struct fg_ctl_p2p), 44 },
+		{ FG_CTL_NAT_SET, sizeof(struct fg_ctl_nat_set), 664 },
+		{ FG_CTL_NAT_DUMP, sizeof(struct fg_ctl_nat_dump), 8 },
+		{ FG_CTL_NAT_INFO, sizeof(struct fg_ctl_nat_info), 144 },
+		{ FG_CTL_FLOWS_SET, sizeof(struct fg_ctl_flows_set), 16 },
+		{ FG_CTL_FLOW, sizeof(struct fg_ctl_flow), 320 },
 	};
 	unsigned covered = 0;
 
@@ -94,7 +101,7 @@ static void test_sizes(void)
 	 * both ends, as does a resource with FG_CTL_MAX_FILTERS filters. */
 	CU_ASSERT(sizeof(struct fg_ctl_stats_reply) <= FG_CTL_MAX_MSG);
 	CU_ASSERT(sizeof(struct fg_ctl_packet_in) + FG_CTL_MAX_PACKET <= FG_CTL_MAX_MSG);
-	CU_ASSERT_EQUAL(FG_CTL_VERSION, 3);
+	CU_ASSERT_EQUAL(FG_CTL_VERSION, 4);
 	CU_ASSERT_EQUAL(FG_CTL_MAX_MSG, sizeof(struct fg_ctl_resource_upsert) + FG_CTL_MAX_FILTERS * 8);
 	CU_ASSERT_EQUAL(sizeof(struct fg_ctl_filter), 8);
 	CU_ASSERT_EQUAL(sizeof(struct fg_ctl_lcore_stats), 80);
@@ -183,10 +190,12 @@ static void test_msg_size_packets(void)
 {
 	static const struct {
 		uint16_t type;
-		uint32_t base, len_off;
+		uint32_t base, len_off, max;
 	} var[] = {
-		{ FG_CTL_PACKET_IN, 52, offsetof(struct fg_ctl_packet_in, len) },
-		{ FG_CTL_PACKET_OUT, 32, offsetof(struct fg_ctl_packet_out, len) },
+		{ FG_CTL_PACKET_IN, 52, offsetof(struct fg_ctl_packet_in, len), FG_CTL_MAX_PACKET },
+		{ FG_CTL_PACKET_OUT, 32, offsetof(struct fg_ctl_packet_out, len), FG_CTL_MAX_PACKET },
+		{ FG_CTL_P2P_IN, 44, offsetof(struct fg_ctl_p2p, len), FG_CTL_P2P_MAX },
+		{ FG_CTL_P2P_OUT, 44, offsetof(struct fg_ctl_p2p, len), FG_CTL_P2P_MAX },
 	};
 	/* As long as a resource's fixed part: the compiler cannot tell the type will not be one. */
 	_Alignas(8) uint8_t buf[sizeof(struct fg_ctl_resource_upsert)];
@@ -195,10 +204,10 @@ static void test_msg_size_packets(void)
 
 	for (uint32_t type = 0; type <= UINT16_MAX; type++)
 		variable += fg_ctl_is_variable((uint16_t)type) != 0;
-	CU_ASSERT_EQUAL(variable, 4); /* the two resources, the two packets */
+	CU_ASSERT_EQUAL(variable, 6); /* the two resources, the two packets, the two p2p */
 	for (unsigned v = 0; v < N(var); v++) {
-		static const uint32_t ok[] = { 0, 1, 20, 548, 1500, FG_CTL_MAX_PACKET };
-		static const uint32_t bad[] = { FG_CTL_MAX_PACKET + 1, 4096, UINT16_MAX };
+		const uint32_t ok[] = { 0, 1, 20, 548, 1200, var[v].max };
+		const uint32_t bad[] = { var[v].max + 1, 4096, UINT16_MAX };
 
 		CU_ASSERT(fg_ctl_is_variable(var[v].type));
 		memset(buf, 0xa5, sizeof(buf));
@@ -378,11 +387,68 @@ static void test_layout(void)
 		F(fg_ctl_stats_reply, drop_names, 0),
 		F(fg_ctl_stats_reply, service, 0),
 		F(fg_ctl_stats_reply, lcores, 0),
+		F(fg_ctl_stats_reply, nat_translated_out, 0),
+		F(fg_ctl_stats_reply, nat_translated_in, 0),
+		F(fg_ctl_stats_reply, nat_icmp_translated, 0),
+		F(fg_ctl_stats_reply, nat_created, 0),
+		F(fg_ctl_stats_reply, nat_expired, 0),
+		F(fg_ctl_stats_reply, nat_misses, 0),
+		F(fg_ctl_stats_reply, nat_live, 0),
+		F(fg_ctl_stats_reply, flows_started, 0),
+		F(fg_ctl_stats_reply, flows_completed, 0),
+		F(fg_ctl_stats_reply, flows_live, 0),
+		F(fg_ctl_stats_reply, flows_lost, 0),
+		F(fg_ctl_stats_reply, p2p_in, 0),
+		F(fg_ctl_stats_reply, p2p_out, 0),
 		END(fg_ctl_stats_reply, 0),
 	};
 	static const size_t stats_reply_off[] = {
-		0, 8, 24, 28, 32, 36, 40, 48, 56, 64, 72, 80, 88, 600, 2648, 2728, 4008,
+		0, 8, 24, 28, 32, 36, 40, 48, 56, 64, 72, 80, 88, 600, 2648, 2728,
+		4008, 4016, 4024, 4032, 4040, 4048, 4056, 4064, 4072, 4080, 4088, 4096, 4104, 4112,
 	};
+	static const struct field p2p[] = {
+		F(fg_ctl_p2p, h, 0), F(fg_ctl_p2p, public_key, 0), F(fg_ctl_p2p, len, 0), F(fg_ctl_p2p, pad, 0),
+		{ "fg_ctl_p2p.payload", offsetof(struct fg_ctl_p2p, payload), 0, 0 },
+		END(fg_ctl_p2p, 0),
+	};
+	static const size_t p2p_off[] = { 0, 8, 40, 42, 44, 44 };
+	static const struct field nat_entry[] = {
+		F(fg_ctl_nat_entry, proxy, 0), F(fg_ctl_nat_entry, real, 0), F(fg_ctl_nat_entry, pad, 0),
+		END(fg_ctl_nat_entry, 0),
+	};
+	static const size_t nat_entry_off[] = { 0, 17, 34, 36 };
+	static const struct field nat_set[] = {
+		F(fg_ctl_nat_set, h, 0), F(fg_ctl_nat_set, public_key, 0), F(fg_ctl_nat_set, resource_id, 0),
+		F(fg_ctl_nat_set, domain, 0), F(fg_ctl_nat_set, flags, 0), F(fg_ctl_nat_set, rank, 0),
+		F(fg_ctl_nat_set, n, 0), F(fg_ctl_nat_set, pad, 0), F(fg_ctl_nat_set, e, 0), END(fg_ctl_nat_set, 0),
+	};
+	static const size_t nat_set_off[] = { 0, 8, 40, 104, 360, 364, 368, 372, 376, 664 };
+	static const struct field nat_info[] = {
+		F(fg_ctl_nat_info, h, 0), F(fg_ctl_nat_info, public_key, 0), F(fg_ctl_nat_info, proxy, 0),
+		F(fg_ctl_nat_info, real, 0), F(fg_ctl_nat_info, proto, 0), F(fg_ctl_nat_info, flags, 0),
+		F(fg_ctl_nat_info, inside_port, 0), F(fg_ctl_nat_info, outside_port, 0),
+		F(fg_ctl_nat_info, worker, 0), F(fg_ctl_nat_info, pad, 0), F(fg_ctl_nat_info, created_unix_ns, 0),
+		F(fg_ctl_nat_info, last_out_unix_ns, 0), F(fg_ctl_nat_info, last_in_unix_ns, 0),
+		F(fg_ctl_nat_info, tx_packets, 0), F(fg_ctl_nat_info, tx_bytes, 0), F(fg_ctl_nat_info, rx_packets, 0),
+		F(fg_ctl_nat_info, rx_bytes, 0), END(fg_ctl_nat_info, 0),
+	};
+	static const size_t nat_info_off[] = { 0, 8, 40, 57, 74, 75, 76, 78, 80, 82, 88, 96, 104, 112, 120, 128, 136, 144 };
+	static const struct field flow[] = {
+		F(fg_ctl_flow, h, 0), F(fg_ctl_flow, kind, 0), F(fg_ctl_flow, end, 0), F(fg_ctl_flow, public_key, 0),
+		F(fg_ctl_flow, resource_id, 0), F(fg_ctl_flow, proto, 0), F(fg_ctl_flow, n_outers, 0),
+		F(fg_ctl_flow, src_port, 0), F(fg_ctl_flow, dst_port, 0), F(fg_ctl_flow, pad, 0), F(fg_ctl_flow, src, 0),
+		F(fg_ctl_flow, dst, 0), F(fg_ctl_flow, real, 0), F(fg_ctl_flow, pad2, 0), F(fg_ctl_flow, outers, 0),
+		F(fg_ctl_flow, channels, 0), F(fg_ctl_flow, pad3, 0), F(fg_ctl_flow, start_unix_ns, 0),
+		F(fg_ctl_flow, last_packet_unix_ns, 0), F(fg_ctl_flow, end_unix_ns, 0), F(fg_ctl_flow, tx_packets, 0),
+		F(fg_ctl_flow, tx_bytes, 0), F(fg_ctl_flow, rx_packets, 0), F(fg_ctl_flow, rx_bytes, 0), END(fg_ctl_flow, 0),
+	};
+	static const size_t flow_off[] = { 0, 8, 12, 16, 48, 112, 113, 114, 116, 118, 120, 137, 154, 171, 172, 252, 260,
+					   264, 272, 280, 288, 296, 304, 312, 320 };
+	static const struct field flows_set[] = {
+		F(fg_ctl_flows_set, h, 0), F(fg_ctl_flows_set, enabled, 0), F(fg_ctl_flows_set, pad, 0),
+		END(fg_ctl_flows_set, 0),
+	};
+	static const size_t flows_set_off[] = { 0, 8, 12, 16 };
 	static const struct field event[] = {
 		F(fg_ctl_event, h, 0), F(fg_ctl_event, kind, 0), F(fg_ctl_event, pad, 0),
 		F(fg_ctl_event, public_key, 0), F(fg_ctl_event, resource_id, 0), END(fg_ctl_event, 0),
@@ -409,6 +475,12 @@ static void test_layout(void)
 	CHECK_LAYOUT(packet_out, packet_out_off);
 	CHECK_LAYOUT(channel, channel_off);
 	CHECK_LAYOUT(peer_path, peer_path_off);
+	CHECK_LAYOUT(p2p, p2p_off);
+	CHECK_LAYOUT(nat_entry, nat_entry_off);
+	CHECK_LAYOUT(nat_set, nat_set_off);
+	CHECK_LAYOUT(nat_info, nat_info_off);
+	CHECK_LAYOUT(flow, flow_off);
+	CHECK_LAYOUT(flows_set, flows_set_off);
 	/* Every message starts with the header, so the receiver can read it at offset 0. */
 	CU_ASSERT_EQUAL(offsetof(struct fg_ctl_hello, h), 0);
 	CU_ASSERT_EQUAL(offsetof(struct fg_ctl_hello, client), 8);
