@@ -83,6 +83,17 @@ static void packet_in(struct fg_dpc *c, const void *buf)
 	c->on_packet(c->packet_arg, buf);
 }
 
+/* P2P_IN and FLOW: to their callbacks at once, as packets. */
+static void unsolicited(struct fg_dpc *c, uint16_t type, const void *buf)
+{
+	if (type == FG_CTL_P2P_IN && c->on_p2p && ((const struct fg_ctl_p2p *)buf)->len > 0)
+		c->on_p2p(c->unsolicited_arg, buf);
+	else if (type == FG_CTL_FLOW && c->on_flow)
+		c->on_flow(c->unsolicited_arg, buf);
+	else
+		c->unsolicited_dropped++;
+}
+
 static struct fg_dpc_req *take(struct fg_dpc *c, unsigned i)
 {
 	struct fg_dpc_req *r = c->reqs[i];
@@ -329,6 +340,8 @@ static int read_some(struct fg_dpc *c, const bool *stop)
 					queue_event(c, buf);
 				else if (h.type == FG_CTL_PACKET_IN)
 					packet_in(c, buf);
+				else if (h.type == FG_CTL_P2P_IN || h.type == FG_CTL_FLOW)
+					unsolicited(c, h.type, buf);
 				else
 					dispatch(c, buf);
 				continue;

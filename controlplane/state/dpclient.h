@@ -64,6 +64,13 @@ struct fg_dpc {
 	void *packet_arg;
 	uint64_t packets_in;          /* PACKET_IN handed to on_packet */
 	uint64_t packets_dropped;     /* PACKET_IN read without an on_packet, or empty */
+	/* Called for each P2P_IN (an AssignedIps of a client; msg aligned, valid during the
+	 * call, size checked: sizeof(*msg) + msg->len) and each FLOW record, as they are
+	 * read. Either may be NULL: the message is then counted in unsolicited_dropped. */
+	void (*on_p2p)(void *arg, const struct fg_ctl_p2p *msg);
+	void (*on_flow)(void *arg, const struct fg_ctl_flow *msg);
+	void *unsolicited_arg;
+	uint64_t unsolicited_dropped;
 };
 
 void fg_dpc_init(struct fg_dpc *c, const char *path);
