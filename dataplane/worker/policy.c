@@ -839,3 +839,30 @@ uint64_t fg_policy_next_expiry(const struct fg_policy *p)
 {
 	return p ? p->next_expiry : 0;
 }
+
+/* DNS resources: filled in with NAT_SET (the proxy IPs of the client's domains). */
+bool fg_policy_has_nat(const struct fg_policy *p)
+{
+	(void)p;
+	return false;
+}
+
+const struct fg_policy_nat *fg_policy_nat_lookup(const struct fg_policy *p, const struct fg_ip *dst)
+{
+	(void)p;
+	(void)dst;
+	return NULL;
+}
+
+size_t fg_policy_nat_count(const struct fg_policy *p)
+{
+	(void)p;
+	return 0;
+}
+
+const struct fg_policy_nat *fg_policy_nat_at(const struct fg_policy *p, size_t i)
+{
+	(void)p;
+	(void)i;
+	return NULL;
+}

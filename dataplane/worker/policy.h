@@ -40,6 +40,7 @@
 #ifndef FG_POLICY_H
 #define FG_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -121,6 +122,24 @@ static inline int fg_policy_p2p_event(const uint8_t *pkt, size_t len)
 enum fg_policy_verdict fg_policy_outbound(const struct fg_policy *p, const uint8_t *pkt,
 					  uint32_t len, uint64_t now_unix, enum fg_drop *reason,
 					  const char **resource_id);
+
+/* DNS resources (version 4 of ctlproto): a proxy IP the client assigned to a domain, and
+ * the real IP the fast path translates it to (real.family 0: none of that family, which
+ * fg_policy_outbound() answers with NET_UNREACHABLE). Proxy IPs are classified like host
+ * routes carrying their DNS resources' filters, so fg_policy_outbound() / _inbound() treat
+ * a proxy IP as a resource address; the NAT (conntrack.h) rewrites what they allowed. */
+struct fg_policy_nat {
+	struct fg_ip proxy;
+	struct fg_ip real;
+	uint32_t index;             /* 0..fg_policy_nat_count()-1, stable for this policy */
+};
+
+/* Whether the client has any proxy IP (the TUN side skips reverse NAT lookups if not). */
+bool fg_policy_has_nat(const struct fg_policy *p);
+/* The translation of dst when it is one of the client's proxy IPs, else NULL. */
+const struct fg_policy_nat *fg_policy_nat_lookup(const struct fg_policy *p, const struct fg_ip *dst);
+size_t fg_policy_nat_count(const struct fg_policy *p);
+const struct fg_policy_nat *fg_policy_nat_at(const struct fg_policy *p, size_t i);
 
 /*
  * Resource -> client: a packet read from the TUN for this client (reference §3.4). ALLOW
