@@ -47,11 +47,12 @@
 #include "addr.h"
 #include "counters.h"
 #include "ctlproto.h"
+#include "policy_nat.h"
 
 /* Input to fg_policy_build(), one per authorized resource. */
 struct fg_policy_resource {
 	char id[FG_CTL_ID_LEN];     /* portal resource id, NUL-terminated */
-	uint32_t type;              /* FG_CTL_RES_CIDR or FG_CTL_RES_INTERNET */
+	uint32_t type;              /* FG_CTL_RES_CIDR, _INTERNET or _DNS */
 	struct fg_prefix prefix;    /* CIDR resources; host bits are ignored */
 	uint64_t expires_at;        /* unix seconds, 0 = never */
 	uint32_t n_filters;         /* 0 = everything; any number up to FG_CTL_MAX_FILTERS */
@@ -68,6 +69,16 @@ enum fg_policy_verdict {
 	FG_POLICY_CONTROL,           /* a p2p control packet (reference §4.2) */
 };
 
+/* Input to fg_policy_build_nat(): one proxy IP and the resources (indices into the res
+ * array, of type FG_CTL_RES_DNS) that share it, each with its rank. */
+struct fg_policy_xlat {
+	struct fg_ip proxy;
+	struct fg_ip real;          /* family 0 or the proxy's family; another is taken as 0 */
+	uint32_t n_res;
+	const uint32_t *res;
+	const uint32_t *rank;       /* n_res ranks; higher = a more specific pattern */
+};
+
 /*
  * Compiles a client's policy. client_ip4 / client_ip6 are the client's tunnel IPs and
  * gw_ip4 / gw_ip6 the gateway's (NULL or family 0 = none). res may be NULL when n is 0.
@@ -78,6 +89,13 @@ enum fg_policy_verdict {
 struct fg_policy *fg_policy_build(const struct fg_policy_resource *res, size_t n,
 				  const struct fg_ip *client_ip4, const struct fg_ip *client_ip6,
 				  const struct fg_ip *gw_ip4, const struct fg_ip *gw_ip6);
+/* fg_policy_build() with the proxy IPs of the client's DNS resources (x may be NULL when nx
+ * is 0). EINVAL also for a proxy IP of no family, a duplicate proxy IP, or a resource index
+ * out of range or not of type FG_CTL_RES_DNS. */
+struct fg_policy *fg_policy_build_nat(const struct fg_policy_resource *res, size_t n,
+				      const struct fg_policy_xlat *x, size_t nx,
+				      const struct fg_ip *client_ip4, const struct fg_ip *client_ip6,
+				      const struct fg_ip *gw_ip4, const struct fg_ip *gw_ip6);
 /* Frees a policy (NULL is fine). Only once no worker can still hold it. */
 void fg_policy_free(struct fg_policy *p);
 /* The number of resources the policy was built from. */
@@ -123,17 +141,13 @@ enum fg_policy_verdict fg_policy_outbound(const struct fg_policy *p, const uint8
 					  uint32_t len, uint64_t now_unix, enum fg_drop *reason,
 					  const char **resource_id);
 
-/* DNS resources (version 4 of ctlproto): a proxy IP the client assigned to a domain, and
- * the real IP the fast path translates it to (real.family 0: none of that family, which
- * fg_policy_outbound() answers with NET_UNREACHABLE). Proxy IPs are classified like host
- * routes carrying their DNS resources' filters, so fg_policy_outbound() / _inbound() treat
- * a proxy IP as a resource address; the NAT (conntrack.h) rewrites what they allowed. */
-struct fg_policy_nat {
-	struct fg_ip proxy;
-	struct fg_ip real;
-	uint32_t index;             /* 0..fg_policy_nat_count()-1, stable for this policy */
-};
-
+/* DNS resources (version 4 of ctlproto): the proxy IPs the client assigned to the domains
+ * of its DNS resources (struct fg_policy_nat, policy_nat.h). A proxy IP is classified like
+ * a host route carrying the filters of the DNS resources that share it (ranked: filter
+ * permits > rank, i.e. pattern specificity > highest id; Internet resources never cover a
+ * proxy IP), before the tunnel-range check, both ways. fg_policy_outbound() answers a proxy
+ * IP without a real IP of its family with NET_UNREACHABLE; the NAT (conntrack.h) rewrites
+ * what it allowed. */
 /* Whether the client has any proxy IP (the TUN side skips reverse NAT lookups if not). */
 bool fg_policy_has_nat(const struct fg_policy *p);
 /* The translation of dst when it is one of the client's proxy IPs, else NULL. */

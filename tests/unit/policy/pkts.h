@@ -80,6 +80,7 @@ enum fg_policy_verdict naive_inbound(const struct naive_policy *np, const uint8_
 /* Suites, run from test_policy's main(). */
 extern const struct fg_cunit_suite policy_table_suite;
 extern const struct fg_cunit_suite policy_diff_suite;
+extern const struct fg_cunit_suite policy_nat_suite;
 extern const struct fg_cunit_suite policy_hostile_suite;
 extern const struct fg_cunit_suite icmpgen_suite;
 

@@ -400,7 +400,7 @@ static void test_build_errors(void)
 	r.id[0] = '\0';                                      /* empty */
 	CU_ASSERT_PTR_NULL(fg_policy_build(&r, 1, &c4, &c6, NULL, NULL));
 	tp_resource(&r, "ok", "10.0.0.0/8", 0, NULL);
-	r.type = 3;
+	r.type = 4; /* 3 is FG_CTL_RES_DNS */
 	CU_ASSERT_PTR_NULL(fg_policy_build(&r, 1, &c4, &c6, NULL, NULL));
 	tp_resource(&r, "ok", "10.0.0.0/8", 0, NULL);
 	r.prefix.len = 33;
@@ -561,6 +561,7 @@ int main(void)
 {
 	const struct fg_cunit_suite suites[] = {
 		policy_table_suite,
+		policy_nat_suite,
 		policy_diff_suite,
 		policy_hostile_suite,
 		icmpgen_suite,
