@@ -15,10 +15,15 @@
 #include "gateway.h"
 #include "login.h"
 #include "loop.h"
+#include "nat.h"
 #include "portal.h"
 #include "state.h"
 
 struct lws_context;
+
+enum { FG_CP_NAT_WATCHES = 16 };   /* the DNS resolver's sockets (cpnat.c) */
+
+struct fg_cp_natw;
 
 struct fg_cp {
 	struct lws_context *lws;
@@ -29,6 +34,13 @@ struct fg_cp {
 	struct fg_gateway gw;
 	struct fg_conn *conn;            /* relays, ICE agents, punted STUN */
 	struct fg_timer conn_timer;      /* its one timer */
+	struct fg_cp_nat *nat;           /* DNS resources: AssignedIps, resolution, NAT */
+	struct fg_timer nat_timer;       /* its resolver's timer */
+	struct fg_cp_natw {
+		struct fg_cp *cp;
+		int fd;                  /* -1: free */
+		struct fg_watch *w;
+	} natw[FG_CP_NAT_WATCHES];       /* its resolver's sockets */
 	struct fg_portal *portal;
 	struct fg_watch *dpw;            /* the data plane's control socket on the loop */
 	struct fg_timer dp_timer;        /* reconnects to the data plane */
@@ -44,6 +56,10 @@ struct fg_cp {
 /* After the first HELLO (cp->dpc connected): watches the data plane's control socket,
  * synchronises the state with it and reconnects whenever it is lost (cpdp.c). */
 void fg_cp_dp_attach(struct fg_cp *cp);
+
+/* DNS resources on the loop (cpnat.c): 0 or -errno (the resolver could not start). */
+int fg_cp_nat_start(struct fg_cp *cp);
+void fg_cp_nat_stop(struct fg_cp *cp);
 
 /* fastgatectl's answers (cpstatus.c); its ctx is the struct fg_cp. */
 extern const struct fg_cpctl_provider fg_cp_ctl_provider;

@@ -56,6 +56,7 @@ static void dp_events(struct fg_cp *cp)
 	while (fg_dpc_next_event(&cp->dpc, &ev)) {
 		fg_cp_on_event(&cp->state, &ev);
 		fg_conn_dp_event(cp->conn, &ev);
+		fg_cp_nat_dp_event(cp->nat, &ev);
 	}
 	if (cp->dpc.events_lost) {
 		cp->dpc.events_lost = false;

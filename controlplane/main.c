@@ -331,6 +331,8 @@ int main(int argc, char **argv)
 	cp.dpc.packet_arg = cp.conn;
 	if (conn_cfg.without_relays)
 		fg_info(TAG, "FASTGATE_WITHOUT_RELAYS: authorizations are confirmed without a relay allocation");
+	if (fg_cp_nat_start(&cp) < 0)
+		fg_fatal(TAG, "DNS resources: the resolver could not start: %s", strerror(errno));
 	fg_cp_dp_attach(&cp);
 
 	int r = fg_ctlsock_start(&cp.ctl, &cp.loop, ctl_path, &fg_cp_ctl_provider, &cp);
@@ -372,6 +374,7 @@ int main(int argc, char **argv)
 	cp.gw.portal = NULL;
 	fg_loop_timer(&cp.conn_timer, 0);
 	fg_conn_free(cp.conn);
+	fg_cp_nat_stop(&cp);
 	lws_context_destroy(cp.lws);
 	fg_cp_state_free(&cp.state);
 	fg_dpc_close(&cp.dpc);

@@ -4,7 +4,7 @@
  * ares_getaddrinfo and is reported once both answered, or at its deadline, whichever comes
  * first; its record lives on until c-ares has called back for both families (a late answer
  * is then dropped). Reports leave from a reap step after every entry point, never from
- * inside fg_resolver_lookup().
+ * inside fg_dns_resolver_lookup().
  */
 #include "resolve.h"
 
@@ -20,7 +20,7 @@
 
 struct lookup {
 	struct lookup *next;
-	struct fg_resolver *r;
+	struct fg_dns_resolver *r;
 	void (*done)(void *arg, const struct fg_resolve_result *res);
 	void *arg;
 	uint64_t deadline_ns;
@@ -31,7 +31,7 @@ struct lookup {
 	struct fg_resolve_result res;
 };
 
-struct fg_resolver {
+struct fg_dns_resolver {
 	struct fg_resolve_ops ops;
 	void *ctx;
 	ares_channel channel;
@@ -52,12 +52,12 @@ static uint64_t now_ns(void)
 
 static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
-	struct fg_resolver *r = data;
+	struct fg_dns_resolver *r = data;
 
 	r->ops.watch(r->ctx, fd, readable != 0, writable != 0);
 }
 
-static void report(struct fg_resolver *r, struct lookup *l, enum fg_resolve_status st)
+static void report(struct fg_dns_resolver *r, struct lookup *l, enum fg_resolve_status st)
 {
 	l->reported = true;
 	l->res.status = st;
@@ -66,7 +66,7 @@ static void report(struct fg_resolver *r, struct lookup *l, enum fg_resolve_stat
 }
 
 /* Reports what is complete or past its deadline, frees what c-ares is done with. */
-static void reap(struct fg_resolver *r)
+static void reap(struct fg_dns_resolver *r)
 {
 	uint64_t now = now_ns();
 	struct lookup **pp = &r->lookups;
@@ -91,7 +91,7 @@ static void reap(struct fg_resolver *r)
 	}
 }
 
-static void rearm(struct fg_resolver *r)
+static void rearm(struct fg_dns_resolver *r)
 {
 	struct timeval tv, *t;
 	uint64_t now = now_ns(), next = UINT64_MAX;
@@ -102,7 +102,7 @@ static void rearm(struct fg_resolver *r)
 		if (l->reported)
 			continue;
 		if (!l->pending || l->cancelled)
-			next = now;   /* to report at once (completed inside fg_resolver_lookup) */
+			next = now;   /* to report at once (completed inside fg_dns_resolver_lookup) */
 		else if (l->deadline_ns < next)
 			next = l->deadline_ns;
 	}
@@ -167,7 +167,7 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-int fg_resolver_lookup(struct fg_resolver *r, const char *name,
+int fg_dns_resolver_lookup(struct fg_dns_resolver *r, const char *name,
 		       void (*done)(void *arg, const struct fg_resolve_result *res), void *arg)
 {
 	struct ares_addrinfo_hints hints;
@@ -200,29 +200,29 @@ int fg_resolver_lookup(struct fg_resolver *r, const char *name,
 	return 0;
 }
 
-unsigned fg_resolver_inflight(const struct fg_resolver *r)
+unsigned fg_dns_resolver_inflight(const struct fg_dns_resolver *r)
 {
 	return r->inflight;
 }
 
-void fg_resolver_io(struct fg_resolver *r, int fd, bool readable, bool writable)
+void fg_dns_resolver_io(struct fg_dns_resolver *r, int fd, bool readable, bool writable)
 {
 	ares_process_fd(r->channel, readable ? fd : ARES_SOCKET_BAD, writable ? fd : ARES_SOCKET_BAD);
 	reap(r);
 	rearm(r);
 }
 
-void fg_resolver_timer(struct fg_resolver *r)
+void fg_dns_resolver_timer(struct fg_dns_resolver *r)
 {
 	ares_process_fd(r->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	reap(r);
 	rearm(r);
 }
 
-struct fg_resolver *fg_resolver_new(const struct fg_resolve_ops *ops, void *ctx, const struct fg_resolve_config *cfg)
+struct fg_dns_resolver *fg_dns_resolver_new(const struct fg_resolve_ops *ops, void *ctx, const struct fg_resolve_config *cfg)
 {
 	struct ares_options o;
-	struct fg_resolver *r;
+	struct fg_dns_resolver *r;
 	unsigned timeout_ms = cfg && cfg->timeout_ms ? cfg->timeout_ms : FG_RESOLVE_TIMEOUT_MS;
 
 	if (!ops || !ops->watch || !ops->arm) {
@@ -247,7 +247,10 @@ struct fg_resolver *fg_resolver_new(const struct fg_resolve_ops *ops, void *ctx,
 	 * decides: the Rust gateway's one timeout over both families. */
 	o.timeout = (int)(timeout_ms / 4 ? timeout_ms / 4 : 1);
 	o.tries = 3;
-	if (ares_init_options(&r->channel, &o, ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES) !=
+	if (cfg && cfg->resolv_conf)
+		o.resolvconf_path = (char *)(uintptr_t)cfg->resolv_conf;   /* c-ares copies it */
+	if (ares_init_options(&r->channel, &o, ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+					       (cfg && cfg->resolv_conf ? ARES_OPT_RESOLVCONF : 0)) !=
 	    ARES_SUCCESS) {
 		ares_library_cleanup();
 		free(r);
@@ -264,7 +267,7 @@ struct fg_resolver *fg_resolver_new(const struct fg_resolve_ops *ops, void *ctx,
 	return r;
 }
 
-void fg_resolver_free(struct fg_resolver *r)
+void fg_dns_resolver_free(struct fg_dns_resolver *r)
 {
 	if (!r)
 		return;

@@ -8,8 +8,8 @@
  * FG_RESOLVE_MAX_INFLIGHT lookups run at once (the Rust gateway's 1000).
  *
  * No event loop in here: the owner watches the sockets ops.watch() names and calls
- * fg_resolver_io() when one is ready, and keeps one timer that ops.arm() sets and calls
- * fg_resolver_timer() when it fires. Control plane thread only.
+ * fg_dns_resolver_io() when one is ready, and keeps one timer that ops.arm() sets and calls
+ * fg_dns_resolver_timer() when it fires. Control plane thread only.
  */
 #ifndef FG_RESOLVE_H
 #define FG_RESOLVE_H
@@ -46,26 +46,27 @@ struct fg_resolve_ops {
 };
 
 struct fg_resolve_config {
-	const char *servers;               /* NULL: /etc/resolv.conf; else "ip:port,ip:port" */
+	const char *servers;               /* NULL: the resolv.conf's; else "ip:port,ip:port" */
+	const char *resolv_conf;           /* NULL: /etc/resolv.conf */
 	unsigned timeout_ms;               /* 0: FG_RESOLVE_TIMEOUT_MS */
 };
 
-struct fg_resolver;
+struct fg_dns_resolver;
 
 /* NULL with errno (EINVAL: ops incomplete or servers malformed; EIO: c-ares failed). */
-struct fg_resolver *fg_resolver_new(const struct fg_resolve_ops *ops, void *ctx, const struct fg_resolve_config *cfg);
+struct fg_dns_resolver *fg_dns_resolver_new(const struct fg_resolve_ops *ops, void *ctx, const struct fg_resolve_config *cfg);
 /* Every lookup in flight completes with FG_RESOLVE_CANCELLED first. NULL is fine. */
-void fg_resolver_free(struct fg_resolver *r);
+void fg_dns_resolver_free(struct fg_dns_resolver *r);
 
 /* Starts A and AAAA for name; done runs exactly once, never from inside this call. 0,
  * -EINVAL (not a domain name), -EBUSY (FG_RESOLVE_MAX_INFLIGHT in flight), -ENOMEM. */
-int fg_resolver_lookup(struct fg_resolver *r, const char *name,
+int fg_dns_resolver_lookup(struct fg_dns_resolver *r, const char *name,
 		       void (*done)(void *arg, const struct fg_resolve_result *res), void *arg);
-unsigned fg_resolver_inflight(const struct fg_resolver *r);
+unsigned fg_dns_resolver_inflight(const struct fg_dns_resolver *r);
 
 /* fd (one ops.watch() named) is ready. */
-void fg_resolver_io(struct fg_resolver *r, int fd, bool readable, bool writable);
+void fg_dns_resolver_io(struct fg_dns_resolver *r, int fd, bool readable, bool writable);
 /* The owner's timer fired: retransmissions and lookup timeouts. */
-void fg_resolver_timer(struct fg_resolver *r);
+void fg_dns_resolver_timer(struct fg_dns_resolver *r);
 
 #endif

@@ -56,6 +56,11 @@ static struct fg_cp_client *find_by_key(struct fg_cp_state *s, const uint8_t pub
 	return NULL;
 }
 
+struct fg_cp_client *fg_cp_find_by_key(struct fg_cp_state *s, const uint8_t public_key[32])
+{
+	return find_by_key(s, public_key);
+}
+
 static int find_res(const struct fg_cp_client *c, const char *id)
 {
 	for (uint32_t i = 0; i < c->nres; i++)
@@ -244,11 +249,6 @@ static int push_resource(struct fg_cp_state *s, const struct fg_cp_client *c, co
 
 	if (c->said_goodbye)
 		return 0;   /* no peer in the data plane until the next authorization */
-	if (r->type == FG_CP_RES_DNS) {
-		/* DNS resources need the proxy-IP NAT of a later issue: nothing to enforce yet. */
-		fg_debug(TAG, "DNS resource %s for client %s stored, not enforced yet", r->id, c->id);
-		return 0;
-	}
 	if (!fg_dpc_connected(s->dpc))
 		return -ENOTCONN;
 	/* Variable length: the fixed part, then every filter (ctlproto.h). */
@@ -257,8 +257,11 @@ static int push_resource(struct fg_cp_state *s, const struct fg_cp_client *c, co
 		return -ENOMEM;
 	memcpy(m->public_key, c->public_key, 32);
 	snprintf(m->resource_id, sizeof(m->resource_id), "%s", r->id);
-	m->type = r->type == FG_CP_RES_INTERNET ? FG_CTL_RES_INTERNET : FG_CTL_RES_CIDR;
-	m->prefix = r->prefix;
+	m->type = r->type == FG_CP_RES_INTERNET ? FG_CTL_RES_INTERNET :
+		  r->type == FG_CP_RES_DNS ? FG_CTL_RES_DNS : FG_CTL_RES_CIDR;
+	/* A DNS resource's filters and expiry apply to the proxy IPs NAT_SET gives it. */
+	if (r->type == FG_CP_RES_CIDR)
+		m->prefix = r->prefix;
 	m->expires_at = r->expires_at;
 	m->n_filters = r->n_filters;
 	for (uint32_t i = 0; i < r->n_filters; i++) {
@@ -380,10 +383,8 @@ int fg_cp_reject(struct fg_cp_state *s, const char *client_id, const char *resou
 
 	if (!c || (i = find_res(c, resource_id)) < 0)
 		return -ENOENT;
-	uint32_t type = c->res[i].type;
 	del_res(c, (uint32_t)i);
-	if (type != FG_CP_RES_DNS)
-		push_remove(s, c, resource_id);
+	push_remove(s, c, resource_id);
 	if (c->nres == 0) {
 		/* The data plane removed the peer (after a Goodbye) with its last resource. */
 		fg_info(TAG, "client %s has no resources left: removed", client_id);
@@ -496,7 +497,10 @@ static void adopt_resource(void *ctx, const struct fg_ctl_resource_info *r)
 		return;
 	memset(&res, 0, sizeof(res));
 	memcpy(res.id, r->resource_id, sizeof(res.id));
-	res.type = r->type == FG_CTL_RES_INTERNET ? FG_CP_RES_INTERNET : FG_CP_RES_CIDR;
+	/* An adopted DNS resource has no pattern (the data plane keeps none): its domains are
+	 * refused until the portal authorizes it again. */
+	res.type = r->type == FG_CTL_RES_INTERNET ? FG_CP_RES_INTERNET :
+		   r->type == FG_CTL_RES_DNS ? FG_CP_RES_DNS : FG_CP_RES_CIDR;
 	res.prefix = r->prefix;
 	res.expires_at = r->expires_at;
 	/* dpclient checked the datagram's size against n_filters: every filter is there. */
@@ -551,6 +555,8 @@ static void sync_done(void *ctx, int r, const void *msg)
 			push_resource(s, c, &c->res[i], NULL);
 	}
 	s->dp_synced = fg_dpc_connected(s->dpc);
+	if (s->on_synced)
+		s->on_synced(s->synced_arg);
 }
 
 int fg_cp_sync(struct fg_cp_state *s)

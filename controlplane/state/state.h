@@ -36,7 +36,7 @@ struct fg_cp_resource {
 	char name[1024];
 	uint32_t type;               /* enum fg_cp_res_type */
 	struct fg_prefix prefix;     /* cidr */
-	char pattern[256];           /* dns (stored; DNS resources arrive with a later issue) */
+	char pattern[256];           /* dns: the address pattern (dns/pattern.h) */
 	uint32_t n_filters;          /* any number up to FG_CTL_MAX_FILTERS */
 	struct fg_cp_filter *filters; /* heap: owned by the client's res[]; borrowed in
 				      * arguments (state functions copy what they keep) */
@@ -77,6 +77,10 @@ struct fg_cp_state {
 	char account_slug[128];
 	bool dp_synced;              /* the data plane holds what we hold */
 	uint64_t dp_errors;
+	/* Called when a sync's pushes are queued (after fg_cp_sync's DUMP): what depends on
+	 * the peers and resources (DNS resource NAT) may follow them. May be NULL. */
+	void (*on_synced)(void *arg);
+	void *synced_arg;
 };
 
 void fg_cp_state_init(struct fg_cp_state *s, struct fg_dpc *dpc);
@@ -108,6 +112,7 @@ int fg_cp_candidates(struct fg_cp_state *s, const char *client_id, const char (*
 void fg_cp_goodbye_all(struct fg_cp_state *s);
 
 struct fg_cp_client *fg_cp_find(struct fg_cp_state *s, const char *client_id);
+struct fg_cp_client *fg_cp_find_by_key(struct fg_cp_state *s, const uint8_t public_key[32]);
 
 /* JSON views for fastgatectl. */
 cJSON *fg_cp_json_resources(const struct fg_cp_state *s);

@@ -396,6 +396,15 @@ static void handle(struct fg_ctl_server *c, struct client *cl, const uint8_t *bu
 		reply(c, cl, h.seq, r, gone ? 1 : 0, r ? "no such peer or resource" : NULL);
 		break;
 	}
+	case FG_CTL_NAT_SET: {
+		struct fg_ctl_nat_set m;
+
+		memcpy(&m, buf, sizeof(m));
+		r = fg_svc_nat_set(s, &m);
+		reply(c, cl, h.seq, r, 0, r == -ENOENT ? "no such peer or DNS resource" :
+					  r == -ENOSPC ? "too many proxy IPs" : r ? "NAT refused" : NULL);
+		break;
+	}
 	case FG_CTL_IFACE_SET: {
 		struct fg_ctl_iface_set m;
 

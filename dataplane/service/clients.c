@@ -53,17 +53,17 @@ static void retire_policy(struct fg_svc *s, struct fg_policy *old)
 	s->ngarbage++;
 }
 
-/* Builds and publishes the policy of a client from its resources. */
-static int publish(struct fg_svc *s, uint32_t slot)
+/* Builds and publishes the policy of a client from its resources and proxy IPs. */
+int fg_svc_client_publish(struct fg_svc *s, uint32_t slot)
 {
 	struct fg_svc_client *c = &s->peers[slot].client;
 	struct fg_peer *p = &s->dp->tables.peers[slot];
 	struct fg_policy *np = NULL, *old;
 
 	if (c->policy) {
-		np = fg_policy_build(c->res, c->nres, &c->ipv4, &c->ipv6, &s->gw4, &s->gw6);
+		np = fg_svc_xlat_policy(s, c);
 		if (!np)
-			return -ENOMEM;
+			return -errno;
 		c->next_expiry = fg_policy_next_expiry(np);
 	}
 	old = __atomic_exchange_n(&p->policy, np, __ATOMIC_ACQ_REL);
@@ -80,6 +80,7 @@ void fg_svc_client_release(struct fg_svc *s, uint32_t slot)
 	for (uint32_t i = 0; i < c->nres; i++)
 		free(c->res[i].filters);
 	free(c->res);
+	fg_svc_xlat_free(c);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -129,11 +130,14 @@ int fg_svc_client_upsert(struct fg_svc *s, const struct fg_ctl_peer_upsert *m)
 			return r;
 		}
 	}
+	/* New tunnel IPs are a new client session: its proxy IPs start again. */
+	if (!created && (!fg_ip_equal(&c->ipv4, &m->ipv4) || !fg_ip_equal(&c->ipv6, &m->ipv6)))
+		c->nxlat = 0;
 	memcpy(c->client_id, m->client_id, sizeof(c->client_id));
 	c->ipv4 = m->ipv4;
 	c->ipv6 = m->ipv6;
 	c->policy = (m->flags & FG_CTL_PEER_POLICY) != 0;
-	r = publish(s, slot);
+	r = fg_svc_client_publish(s, slot);
 	if (created) {
 		char k[FG_KEY_B64_LEN];
 
@@ -199,7 +203,7 @@ int fg_svc_resource_upsert(struct fg_svc *s, const struct fg_ctl_resource_upsert
 		return -ENOENT;
 	if (memchr(m->resource_id, '\0', sizeof(m->resource_id)) == NULL || m->resource_id[0] == '\0' ||
 	    m->n_filters > FG_CTL_MAX_FILTERS ||
-	    (m->type != FG_CTL_RES_CIDR && m->type != FG_CTL_RES_INTERNET))
+	    (m->type != FG_CTL_RES_CIDR && m->type != FG_CTL_RES_INTERNET && m->type != FG_CTL_RES_DNS))
 		return -EINVAL;
 	if (m->type == FG_CTL_RES_CIDR &&
 	    !((m->prefix.ip.family == AF_INET && m->prefix.len <= 32) ||
@@ -246,7 +250,7 @@ int fg_svc_resource_upsert(struct fg_svc *s, const struct fg_ctl_resource_upsert
 		}
 		c->res[c->nres++] = r;
 	}
-	return publish(s, slot);
+	return fg_svc_client_publish(s, slot);
 }
 
 /* Drops resource i; if it was the last, says Goodbye and removes the peer. */
@@ -261,7 +265,7 @@ static bool drop_res(struct fg_svc *s, uint32_t slot, uint32_t i)
 		fg_svc_peer_remove(s, slot);
 		return true;
 	}
-	publish(s, slot);
+	fg_svc_client_publish(s, slot);
 	return false;
 }
 
@@ -338,6 +342,6 @@ int fg_svc_iface_set(struct fg_svc *s, const struct fg_ip *ipv4, const struct fg
 	s->gw6 = *ipv6;
 	for (uint32_t k = 0; k < s->nlive; k++)
 		if (s->peers[s->live[k]].client.policy)
-			publish(s, s->live[k]);
+			fg_svc_client_publish(s, s->live[k]);
 	return 0;
 }

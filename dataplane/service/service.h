@@ -164,6 +164,12 @@ void fg_svc_clients_expire(struct fg_svc *s, uint64_t now_unix);
 /* Frees the client state of a peer being removed (its policy after a grace period). */
 void fg_svc_client_release(struct fg_svc *s, uint32_t slot);
 void fg_svc_garbage_collect(struct fg_svc *s, bool wait);
+/* Builds and publishes a client's policy from its resources and proxy IPs (clients.c). */
+int fg_svc_client_publish(struct fg_svc *s, uint32_t slot);
+/* DNS resources (xlat.c): NAT_SET, the proxy IPs of a domain of a client's DNS resource
+ * (the resource must exist, of type FG_CTL_RES_DNS). 0, -ENOENT (no such peer or
+ * resource), -EINVAL, -ENOSPC (too many proxy IPs, or resources on one), -ENOMEM. */
+int fg_svc_nat_set(struct fg_svc *s, const struct fg_ctl_nat_set *m);
 /* Hands a plaintext IP packet for a peer to worker 0, which seals and sends it as it does
  * the TUN's packets (worker.h: the service lcore encrypts nothing itself); without a
  * session the worker counts it as svc_no_session and asks for a handshake. 0 once queued,

@@ -30,6 +30,20 @@ struct fg_policy_resource;
 struct fg_svc_attach_ops;
 
 /* What the portal authorized for a client (peers provisioned over the control socket). */
+enum {
+	FG_SVC_XLAT_RES = 8,              /* DNS resources sharing one proxy IP */
+	FG_SVC_XLAT_MAX = 65536,          /* proxy IPs of one client */
+};
+
+/* One proxy IP of a client's DNS resource domains (NAT_SET, xlat.c). */
+struct fg_svc_xlat {
+	struct fg_ip proxy;
+	struct fg_ip real;                /* family 0: no address of the proxy's family */
+	uint32_t nres;
+	uint32_t rank[FG_SVC_XLAT_RES];
+	char res[FG_SVC_XLAT_RES][FG_CTL_ID_LEN];
+};
+
 struct fg_svc_client {
 	bool policy;                      /* traffic checked against res[] */
 	char client_id[FG_CTL_ID_LEN];
@@ -37,6 +51,8 @@ struct fg_svc_client {
 	struct fg_policy_resource *res;   /* heap array */
 	uint32_t nres, capres;
 	uint64_t next_expiry;             /* unix seconds, 0 = none */
+	struct fg_svc_xlat *xlat;         /* heap array: the proxy IPs */
+	uint32_t nxlat, capxlat;
 };
 
 struct fg_svc_peer {
@@ -122,5 +138,10 @@ struct fg_svc {
 	const char *stats_path;
 	volatile int dump_requested;  /* set by SIGUSR1 */
 };
+
+/* xlat.c: compiles the client's policy with its proxy IPs (NULL + errno as
+ * fg_policy_build_nat), and frees them. */
+struct fg_policy *fg_svc_xlat_policy(const struct fg_svc *s, const struct fg_svc_client *c);
+void fg_svc_xlat_free(struct fg_svc_client *c);
 
 #endif

@@ -150,7 +150,7 @@ static void answer(const uint8_t *q, size_t n, const struct sockaddr_in *from)
 
 /* ---- the loop ---- */
 
-static void run(struct fg_resolver *r, bool (*until)(void), unsigned ms)
+static void run(struct fg_dns_resolver *r, bool (*until)(void), unsigned ms)
 {
 	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
 
@@ -175,11 +175,11 @@ static void run(struct fg_resolver *r, bool (*until)(void), unsigned ms)
 		}
 		for (unsigned i = 1; i < n; i++)
 			if (p[i].revents)
-				fg_resolver_io(r, p[i].fd, (p[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0,
+				fg_dns_resolver_io(r, p[i].fd, (p[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0,
 					       (p[i].revents & POLLOUT) != 0);
 		if (T.timer_at && now_ns() >= T.timer_at) {
 			T.timer_at = 0;
-			fg_resolver_timer(r);
+			fg_dns_resolver_timer(r);
 		}
 	}
 }
@@ -205,13 +205,13 @@ static bool all4(void)
 	return G[0].done && G[1].done && G[2].done && G[3].done;
 }
 
-static struct fg_resolver *make(unsigned timeout_ms)
+static struct fg_dns_resolver *make(unsigned timeout_ms)
 {
 	const struct fg_resolve_ops ops = { .watch = watch, .arm = arm };
 	const struct fg_resolve_config cfg = { .servers = T.servers, .timeout_ms = timeout_ms };
 
 	memset(G, 0, sizeof(G));
-	return fg_resolver_new(&ops, NULL, &cfg);
+	return fg_dns_resolver_new(&ops, NULL, &cfg);
 }
 
 static bool has(const struct fg_ip *ips, unsigned n, const char *want)
@@ -226,15 +226,15 @@ static bool has(const struct fg_ip *ips, unsigned n, const char *want)
 
 static void test_answers(void)
 {
-	struct fg_resolver *r = make(2000);
+	struct fg_dns_resolver *r = make(2000);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_EQUAL(fg_resolver_lookup(r, "both.test.", done, &G[0]), 0);
-	CU_ASSERT_EQUAL(fg_resolver_lookup(r, "v4.test.", done, &G[1]), 0);
-	CU_ASSERT_EQUAL(fg_resolver_lookup(r, "nx.test.", done, &G[2]), 0);
-	CU_ASSERT_EQUAL(fg_resolver_lookup(r, "servfail.test.", done, &G[3]), 0);
+	CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, "both.test.", done, &G[0]), 0);
+	CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, "v4.test.", done, &G[1]), 0);
+	CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, "nx.test.", done, &G[2]), 0);
+	CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, "servfail.test.", done, &G[3]), 0);
 	CU_ASSERT_FALSE(G[0].done);   /* never from inside the call */
-	CU_ASSERT_EQUAL(fg_resolver_inflight(r), 4);
+	CU_ASSERT_EQUAL(fg_dns_resolver_inflight(r), 4);
 	run(r, all4, 5000);
 	CU_ASSERT_EQUAL(G[0].res.status, FG_RESOLVE_OK);
 	CU_ASSERT_EQUAL(G[0].res.n4, 2);
@@ -251,21 +251,21 @@ static void test_answers(void)
 	CU_ASSERT_EQUAL(G[3].res.n4 + G[3].res.n6, 0);
 	for (int i = 0; i < 4; i++)
 		CU_ASSERT_EQUAL(G[i].calls, 1);
-	CU_ASSERT_EQUAL(fg_resolver_inflight(r), 0);
-	fg_resolver_free(r);
+	CU_ASSERT_EQUAL(fg_dns_resolver_inflight(r), 0);
+	fg_dns_resolver_free(r);
 	CU_ASSERT_EQUAL(T.nfds, 0);
 }
 
 static void test_timeouts(void)
 {
-	struct fg_resolver *r = make(400);
+	struct fg_dns_resolver *r = make(400);
 	uint64_t t0 = now_ns();
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_EQUAL(fg_resolver_lookup(r, "slow.test.", done, &G[0]), 0);
-	CU_ASSERT_EQUAL(fg_resolver_lookup(r, "slow6.test.", done, &G[1]), 0);
-	CU_ASSERT_EQUAL(fg_resolver_lookup(r, "garbage.test.", done, &G[2]), 0);
-	CU_ASSERT_EQUAL(fg_resolver_lookup(r, "both.test.", done, &G[3]), 0);
+	CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, "slow.test.", done, &G[0]), 0);
+	CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, "slow6.test.", done, &G[1]), 0);
+	CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, "garbage.test.", done, &G[2]), 0);
+	CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, "both.test.", done, &G[3]), 0);
 	run(r, all4, 5000);
 	CU_ASSERT_EQUAL(G[0].res.status, FG_RESOLVE_TIMEOUT);
 	CU_ASSERT_EQUAL(G[1].res.status, FG_RESOLVE_TIMEOUT);   /* one family late is a timeout */
@@ -276,27 +276,27 @@ static void test_timeouts(void)
 	run(r, all4, 300);
 	for (int i = 0; i < 4; i++)
 		CU_ASSERT_EQUAL(G[i].calls, 1);
-	fg_resolver_free(r);
+	fg_dns_resolver_free(r);
 }
 
 static void test_limits_and_free(void)
 {
 	static struct got many[FG_RESOLVE_MAX_INFLIGHT];
-	struct fg_resolver *r = make(10000);
+	struct fg_dns_resolver *r = make(10000);
 	struct got extra = { 0 };
 	unsigned cancelled = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	for (unsigned i = 0; i < FG_RESOLVE_MAX_INFLIGHT; i++)
-		CU_ASSERT_EQUAL(fg_resolver_lookup(r, "slow.test.", done, &many[i]), 0);
-	CU_ASSERT_EQUAL(fg_resolver_lookup(r, "slow.test.", done, &extra), -EBUSY);
-	CU_ASSERT_EQUAL(fg_resolver_inflight(r), FG_RESOLVE_MAX_INFLIGHT);
-	fg_resolver_free(r);
+		CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, "slow.test.", done, &many[i]), 0);
+	CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, "slow.test.", done, &extra), -EBUSY);
+	CU_ASSERT_EQUAL(fg_dns_resolver_inflight(r), FG_RESOLVE_MAX_INFLIGHT);
+	fg_dns_resolver_free(r);
 	for (unsigned i = 0; i < FG_RESOLVE_MAX_INFLIGHT; i++)
 		cancelled += many[i].calls == 1 && many[i].res.status == FG_RESOLVE_CANCELLED;
 	CU_ASSERT_EQUAL(cancelled, FG_RESOLVE_MAX_INFLIGHT);
 	CU_ASSERT_EQUAL(extra.calls, 0);
-	fg_resolver_free(NULL);
+	fg_dns_resolver_free(NULL);
 }
 
 static void test_refused(void)
@@ -304,24 +304,24 @@ static void test_refused(void)
 	const struct fg_resolve_ops none = { 0 };
 	const struct fg_resolve_config bad = { .servers = "not-an-address" };
 	const struct fg_resolve_ops ops = { .watch = watch, .arm = arm };
-	struct fg_resolver *r;
+	struct fg_dns_resolver *r;
 	static const char *const names[] = { "", ".", "..a", "a..b", "a b", "a\nb" };
 	char longname[300];
 
-	CU_ASSERT_PTR_NULL(fg_resolver_new(&none, NULL, NULL));
+	CU_ASSERT_PTR_NULL(fg_dns_resolver_new(&none, NULL, NULL));
 	CU_ASSERT_EQUAL(errno, EINVAL);
-	CU_ASSERT_PTR_NULL(fg_resolver_new(&ops, NULL, &bad));
+	CU_ASSERT_PTR_NULL(fg_dns_resolver_new(&ops, NULL, &bad));
 	r = make(1000);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	for (size_t i = 0; i < ARRAY_LEN(names); i++)
-		CU_ASSERT_EQUAL(fg_resolver_lookup(r, names[i], done, &G[0]), -EINVAL);
+		CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, names[i], done, &G[0]), -EINVAL);
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	CU_ASSERT_EQUAL(fg_resolver_lookup(r, longname, done, &G[0]), -EINVAL);
-	CU_ASSERT_EQUAL(fg_resolver_lookup(r, NULL, done, &G[0]), -EINVAL);
-	CU_ASSERT_EQUAL(fg_resolver_lookup(r, "a.test.", NULL, NULL), -EINVAL);
-	CU_ASSERT_EQUAL(fg_resolver_inflight(r), 0);
-	fg_resolver_free(r);
+	CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, longname, done, &G[0]), -EINVAL);
+	CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, NULL, done, &G[0]), -EINVAL);
+	CU_ASSERT_EQUAL(fg_dns_resolver_lookup(r, "a.test.", NULL, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(fg_dns_resolver_inflight(r), 0);
+	fg_dns_resolver_free(r);
 }
 
 static int setup(void)
