@@ -28,6 +28,7 @@ enum {
 	FG_BENCH_IMIX = 0,          /* the "size" of the IMIX rows */
 	FG_BENCH_MBUFS = 8191,
 	FG_BENCH_SLOT_ALIGN = 64,   /* template stride */
+	FG_BENCH_NAT_TUPLES = 10000, /* live NAT tuples behind a decrypt-nat row */
 };
 
 enum fg_bench_dir {
@@ -49,6 +50,8 @@ struct fg_bench_env {
 	uint32_t *kp_slot;                         /* its CURRENT keypair */
 	bool relayed;                              /* the peers' paths go through relay channels
 						    * (fg_bench_env_set_relayed) */
+	bool nat;                                  /* the peers have DNS-resource policies
+						    * (fg_bench_env_set_nat, nat.c) */
 	char vdev_name[64];                        /* the port's vdev: net_ring, or --pcap's net_pcap */
 };
 
@@ -77,6 +80,7 @@ struct fg_bench_traffic {
 	enum fg_bench_dir dir;
 	bool relayed;         /* decrypt: frames in ChannelData from the peer's relay; encrypt:
 			       * the peers' paths relayed while the row runs */
+	bool nat;             /* decrypt: to the proxy IP, through the NAT (nat.c) */
 	uint16_t hdr_len;     /* decrypt: headers in front of the WireGuard message (42, 46) */
 	unsigned size;        /* inner IP length, or FG_BENCH_IMIX */
 	uint32_t npeers;
@@ -90,6 +94,7 @@ struct fg_bench_traffic {
 struct fg_bench_row {
 	enum fg_bench_dir dir;
 	bool relayed;
+	bool nat;
 	unsigned size;
 	uint32_t npeers;
 	unsigned workers;
@@ -145,6 +150,9 @@ uint32_t fg_bench_resource_ip(void);       /* the inner far end, host order */
 /* traffic.c */
 int fg_bench_traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_env *e, enum fg_bench_dir dir,
 			   unsigned size, uint32_t npeers, bool udp_csum, bool relayed);
+/* Decrypt traffic to the proxy IP (nat.c's policies), from fg_bench_nat_sport() ports. */
+int fg_bench_traffic_build_nat(struct fg_bench_traffic *tr, const struct fg_bench_env *e, unsigned size,
+			       uint32_t npeers, bool udp_csum);
 void fg_bench_traffic_free(struct fg_bench_traffic *tr);
 /* Inner sizes of the IMIX cycle (7 x 64, 4 x 576, 1 x 1420). */
 unsigned fg_bench_imix_size(uint32_t i);
@@ -163,6 +171,27 @@ uint64_t fg_bench_io_cycles(struct fg_bench_env *e, const struct fg_bench_traffi
 /* pcap.c: --pcap DIR, the generator's data pcaps replayed through net_pcap (decrypt). */
 int fg_bench_pcap(const char *dir, const unsigned *sizes, unsigned nsizes, const uint32_t *peers,
 		  unsigned npeers, const struct fg_bench_opts *o, FILE *out);
+
+/* nat.c: the DNS-resource NAT rows. Every peer a client whose proxy IP fg_bench_proxy_ip()
+ * translates to fg_bench_resource_ip(), or (off) no policy and the tables emptied. 0 or
+ * -errno. */
+int fg_bench_env_set_nat(struct fg_bench_env *e, bool on);
+uint32_t fg_bench_proxy_ip(void);
+/* Closes every tuple of the connection tables (a NAT reset of each peer, each table swept
+ * whole) and recycles the entries: a row starts with its own tuples, made by its owners. */
+void fg_bench_nat_clear(struct fg_bench_env *e);
+/* The inner source port of template i of npeers: FG_BENCH_NAT_TUPLES tuples over the peers. */
+uint16_t fg_bench_nat_sport(uint32_t i, uint32_t npeers);
+/* The NAT's own cost alone on the main lcore (worker 0's table, tuples in place): per
+ * packet of tr's peers and ports, the client's policy, then the proxy IP's translation and
+ * the table (fg_conntrack_outbound_burst, bursts of burst packets); the lowest of a few
+ * passes over the templates. */
+struct fg_bench_nat_micro {
+	double policy;     /* cycles per packet */
+	double nat;
+};
+int fg_bench_nat_micro(struct fg_bench_env *e, const struct fg_bench_traffic *tr, unsigned burst,
+		       struct fg_bench_nat_micro *out);
 
 /* report.c */
 const char *fg_bench_dir_name(enum fg_bench_dir d);

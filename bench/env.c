@@ -407,8 +407,10 @@ void fg_bench_env_fini(struct fg_bench_env *e)
 {
 	/* The mbufs on the bench's rings go back to the pool before fg_dp_fini frees it; the
 	 * port is closed there, and its vdev removed here, before its rings are freed. */
-	if (e->dp.pool)
+	if (e->dp.pool) {
 		fg_bench_env_reset(e);
+		fg_bench_env_set_nat(e, false);
+	}
 	fg_dp_fini(&e->dp);
 	if (e->vdev_name[0])
 		(void)rte_vdev_uninit(e->vdev_name);

@@ -21,6 +21,8 @@ const char *fg_bench_dir_name(enum fg_bench_dir d)
 
 const char *fg_bench_row_name(const struct fg_bench_row *r)
 {
+	if (r->nat)
+		return "decrypt-nat";
 	if (!r->relayed)
 		return fg_bench_dir_name(r->dir);
 	return r->dir == FG_BENCH_DECRYPT ? "decrypt-relayed" : "encrypt-relayed";

@@ -53,8 +53,9 @@ double fg_bench_imix_mean(void)
 	return sum / IMIX_CYCLE;
 }
 
-/* An IPv4/UDP packet of len bytes (len >= 28) with valid IP and UDP checksums. */
-static void build_inner(uint8_t *pkt, unsigned len, uint32_t src, uint32_t dst, uint32_t seq)
+/* An IPv4/UDP packet of len bytes (len >= 28) with valid IP and UDP checksums, from source
+ * port sport. */
+static void build_inner_port(uint8_t *pkt, unsigned len, uint32_t src, uint32_t dst, uint32_t seq, uint16_t sport)
 {
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)pkt;
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(pkt + sizeof(*ip));
@@ -71,13 +72,18 @@ static void build_inner(uint8_t *pkt, unsigned len, uint32_t src, uint32_t dst, 
 	ip->src_addr = htonl(src);
 	ip->dst_addr = htonl(dst);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = htons(INNER_SPORT);
+	udp->src_port = htons(sport);
 	udp->dst_port = htons(INNER_DPORT);
 	udp->dgram_len = htons((uint16_t)(len - sizeof(*ip)));
 	udp->dgram_cksum = 0;
 	for (unsigned j = 0; j < dlen; j++)
 		data[j] = (uint8_t)(seq + j);
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+}
+
+static void build_inner(uint8_t *pkt, unsigned len, uint32_t src, uint32_t dst, uint32_t seq)
+{
+	build_inner_port(pkt, len, src, dst, seq, INNER_SPORT);
 }
 
 static unsigned inner_size(unsigned size, uint32_t i)
@@ -96,7 +102,7 @@ static size_t slot_len(enum fg_bench_dir dir, unsigned inner)
 }
 
 static uint16_t build_frame(uint8_t *frame, const struct fg_bench_env *e, uint32_t p, uint64_t counter,
-			    unsigned inner, bool udp_csum, bool relayed)
+			    unsigned inner, bool udp_csum, bool relayed, int nat_sport)
 {
 	uint16_t hl = FG_NETPKT_UDP4_HDR_LEN + (relayed ? FG_NETPKT_CHANNEL_HDR_LEN : 0);
 	uint8_t *msg = frame + hl;
@@ -108,7 +114,12 @@ static uint16_t build_frame(uint8_t *frame, const struct fg_bench_env *e, uint32
 	uint16_t sport = relayed ? FG_NETPKT_STUN_PORT : fg_bench_peer_port(p);
 	size_t wlen;
 
-	build_inner(msg + FG_WG_DATA_HDR_LEN, inner, fg_bench_inner_ip(p), fg_bench_resource_ip(), (uint32_t)counter);
+	if (nat_sport >= 0)
+		build_inner_port(msg + FG_WG_DATA_HDR_LEN, inner, fg_bench_inner_ip(p), fg_bench_proxy_ip(),
+				 (uint32_t)counter, (uint16_t)nat_sport);
+	else
+		build_inner(msg + FG_WG_DATA_HDR_LEN, inner, fg_bench_inner_ip(p), fg_bench_resource_ip(),
+			    (uint32_t)counter);
 	memset(msg + FG_WG_DATA_HDR_LEN + inner, 0, padded - inner);
 	fg_bench_recv_key(p, key);
 	wlen = fg_wg_transport_seal(msg, padded, key, fg_bench_local_index(p), counter);
@@ -134,8 +145,8 @@ static uint16_t build_frame(uint8_t *frame, const struct fg_bench_env *e, uint32
 	return (uint16_t)(FG_NETPKT_UDP4_HDR_LEN + wlen);
 }
 
-int fg_bench_traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_env *e, enum fg_bench_dir dir,
-			   unsigned size, uint32_t npeers, bool udp_csum, bool relayed)
+static int traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_env *e, enum fg_bench_dir dir,
+			 unsigned size, uint32_t npeers, bool udp_csum, bool relayed, bool nat)
 {
 	uint32_t per_peer;
 	size_t off = 0;
@@ -145,6 +156,7 @@ int fg_bench_traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_en
 		return -EINVAL;
 	tr->dir = dir;
 	tr->relayed = relayed;
+	tr->nat = nat;
 	tr->hdr_len = FG_NETPKT_UDP4_HDR_LEN + (relayed ? FG_NETPKT_CHANNEL_HDR_LEN : 0);
 	tr->size = size;
 	tr->npeers = npeers;
@@ -175,7 +187,8 @@ int fg_bench_traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_en
 		t->peer = i % npeers;
 		t->inner_len = (uint16_t)inner;
 		if (dir == FG_BENCH_DECRYPT) {
-			t->len = build_frame(buf, e, t->peer, i / npeers, inner, udp_csum, relayed);
+			t->len = build_frame(buf, e, t->peer, i / npeers, inner, udp_csum, relayed,
+					     nat ? fg_bench_nat_sport(i, npeers) : -1);
 		} else {
 			build_inner(buf, inner, fg_bench_resource_ip(), fg_bench_inner_ip(t->peer), i);
 			t->len = (uint16_t)inner;
@@ -184,6 +197,18 @@ int fg_bench_traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_en
 		off += slot_len(dir, inner);
 	}
 	return 0;
+}
+
+int fg_bench_traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_env *e, enum fg_bench_dir dir,
+			   unsigned size, uint32_t npeers, bool udp_csum, bool relayed)
+{
+	return traffic_build(tr, e, dir, size, npeers, udp_csum, relayed, false);
+}
+
+int fg_bench_traffic_build_nat(struct fg_bench_traffic *tr, const struct fg_bench_env *e, unsigned size,
+			       uint32_t npeers, bool udp_csum)
+{
+	return traffic_build(tr, e, FG_BENCH_DECRYPT, size, npeers, udp_csum, false, true);
 }
 
 void fg_bench_traffic_free(struct fg_bench_traffic *tr)

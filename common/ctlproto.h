@@ -60,7 +60,7 @@ enum {
 	FG_CTL_MAX_WORKERS = 16,
 	FG_CTL_DOMAIN_LEN = 256,     /* a domain name as NUL-terminated text (253 max) */
 	FG_CTL_NAT_MAX_PROXY = 8,    /* proxy IPs of one AssignedIps (4 IPv4 + 4 IPv6) */
-	FG_CTL_P2P_MAX = 1232,       /* p2p control payload: 1280 - the 40-byte IPv6 header */
+	FG_CTL_P2P_MAX = 1240,       /* p2p control payload: 1280 - the 40-byte IPv6 header */
 	FG_CTL_FLOW_MAX_OUTERS = 4,  /* outer paths one flow record lists */
 };
 
@@ -344,11 +344,14 @@ struct fg_ctl_peer_path {
 
 /* A p2p control packet's payload (the 8-byte header [event, 0 x 7], then the JSON body)
  * from the client of public_key: P2P_IN. The data plane hands over only event 0
- * (AssignedIps) from a client with a policy; a Goodbye it handles itself, anything else is
- * a counted drop. P2P_OUT asks it to send one to the client, wrapped in the IPv6 header of
- * the p2p protocol (:: to ::, next header 0xFF, hop limit 0) and encrypted like any packet.
- * REPLY: 0 once queued for sealing, -ENOENT (no such peer), -EINVAL (len 0 or over
- * FG_CTL_P2P_MAX), -ENOBUFS. The datagram is sizeof(struct) + len bytes. */
+ * (AssignedIps) from a client with a policy, at most 50 a second per client (bursts of
+ * 100); a Goodbye it handles itself, anything else is a counted drop. P2P_OUT asks it to
+ * send one to the client, wrapped in the IPv6 header of the p2p protocol (:: to ::, next
+ * header 0xFF, hop limit 0) and encrypted like any packet; without a session it is dropped
+ * (svc_no_session). REPLY: 0 once queued for sealing, -ENOENT (no such peer), -EINVAL (len
+ * under the 8-byte header, 0 included; a len over FG_CTL_P2P_MAX fails fg_ctl_msg_size:
+ * -EPROTO), -EMSGSIZE (over the tunnel MTU), -ENOBUFS. The datagram is sizeof(struct) +
+ * len bytes. */
 struct fg_ctl_p2p {
 	struct fg_ctl_hdr h;
 	uint8_t public_key[32];

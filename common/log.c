@@ -9,6 +9,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -163,6 +164,139 @@ void fg_log(enum fg_log_level level, const char *target, const char *fmt, ...)
 	va_start(ap, fmt);
 	fg_vlog(level, target, fmt, ap);
 	va_end(ap);
+}
+
+/* ---- lines with fields ----------------------------------------------------------------------- */
+
+/* The JSON escape of one byte at *pos: false (nothing written) when it would reach cap. */
+static bool put_json_char(char *buf, size_t *pos, size_t cap, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[6];
+	size_t n = 0;
+
+	if (c == '"' || c == '\\') {
+		e[n++] = '\\';
+		e[n++] = (char)c;
+	} else if (c == '\n') {
+		e[n++] = '\\';
+		e[n++] = 'n';
+	} else if (c < 0x20) {
+		memcpy(e, "\\u00", 4);
+		e[4] = hex[c >> 4];
+		e[5] = hex[c & 15];
+		n = 6;
+	} else {
+		e[n++] = (char)c;
+	}
+	if (*pos + n >= cap)
+		return false;
+	memcpy(buf + *pos, e, n);
+	*pos += n;
+	return true;
+}
+
+/* The human escape of one byte (as put_text_escaped; quote also escapes '"' and '\\', as
+ * tracing prints a string with Debug): false (nothing written) when it would reach cap. */
+static bool put_text_char(char *buf, size_t *pos, size_t cap, unsigned char c, bool quote)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e[4];
+	size_t n = 0;
+
+	if (quote && (c == '"' || c == '\\')) {
+		e[n++] = '\\';
+		e[n++] = (char)c;
+	} else if (c >= 0x20 && c != 0x7f) {
+		e[n++] = (char)c;
+	} else {
+		e[n++] = '\\';
+		if (c == '\n' || c == '\r' || c == '\t') {
+			e[n++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		} else {
+			e[n++] = 'x';
+			e[n++] = hex[c >> 4];
+			e[n++] = hex[c & 15];
+		}
+	}
+	if (*pos + n >= cap)
+		return false;
+	memcpy(buf + *pos, e, n);
+	*pos += n;
+	return true;
+}
+
+static bool put_raw(char *buf, size_t *pos, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*pos + n >= cap)
+		return false;
+	memcpy(buf + *pos, s, n);
+	*pos += n;
+	return true;
+}
+
+/* One field at *pos, whole or not at all (false: *pos unchanged). */
+static bool put_field(char *buf, size_t *pos, size_t cap, const struct fg_log_field *f, bool json)
+{
+	size_t p = *pos;
+	char num[24];
+	bool ok;
+
+	if (json)
+		ok = put_raw(buf, &p, cap, ",\"") && put_raw(buf, &p, cap, f->name) && put_raw(buf, &p, cap, "\":");
+	else
+		ok = put_raw(buf, &p, cap, " ") && put_raw(buf, &p, cap, f->name) && put_raw(buf, &p, cap, "=");
+	if (ok && f->kind == FG_LOG_U64) {
+		snprintf(num, sizeof(num), "%" PRIu64, f->u);
+		ok = put_raw(buf, &p, cap, num);
+	} else if (ok) {
+		bool quote = json || f->kind == FG_LOG_STR;
+
+		ok = !quote || put_raw(buf, &p, cap, "\"");
+		for (const unsigned char *c = (const unsigned char *)f->s; ok && *c; c++)
+			ok = json ? put_json_char(buf, &p, cap, *c) : put_text_char(buf, &p, cap, *c, quote);
+		ok = ok && (!quote || put_raw(buf, &p, cap, "\""));
+	}
+	if (ok)
+		*pos = p;
+	return ok;
+}
+
+void fg_log_fields(enum fg_log_level level, const char *target, const char *message,
+		   const struct fg_log_field *fields, size_t n)
+{
+	char line[FG_LOG_FIELDS_LINE_MAX], ts[40];
+	bool json = g_format == FG_LOG_JSON;
+	size_t tail = strlen(target) + 16, cap, pos;
+	int k;
+
+	if (!fg_log_enabled(level) || tail >= sizeof(line) / 2)
+		return;
+	cap = sizeof(line) - tail;
+	put_timestamp(ts, sizeof(ts));
+	if (json) {
+		k = snprintf(line, cap, "{\"timestamp\":\"%s\",\"level\":\"%s\",\"message\":\"", ts,
+			     level_names[level]);
+		pos = put_json_escaped(line, (size_t)k, cap - 1, message);
+		line[pos++] = '"';
+	} else {
+		k = snprintf(line, cap, "%s %5s %s: ", ts, level_names[level], target);
+		pos = put_text_escaped(line, (size_t)k, cap - 1, message);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (fields[i].kind == FG_LOG_U64 || fields[i].s)
+			(void)put_field(line, &pos, cap, &fields[i], json);
+	if (json)
+		k = snprintf(line + pos, sizeof(line) - pos, ",\"target\":\"%s\"}\n", target);
+	else
+		k = snprintf(line + pos, sizeof(line) - pos, "\n");
+	pos += k > 0 ? (size_t)k : 0;
+	ssize_t w;
+	do {
+		w = write(g_fd, line, pos);
+	} while (w < 0 && errno == EINTR);
 }
 
 void fg_fatal(const char *target, const char *fmt, ...)

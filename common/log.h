@@ -11,6 +11,8 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum fg_log_level {
@@ -40,6 +42,33 @@ void fg_vlog(enum fg_log_level level, const char *target, const char *fmt, va_li
 /* Logs at ERROR and exits(1). For start-up failures only. */
 void fg_fatal(const char *target, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
+
+/* Structured fields of one line, as tracing records them: STR a string value (JSON string;
+ * human format quoted, as tracing prints a &str), TEXT a value shown as it is (a Display or
+ * Debug value in tracing: JSON string; human format unquoted), U64 a number. A STR or TEXT
+ * field whose s is NULL is left out (tracing's None). */
+enum fg_log_kind {
+	FG_LOG_STR = 1,
+	FG_LOG_TEXT,
+	FG_LOG_U64,
+};
+
+struct fg_log_field {
+	const char *name;    /* [a-z0-9_]: written as given */
+	enum fg_log_kind kind;
+	const char *s;
+	uint64_t u;
+};
+
+enum {
+	FG_LOG_FIELDS_LINE_MAX = 8192,  /* bytes of a line with fields; fields beyond it are left
+					 * out whole, never cut */
+};
+
+/* One line with a message and fields: JSON lines put each field beside "message" (the
+ * flattened form of tracing's JSON format), human lines append ` name=value` after it. */
+void fg_log_fields(enum fg_log_level level, const char *target, const char *message,
+		   const struct fg_log_field *fields, size_t n);
 
 /* A FILE* whose complete lines are re-emitted through fg_log (for rte_openlog_stream). */
 FILE *fg_log_stream(const char *target);

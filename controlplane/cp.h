@@ -20,10 +20,12 @@
 #include "state.h"
 
 struct lws_context;
+struct fg_flowlog;
 
 enum { FG_CP_NAT_WATCHES = 16 };   /* the DNS resolver's sockets (cpnat.c) */
 
 struct fg_cp_natw;
+struct fg_dnsfwd;
 
 struct fg_cp {
 	struct lws_context *lws;
@@ -41,7 +43,11 @@ struct fg_cp {
 		int fd;                  /* -1: free */
 		struct fg_watch *w;
 	} natw[FG_CP_NAT_WATCHES];       /* its resolver's sockets */
+	struct fg_dnsfwd *dnsfwd;        /* the DNS forwarder on the tunnel addresses :53535 */
+	struct fg_watch *dnsw;           /* its one descriptor (cpdns.c) */
+	struct fg_timer dns_timer;       /* its one timer */
 	struct fg_portal *portal;
+	struct fg_flowlog *flows;        /* flow logs: records, spool, uploads (cpflow.c) */
 	struct fg_watch *dpw;            /* the data plane's control socket on the loop */
 	struct fg_timer dp_timer;        /* reconnects to the data plane */
 	struct fg_timer dpreq_timer;     /* the earliest deadline of a data plane request */
@@ -60,6 +66,20 @@ void fg_cp_dp_attach(struct fg_cp *cp);
 /* DNS resources on the loop (cpnat.c): 0 or -errno (the resolver could not start). */
 int fg_cp_nat_start(struct fg_cp *cp);
 void fg_cp_nat_stop(struct fg_cp *cp);
+
+/* Flow logs on the loop (cpflow.c): start takes the data plane's FLOW records and hands
+ * cp->gw init's flow_logs and the ingest tokens (0 or -errno); dp_up (after each HELLO)
+ * tells the data plane whether to track every flow and where the gateway's end is. */
+int fg_cp_flows_start(struct fg_cp *cp);
+void fg_cp_flows_dp_up(struct fg_cp *cp);
+void fg_cp_flows_stop(struct fg_cp *cp);
+
+/* The DNS forwarder (cpdns.c): start reads FASTGATE_DNS_RESOLV_CONF (0 or -errno, errno set);
+ * follow, after each portal message, listens on the tunnel addresses init gave (moves when
+ * they change; a bind failure after the retries stops the process with exit code 1). */
+int fg_cp_dns_start(struct fg_cp *cp);
+void fg_cp_dns_follow(struct fg_cp *cp);
+void fg_cp_dns_stop(struct fg_cp *cp);
 
 /* fastgatectl's answers (cpstatus.c); its ctx is the struct fg_cp. */
 extern const struct fg_cpctl_provider fg_cp_ctl_provider;

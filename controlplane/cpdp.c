@@ -126,6 +126,7 @@ static void dp_hello_done(void *ctx, int status, const void *msg)
 	fg_info(TAG, "connected to the data plane %s (tun %s)", cp->dpc.hello.version, cp->dpc.hello.tun_name);
 	fg_cp_sync(&cp->state);
 	fg_conn_dp_up(cp->conn);
+	fg_cp_flows_dp_up(cp);
 	dp_events(cp);
 }
 

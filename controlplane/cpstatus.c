@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * fastgatectl's answers (see cp.h): status, peers, resources, relays and stats as JSON,
+ * fastgatectl's answers (see cp.h): status, peers, resources, relays, stats and nat as JSON,
  * from what the control plane knows and, asynchronously, from the data plane's replies.
  * Control plane thread only.
  */
@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cp.h"
+#include "flowlog.h"
 #include "keys.h"
 
 static cJSON *ip_or_null(const struct fg_ip *ip)
@@ -128,6 +129,13 @@ static cJSON *prov_ice(void *ctx)
 	return fg_conn_json_ice(cp->conn);
 }
 
+static cJSON *prov_flows(void *ctx)
+{
+	struct fg_cp *cp = ctx;
+
+	return cp->flows ? fg_flowlog_json(cp->flows) : NULL;
+}
+
 static void put_lcore(cJSON *arr, const char *name, const struct fg_ctl_lcore_stats *l)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -146,7 +154,28 @@ static void put_lcore(cJSON *arr, const char *name, const struct fg_ctl_lcore_st
 	cJSON_AddItemToArray(arr, o);
 }
 
-static cJSON *stats_json(struct fg_ctl_stats_reply *st)
+/* Version 4: the connection table, flows and p2p control, summed over the workers. */
+static void put_nat_stats(cJSON *o, const struct fg_ctl_stats_reply *st)
+{
+	cJSON *n = cJSON_AddObjectToObject(o, "nat"), *f = cJSON_AddObjectToObject(o, "flows"),
+	      *p = cJSON_AddObjectToObject(o, "p2p");
+
+	cJSON_AddNumberToObject(n, "translated_out", (double)st->nat_translated_out);
+	cJSON_AddNumberToObject(n, "translated_in", (double)st->nat_translated_in);
+	cJSON_AddNumberToObject(n, "icmp_translated", (double)st->nat_icmp_translated);
+	cJSON_AddNumberToObject(n, "created", (double)st->nat_created);
+	cJSON_AddNumberToObject(n, "expired", (double)st->nat_expired);
+	cJSON_AddNumberToObject(n, "misses", (double)st->nat_misses);
+	cJSON_AddNumberToObject(n, "live", (double)st->nat_live);
+	cJSON_AddNumberToObject(f, "started", (double)st->flows_started);
+	cJSON_AddNumberToObject(f, "completed", (double)st->flows_completed);
+	cJSON_AddNumberToObject(f, "live", (double)st->flows_live);
+	cJSON_AddNumberToObject(f, "lost", (double)st->flows_lost);
+	cJSON_AddNumberToObject(p, "in", (double)st->p2p_in);
+	cJSON_AddNumberToObject(p, "out", (double)st->p2p_out);
+}
+
+static cJSON *stats_json(struct fg_cp *cp, struct fg_ctl_stats_reply *st)
 {
 	cJSON *o, *h, *d, *l;
 
@@ -174,6 +203,9 @@ static cJSON *stats_json(struct fg_ctl_stats_reply *st)
 		snprintf(name, sizeof(name), "worker%u", w);
 		put_lcore(l, name, &st->lcores[w]);
 	}
+	put_nat_stats(o, st);
+	if (cp->nat)
+		cJSON_AddItemToObject(o, "dns_resources", fg_cp_nat_stats_json(cp->nat));
 	return o;
 }
 
@@ -189,7 +221,8 @@ static const struct fg_ctl_stats_reply *stats_of(int status, const void *msg)
 	return status == 0 && msg && ((const struct fg_ctl_hdr *)msg)->type == FG_CTL_STATS_REPLY ? msg : NULL;
 }
 
-/* status's request: the context to build the answer from, and the connection that waits */
+/* status's and stats' request: the context to build the answer from, and the connection
+ * that waits */
 struct status_ctx {
 	struct fg_cp *cp;
 	struct fg_cpctl_pending *p;
@@ -205,14 +238,16 @@ static void status_done(void *ctx, int status, const void *msg)
 
 static void stats_done(void *ctx, int status, const void *msg)
 {
+	struct status_ctx *sc = ctx;
 	struct fg_ctl_stats_reply *st = NULL;
 	const struct fg_ctl_stats_reply *in = stats_of(status, msg);
 
 	/* stats_json terminates the drop names in place: a copy */
 	if (in && (st = malloc(sizeof(*st))))
 		memcpy(st, in, sizeof(*st));
-	fg_cpctl_pending_done(ctx, st ? stats_json(st) : NULL);
+	fg_cpctl_pending_done(sc->p, st ? stats_json(sc->cp, st) : NULL);
 	free(st);
+	free(sc);
 }
 
 static void peers_part(void *ctx, uint16_t type, const void *msg)
@@ -234,6 +269,89 @@ static void peers_done(void *ctx, int status, const void *msg)
 	free(pc);
 }
 
+/* nat: the data plane's live tuples (NAT_DUMP's NAT_INFO) as they come, then the view of
+ * them with the translations the control plane keeps (nat_view.c). */
+enum {
+	NAT_TUPLES_MAX = 65536,   /* the data plane sends no more (ctlproto.h) */
+};
+
+struct nat_ctx {
+	struct fg_cp *cp;
+	struct fg_cpctl_pending *p;
+	struct fg_ctl_nat_info *t;
+	size_t n, cap;
+	bool cut;                 /* out of memory or over the limit: the list ends early */
+};
+
+static void nat_part(void *ctx, uint16_t type, const void *msg)
+{
+	struct nat_ctx *nc = ctx;
+
+	if (type != FG_CTL_NAT_INFO)
+		return;
+	if (nc->n == NAT_TUPLES_MAX) {
+		nc->cut = true;
+		return;
+	}
+	if (nc->n == nc->cap) {
+		size_t cap = nc->cap ? nc->cap * 2 : 64;
+		struct fg_ctl_nat_info *t = realloc(nc->t, sizeof(*t) * cap);
+
+		if (!t) {
+			nc->cut = true;
+			return;
+		}
+		nc->t = t;
+		nc->cap = cap;
+	}
+	memcpy(&nc->t[nc->n++], msg, sizeof(*nc->t));
+}
+
+static void nat_done(void *ctx, int status, const void *msg)
+{
+	struct nat_ctx *nc = ctx;
+	const struct fg_ctl_reply *r = msg && ((const struct fg_ctl_hdr *)msg)->type == FG_CTL_REPLY ? msg : NULL;
+	char why[sizeof(r->message) + 48] = "";
+
+	if (r)
+		snprintf(why, sizeof(why), "%.*s", (int)sizeof(r->message), r->message);
+	if (status == 0 && nc->cut)
+		snprintf(why, sizeof(why), "the control plane kept %zu tuples", nc->n);
+	fg_cpctl_pending_done(nc->p, fg_cp_nat_view_json(nc->cp->nat, &nc->cp->state, nc->t, nc->n, status, why));
+	free(nc->t);
+	free(nc);
+}
+
+static int nat_start(struct fg_cp *cp, struct fg_cpctl_pending *p)
+{
+	struct nat_ctx *nc;
+	struct fg_ctl_nat_dump m;
+	struct fg_dpc_cb cb;
+	int r;
+
+	if (!cp->nat || !(nc = calloc(1, sizeof(*nc))))
+		return -ENOMEM;
+	nc->cp = cp;
+	nc->p = p;
+	cb = (struct fg_dpc_cb){ .part = nat_part, .done = nat_done, .ctx = nc };
+	memset(&m, 0, sizeof(m));
+	r = fg_dpc_send(&cp->dpc, &m, FG_CTL_NAT_DUMP, FG_DPC_DUMP_TIMEOUT_MS, &cb);
+	if (r < 0)
+		free(nc);
+	return r;
+}
+
+/* Without a data plane (or when asking it failed): the control plane's translations. */
+static cJSON *prov_nat(void *ctx)
+{
+	struct fg_cp *cp = ctx;
+
+	if (!cp->nat)
+		return NULL;
+	return fg_cp_nat_view_json(cp->nat, &cp->state, NULL, 0, fg_dpc_connected(&cp->dpc) ? -EIO : -ENOTCONN,
+				   NULL);
+}
+
 /* fastgatectl commands that need the data plane: asked without waiting; the connection
  * gets its answer when the data plane's comes (or the request's budget runs out). */
 static int prov_start(void *ctx, const char *cmd, struct fg_cpctl_pending *p)
@@ -247,23 +365,22 @@ static int prov_start(void *ctx, const char *cmd, struct fg_cpctl_pending *p)
 	if (!fg_dpc_connected(&cp->dpc))
 		return -EOPNOTSUPP;
 	memset(&st, 0, sizeof(st));
-	if (strcmp(cmd, "status") == 0) {
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "stats") == 0) {
 		struct status_ctx *sc = malloc(sizeof(*sc));
+		bool stats = strcmp(cmd, "stats") == 0;
 
 		if (!sc)
 			return -ENOMEM;
 		sc->cp = cp;
 		sc->p = p;
-		cb = (struct fg_dpc_cb){ .done = status_done, .ctx = sc };
-		r = fg_dpc_send(&cp->dpc, &st, FG_CTL_STATS, STATUS_BUDGET_MS, &cb);
+		cb = (struct fg_dpc_cb){ .done = stats ? stats_done : status_done, .ctx = sc };
+		r = fg_dpc_send(&cp->dpc, &st, FG_CTL_STATS, stats ? FG_DPC_TIMEOUT_MS : STATUS_BUDGET_MS, &cb);
 		if (r < 0)
 			free(sc);
 		return r;
 	}
-	if (strcmp(cmd, "stats") == 0) {
-		cb.done = stats_done;
-		return fg_dpc_send(&cp->dpc, &st, FG_CTL_STATS, FG_DPC_TIMEOUT_MS, &cb);
-	}
+	if (strcmp(cmd, "nat") == 0)
+		return nat_start(cp, p);
 	if (strcmp(cmd, "peers") != 0)
 		return -EOPNOTSUPP;
 	struct peers_ctx *pc = calloc(1, sizeof(*pc));
@@ -289,5 +406,7 @@ const struct fg_cpctl_provider fg_cp_ctl_provider = {
 	.relays = prov_relays,
 	.ice = prov_ice,
 	.stats = prov_stats,
+	.flows = prov_flows,
+	.nat = prov_nat,
 	.start = prov_start,
 };

@@ -30,6 +30,7 @@
 #include <sodium.h>
 
 #include "cp.h"
+#include "flow_http.h"
 #include "health.h"
 #include "log.h"
 
@@ -42,6 +43,7 @@ static void portal_message(void *ctx, const struct fg_phx_in *m)
 	struct fg_cp *cp = ctx;
 
 	fg_gateway_on_message(&cp->gw, m);
+	fg_cp_dns_follow(cp);   /* init's tunnel addresses: the DNS forwarder listens there */
 }
 
 static void portal_joined(void *ctx)
@@ -278,16 +280,20 @@ int main(int argc, char **argv)
 	cp.started = (uint64_t)time(NULL);
 	lws_set_log_level(LLL_ERR, NULL);
 
-	struct lws_protocols protocols[3];
+	struct lws_protocols protocols[4];
 	memset(protocols, 0, sizeof(protocols));
 	protocols[0] = *fg_portal_protocol();
 	protocols[1] = fg_loop_protocol;
+	protocols[2] = fg_flow_http_protocol;   /* flow log uploads (cpflow.c) */
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	info.fd_limit_per_thread = 1024;
+	/* The buffer a client request's headers are built in: a flow-log upload's Bearer token
+	 * (an ingest JWT, up to 8 KiB) must fit whole. */
+	info.pt_serv_buf_size = 16384;
 	/* wss: OpenSSL's default paths (the system store, SSL_CERT_FILE / SSL_CERT_DIR) always;
 	 * lws adds the private CA file to them. Peer and host name checks stay on. */
 	if (ca_file && *ca_file) {
@@ -333,7 +339,11 @@ int main(int argc, char **argv)
 		fg_info(TAG, "FASTGATE_WITHOUT_RELAYS: authorizations are confirmed without a relay allocation");
 	if (fg_cp_nat_start(&cp) < 0)
 		fg_fatal(TAG, "DNS resources: the resolver could not start: %s", strerror(errno));
+	if (fg_cp_dns_start(&cp) < 0)
+		fg_fatal(TAG, "DNS forwarder: %s (FASTGATE_DNS_RESOLV_CONF, default /etc/resolv.conf)", strerror(errno));
 	fg_cp_dp_attach(&cp);
+	if (fg_cp_flows_start(&cp) < 0)
+		fg_fatal(TAG, "flow logs: %s", strerror(errno));
 
 	int r = fg_ctlsock_start(&cp.ctl, &cp.loop, ctl_path, &fg_cp_ctl_provider, &cp);
 	if (r < 0)
@@ -375,6 +385,8 @@ int main(int argc, char **argv)
 	fg_loop_timer(&cp.conn_timer, 0);
 	fg_conn_free(cp.conn);
 	fg_cp_nat_stop(&cp);
+	fg_cp_dns_stop(&cp);
+	fg_cp_flows_stop(&cp);   /* writes the reports still in memory to the spool */
 	lws_context_destroy(cp.lws);
 	fg_cp_state_free(&cp.state);
 	fg_dpc_close(&cp.dpc);

@@ -393,6 +393,7 @@ DP_NUMBER(dp_tx, "TxDescriptors", tx_descriptors, FG_CONFIG_MIN_DESCRIPTORS,
 DP_NUMBER(dp_mbufs, "MbufCount", mbuf_count, FG_CONFIG_MIN_MBUFS, FG_CONFIG_MAX_MBUFS, false)
 DP_NUMBER(dp_burst, "Burst", burst, 1, FG_CONFIG_MAX_BURST, false)
 DP_NUMBER(dp_max_peers, "MaxPeers", max_peers, 1, FG_CONFIG_MAX_PEERS, false)
+DP_NUMBER(dp_conntrack, "ConnTrackTuples", conntrack_tuples, FG_CONFIG_MIN_CONNTRACK, FG_CONFIG_MAX_CONNTRACK, false)
 DP_NUMBER(dp_handshake_queue, "HandshakeQueue", handshake_queue, FG_CONFIG_MIN_HANDSHAKE_QUEUE,
 	  FG_CONFIG_MAX_HANDSHAKE_QUEUE, true)
 
@@ -485,6 +486,7 @@ static const struct key_def keys[] = {
 	{ SEC_DATAPLANE, "MbufCount", dp_mbufs, 0 },
 	{ SEC_DATAPLANE, "Burst", dp_burst, 0 },
 	{ SEC_DATAPLANE, "MaxPeers", dp_max_peers, 0 },
+	{ SEC_DATAPLANE, "ConnTrackTuples", dp_conntrack, 0 },
 	{ SEC_DATAPLANE, "HandshakeQueue", dp_handshake_queue, 0 },
 	{ SEC_DATAPLANE, "UnderLoadThreshold", dp_under_load, 0 },
 	{ SEC_DATAPLANE, "Crypto", dp_crypto, 0 },
@@ -522,6 +524,7 @@ void fg_config_defaults(struct fg_config *c)
 	c->dp.mbuf_count = FG_CONFIG_DEFAULT_MBUFS;
 	c->dp.burst = FG_CONFIG_DEFAULT_BURST;
 	c->dp.max_peers = FG_CONFIG_DEFAULT_MAX_PEERS;
+	c->dp.conntrack_tuples = FG_CONFIG_DEFAULT_CONNTRACK;
 	c->dp.handshake_queue = FG_CONFIG_DEFAULT_HANDSHAKE_QUEUE;
 	c->dp.under_load_threshold = FG_CONFIG_DEFAULT_HANDSHAKE_QUEUE / UNDER_LOAD_DIVISOR;
 	snprintf(c->host.name, sizeof(c->host.name), "%s", FG_CONFIG_DEFAULT_HOST_NAME);

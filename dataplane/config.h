@@ -41,6 +41,8 @@ enum fg_config_limits {
 	FG_CONFIG_MAX_BURST = 64,
 	FG_CONFIG_MIN_HANDSHAKE_QUEUE = 64,  /* a power of two: an rte_ring size */
 	FG_CONFIG_MAX_HANDSHAKE_QUEUE = 1 << 20,
+	FG_CONFIG_MIN_CONNTRACK = 64,        /* ConnTrackTuples bounds (conntrack.h) */
+	FG_CONFIG_MAX_CONNTRACK = 1 << 22,
 };
 
 enum fg_config_default {
@@ -51,6 +53,7 @@ enum fg_config_default {
 	FG_CONFIG_DEFAULT_MBUFS = 16383,
 	FG_CONFIG_DEFAULT_BURST = 32,
 	FG_CONFIG_DEFAULT_MAX_PEERS = 4096,
+	FG_CONFIG_DEFAULT_CONNTRACK = 65536,
 	FG_CONFIG_DEFAULT_HANDSHAKE_QUEUE = 1024,
 	FG_CONFIG_DEFAULT_TX_QUEUE_LEN = 10000,
 };
@@ -109,6 +112,7 @@ struct fg_config_dataplane {
 	uint32_t handshake_queue;       /* ring from workers to the service lcore */
 	uint32_t under_load_threshold;  /* ring occupancy that turns on cookies; < handshake_queue */
 	uint32_t crypto;                /* enum fg_config_crypto */
+	uint32_t conntrack_tuples;      /* connection-table entries per worker (NAT tuples, flows) */
 };
 
 /* [Host]: the TUN interface toward the kernel. */

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "keys.h"
 #include "log.h"
+#include "p2pctl.h"
 #include "port.h"
 #include "svc_state.h"
 
@@ -153,6 +154,12 @@ static int init_tables(struct fg_dp *dp, const struct fg_config *cfg, const stru
 		snprintf(err, errlen, "relay channel table: %s (raise -m)", strerror(-ret));
 		return ret;
 	}
+	ret = fg_conntrack_init(&dp->ct, dp->nworkers, cfg->dp.conntrack_tuples, &dp->tables, dp->tables.qsbr);
+	if (ret < 0) {
+		snprintf(err, errlen, "connection tables (%u x ConnTrackTuples = %u): %s (raise -m)", dp->nworkers,
+			 cfg->dp.conntrack_tuples, strerror(-ret));
+		return ret;
+	}
 	return 0;
 }
 
@@ -163,7 +170,8 @@ static int init_rings(struct fg_dp *dp, const struct fg_config *cfg, char *err, 
 	dp->punt_ring = make_ring("punt", 0, FG_PUNT_RING, RING_F_SC_DEQ, 0);
 	dp->stun_ring = make_ring("stun", 0, FG_STUN_RING, RING_F_SC_DEQ, 0);
 	dp->ev_ring = make_ring("ev", 0, FG_EVENT_RING, RING_F_SC_DEQ, sizeof(struct fg_event));
-	if (!dp->hs_ring || !dp->punt_ring || !dp->stun_ring || !dp->ev_ring) {
+	dp->p2p_ring = make_ring("p2p", 0, FG_P2P_RING, RING_F_SC_DEQ, sizeof(struct fg_p2pctl_item));
+	if (!dp->hs_ring || !dp->punt_ring || !dp->stun_ring || !dp->ev_ring || !dp->p2p_ring) {
 		snprintf(err, errlen, "rings: %s", rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
@@ -405,7 +413,15 @@ void fg_dp_fini(struct fg_dp *dp)
 	rte_ring_free(dp->punt_ring);
 	rte_ring_free(dp->stun_ring);
 	rte_ring_free(dp->ev_ring);
+	if (dp->p2p_ring) {
+		struct fg_p2pctl_item it;
+
+		while (rte_ring_dequeue_elem(dp->p2p_ring, &it, sizeof(it)) == 0)
+			rte_pktmbuf_free(it.m);
+		rte_ring_free(dp->p2p_ring);
+	}
 	fg_chantable_free(&dp->chans);
+	fg_conntrack_free(&dp->ct);
 	fg_route_free(dp->allowed);
 	if (dp->tables.peers)
 		fg_tables_free(&dp->tables);

@@ -9,8 +9,8 @@
 #
 # usage: scripts/deps.sh [--check] [--peers]
 #   --check  list missing packages and exit 1 if any, install nothing
-#   --peers  also the relay and DNS peers of the later end-to-end tests
-#            (coturn, dnsmasq-base, dnsutils)
+#   --peers  also the relay peer of the later end-to-end tests
+#            (coturn; the DNS peers dnsmasq-base and dnsutils are test packages)
 set -euo pipefail
 
 BUILD=(
@@ -50,11 +50,11 @@ TEST=(
 	util-linux
 	coreutils
 	shellcheck
+	dnsmasq-base
+	dnsutils
 )
 PEERS=(
 	coturn
-	dnsmasq-base
-	dnsutils
 )
 
 check_only=0

@@ -85,6 +85,16 @@ static cJSON *call_stats(const struct fg_cpctl_provider *p, void *ctx)
 	return p && p->stats ? p->stats(ctx) : NULL;
 }
 
+static cJSON *call_flows(const struct fg_cpctl_provider *p, void *ctx)
+{
+	return p && p->flows ? p->flows(ctx) : NULL;
+}
+
+static cJSON *call_nat(const struct fg_cpctl_provider *p, void *ctx)
+{
+	return p && p->nat ? p->nat(ctx) : NULL;
+}
+
 static const struct command {
 	const char *name;
 	cJSON *(*call)(const struct fg_cpctl_provider *p, void *ctx);
@@ -95,6 +105,8 @@ static const struct command {
 	{ "relays", call_relays },
 	{ "ice", call_ice },
 	{ "stats", call_stats },
+	{ "flows", call_flows },
+	{ "nat", call_nat },
 };
 
 /* True if the JSON text holds the escape \u0000: cJSON would decode it into a NUL that

@@ -2,8 +2,8 @@
 /*
  * The control plane's side of the fastgatectl socket: a Unix stream socket that speaks JSON
  * lines. A client sends one request object per line ({"cmd":"status"}; commands status,
- * peers, resources, relays, ice, stats) and reads one response object per line: what the
- * provider returned, or {"error":"..."}. Request lines are at most FG_CPCTL_MAX_LINE bytes;
+ * peers, resources, relays, ice, stats, flows, nat) and reads one response object per line:
+ * what the provider returned, or {"error":"..."}. Request lines are at most FG_CPCTL_MAX_LINE bytes;
  * at most FG_CPCTL_MAX_CONNS connections are open at once; a connection answers its
  * requests in order, one at a time, so it never holds more than one response (which may be
  * megabytes: 10,000 peers) plus one line buffer. Independent of any event loop: the caller
@@ -78,7 +78,55 @@
  *                         "nic_rx_packets":N,"nic_rx_bytes":N,"nic_tx_packets":N,
  *                         "nic_tx_bytes":N,"tun_rx_packets":N,"tun_rx_bytes":N,
  *                         "tun_tx_packets":N,"tun_tx_bytes":N,"decrypted":N,"encrypted":N,
- *                         "<other counter>":N,...}]}   (other counters show as extra columns)
+ *                         "<other counter>":N,...}],   (other counters show as extra columns)
+ *              "nat":{"translated_out":N,"translated_in":N,"icmp_translated":N,"created":N,
+ *                     "expired":N,"misses":N,"live":N},      (the data plane's connection table)
+ *              "flows":{"started":N,"completed":N,"live":N,"lost":N},
+ *              "p2p":{"in":N,"out":N},
+ *              "dns_resources":{"assigned_ips":N,"malformed":N,"refused":N,"resolved":N,
+ *                               "timeouts":N,"busy":N,"resets":N,"active":N,"inactive":N}}
+ *             (nat, flows, p2p: from the data plane, summed over its workers; dns_resources:
+ *              the control plane's own; each absent from older versions)
+ *   flows     {"tracking":true,"log_lines":false,"dir":"/var/lib/fastgate/flow_logs","tokens":N,
+ *              "uploads":{"enabled":true,"url":"https://host/ingestion/flow_logs"|null,
+ *                         "interval_s":60,"batch_size":1000,
+ *                         "state":"idle"|"sending"|"backoff"|"waiting"|"off",
+ *                         "last_status":200|null,
+ *                         "last_error":"..."|null,"last_success":T|null},
+ *              "spool":{"bytes":N,"max_bytes":N,"segments":N,"authorizations":N,
+ *                       "pending":N}|null,                 (null: never opened)
+ *              "counters":{"started":N,"completed":N,"ignored":N,"malformed":N,
+ *                          "unattributed":N,"unspooled":N,"spooled":N,"uploaded":N,"upload_batches":N,
+ *                          "upload_requests":N,"upload_failures":N,"upload_refused":N,
+ *                          "dropped":N,"corrupt":N,"live_evicted":N},
+ *              "flows":[{"state":"live"|"completed","protocol":"tcp"|"udp",
+ *                        "client_id":"..."|null,"resource_id":"..."|null,
+ *                        "src":"100.64.0.2:40000","dst":"10.0.0.5:443",
+ *                        "proxy":"100.96.0.1"|null,"domain":"..."|null,
+ *                        "outer":"198.18.1.2:51820"|null,"relayed":false,
+ *                        "start":T,"last_packet":T|null,"end":T|null,
+ *                        "end_reason":"idle"|"fin"|"rst_out"|"rst_in"|"reset"|null,
+ *                        "tx_packets":N,"tx_bytes":N,"rx_packets":N,"rx_bytes":N}]}
+ *             (waiting: uploads are on, the spool opens with the first report to spool;
+ *              live flows first, then the last completed ones, newest first; dst is where
+ *              the packets went: a DNS resource's real address, its proxy IP beside it;
+ *              tx is client -> resource; the ingest token never appears)
+ *   nat       {"clients":[{"client_id":"c1"|null,"public_key":"b64",
+ *              "domains":[{"resource_id":"...","domain":"app.example.com",
+ *                          "proxy_ips":[{"proxy_ip":"100.96.0.1","real_ip":"198.51.100.1"|null}]}],
+ *              "tuples":[{"proto":"tcp"|"udp"|"icmp"|"icmpv6"|"<number>",
+ *                         "proxy":"100.96.0.1","inside_port":N,"real":"198.51.100.1",
+ *                         "outside_port":N,"domain":"app.example.com"|null,"worker":N,
+ *                         "state":["reply","fin_out","fin_in","rst"],"created":T,
+ *                         "last_out":T,"last_in":T|null,"tx_packets":N,"tx_bytes":N,
+ *                         "rx_packets":N,"rx_bytes":N}]}],
+ *              "tuples_available":true,"tuples_error":"...","tuples_cut":"..."}
+ *             (domains: the translations the control plane set up, real_ip null when the
+ *              domain has no address of the proxy IP's family; tuples: the data plane's live
+ *              ones (NAT_DUMP), a client's list only when tuples_available, its ports the
+ *              echo id for ICMP, tx client -> resource; tuples_error says why there are
+ *              none, tuples_cut why the data plane cut the list; a client with tuples but
+ *              no domains is one the control plane has not set up since it started)
  *   any       {"error":"unknown command 'x'"} and the like: see fg_cpctl_respond().
  */
 #ifndef FG_CPCTL_SERVER_H
@@ -110,6 +158,8 @@ struct fg_cpctl_provider {
 	cJSON *(*relays)(void *ctx);
 	cJSON *(*ice)(void *ctx);
 	cJSON *(*stats)(void *ctx);
+	cJSON *(*flows)(void *ctx);
+	cJSON *(*nat)(void *ctx);
 	/* Optional, tried first: starts an answer that takes time (the data plane's) and returns
 	 * 0; the provider then calls fg_cpctl_pending_done(p, ...) exactly once, later, never from
 	 * inside start. Any other return falls back to the plain member above. The connection

@@ -3,7 +3,7 @@
  * fastgatectl: the operator's view of fastgate-controlplane over its Unix socket
  * (protocol and response schemas in cpctl_server.h). One subcommand per query, as in wg(8):
  * each sends one request, waits at most FG_CPCTL_TIMEOUT_MS for the answer, and prints it as
- * tables (render.c, render_conn.c) or, with --json, as the server sent it: one compact JSON
+ * tables (render.c, render_conn.c, render_nat.c) or, with --json, as the server sent it: one compact JSON
  * object on one line, byte for byte, for scripts and jq. Any failure is one line on stderr and exit
  * status 1. Single-threaded, no state beyond main().
  */
@@ -41,7 +41,11 @@ static const struct subcommand {
 	{ "relays", query, "relays: TURN allocations, reflexive and relayed addresses, expiry, "
 			   "channels (credentials are never shown)" },
 	{ "ice", query, "ICE agents per client: state, nominated path, candidate pairs" },
-	{ "stats", query, "handshakes, drops by reason, packets and bytes per lcore" },
+	{ "stats", query, "handshakes, drops by reason, packets and bytes per lcore, NAT, flows, "
+			  "p2p control, DNS resources" },
+	{ "flows", query, "flow logs: live and recent flows, counters, spool and uploads" },
+	{ "nat", query, "DNS resources per client: domain, resource, proxy IP -> real IP, live NAT "
+			"tuples" },
 	{ "help", help, "show this help" },
 };
 

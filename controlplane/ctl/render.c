@@ -653,6 +653,8 @@ int fg_render_stats(const cJSON *r, time_t now, FILE *out)
 		ret = stats_drops(field(r, "drops"), out);
 	if (!ret)
 		ret = stats_lcores(field(r, "lcores"), out);
+	if (!ret)
+		ret = fg_render_stats_nat(r, out);
 	return finish(out, ret);
 }
 
@@ -668,6 +670,8 @@ int fg_render(const char *cmd, const cJSON *resp, time_t now, FILE *out)
 		{ "relays", fg_render_relays },
 		{ "stats", fg_render_stats },
 		{ "ice", fg_render_ice },
+		{ "flows", fg_render_flows },
+		{ "nat", fg_render_nat },
 	};
 
 	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++)
@@ -680,6 +684,8 @@ const char *fg_render_list_key(const char *cmd)
 {
 	if (strcmp(cmd, "ice") == 0)
 		return "agents";
+	if (strcmp(cmd, "nat") == 0)
+		return "clients";
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "stats") == 0)
 		return NULL;
 	return cmd;

@@ -22,7 +22,8 @@ enum {
 	FG_RENDER_TIME_LEN = 96,    /* the longest duration or relative time, NUL included */
 };
 
-/* Renders the response to cmd ("status", "peers", "resources", "relays", "stats", "ice").
+/* Renders the response to cmd ("status", "peers", "resources", "relays", "stats", "ice",
+ * "flows", "nat").
  * now is the Unix time that relative times are computed against. 0; -EINVAL for another
  * cmd; -EPROTO when resp lacks its top-level shape (not an object; for the lists, no list
  * under fg_render_list_key(cmd)), nothing written then; -EIO when writing fails; -ENOMEM. */
@@ -35,8 +36,12 @@ int fg_render_stats(const cJSON *resp, time_t now, FILE *out);
  * the ICE agents per client. */
 int fg_render_relays(const cJSON *resp, time_t now, FILE *out);
 int fg_render_ice(const cJSON *resp, time_t now, FILE *out);
-/* The list a command's response must hold ("agents" for "ice", else the command's own name),
- * for the error message; NULL for status and stats, which hold none. */
+/* render_flow.c: flow logs (uploads, spool, counters) and the recent flows as a table. */
+int fg_render_flows(const cJSON *resp, time_t now, FILE *out);
+/* render_nat.c: DNS resource NAT per client (domains, proxy IP -> real IP, live tuples). */
+int fg_render_nat(const cJSON *resp, time_t now, FILE *out);
+/* The list a command's response must hold ("agents" for "ice", "clients" for "nat", else the
+ * command's own name), for the error message; NULL for status and stats, which hold none. */
 const char *fg_render_list_key(const char *cmd);
 
 /* "512 B", "1.50 KiB", "10.42 MiB", "2.00 GiB", "3.10 TiB". Returns buf. */

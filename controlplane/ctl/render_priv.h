@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The renderer's internals shared between its files (render.c: status, peers, resources,
- * stats; render_conn.c: ice, relays): field accessors that check every type before use and
- * the common start of a list table. Defined in render.c. Only for controlplane/ctl/; it
+ * stats; render_conn.c: ice, relays; render_nat.c: nat): field accessors that check every
+ * type before use and the common start of a list table. Defined in render.c, but for the
+ * stats sections of render_nat.c. Only for controlplane/ctl/; it
  * includes no header of the renderer's own, so no file includes in a circle. No state.
  */
 #ifndef FG_CP_RENDER_PRIV_H
@@ -47,5 +48,9 @@ const cJSON *fg_render_list(const cJSON *resp, const char *key);
  * 0 (printed empty) or -EPROTO (no list under key). */
 int fg_render_list_table(const cJSON *r, const char *key, const char *const head[], size_t ncols,
 			 unsigned right, struct fg_table *t, const cJSON **l, FILE *out);
+
+/* render_nat.c: the sections stats ends with (connection table, flows, p2p control, the
+ * control plane's DNS resource counters), each left out when its object is absent. */
+int fg_render_stats_nat(const cJSON *r, FILE *out);
 
 #endif

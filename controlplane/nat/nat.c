@@ -37,12 +37,14 @@ struct fg_cp_nat {
 	struct fg_dns_resolver *res;
 	struct rec *recs;
 	uint32_t nrec, caprec;
+	struct req *setting;         /* NAT_SETs in flight: cut loose when this is freed */
 	struct fg_cp_nat_stats st;
 };
 
-/* An AssignedIps being resolved, then its NAT_SET in flight. */
+/* An AssignedIps being resolved, then its NAT_SET in flight (n NULL: its owner is gone). */
 struct req {
 	struct fg_cp_nat *n;
+	struct req *next, **pprev;   /* in n->setting while its NAT_SET is in flight */
 	struct fg_p2p_assigned_ips a;
 	uint8_t pk[32];
 };
@@ -107,6 +109,15 @@ static struct rec *find_rec(struct fg_cp_nat *n, const uint8_t pk[32], const cha
 	return NULL;
 }
 
+/* In order: fastgatectl lists them as they came. */
+static void drop_rec(struct fg_cp_nat *n, struct rec *r)
+{
+	uint32_t i = (uint32_t)(r - n->recs);
+
+	memmove(r, r + 1, sizeof(*r) * (n->nrec - i - 1));
+	n->nrec--;
+}
+
 static void drop_client(struct fg_cp_nat *n, const uint8_t pk[32])
 {
 	uint32_t j = 0;
@@ -156,11 +167,24 @@ static void nat_set_done(void *ctx, int status, const void *msg)
 {
 	struct req *q = ctx;
 	char kb[FG_KEY_B64_LEN];
+	struct rec *r;
 
 	(void)msg;
-	if (status < 0)
+	if (!q->n) {
+		free(q);
+		return;
+	}
+	if (q->next)
+		q->next->pprev = q->pprev;
+	*q->pprev = q->next;
+	if (status < 0) {
 		fg_warn(TAG, "client %s: the data plane refused the NAT of %s (resource %s): %s",
 			client_name(q->n, q->pk, kb), q->a.domain, q->a.resource, strerror(-status));
+		/* Not kept: the client was told Inactive, and a resync must not push it again
+		 * nor the renumbering check weigh proxy IPs the data plane does not hold. */
+		if ((r = find_rec(q->n, q->pk, q->a.resource, q->a.domain)))
+			drop_rec(q->n, r);
+	}
 	send_status(q->n, q->pk, q->a.resource, q->a.domain, status == 0);
 	free(q);
 }
@@ -188,11 +212,16 @@ static int push_rec(struct fg_cp_nat *n, const struct rec *r, bool reset, struct
 static int setup_nat(struct fg_cp_nat *n, struct req *q, const struct fg_resolve_result *res)
 {
 	struct fg_ip proxies[FG_P2P_MAX_PROXY_IPS], v4[FG_RESOLVE_MAX_ADDRS], v6[FG_RESOLVE_MAX_ADDRS];
-	unsigned i4 = 0, i6 = 0;
-	bool reset = reassigned(n, q->pk, &q->a);
+	unsigned i4 = 0, i6 = 0, np = 0;
+	bool reset;
+	int e;
 	struct rec *r;
 	char kb[FG_KEY_B64_LEN];
 
+	/* Gone while its domain resolved (rejected, expired): nothing to keep for it. */
+	if (!fg_cp_find_by_key(n->state, q->pk))
+		return -ENOENT;
+	reset = reassigned(n, q->pk, &q->a);
 	if (reset) {
 		fg_info(TAG, "client %s has re-assigned proxy IPs, resetting its DNS resource NAT",
 			client_name(n, q->pk, kb));
@@ -216,24 +245,36 @@ static int setup_nat(struct fg_cp_nat *n, struct req *q, const struct fg_resolve
 		snprintf(r->resource, sizeof(r->resource), "%s", q->a.resource);
 		snprintf(r->domain, sizeof(r->domain), "%s", q->a.domain);
 	}
-	/* Sorted, as the Rust gateway's BTreeSets, then round-robin within each family. */
+	/* Sorted and without duplicates, as the Rust gateway's BTreeSets, then round-robin
+	 * within each family. */
 	memcpy(proxies, q->a.proxy_ips, sizeof(proxies[0]) * q->a.n_proxy_ips);
 	qsort(proxies, q->a.n_proxy_ips, sizeof(proxies[0]), ip_cmp);
+	for (unsigned i = 0; i < q->a.n_proxy_ips; i++)
+		if (np == 0 || !same_ip(&proxies[np - 1], &proxies[i]))
+			proxies[np++] = proxies[i];
 	memcpy(v4, res->v4, sizeof(v4[0]) * res->n4);
 	memcpy(v6, res->v6, sizeof(v6[0]) * res->n6);
 	qsort(v4, res->n4, sizeof(v4[0]), ip_cmp);
 	qsort(v6, res->n6, sizeof(v6[0]), ip_cmp);
 	if (res->n4 + res->n6 == 0)
 		fg_debug(TAG, "no A / AAAA records for %s", q->a.domain);
-	r->n = q->a.n_proxy_ips;
-	for (unsigned i = 0; i < q->a.n_proxy_ips; i++) {
+	r->n = np;
+	for (unsigned i = 0; i < np; i++) {
 		r->e[i] = (struct fg_ctl_nat_entry){ .proxy = proxies[i] };
 		if (proxies[i].family == AF_INET && res->n4)
 			r->e[i].real = v4[i4++ % res->n4];
 		else if (proxies[i].family == AF_INET6 && res->n6)
 			r->e[i].real = v6[i6++ % res->n6];
 	}
-	return push_rec(n, r, reset, q);
+	e = push_rec(n, r, reset, q);
+	if (e == 0) {
+		q->next = n->setting;
+		q->pprev = &n->setting;
+		if (n->setting)
+			n->setting->pprev = &q->next;
+		n->setting = q;
+	}
+	return e;
 }
 
 /* ---- resolution -------------------------------------------------------------------------- */
@@ -318,9 +359,12 @@ void fg_cp_nat_on_p2p(struct fg_cp_nat *n, const struct fg_ctl_p2p *msg)
 	r = fg_dns_resolver_lookup(n->res, q->a.domain, resolved, q);
 	if (r < 0) {
 		/* The client resends AssignedIps while its NAT is pending. */
-		if (r == -EBUSY)
+		if (r == -EBUSY) {
 			n->st.busy++;
-		fg_warn(TAG, "too many DNS resolutions in flight: AssignedIps for %s dropped", q->a.domain);
+			fg_warn(TAG, "too many DNS resolutions in flight: AssignedIps for %s dropped", q->a.domain);
+		} else {
+			fg_warn(TAG, "resolving %s: %s: AssignedIps dropped", q->a.domain, strerror(-r));
+		}
 		free(q);
 	}
 }
@@ -351,6 +395,9 @@ void fg_cp_nat_free(struct fg_cp_nat *n)
 {
 	if (!n)
 		return;
+	/* Their answers come after this: they free themselves, nothing else. */
+	for (struct req *q = n->setting; q; q = q->next)
+		q->n = NULL;
 	fg_dns_resolver_free(n->res);
 	free(n->recs);
 	free(n);
@@ -358,17 +405,37 @@ void fg_cp_nat_free(struct fg_cp_nat *n)
 
 void fg_cp_nat_dp_event(struct fg_cp_nat *n, const struct fg_ctl_event *ev)
 {
-	if (ev->kind == FG_CTL_EV_PEER_EXPIRED || ev->kind == FG_CTL_EV_PEER_GOODBYE)
+	if (ev->kind == FG_CTL_EV_PEER_EXPIRED || ev->kind == FG_CTL_EV_PEER_GOODBYE) {
 		drop_client(n, ev->public_key);
+	} else if (ev->kind == FG_CTL_EV_RESOURCE_EXPIRED &&
+		   memchr(ev->resource_id, '\0', sizeof(ev->resource_id))) {
+		/* The data plane dropped the resource, and its proxy IPs' translations with it. */
+		for (uint32_t i = 0; i < n->nrec;)
+			if (memcmp(n->recs[i].pk, ev->public_key, 32) == 0 &&
+			    strcmp(n->recs[i].resource, ev->resource_id) == 0)
+				drop_rec(n, &n->recs[i]);
+			else
+				i++;
+	}
+}
+
+/* Whether the client still holds resource as a DNS resource. */
+static bool holds(const struct fg_cp_client *c, const char *resource)
+{
+	for (uint32_t i = 0; c && i < c->nres; i++)
+		if (c->res[i].type == FG_CP_RES_DNS && strcmp(c->res[i].id, resource) == 0)
+			return true;
+	return false;
 }
 
 void fg_cp_nat_resync(struct fg_cp_nat *n)
 {
 	uint32_t j = 0;
 
-	/* Clients the state no longer holds go; the others' records are pushed again. */
+	/* Clients and resources the state no longer holds go (the data plane would refuse
+	 * them); the other records are pushed again. */
 	for (uint32_t i = 0; i < n->nrec; i++)
-		if (fg_cp_find_by_key(n->state, n->recs[i].pk))
+		if (holds(fg_cp_find_by_key(n->state, n->recs[i].pk), n->recs[i].resource))
 			n->recs[j++] = n->recs[i];
 	n->nrec = j;
 	for (uint32_t i = 0; i < n->nrec; i++)

@@ -16,7 +16,8 @@
  * The translations are kept here as well, per client: to detect renumbering, to push them
  * again after a data plane restart (fg_cp_nat_resync, once the state's sync is done), and
  * to name the domain of a proxy IP (flow logs, fastgatectl nat). A client whose peer the
- * data plane removed (expiry, Goodbye) loses them, as in the Rust gateway.
+ * data plane removed (expiry, Goodbye) loses them, as in the Rust gateway; an expired
+ * resource loses its own; a NAT_SET the data plane refused is not kept.
  * No event loop in here: the owner watches the resolver's sockets and keeps its timer
  * (struct fg_resolve_ops). Control plane thread only.
  */
@@ -50,12 +51,13 @@ struct fg_cp_nat_stats {
 /* NULL with errno (the resolver could not start: resolve.h). */
 struct fg_cp_nat *fg_cp_nat_new(struct fg_dpc *dpc, struct fg_cp_state *state, const struct fg_resolve_ops *ops,
 				void *ops_ctx, const struct fg_resolve_config *cfg);
-/* Lookups in flight are cancelled (no DomainStatus). NULL is fine. */
+/* Lookups in flight are cancelled (no DomainStatus); a NAT_SET in flight still completes
+ * in the dpclient, and no DomainStatus follows it. NULL is fine. */
 void fg_cp_nat_free(struct fg_cp_nat *n);
 
 /* The data plane's P2P_IN (dpclient's on_p2p). */
 void fg_cp_nat_on_p2p(struct fg_cp_nat *n, const struct fg_ctl_p2p *msg);
-/* A data plane event: a removed peer loses its translations. */
+/* A data plane event: a removed peer loses its translations, an expired resource its own. */
 void fg_cp_nat_dp_event(struct fg_cp_nat *n, const struct fg_ctl_event *ev);
 /* After the state's sync with a (re)started data plane: every translation again. */
 void fg_cp_nat_resync(struct fg_cp_nat *n);
@@ -69,5 +71,17 @@ const char *fg_cp_nat_domain_of(const struct fg_cp_nat *n, const uint8_t public_
 const struct fg_cp_nat_stats *fg_cp_nat_stats(const struct fg_cp_nat *n);
 /* fastgatectl nat: per client, each domain's resource and proxy IP -> real IP. */
 cJSON *fg_cp_nat_json(const struct fg_cp_nat *n);
+
+/*
+ * nat_view.c, fastgatectl's answers (schemas in ctl/cpctl_server.h). nat: the records per
+ * client with the data plane's live tuples (NAT_DUMP's NAT_INFO, ntuples of them), each
+ * named by its proxy IP's domain; status 0 when they are its whole answer (message, when
+ * not empty, says why the data plane cut the list), else why there are none (-ENOTCONN,
+ * -EPROTO: a data plane that does not know NAT_DUMP, -ETIMEDOUT, ...; message: its reason).
+ * stats: the counters above. NULL when out of memory.
+ */
+cJSON *fg_cp_nat_view_json(const struct fg_cp_nat *n, struct fg_cp_state *state, const struct fg_ctl_nat_info *tuples,
+			   size_t ntuples, int status, const char *message);
+cJSON *fg_cp_nat_stats_json(const struct fg_cp_nat *n);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "flowlog.h"
 #include "log.h"
 #include "portal_msg.h"
 
@@ -107,6 +108,13 @@ static void on_init(struct fg_gateway *g, const cJSON *payload)
 	fg_info(TAG, "init: interface %s%s%s, %u relay(s), %zu authorization(s), %u client(s) kept",
 		m->ipv4.family ? "ipv4 set" : "no ipv4", m->ipv6.family ? ", ipv6 set" : "", "",
 		m->n_relays, m->n_auths, g->state->n);
+	/* Rust refuses such an init whole; here it only means no uploads (test portals send
+	 * "flow_logs":{}). */
+	if (m->flow_logs_error[0])
+		fg_debug(TAG, "%s: flow log uploads off", m->flow_logs_error);
+	if (g->flows)
+		fg_flowlog_configure(g->flows, m->has_flow_logs, m->flow_logs_api_url, m->flow_logs_interval_secs,
+				     m->flow_logs_batch_size);
 	free(auths);
 	fg_portal_init_free(m);
 	free(m);
@@ -223,6 +231,8 @@ static void on_authorization(struct fg_gateway *g, enum fg_portal_event ev, cons
 		g->auth_tail = a;
 		rc = fg_cp_authorize(g->state, &c, &r, authorized, a);
 	}
+	if (rc == 0 && g->flows)
+		fg_flowlog_authorize(g->flows, m->client.id, m->client.public_key, m->resource.id, m->flow_logs_token);
 	if (rc == 0 && g->conn)
 		fg_conn_authorize(g->conn, m->client.id, m->client.public_key, m->gateway_ice.username,
 				  m->gateway_ice.password, m->client_ice.username, m->client_ice.password);

@@ -13,11 +13,13 @@
 #include "state.h"
 
 struct fg_gw_auth;
+struct fg_flowlog;
 
 struct fg_gateway {
 	struct fg_cp_state *state;
 	struct fg_portal *portal;
 	struct fg_conn *conn;            /* relays and ICE */
+	struct fg_flowlog *flows;        /* flow logs: init's flow_logs, ingest tokens; may be NULL */
 	uint64_t messages, malformed, ignored;
 	/* authorizations waiting for the data plane, confirmed in this order */
 	struct fg_gw_auth *auth_head, *auth_tail;

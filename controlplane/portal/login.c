@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,21 @@ static const char gateway_app_id[] = "753b38f9f96947ef8083802d5909a372";
 static const char *sys_getenv(const char *name)
 {
 	return getenv(name);
+}
+
+/* A boolean flag's environment value as clap reads it for an ArgAction::SetTrue flag:
+ * absent, empty, n, no, f, false, off and 0 (any case) are false, anything else true. */
+static bool env_flag(const char *(*getenv_fn)(const char *), const char *name)
+{
+	static const char *const falsey[] = { "n", "no", "f", "false", "off", "0" };
+	const char *v = getenv_fn(name);
+
+	if (!v || !*v)
+		return false;
+	for (size_t i = 0; i < sizeof(falsey) / sizeof(falsey[0]); i++)
+		if (!strcasecmp(v, falsey[i]))
+			return false;
+	return true;
 }
 
 /* A non-empty environment value, or NULL (clap treats empty as absent). */
@@ -582,6 +598,7 @@ int fg_login_form_encode(const char *in, char *out, size_t outlen)
 struct cli {
 	char *token;
 	const char *slot[6];
+	bool flow_logs;
 };
 
 enum cli_slot {
@@ -591,6 +608,7 @@ enum cli_slot {
 	SLOT_NAME,
 	SLOT_PARTITION,
 	SLOT_HEALTH,
+	SLOT_FLOW_LOGS,     /* a flag: no value, no slot */
 };
 
 static const struct {
@@ -607,7 +625,7 @@ static const struct {
 	/* The Rust gateway's other options: accepted, meaningless here. */
 	{ "log-format", 0, true, SLOT_IGNORE }, { "metrics", 0, true, SLOT_IGNORE },
 	{ "otlp-grpc-endpoint", 0, true, SLOT_IGNORE }, { "no-check", 0, false, SLOT_IGNORE },
-	{ "no-telemetry", 0, false, SLOT_IGNORE }, { "flow-logs", 0, false, SLOT_IGNORE },
+	{ "no-telemetry", 0, false, SLOT_IGNORE }, { "flow-logs", 0, false, SLOT_FLOW_LOGS },
 	{ "no-inc-buf", 0, false, SLOT_IGNORE }, { "validate-checksums", 0, false, SLOT_IGNORE },
 };
 
@@ -651,6 +669,8 @@ static int parse_cli(struct cli *c, int argc, char **argv, char *err, size_t err
 		if (!options[k].value) {
 			if (value)
 				return fg_errbuf_fail(-EINVAL, err, errlen, "--%s takes no value", options[k].name);
+			if (options[k].slot == SLOT_FLOW_LOGS)
+				c->flow_logs = true;
 			continue;
 		}
 		if (!value) {
@@ -731,6 +751,7 @@ int fg_login_load(struct fg_login *l, int argc, char **argv,
 		goto err;
 	}
 	strcpy(l->version, v ? v : default_version);
+	l->flow_logs = c.flow_logs || env_flag(getenv_fn, "FIREZONE_FLOW_LOGS");
 
 	rc = load_name(l, c.slot[SLOT_NAME], getenv_fn, err, errlen);
 	if (!rc)

@@ -50,6 +50,7 @@ struct fg_login {
 	char health_addr[FG_LOGIN_ADDR_LEN]; /* "ip:port" */
 	uint64_t max_partition_ns;
 	char version[FG_LOGIN_VERSION_LEN]; /* reported as gateway/<version> */
+	bool flow_logs;                /* --flow-logs, FIREZONE_FLOW_LOGS: flow lines on the log */
 };
 
 /*
@@ -67,9 +68,11 @@ struct fg_login {
  *   health   --health-check-addr, HEALTH_CHECK_ADDR, 0.0.0.0:8080
  *   max partition time  -m/--max-partition-time, FIREZONE_MAX_PARTITION_TIME, 24h
  *   version  FASTGATE_REPORTED_VERSION, "1.6.1" (inside the clients' compatibility window)
+ *   flow logs --flow-logs, FIREZONE_FLOW_LOGS (clap's flag: unset, empty, 0, false, no, off,
+ *            n, f are false): flow_logs lines on the log, as the Rust gateway's flag
  * argv[0] is skipped. Options take "--opt value" or "--opt=value"; the Rust gateway's
  * other options are accepted and ignored (--log-format, --metrics, --otlp-grpc-endpoint
- * with a value; --no-check, --no-telemetry, --flow-logs, --no-inc-buf,
+ * with a value; --no-check, --no-telemetry, --no-inc-buf,
  * --validate-checksums); "--" ends options. Anything else is an error: the caller removes
  * its own options first. getenv_fn NULL means getenv(3). Returns 0, or -errno with a
  * message in err that never contains the token; l then holds nothing to free.

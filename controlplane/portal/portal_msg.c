@@ -622,6 +622,36 @@ static int parse_auths(struct ctx *x, const cJSON *payload, struct fg_portal_ini
 	return 0;
 }
 
+/* init.flow_logs: errors go to out->flow_logs_error, never fail the init. */
+static void parse_flow_logs(const cJSON *payload, struct fg_portal_init *out)
+{
+	const cJSON *fl = field(payload, "flow_logs");
+	struct ctx x = { "init", out->flow_logs_error, sizeof(out->flow_logs_error) };
+	uint64_t interval = 0, batch = 0;
+	int rc;
+
+	out->has_flow_logs = !absent(fl);
+	if (!out->has_flow_logs)
+		return;
+	if (!cJSON_IsObject(fl)) {
+		fail(&x, "flow_logs", "not an object");
+		return;
+	}
+	rc = str_field(&x, fl, "flow_logs", "api_url", true, TEXT_ID, out->flow_logs_api_url,
+		       sizeof(out->flow_logs_api_url));
+	if (rc >= 0 && !exact_uint(field(fl, "upload_interval_secs"), max_exact, &interval))
+		rc = fail(&x, "flow_logs.upload_interval_secs", "missing or not a non-negative integer");
+	if (rc >= 0 && !absent(field(fl, "upload_batch_size")) &&
+	    !exact_uint(field(fl, "upload_batch_size"), max_exact, &batch))
+		rc = fail(&x, "flow_logs.upload_batch_size", "not a non-negative integer");
+	if (rc < 0) {
+		out->flow_logs_api_url[0] = '\0';
+		return;
+	}
+	out->flow_logs_interval_secs = interval;
+	out->flow_logs_batch_size = batch;
+}
+
 int fg_portal_init_parse(const cJSON *payload, struct fg_portal_init *out, char *err, size_t errlen)
 {
 	struct ctx x = { "init", err, errlen };
@@ -647,7 +677,8 @@ int fg_portal_init_parse(const cJSON *payload, struct fg_portal_init *out, char 
 		rc = parse_relays(&x, payload, "relays", false, out->relays, &out->n_relays);
 	if (!rc)
 		rc = parse_auths(&x, payload, out);
-	out->has_flow_logs = !absent(field(payload, "flow_logs"));
+	if (!rc)
+		parse_flow_logs(payload, out);
 	if (rc)
 		fg_portal_init_free(out);
 	return rc;

@@ -33,6 +33,7 @@ enum fg_portal_limits {
 	FG_PORTAL_CANDIDATE_LEN = 256,      /* one SDP candidate string */
 	FG_PORTAL_REF_MAX = 4096,           /* bytes of an authorization ref */
 	FG_PORTAL_TOKEN_MAX = 8192,         /* bytes of a flow-logs ingest token */
+	FG_PORTAL_URL_LEN = 1024,           /* init.flow_logs.api_url */
 	/* The portal puts no limit on filters (one per port range); ours is what one control
 	 * message carries, far above any real resource. */
 	FG_PORTAL_MAX_FILTERS = FG_CTL_MAX_FILTERS, /* disjoint port ranges of one resource */
@@ -143,7 +144,14 @@ struct fg_portal_init {
 	bool has_authorizations;
 	size_t n_auths;
 	struct fg_portal_auth *auths;       /* heap, NULL when empty */
-	bool has_flow_logs;                 /* contents ignored */
+	/* flow_logs ({api_url, upload_interval_secs, upload_batch_size}; Rust requires it, we
+	 * take an init without it): uploads need an api_url and an interval > 0. A malformed
+	 * object leaves the three empty and says why in flow_logs_error (init is kept). */
+	bool has_flow_logs;
+	char flow_logs_api_url[FG_PORTAL_URL_LEN]; /* "" when absent */
+	uint64_t flow_logs_interval_secs;   /* 0: uploads disabled */
+	uint64_t flow_logs_batch_size;      /* 0: the default */
+	char flow_logs_error[FG_PORTAL_ERR_LEN];
 };
 
 struct fg_portal_reject_access {

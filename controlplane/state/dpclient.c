@@ -89,7 +89,7 @@ static void unsolicited(struct fg_dpc *c, uint16_t type, const void *buf)
 	if (type == FG_CTL_P2P_IN && c->on_p2p && ((const struct fg_ctl_p2p *)buf)->len > 0)
 		c->on_p2p(c->unsolicited_arg, buf);
 	else if (type == FG_CTL_FLOW && c->on_flow)
-		c->on_flow(c->unsolicited_arg, buf);
+		c->on_flow(c->flow_arg ? c->flow_arg : c->unsolicited_arg, buf);
 	else
 		c->unsolicited_dropped++;
 }
@@ -268,6 +268,21 @@ int fg_dpc_packet_out(struct fg_dpc *c, const struct fg_endpoint *ep, uint16_t c
 	return fg_dpc_send(c, m, FG_CTL_PACKET_OUT, FG_DPC_TIMEOUT_MS, cb);
 }
 
+int fg_dpc_p2p_send(struct fg_dpc *c, const uint8_t pub[32], const void *payload, size_t len,
+		    const struct fg_dpc_cb *cb)
+{
+	_Alignas(max_align_t) uint8_t buf[sizeof(struct fg_ctl_p2p) + FG_CTL_P2P_MAX];
+	struct fg_ctl_p2p *m = (void *)buf;
+
+	if (len == 0 || len > FG_CTL_P2P_MAX)
+		return -EINVAL;
+	memset(m, 0, sizeof(*m));
+	memcpy(m->public_key, pub, 32);
+	m->len = (uint16_t)len;
+	memcpy(m->payload, payload, len);
+	return fg_dpc_send(c, m, FG_CTL_P2P_OUT, FG_DPC_TIMEOUT_MS, cb);
+}
+
 void fg_dpc_expire(struct fg_dpc *c, int64_t now_ms)
 {
 	for (unsigned i = 0; i < c->nreqs;) {
@@ -304,7 +319,8 @@ static void dispatch(struct fg_dpc *c, const void *buf)
 	if (i == c->nreqs)
 		return;
 	struct fg_dpc_req *r = c->reqs[i];
-	if ((h->type == FG_CTL_PEER_INFO || h->type == FG_CTL_RESOURCE_INFO) && r->type == FG_CTL_DUMP) {
+	if (((h->type == FG_CTL_PEER_INFO || h->type == FG_CTL_RESOURCE_INFO) && r->type == FG_CTL_DUMP) ||
+	    (h->type == FG_CTL_NAT_INFO && r->type == FG_CTL_NAT_DUMP)) {
 		if (r->cb.part)
 			r->cb.part(r->cb.ctx, h->type, buf);
 	} else if (h->type == FG_CTL_REPLY) {

@@ -6,8 +6,8 @@
  * and fg_dpc_expire() at fg_dpc_next_deadline(), and each request completes exactly once:
  * with the data plane's answer (matched by the header's seq), or -ETIMEDOUT when its budget
  * runs out (the connection stays up; a late answer is dropped), or the transport's -errno.
- * A DUMP's PEER_INFO / RESOURCE_INFO messages go to the request's part callback. Events
- * (seq 0) are queued and handed out by fg_dpc_next_event(); punted datagrams (PACKET_IN,
+ * A DUMP's PEER_INFO / RESOURCE_INFO messages and a NAT_DUMP's NAT_INFO go to the request's
+ * part callback. Events (seq 0) are queued and handed out by fg_dpc_next_event(); punted datagrams (PACKET_IN,
  * STUN for the relay and ICE code) go straight to the on_packet callback, unqueued (the
  * data plane bounds them; without a callback they are counted and dropped). The blocking calls (connect,
  * request, dump, stats) wait on the same machinery with poll(): for start-up, shutdown and
@@ -31,8 +31,8 @@ enum {
 /* How a request completes. status: the data plane's (0 or -errno), -ETIMEDOUT, or the
  * transport's -errno (-ECONNRESET when the connection went away). msg: the final message
  * (REPLY, STATS_REPLY or HELLO_REPLY, aligned, valid during the call) or NULL when none came.
- * part: a DUMP's PEER_INFO / RESOURCE_INFO messages (type says which); may be NULL, as may
- * done (fire and forget). The callbacks may send new requests or close the connection. */
+ * part: a DUMP's PEER_INFO / RESOURCE_INFO messages, a NAT_DUMP's NAT_INFO (type says
+ * which); may be NULL, as may done (fire and forget). The callbacks may send new requests or close the connection. */
 struct fg_dpc_cb {
 	void (*part)(void *ctx, uint16_t type, const void *msg);
 	void (*done)(void *ctx, int status, const void *msg);
@@ -70,6 +70,7 @@ struct fg_dpc {
 	void (*on_p2p)(void *arg, const struct fg_ctl_p2p *msg);
 	void (*on_flow)(void *arg, const struct fg_ctl_flow *msg);
 	void *unsolicited_arg;
+	void *flow_arg;               /* on_flow's arg when not NULL (the flow log's own) */
 	uint64_t unsolicited_dropped;
 };
 
@@ -96,6 +97,14 @@ int fg_dpc_send(struct fg_dpc *c, void *msg, uint16_t type, uint32_t budget_ms, 
  * for a bad length) and none. */
 int fg_dpc_packet_out(struct fg_dpc *c, const struct fg_endpoint *ep, uint16_t channel, const void *payload,
 		      size_t len, const struct fg_dpc_cb *cb);
+/* P2P_OUT: sends payload (len bytes, 1..FG_CTL_P2P_MAX: the 8-byte p2p header [event, 0 x 7]
+ * and the JSON) to the client of pub, inside the p2p control IPv6 packet, over its session.
+ * As fg_dpc_packet_out: 0 and one cb->done (the data plane's 0 once queued for sealing,
+ * -EINVAL for a payload under the 8-byte header, -ENOENT for an unknown peer, -ENOBUFS), or
+ * -errno (-EINVAL for a bad length) and none. Without a session the data plane drops it
+ * (svc_no_session): the client's resent AssignedIps asks again. */
+int fg_dpc_p2p_send(struct fg_dpc *c, const uint8_t pub[32], const void *payload, size_t len,
+		    const struct fg_dpc_cb *cb);
 /* Completes the requests whose budget ran out at now_ms with -ETIMEDOUT. */
 void fg_dpc_expire(struct fg_dpc *c, int64_t now_ms);
 /* The earliest deadline of a request in flight (CLOCK_MONOTONIC ms), 0 when none. */

@@ -5,7 +5,8 @@
  * Every datagram is checked for version, type and exact size before it is read; anything
  * else is answered with -EPROTO, and the connection survives. Punted STUN goes to every
  * client as PACKET_IN, but only while its output queue is short: a control plane that does
- * not read loses packets (counted), not its connection.
+ * not read loses packets (counted), not its connection. AssignedIps from clients go out as
+ * P2P_IN under the same bound.
  */
 #include "ctl_server.h"
 
@@ -18,6 +19,8 @@
 
 #include <sodium.h>
 
+#include "clock.h"
+#include "conntrack.h"
 #include "ctlproto.h"
 #include "log.h"
 #include "policy.h"
@@ -27,6 +30,7 @@
 static const char *const TAG = "fastgate.ctl";
 
 enum {
+	NAT_DUMP_MAX = 65536,          /* NAT_INFO messages one NAT_DUMP answers with */
 	MAX_CLIENTS = 8,
 	MAX_MSG = FG_CTL_MAX_MSG,
 };
@@ -67,6 +71,10 @@ struct fg_ctl_server {
 	uint64_t overflows;     /* clients closed for not reading their output */
 	uint64_t packets_in;    /* PACKET_IN queued (per client) */
 	uint64_t packets_in_backlogged; /* PACKET_IN not queued: the client's queue was long */
+	uint64_t p2p_in;        /* P2P_IN queued (per client) */
+	uint64_t p2p_in_backlogged; /* P2P_IN not queued: the client's queue was long */
+	uint64_t flows;         /* FLOW queued (per client) */
+	uint64_t flows_backlogged; /* FLOW not queued: the client's queue was long */
 };
 
 /* ---- output ------------------------------------------------------------------------------ */
@@ -278,6 +286,25 @@ static void put_lcore(struct fg_ctl_lcore_stats *o, const struct fg_lcore_counte
 	o->encrypted = l->encrypted;
 }
 
+/* STATS_REPLY's connection-table fields, summed over the workers. */
+static void put_conntrack(struct fg_ctl_stats_reply *r, const struct fg_conntrack *ct)
+{
+	struct fg_conntrack_counters sum;
+
+	fg_conntrack_stats(ct, &sum);
+	r->nat_translated_out = sum.translated_out;
+	r->nat_translated_in = sum.translated_in;
+	r->nat_icmp_translated = sum.icmp_translated;
+	r->nat_created = sum.created;
+	r->nat_expired = sum.expired;
+	r->nat_misses = sum.misses;
+	r->nat_live = sum.nat_live;
+	r->flows_started = sum.flows_started;
+	r->flows_completed = sum.flows_completed;
+	r->flows_live = sum.flows_live;
+	r->flows_lost = sum.flows_lost;
+}
+
 static void do_stats(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 {
 	const struct fg_svc *s = c->svc;
@@ -296,6 +323,8 @@ static void do_stats(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 	r.cookies_sent = st->cookies_sent;
 	r.keepalives_sent = st->keepalives_sent;
 	r.roams = st->roams;
+	r.p2p_in = st->p2p_in;
+	r.p2p_out = st->p2p_out;
 	for (unsigned d = 1; d < FG_DROP_MAX && r.n_drops < FG_CTL_MAX_DROP_REASONS; d++) {
 		uint64_t v = dp->svc_cnt.drops[d];
 
@@ -307,7 +336,56 @@ static void do_stats(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 	put_lcore(&r.service, &dp->svc_cnt);
 	for (unsigned w = 0; w < dp->nworkers && w < FG_CTL_MAX_WORKERS; w++)
 		put_lcore(&r.lcores[w], &dp->workers[w].cnt);
+	put_conntrack(&r, &dp->ct);
 	enqueue(c, cl, &r, sizeof(r));
+}
+
+/* NAT_DUMP: one NAT_INFO per live tuple of every worker's table (read through the entries'
+ * seqlock, no lock taken), at most NAT_DUMP_MAX, then the REPLY with the count. */
+static void do_nat_dump(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
+{
+	const struct fg_svc *s = c->svc;
+	struct fg_dp *dp = fg_svc_dp(s);
+	uint64_t now = fg_clock_ns();
+	uint32_t count = 0;
+	bool cut = false;
+
+	for (unsigned w = 0; w < dp->ct.ntables && !cut; w++) {
+		const struct fg_conntrack_table *t = dp->ct.tables[w];
+
+		for (uint32_t i = 0; i < t->capacity; i++) {
+			struct fg_conntrack_entry e;
+			struct fg_ctl_nat_info ni;
+
+			if (!fg_conntrack_snapshot(&dp->ct, t, i, now, &e) || !e.nat || !fg_svc_peer_valid(s, e.slot))
+				continue;
+			if (count == NAT_DUMP_MAX) {
+				cut = true;
+				break;
+			}
+			memset(&ni, 0, sizeof(ni));
+			init_hdr(&ni.h, FG_CTL_NAT_INFO, seq);
+			memcpy(ni.public_key, fg_svc_peer_public_key(s, e.slot), 32);
+			ni.proxy = e.dst;
+			ni.real = e.real;
+			ni.proto = e.proto;
+			ni.flags = (uint8_t)((e.in_flags & (FG_CT_REPLIED | FG_CT_FIN_IN)) | (e.out_flags & FG_CT_FIN_OUT) |
+					     ((e.in_flags | e.out_flags) & (FG_CT_RST_OUT | FG_CT_RST_IN) ? 8 : 0));
+			ni.inside_port = e.in_port;
+			ni.outside_port = e.out_port;
+			ni.worker = (uint16_t)w;
+			ni.created_unix_ns = fg_clock_wall_base + e.created_ns;
+			ni.last_out_unix_ns = fg_clock_wall_base + e.last_out_ns;
+			ni.last_in_unix_ns = e.last_in_ns ? fg_clock_wall_base + e.last_in_ns : 0;
+			ni.tx_packets = e.tx_packets;
+			ni.tx_bytes = e.tx_bytes;
+			ni.rx_packets = e.rx_packets;
+			ni.rx_bytes = e.rx_bytes;
+			enqueue(c, cl, &ni, sizeof(ni));
+			count++;
+		}
+	}
+	reply(c, cl, seq, 0, count, cut ? "list cut at 65536 tuples" : NULL);
 }
 
 /* PACKET_OUT: buf is the whole datagram (fg_ctl_msg_size checked its length). */
@@ -316,6 +394,16 @@ static int do_packet_out(struct fg_svc *s, const uint8_t *buf)
 	const struct fg_ctl_packet_out *m = (const void *)buf;
 
 	return fg_svc_send_packet(s, &m->ep, m->channel, m->payload, m->len);
+}
+
+/* P2P_OUT: buf is the whole datagram (fg_ctl_msg_size checked its length). */
+static int do_p2p_out(struct fg_svc *s, const uint8_t *buf)
+{
+	const struct fg_ctl_p2p *m = (const void *)buf;
+
+	if (m->len == 0 || m->len > FG_CTL_P2P_MAX)
+		return -EINVAL;
+	return fg_svc_p2p_send(s, m->public_key, m->payload, m->len);
 }
 
 static int do_channel(struct fg_svc *s, uint16_t type, const uint8_t *buf)
@@ -431,12 +519,28 @@ static void handle(struct fg_ctl_server *c, struct client *cl, const uint8_t *bu
 		r = do_peer_path(s, buf);
 		reply(c, cl, h.seq, r, 0, r == -ENOENT ? "no such peer" : r ? "path refused" : NULL);
 		break;
+	case FG_CTL_P2P_OUT:
+		r = do_p2p_out(s, buf);
+		reply(c, cl, h.seq, r, 0, r == -ENOENT ? "no such peer" : r == -ENOBUFS ? "queue to the workers full" :
+					  r ? "p2p control packet refused" : NULL);
+		break;
 	case FG_CTL_DUMP:
 		do_dump(c, cl, h.seq);
 		break;
 	case FG_CTL_STATS:
 		do_stats(c, cl, h.seq);
 		break;
+	case FG_CTL_NAT_DUMP:
+		do_nat_dump(c, cl, h.seq);
+		break;
+	case FG_CTL_FLOWS_SET: {
+		struct fg_ctl_flows_set m;
+
+		memcpy(&m, buf, sizeof(m));
+		fg_conntrack_set_flows(&fg_svc_dp(s)->ct, m.enabled != 0);
+		reply(c, cl, h.seq, 0, 0, NULL);
+		break;
+	}
 	default:
 		/* replies and events are ours to send, not to receive */
 		reply(c, cl, h.seq, -EPROTO, 0, "not a request");
@@ -549,12 +653,36 @@ void fg_ctl_server_event(struct fg_ctl_server *c, uint32_t kind, const uint8_t p
 	}
 }
 
+/* An unsolicited message (PACKET_IN, P2P_IN, FLOW): queued for every client whose output is short,
+ * counted per client in *queued_cnt or *backlogged_cnt. Returns the clients it was queued for,
+ * 0 when none is connected, -ENOBUFS when every one is backed up. */
+static int queue_unsolicited(struct fg_ctl_server *c, const void *msg, uint32_t len, uint64_t *queued_cnt,
+			     uint64_t *backlogged_cnt)
+{
+	int queued = 0, backlogged = 0;
+
+	for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+		struct client *cl = &c->clients[i];
+
+		if (fg_sockserver_conn_fd(c->ss, i) < 0)
+			continue;
+		if (cl->overflow || cl->qbytes + len > PACKET_IN_QUEUE_BYTES) {
+			(*backlogged_cnt)++;
+			backlogged++;
+			continue;
+		}
+		enqueue(c, cl, msg, len);
+		(*queued_cnt)++;
+		queued++;
+		flush(c, cl);
+	}
+	return queued ? queued : backlogged ? -ENOBUFS : 0;
+}
+
 int fg_ctl_server_packet(struct fg_ctl_server *c, const struct fg_svc_packet *pkt)
 {
 	_Alignas(16) uint8_t buf[sizeof(struct fg_ctl_packet_in) + FG_CTL_MAX_PACKET];
 	struct fg_ctl_packet_in *m = (void *)buf;
-	uint32_t len = (uint32_t)sizeof(*m) + pkt->len;
-	int queued = 0, backlogged = 0;
 
 	if (pkt->len == 0 || pkt->len > FG_CTL_MAX_PACKET)
 		return 0;
@@ -565,22 +693,35 @@ int fg_ctl_server_packet(struct fg_ctl_server *c, const struct fg_svc_packet *pk
 	m->channel = pkt->channel;
 	m->len = pkt->len;
 	memcpy(m->payload, pkt->payload, pkt->len);
-	for (unsigned i = 0; i < MAX_CLIENTS; i++) {
-		struct client *cl = &c->clients[i];
+	return queue_unsolicited(c, m, (uint32_t)sizeof(*m) + pkt->len, &c->packets_in, &c->packets_in_backlogged);
+}
 
-		if (fg_sockserver_conn_fd(c->ss, i) < 0)
-			continue;
-		if (cl->overflow || cl->qbytes + len > PACKET_IN_QUEUE_BYTES) {
-			c->packets_in_backlogged++;
-			backlogged++;
-			continue;
-		}
-		enqueue(c, cl, m, len);
-		c->packets_in++;
-		queued++;
-		flush(c, cl);
-	}
-	return queued ? queued : backlogged ? -ENOBUFS : 0;
+int fg_ctl_server_p2p(struct fg_ctl_server *c, const uint8_t pub[32], const uint8_t *payload, uint16_t len)
+{
+	_Alignas(16) uint8_t buf[sizeof(struct fg_ctl_p2p) + FG_CTL_P2P_MAX];
+	struct fg_ctl_p2p *m = (void *)buf;
+
+	if (len == 0 || len > FG_CTL_P2P_MAX)
+		return 0;
+	memset(m, 0, sizeof(*m));
+	init_hdr(&m->h, FG_CTL_P2P_IN, 0);
+	memcpy(m->public_key, pub, 32);
+	m->len = len;
+	memcpy(m->payload, payload, len);
+	return queue_unsolicited(c, m, (uint32_t)sizeof(*m) + len, &c->p2p_in, &c->p2p_in_backlogged);
+}
+
+static int attach_p2p(void *ctx, const uint8_t pub[32], const uint8_t *payload, uint16_t len)
+{
+	return fg_ctl_server_p2p(ctx, pub, payload, len);
+}
+
+/* A flow record (FLOW), under the bound of PACKET_IN: records are best effort. */
+static int attach_flow(void *ctx, const struct fg_ctl_flow *f)
+{
+	struct fg_ctl_server *c = ctx;
+
+	return queue_unsolicited(c, f, sizeof(*f), &c->flows, &c->flows_backlogged);
 }
 
 static int attach_poll(void *ctx)
@@ -605,6 +746,10 @@ static void attach_stats(void *ctx, FILE *f)
 	fprintf(f, "ctl_clients_overflowed %lu\n", fg_ctl_server_overflows(c));
 	fprintf(f, "ctl_packets_in %lu\n", c->packets_in);
 	fprintf(f, "ctl_packets_in_backlogged %lu\n", c->packets_in_backlogged);
+	fprintf(f, "ctl_p2p_in %lu\n", c->p2p_in);
+	fprintf(f, "ctl_p2p_in_backlogged %lu\n", c->p2p_in_backlogged);
+	fprintf(f, "ctl_flows %lu\n", c->flows);
+	fprintf(f, "ctl_flows_backlogged %lu\n", c->flows_backlogged);
 }
 
 static const struct fg_svc_attach_ops attach_ops = {
@@ -612,6 +757,8 @@ static const struct fg_svc_attach_ops attach_ops = {
 	.event = attach_event,
 	.write_stats = attach_stats,
 	.packet = attach_packet,
+	.p2p = attach_p2p,
+	.flow = attach_flow,
 };
 
 struct fg_ctl_server *fg_ctl_server_open(struct fg_svc *s, const char *path, gid_t gid)

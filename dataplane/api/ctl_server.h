@@ -28,6 +28,9 @@ void fg_ctl_server_event(struct fg_ctl_server *c, uint32_t kind, const uint8_t p
  * short (256 KiB). Returns the clients it was queued for, 0 when none is connected,
  * -ENOBUFS when every one was backed up. */
 int fg_ctl_server_packet(struct fg_ctl_server *c, const struct fg_svc_packet *pkt);
+/* Sends an AssignedIps of the client of pub (payload: the p2p header and JSON, len bytes,
+ * 1..FG_CTL_P2P_MAX) as P2P_IN, with the same bound and return value. */
+int fg_ctl_server_p2p(struct fg_ctl_server *c, const uint8_t pub[32], const uint8_t *payload, uint16_t len);
 void fg_ctl_server_close(struct fg_ctl_server *c);
 /* Bytes queued for all clients, and how many clients were closed for not reading (tests,
  * stats). Each client's queue stays under 1 MiB plus one request's replies, and 64 MiB. */

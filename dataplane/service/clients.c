@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "clock.h"
+#include "conntrack.h"
 #include "icmpgen.h"
 #include "keys.h"
 #include "log.h"
@@ -131,8 +132,10 @@ int fg_svc_client_upsert(struct fg_svc *s, const struct fg_ctl_peer_upsert *m)
 		}
 	}
 	/* New tunnel IPs are a new client session: its proxy IPs start again. */
-	if (!created && (!fg_ip_equal(&c->ipv4, &m->ipv4) || !fg_ip_equal(&c->ipv6, &m->ipv6)))
+	if (!created && (!fg_ip_equal(&c->ipv4, &m->ipv4) || !fg_ip_equal(&c->ipv6, &m->ipv6))) {
 		c->nxlat = 0;
+		fg_conntrack_reset_peer(&s->dp->ct, slot);
+	}
 	memcpy(c->client_id, m->client_id, sizeof(c->client_id));
 	c->ipv4 = m->ipv4;
 	c->ipv6 = m->ipv6;

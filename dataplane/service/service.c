@@ -301,6 +301,7 @@ void fg_svc_peer_remove(struct fg_svc *s, uint32_t slot)
 	if (sp->hs_index)
 		rte_hash_del_key(s->pending, &sp->hs_index);
 	rte_hash_del_key(s->by_pubkey, sp->public_key);
+	fg_svc_flows_peer_removed(s, slot);
 	fg_svc_retire_slot(s, slot);
 	for (uint32_t i = 0; i < s->nlive; i++) {
 		if (s->live[i] == slot) {
@@ -540,6 +541,8 @@ unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
 	for (unsigned i = 0; i < n; i++)
 		fg_svc_stun_in(s, ms[i], now);
 	work += n;
+	work += fg_svc_p2p_poll(s);
+	work += fg_svc_flows_poll(s);
 
 	if (rte_ring_count(dp->hs_ring) >= dp->hs_under_load)
 		s->under_load_until = now + UNDER_LOAD_HOLD_S * FG_NS_PER_S;

@@ -50,6 +50,12 @@ struct fg_svc_attach_ops {
 	/* Optional: a punted datagram for the control plane. Returns the clients it was queued
 	 * for, 0 when none is connected, -ENOBUFS when every one is backed up. */
 	int (*packet)(void *ctx, const struct fg_svc_packet *pkt);
+	/* Optional: an AssignedIps (the p2p payload: 8-byte header and JSON, len bytes) from the
+	 * client of pub, for the control plane (P2P_IN). Returns as packet does. */
+	int (*p2p)(void *ctx, const uint8_t pub[32], const uint8_t *payload, uint16_t len);
+	/* Optional: a flow record for the control plane (FLOW, flows.c; its header set).
+	 * Returns as packet does. */
+	int (*flow)(void *ctx, const struct fg_ctl_flow *f);
 };
 
 int fg_svc_init(struct fg_svc *s, struct fg_dp *dp);
@@ -151,6 +157,27 @@ int fg_svc_channel_unbind(struct fg_svc *s, const struct fg_endpoint *relay, uin
 /* Sets a peer's path (ICE nomination): direct (channel 0) or through relay ep's channel;
  * family 0 clears it. 0, -ENOENT, -EINVAL. */
 int fg_svc_peer_set_path(struct fg_svc *s, uint32_t slot, const struct fg_endpoint *ep, uint16_t channel);
+
+/* The p2p control protocol (p2p.c; reference §4.2, dataplane/worker/p2pctl.h). */
+/* Hands the AssignedIps the workers queued (dp->p2p_ring) to the attached servers, at most
+ * FG_SVC_P2P_BUDGET per call; a peer gone or changed since (P2P_UNAUTHORIZED) or no server
+ * that takes it (P2P_BACKLOG) is a counted drop. Returns the items handled. */
+unsigned fg_svc_p2p_poll(struct fg_svc *s);
+/* P2P_OUT: sends payload (len bytes: the 8-byte p2p header and the JSON) to the client of pub,
+ * wrapped in the p2p IPv6 header and sealed by worker 0 like any data (fg_svc_send_data). 0
+ * once queued; -EINVAL (len under the 8-byte header or over FG_CTL_P2P_MAX), -ENOENT (no
+ * such peer), -EMSGSIZE (over the tunnel MTU), -ENOBUFS. */
+int fg_svc_p2p_send(struct fg_svc *s, const uint8_t pub[32], const void *payload, uint16_t len);
+
+/* Flow records (flows.c): the connection tables' records (dataplane/worker/conntrack.h) to
+ * the attached servers as FLOW, at most FG_SVC_FLOW_BUDGET per call; one of an unknown peer
+ * or that every connected server refused (backed up) counts as flows_lost. Returns the
+ * records handled. */
+enum { FG_SVC_FLOW_BUDGET = 32 };
+unsigned fg_svc_flows_poll(struct fg_svc *s);
+/* Remembers who the peer in slot is, so that its flows' last records (closed by the
+ * workers after it left the slot) still name it. Before the slot is retired. */
+void fg_svc_flows_peer_removed(struct fg_svc *s, uint32_t slot);
 
 /* Portal clients, their resources and policies (clients.c). */
 int fg_svc_client_upsert(struct fg_svc *s, const struct fg_ctl_peer_upsert *m);

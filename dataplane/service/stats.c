@@ -28,10 +28,24 @@ static void put_lcore(FILE *f, const char *who, const struct fg_lcore_counters *
 	fprintf(f, "%s.tun_gso_splits %lu\n%s.tun_gro_writes %lu\n", who, c->tun_gso_splits, who,
 		c->tun_gro_writes);
 	fprintf(f, "%s.stun_punted %lu\n", who, c->stun_punted);
+	fprintf(f, "%s.p2p_punted %lu\n", who, c->p2p_punted);
 	fprintf(f, "%s.relay_rx_packets %lu\n%s.relay_rx_bytes %lu\n", who, c->relay_rx_packets, who,
 		c->relay_rx_bytes);
 	fprintf(f, "%s.relay_tx_packets %lu\n%s.relay_tx_bytes %lu\n", who, c->relay_tx_packets, who,
 		c->relay_tx_bytes);
+}
+
+/* The connection tables (dataplane/worker/conntrack.h), summed over the workers. */
+static void put_conntrack(FILE *f, const struct fg_conntrack *ct)
+{
+	struct fg_conntrack_counters c;
+
+	fg_conntrack_stats(ct, &c);
+	fprintf(f, "nat_translated_out %lu\nnat_translated_in %lu\n", c.translated_out, c.translated_in);
+	fprintf(f, "nat_icmp_translated %lu\nnat_created %lu\n", c.icmp_translated, c.created);
+	fprintf(f, "nat_expired %lu\nnat_misses %lu\nnat_live %lu\n", c.expired, c.misses, c.nat_live);
+	fprintf(f, "flows_started %lu\nflows_completed %lu\n", c.flows_started, c.flows_completed);
+	fprintf(f, "flows_live %lu\nflows_lost %lu\n", c.flows_live, c.flows_lost);
 }
 
 void fg_svc_stats_write(struct fg_svc *s, FILE *f)
@@ -61,7 +75,10 @@ void fg_svc_stats_write(struct fg_svc *s, FILE *f)
 	fprintf(f, "stun_delivered %lu\n", s->stats.stun_delivered);
 	fprintf(f, "packets_sent %lu\n", s->stats.packets_sent);
 	fprintf(f, "paths_set %lu\n", s->stats.paths_set);
+	fprintf(f, "p2p_in %lu\n", s->stats.p2p_in);
+	fprintf(f, "p2p_out %lu\n", s->stats.p2p_out);
 	fprintf(f, "relay_channels %u\n", dp->chans.n);
+	put_conntrack(f, &dp->ct);
 	for (unsigned i = 0; i < s->natt; i++)
 		if (s->att[i].ops->write_stats)
 			s->att[i].ops->write_stats(s->att[i].ctx, f);

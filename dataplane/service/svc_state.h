@@ -97,6 +97,7 @@ enum {
 	FG_SVC_STUN_BURST = 200,
 	FG_SVC_STUN_SOURCES = 8192,
 	FG_SVC_STUN_BUDGET = 32,      /* punted datagrams handled per service iteration */
+	FG_SVC_P2P_BUDGET = 32,       /* AssignedIps handled per service iteration */
 };
 
 /* A removed peer's table slot, retired once worker 0's seal_done reaches ticket. */

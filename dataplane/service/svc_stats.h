@@ -25,6 +25,8 @@ struct fg_svc_stats {
 	uint64_t stun_delivered;        /* punted STUN queued for the control plane */
 	uint64_t packets_sent;          /* datagrams sent for the control plane (PACKET_OUT) */
 	uint64_t paths_set;             /* peer paths set by the control plane (ICE nomination) */
+	uint64_t p2p_in;                /* AssignedIps queued for the control plane (P2P_IN) */
+	uint64_t p2p_out;               /* p2p control packets queued for sealing (P2P_OUT) */
 };
 
 #endif

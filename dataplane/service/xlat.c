@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "conntrack.h"
 #include "log.h"
 #include "policy.h"
 #include "service.h"
@@ -127,6 +128,7 @@ int fg_svc_nat_set(struct fg_svc *s, const struct fg_ctl_nat_set *m)
 		fg_info("fastgate.xlat", "client %s renumbered its proxy IPs: its DNS resource NAT is reset",
 			c->client_id);
 		c->nxlat = 0;
+		fg_conntrack_reset_peer(&s->dp->ct, slot);
 	}
 	r = reserve(c, m->n);
 	if (r < 0)

@@ -59,7 +59,17 @@
 	X(POLICY_PROHIBITED, "policy_prohibited")   /* answered with ICMP prohibited */  \
 	X(POLICY_NET_UNREACHABLE, "policy_net_unreachable") /* ICMP net unreachable */   \
 	X(POLICY_INBOUND, "policy_inbound_not_authorized") /* resource -> client */      \
-	X(P2P_CONTROL, "p2p_control")               /* until the DNS issue */            \
+	X(P2P_MALFORMED, "p2p_malformed")           /* truncated, bad payload length */  \
+	X(P2P_OVERSIZED, "p2p_oversized")           /* over 1280 bytes */                \
+	X(P2P_UNAUTHORIZED, "p2p_unauthorized")     /* from a peer without a policy */   \
+	X(P2P_EVENT, "p2p_unexpected_event")        /* DomainStatus or unknown, from a client */ \
+	X(P2P_QUEUE_FULL, "p2p_queue_full")         /* the ring (or event ring) to the service */ \
+	X(P2P_RATELIMIT, "p2p_ratelimited")         /* one client past its AssignedIps budget */ \
+	X(P2P_BACKLOG, "p2p_ctl_backlog")           /* control plane not reading or absent */ \
+	X(NAT_PROTO, "nat_unsupported_protocol") /* to a proxy IP: not TCP, UDP, echo */ \
+	X(NAT_EXHAUSTED, "nat_exhausted")         /* no outside port free for the real IP */ \
+	X(NAT_TABLE_FULL, "nat_table_full")       /* the worker's connection table */     \
+	X(NAT_EXPIRED, "nat_expired_session")     /* matches an expired outside tuple */  \
 	X(MBUF_ALLOC, "mbuf_alloc_failed")                                           \
 	X(NIC_TX_FULL, "nic_tx_full")
 

@@ -19,6 +19,7 @@
 
 #include "aead.h"
 #include "chantable.h"
+#include "conntrack.h"
 #include "counters.h"
 #include "netpkt.h"
 #include "peers.h"
@@ -33,6 +34,7 @@ enum {
 	FG_TXBUF = 4 * FG_BURST_MAX,
 	FG_PUNT_RING = 256,
 	FG_STUN_RING = 512,        /* STUN punted to the service lcore (bounded, full: a drop) */
+	FG_P2P_RING = 1024,        /* AssignedIps to the service lcore (struct fg_p2pctl_item) */
 	FG_EVENT_RING = 4096,
 	FG_SVC_TX_RING = 1024,
 	FG_HANDOFF_RING = 1024,
@@ -40,6 +42,9 @@ enum {
 	FG_GSO_SEGS = 128,         /* segments one super-packet may split into (USO allows 128) */
 	FG_STASH = 2 * FG_GSO_SEGS,
 };
+
+_Static_assert((int)FG_CT_MAX_TABLES >= (int)FG_MAX_WORKERS, "a connection table per worker");
+_Static_assert((int)FG_CT_BURST >= (int)FG_BURST_MAX, "a receive batch is one connection-table burst");
 
 struct fg_lcore_counters {
 	uint64_t drops[FG_DROP_MAX];
@@ -60,6 +65,7 @@ struct fg_lcore_counters {
 	uint64_t tun_gso_splits;   /* super-packets from the host split into several */
 	uint64_t tun_gro_writes;   /* writes to the host (each one packet or a super-packet) */
 	uint64_t stun_punted;      /* STUN handed to the service lcore for the control plane */
+	uint64_t p2p_punted;       /* AssignedIps handed to the service lcore (p2pctl.h) */
 	uint64_t relay_rx_packets; /* ChannelData from a bound relay channel (frames, bytes) */
 	uint64_t relay_rx_bytes;
 	uint64_t relay_tx_packets; /* frames sent inside ChannelData to a relay */
@@ -101,11 +107,15 @@ struct fg_dp {
 	struct fg_tables tables;
 	struct fg_route_table *allowed; /* cryptokey routing: allowed IPs → peer slot */
 	struct fg_chantable chans;      /* relay channels accepted (chantable.h) */
+	struct fg_conntrack ct;         /* the workers' connection tables (conntrack.h): NAT, flows */
 	struct rte_mempool *pool;
 	struct rte_ring *hs_ring;       /* MP/SC: handshake messages to the service lcore */
 	struct rte_ring *punt_ring;     /* MP/SC: ARP / ND to the service lcore */
 	struct rte_ring *stun_ring;     /* MP/SC: STUN (direct or from a relay channel) to the
 					 * service lcore, which hands it to the control plane */
+	struct rte_ring *p2p_ring;      /* MP/SC: struct fg_p2pctl_item, AssignedIps from
+					 * clients, to the service lcore and on to the control
+					 * plane (P2P_IN) */
 	struct rte_ring *ev_ring;       /* MP/SC: struct fg_event to the service lcore */
 	uint32_t hs_under_load;         /* ring occupancy that turns on cookie replies */
 	uint64_t seal_flag;             /* ol_flags bit of a seal request (worker.h): 0 until the

@@ -171,6 +171,7 @@ uint32_t fg_peer_alloc(struct fg_tables *t)
 	p->last_rx_data_ns = p->last_tx_data_ns = 0;
 	p->last_rx_auth_ns = p->last_tx_auth_ns = 0;
 	p->last_roam_event_ns = 0;
+	p->p2p_tat_ns = 0;
 	p->event_pending = 0;
 	__atomic_store_n(&p->gen, p->gen + 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->live, 1, __ATOMIC_RELEASE);

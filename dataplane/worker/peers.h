@@ -92,6 +92,9 @@ struct fg_peer {
 	uint64_t last_rx_auth_ns;
 	uint64_t last_tx_auth_ns;
 	uint64_t last_roam_event_ns;
+	/* the client's budget of AssignedIps for the control plane (p2pctl.h: fg_p2pctl_admit),
+	 * charged by workers with a CAS */
+	uint64_t p2p_tat_ns;
 } __rte_cache_aligned;
 
 /* Worker → service notifications (an rte_ring of fixed-size elements). */

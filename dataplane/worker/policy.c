@@ -368,7 +368,7 @@ enum fg_policy_verdict fg_policy_outbound(const struct fg_policy *p, const uint8
 	}
 	if (k.fi == FAM6 && k.first_nh == PROTO_P2P && is_zero(k.src, 16) && is_zero(k.dst, 16)) {
 		v = FG_POLICY_CONTROL;
-		why = FG_DROP_P2P_CONTROL;
+		why = FG_DROP_P2P_EVENT;
 		goto out;
 	}
 	if (k.icmp_error) {

@@ -108,7 +108,7 @@ uint64_t fg_policy_next_expiry(const struct fg_policy *p);
  * In order (reference §3.3):
  *  0. malformed (see above) -> DROP, INNER_MALFORMED;
  *  1. multicast destination -> DROP, POLICY_MULTICAST; IPv6, next header 0xFF, source and
- *     destination :: -> CONTROL, P2P_CONTROL;
+ *     destination :: -> CONTROL, P2P_EVENT (the caller handles the event, p2pctl.h);
  *  2. an ICMP error (ICMPv4 types 3, 4, 5, 11, 12; ICMPv6 types < 128) -> DROP,
  *     POLICY_ICMP_ERROR;
  *  3. source not one of the client's tunnel IPs -> DROP, POLICY_SOURCE;
@@ -126,16 +126,7 @@ uint64_t fg_policy_next_expiry(const struct fg_policy *p);
  */
 enum {
 	FG_PROTO_P2P = 0xff,         /* the IPv6 next header of p2p control packets */
-	FG_P2P_HDR_LEN = 8,          /* [event, 0 x 7] after the fixed IPv6 header */
-	FG_P2P_EV_GOODBYE = 2,
 };
-
-/* The event of a packet fg_policy_outbound() classed FG_POLICY_CONTROL (an IPv6 header
- * whose next header is the p2p protocol, then the 8-byte p2p header), or -1 if too short. */
-static inline int fg_policy_p2p_event(const uint8_t *pkt, size_t len)
-{
-	return len >= 40 + FG_P2P_HDR_LEN ? pkt[40] : -1;
-}
 
 enum fg_policy_verdict fg_policy_outbound(const struct fg_policy *p, const uint8_t *pkt,
 					  uint32_t len, uint64_t now_unix, enum fg_drop *reason,

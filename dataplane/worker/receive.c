@@ -6,9 +6,11 @@
  * channel the packet's path; STUN goes to the service lcore for the control plane); each data
  * message finds its keypair, its owner and a fresh counter; the batch is opened in one AEAD
  * burst; each packet is confirmed, keeps the key fresh, follows roaming, is admitted
- * (cryptokey routing, policy) and delivered to the TUN, GRO-coalesced where the TUN takes
- * it. State: the worker's own (struct fg_worker) and what the service lcore publishes under
- * the rules of peers.h and route.h.
+ * (cryptokey routing, policy), goes through the connection table (DNS-resource NAT, flows:
+ * conntrack.h, one burst per batch) and is delivered to the TUN, GRO-coalesced where the
+ * TUN takes it. State: the worker's own (struct fg_worker), the connection tables under the
+ * rules of conntrack.h, and what the service lcore publishes under the rules of peers.h and
+ * route.h.
  */
 #include "worker_priv.h"
 
@@ -23,6 +25,7 @@
 #include "gro.h"
 #include "icmpgen.h"
 #include "messages.h"
+#include "p2pctl.h"
 #include "policy.h"
 #include "timers.h"
 
@@ -36,25 +39,44 @@ static inline bool p2p_control(const struct fg_inner_info *ii)
 	       memcmp(ii->src.addr, zero, 16) == 0 && memcmp(ii->dst.addr, zero, 16) == 0;
 }
 
-/* A Goodbye from an authorized client (one with a policy) asks the service lcore to remove
- * its peer, which counts it; anything else is a P2P_CONTROL drop until the DNS issue. */
+/* From an authorized client (one with a policy; p2pctl.h classifies and names the rest): a
+ * Goodbye asks the service lcore to remove its peer, which counts it; an AssignedIps, within
+ * the client's budget, goes to the service lcore in its mbuf, for the control plane (P2P_IN).
+ * Neither waits: a full ring is a counted drop, and the client's next Goodbye (or the peer's
+ * expiry) or its next AssignedIps (it resends them until answered) makes up for it. */
 static void consume_p2p_control(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m,
-				const struct fg_keypair *kp, const uint8_t *plain, uint32_t len)
+				const struct fg_keypair *kp, const uint8_t *plain, uint32_t len, uint64_t now)
 {
-	const struct fg_peer *p = &dp->tables.peers[kp->peer];
+	struct fg_peer *p = &dp->tables.peers[kp->peer];
+	bool authorized = __atomic_load_n(&p->policy, __ATOMIC_ACQUIRE) != NULL;
+	struct fg_p2pctl_msg msg;
+	enum fg_drop why = fg_p2pctl_classify(plain, len, authorized, &msg);
 
-	if (__atomic_load_n(&p->policy, __ATOMIC_ACQUIRE) &&
-	    fg_policy_p2p_event(plain, len) == FG_P2P_EV_GOODBYE) {
+	if (why != FG_DROP_NONE) {
+		drop(w, m, why);
+		return;
+	}
+	if (msg.event == FG_P2P_GOODBYE) {
 		struct fg_event ev = { .type = FG_EV_GOODBYE, .peer = kp->peer, .gen = kp->peer_gen };
 
-		/* A full event ring loses it: counted as a P2P_CONTROL drop, and the client's
-		 * next Goodbye or the peer's expiry removes it. */
-		if (rte_ring_mp_enqueue_elem(dp->ev_ring, &ev, sizeof(ev)) == 0) {
+		if (rte_ring_mp_enqueue_elem(dp->ev_ring, &ev, sizeof(ev)) != 0)
+			drop(w, m, FG_DROP_P2P_QUEUE_FULL);
+		else
 			rte_pktmbuf_free(m);
-			return;
-		}
+		return;
 	}
-	drop(w, m, FG_DROP_P2P_CONTROL);
+	if (!fg_p2pctl_admit(&p->p2p_tat_ns, now)) {
+		drop(w, m, FG_DROP_P2P_RATELIMIT);
+		return;
+	}
+	struct fg_p2pctl_item it = { .m = m, .peer = kp->peer, .gen = kp->peer_gen,
+				     .off = (uint16_t)(plain + msg.off - rte_pktmbuf_mtod(m, const uint8_t *)),
+				     .len = msg.len };
+
+	if (rte_ring_mp_enqueue_elem(dp->p2p_ring, &it, sizeof(it)) != 0)
+		drop(w, m, FG_DROP_P2P_QUEUE_FULL);
+	else
+		w->cnt.p2p_punted++;
 }
 
 /* Builds the ICMP error the policy answers a denied packet with, in a fresh mbuf. */
@@ -99,6 +121,13 @@ struct rx_out {
 	struct tx_item rep[FG_BURST_MAX];
 	unsigned nout, nrep;
 	uint64_t now_unix;
+	/* the packets for the connection table (conntrack_note): what it is told of each, and
+	 * its place in bufs / lens / done */
+	struct fg_conntrack_out ct[FG_BURST_MAX];
+	uint8_t *ct_pkt[FG_BURST_MAX];
+	uint32_t ct_len[FG_BURST_MAX];
+	uint8_t ct_at[FG_BURST_MAX];
+	unsigned nct;
 };
 
 /* Writes decrypted packets to a virtio-net-header TUN, coalescing TCP flows into
@@ -389,7 +418,7 @@ static inline bool admit_inner(struct fg_dp *dp, struct fg_worker *w, const stru
 		return false;
 	}
 	if (unlikely(p2p_control(ii))) {
-		consume_p2p_control(dp, w, d->m, d->kp, plain, ii->total_len);
+		consume_p2p_control(dp, w, d->m, d->kp, plain, op->plain_len, now);
 		return false;
 	}
 	if (route_lookup(dp->allowed, &ii->src, &src_peer) != 0 || src_peer != d->kp->peer) {
@@ -404,7 +433,8 @@ static inline bool admit_inner(struct fg_dp *dp, struct fg_worker *w, const stru
 /* A client's policy on what it sends (reference §3; a static peer has none). A denied
  * packet is counted and may be answered with an ICMP error, queued on out->rep. */
 static inline bool apply_policy(struct fg_dp *dp, struct fg_worker *w, struct rx_out *out,
-				const struct rx_data *d, const uint8_t *plain, const struct fg_inner_info *ii)
+				const struct rx_data *d, const uint8_t *plain, const struct fg_inner_info *ii,
+				const char **rid)
 {
 	const struct fg_policy *pol = __atomic_load_n(&dp->tables.peers[d->kp->peer].policy, __ATOMIC_ACQUIRE);
 	enum fg_drop why = FG_DROP_NONE;
@@ -412,16 +442,62 @@ static inline bool apply_policy(struct fg_dp *dp, struct fg_worker *w, struct rx
 
 	if (!pol)
 		return true;
-	v = fg_policy_outbound(pol, plain, ii->total_len, out->now_unix, &why, NULL);
+	v = fg_policy_outbound(pol, plain, ii->total_len, out->now_unix, &why, rid);
 	if (v == FG_POLICY_ALLOW)
 		return true;
 	if ((v == FG_POLICY_PROHIBITED || v == FG_POLICY_NET_UNREACHABLE) && out->nrep < FG_BURST_MAX &&
 	    icmp_reply(dp, w, &out->rep[out->nrep], d->kp->peer, plain, ii->total_len, v))
 		out->nrep++;
-	if (v == FG_POLICY_CONTROL)
-		why = FG_DROP_P2P_CONTROL;
+	if (v == FG_POLICY_CONTROL)   /* admit_inner took every p2p control packet */
+		why = FG_DROP_P2P_EVENT;
 	drop(w, d->m, why != FG_DROP_NONE ? why : FG_DROP_POLICY_PROHIBITED);
 	return false;
+}
+
+/* The connection table (conntrack.h) on what the policy let through: a packet to one of the
+ * client's proxy IPs is to be translated to the real IP (DNS-resource NAT), and while flow
+ * logs are on the client's other flows are tracked for flow records; a static peer has
+ * neither. Noted here, for conntrack_burst, as the packet's place out->nout in the batch. */
+static inline void conntrack_note(struct fg_dp *dp, struct rx_out *out, const struct rx_data *d, uint8_t *plain,
+				  const struct fg_inner_info *ii, const char *rid)
+{
+	const struct fg_policy *pol = __atomic_load_n(&dp->tables.peers[d->kp->peer].policy, __ATOMIC_ACQUIRE);
+	struct fg_conntrack_out *o = &out->ct[out->nct];
+
+	if (!pol)
+		return;
+	o->nat = fg_policy_nat_lookup(pol, &ii->dst);
+	o->track = __atomic_load_n(&dp->ct.flows_enabled, __ATOMIC_RELAXED) != 0;
+	if (!o->nat && !o->track)
+		return;
+	o->slot = d->kp->peer;
+	o->resource_id = rid;
+	o->outer = &d->info.src;
+	o->channel = d->info.channel;
+	out->ct_pkt[out->nct] = plain;
+	out->ct_len[out->nct] = ii->total_len;
+	out->ct_at[out->nct++] = (uint8_t)out->nout;
+}
+
+/* The noted packets through the connection table in one burst (translated in place); the
+ * ones it refuses (a named drop) leave the batch, the others keep their order. */
+static void conntrack_burst(struct fg_dp *dp, struct fg_worker *w, struct rx_out *out, uint64_t now)
+{
+	enum fg_drop r[FG_BURST_MAX];
+	unsigned k = 0, kept = 0;
+
+	fg_conntrack_outbound_burst(&dp->ct, dp->ct.tables[w->idx], out->ct_pkt, out->ct_len, out->ct, out->nct, now,
+				    r);
+	for (unsigned i = 0; i < out->nout; i++) {
+		if (k < out->nct && out->ct_at[k] == i && r[k++] != FG_DROP_NONE) {
+			drop(w, out->done[i], r[k - 1]);
+			continue;
+		}
+		out->bufs[kept] = out->bufs[i];
+		out->lens[kept] = out->lens[i];
+		out->done[kept++] = out->done[i];
+	}
+	out->nout = kept;
 }
 
 /* The admitted inner packets to the host: GRO super-packets on a virtio-net-header TUN,
@@ -455,25 +531,30 @@ static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data 
 	struct fg_aead_op ops[FG_BURST_MAX];
 	struct rx_out out;
 
-	out.nout = out.nrep = 0;
+	out.nout = out.nrep = out.nct = 0;
 	out.now_unix = fg_clock_unix_s(now);
 	open_burst(d, ops, n);
 	for (unsigned i = 0; i < n; i++) {
 		struct fg_peer *p = &dp->tables.peers[d[i].kp->peer];
 		uint8_t *plain = ops[i].data + FG_WG_DATA_HDR_LEN;
 		struct fg_inner_info ii;
+		const char *rid = NULL;
 
 		if (!authenticated(dp, w, &d[i], &ops[i], now))
 			continue;
 		confirm_next_keypair(dp, p, &d[i]);
 		keep_key_fresh_rx(dp, d[i].kp, now);
 		follow_endpoint(dp, p, &d[i], now);
-		if (!admit_inner(dp, w, &d[i], &ops[i], &ii, now) || !apply_policy(dp, w, &out, &d[i], plain, &ii))
+		if (!admit_inner(dp, w, &d[i], &ops[i], &ii, now) ||
+		    !apply_policy(dp, w, &out, &d[i], plain, &ii, &rid))
 			continue;
+		conntrack_note(dp, &out, &d[i], plain, &ii, rid);
 		out.bufs[out.nout] = plain;
 		out.lens[out.nout] = ii.total_len;
 		out.done[out.nout++] = d[i].m;
 	}
+	if (out.nct)
+		conntrack_burst(dp, w, &out, now);
 	if (out.nout)
 		deliver_tun(dp, w, &out);
 	if (out.nrep)

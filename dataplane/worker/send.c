@@ -157,10 +157,40 @@ void fg_worker_seal_and_send(struct fg_dp *dp, struct fg_worker *w, struct tx_it
 		send_sealed(dp, w, &keep[i], &paths[i], &ops[i], now);
 }
 
+/* The connection table (conntrack.h) on a packet for a policy client, before its policy:
+ * a reply on a NAT tuple gets the proxy IP back, an ICMP error about a NATed packet is
+ * rebuilt from the proxy IP in place (shorter: *len and *ii follow), a tracked flow counts
+ * it. False when it was dropped (an expired NAT session). */
+static inline bool conntrack_in(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m, uint16_t *len,
+				struct fg_inner_info *ii, const struct fg_policy *pol, uint32_t slot, uint64_t now)
+{
+	bool has_nat = fg_policy_has_nat(pol);
+	uint32_t l = *len;
+	enum fg_drop r;
+
+	if (!has_nat && !__atomic_load_n(&dp->ct.flows_enabled, __ATOMIC_RELAXED))
+		return true;
+	r = fg_conntrack_inbound(&dp->ct, dp->ct.tables[w->idx], rte_pktmbuf_mtod(m, uint8_t *), &l, slot, has_nat,
+				 now);
+	if (unlikely(r != FG_DROP_NONE)) {
+		drop(w, m, r);
+		return false;
+	}
+	if (unlikely(l != *len)) {
+		*len = (uint16_t)l;
+		if (fg_netpkt_parse_inner(rte_pktmbuf_mtod(m, const uint8_t *), l, ii) != FG_DROP_NONE) {
+			drop(w, m, FG_DROP_TUN_MALFORMED);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* A packet read from the TUN: its peer by destination (cryptokey routing) and, for a
- * client, the policy on return traffic. True with *it filled when it may be sealed. */
+ * client, the connection table and the policy on return traffic. True with *it filled when
+ * it may be sealed. */
 static inline bool route_tun_packet(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m, uint16_t len,
-				    uint64_t now_unix, struct tx_item *it)
+				    uint64_t now, uint64_t now_unix, struct tx_item *it)
 {
 	uint8_t *pkt = rte_pktmbuf_mtod(m, uint8_t *);
 	const struct fg_policy *pol;
@@ -183,6 +213,8 @@ static inline bool route_tun_packet(struct fg_dp *dp, struct fg_worker *w, struc
 		return false;
 	}
 	pol = __atomic_load_n(&dp->tables.peers[slot].policy, __ATOMIC_ACQUIRE);
+	if (pol && !conntrack_in(dp, w, m, &len, &ii, pol, slot, now))
+		return false;
 	if (pol && fg_policy_inbound(pol, pkt, len, now_unix, &reason) != FG_POLICY_ALLOW) {
 		drop(w, m, reason != FG_DROP_NONE ? reason : FG_DROP_POLICY_INBOUND);
 		return false;
@@ -200,7 +232,7 @@ void fg_worker_tun_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf 
 	uint64_t now_unix = fg_clock_unix_s(now);
 
 	for (unsigned i = 0; i < n; i++)
-		if (route_tun_packet(dp, w, ms[i], lens[i], now_unix, &it[nit]))
+		if (route_tun_packet(dp, w, ms[i], lens[i], now, now_unix, &it[nit]))
 			nit++;
 	if (nit)
 		fg_worker_seal_and_send(dp, w, it, nit, now, FG_DROP_TUN_NO_SESSION);

@@ -167,6 +167,8 @@ unsigned fg_worker_poll(struct fg_dp *dp, struct fg_worker *w)
 
 	if (w->ntx)
 		fg_worker_flush(dp, w);
+	/* The connection table's sweep: at most once a millisecond, a bounded batch. */
+	fg_conntrack_tick(&dp->ct, dp->ct.tables[w->idx], now);
 	return total;
 }
 

@@ -71,18 +71,25 @@ cp_start() { # [extra env...]
 joined() { # waits for the join and the capabilities that follow it
 	pctl wait_for "{\"event\":\"set_snownet_capabilities\",\"since_index\":${1:-0},\"timeout\":60}" >/dev/null
 }
-authorize() { # REF RESOURCE_ID CIDR FILTERS_JSON EXPIRES_JSON
+# Optional settings: AUTH_TYPE (default cidr; dns takes a pattern such as *.corp.test as
+# the address), AUTH_CLIENT (default 1: client-N with cN.pub, cN.psk, 100.64.0.(N+1) and
+# fd00:2021:1111::(N+1)), AUTH_INGEST_TOKEN (flow_logs_ingest_token, default x.y.z).
+authorize() { # REF RESOURCE_ID ADDRESS FILTERS_JSON EXPIRES_JSON
+	local n=${AUTH_CLIENT:-1} pub=$C1PUB psk=$PSK
+	if [ "$n" != 1 ]; then
+		pub=$(cat "$FG_WORK/c$n.pub") && psk=$(cat "$FG_WORK/c$n.psk") || return 1
+	fi
 	pctl push "{\"event\":\"create_authorization\",\"payload\":{\"ref\":\"$1\",
-		\"resource\":{\"id\":\"$2\",\"type\":\"cidr\",\"address\":\"$3\",\"name\":\"res $2\",\"filters\":$4},
-		\"client\":{\"id\":\"client-1\",\"public_key\":\"$C1PUB\",\"preshared_key\":\"$PSK\",
-			\"ipv4\":\"100.64.0.2\",\"ipv6\":\"fd00:2021:1111::2\",\"version\":\"1.6.0\"},
+		\"resource\":{\"id\":\"$2\",\"type\":\"${AUTH_TYPE:-cidr}\",\"address\":\"$3\",\"name\":\"res $2\",\"filters\":$4},
+		\"client\":{\"id\":\"client-$n\",\"public_key\":\"$pub\",\"preshared_key\":\"$psk\",
+			\"ipv4\":\"100.64.0.$((n + 1))\",\"ipv6\":\"fd00:2021:1111::$((n + 1))\",\"version\":\"1.6.0\"},
 		\"gateway_ice_credentials\":{\"username\":\"ejqt\",\"password\":\"zfjrrjdkbci42t2axyd45a\"},
 		\"client_ice_credentials\":{\"username\":\"hgwh\",\"password\":\"j2fqufatn7xlrrvv6fsvea\"},
-		\"expires_at\":$5,\"use_iceless\":false,\"flow_logs_ingest_token\":\"x.y.z\",\"subject\":{}}}" >/dev/null &&
+		\"expires_at\":$5,\"use_iceless\":false,\"flow_logs_ingest_token\":\"${AUTH_INGEST_TOKEN:-x.y.z}\",\"subject\":{}}}" >/dev/null &&
 	pctl wait_for "{\"event\":\"authorization_created\",\"match\":{\"ref\":\"$1\"},\"timeout\":30}" >/dev/null
 }
-reject() { # RESOURCE_ID
-	pctl push "{\"event\":\"reject_access\",\"payload\":{\"client_id\":\"client-1\",\"resource_id\":\"$1\"}}" >/dev/null
+reject() { # RESOURCE_ID [CLIENT_N]
+	pctl push "{\"event\":\"reject_access\",\"payload\":{\"client_id\":\"client-${2:-1}\",\"resource_id\":\"$1\"}}" >/dev/null
 }
 client_restart_session() { # the client drops its session (as a Firezone client does on Goodbye)
 	wg set "$WG_C1" peer "$GWPUB" remove

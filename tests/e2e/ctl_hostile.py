@@ -10,15 +10,17 @@ sizes pinned in tests/unit/ctlproto) and sends datagrams no control plane would:
 shorter than a header, a bare header of every type, wrong versions, every type one byte
 short and one byte long, resources whose n_filters disagrees with the filters they carry,
 or more than FG_CTL_MAX_FILTERS, packets whose len disagrees with the bytes they carry or
-exceeds FG_CTL_MAX_PACKET, unknown types, replies and events sent as requests, garbage
-longer than any message, then well-framed requests with bad contents (unterminated ids,
-address family 99, unknown peers and resources, channel numbers outside 0x4000-0x4FFF,
-empty packets, port 0, unbinding a channel never bound); 1000 filters are accepted. Each must
+exceeds FG_CTL_MAX_PACKET (FG_CTL_P2P_MAX for P2P_OUT), unknown types, replies, events and
+the other server-only messages (P2P_IN, NAT_INFO, FLOW) sent as requests, garbage longer than
+any message, then well-framed requests with bad contents (unterminated ids, address family
+99, unknown peers and resources, channel numbers outside 0x4000-0x4FFF, empty packets, port
+0, unbinding a channel never bound, p2p payloads empty or under their 8-byte header, p2p
+control for an unknown peer, NAT_SET for an unknown peer); 1000 filters are accepted. Each must
 be answered with a REPLY whose status is -EPROTO for framing errors or -EINVAL / -ENOENT
-for contents; an empty datagram may instead end the connection (the server reads it as end of stream). Afterwards a HELLO on
-the same connection and on a new one must still be answered. The one peer it creates to
-reach the per-resource checks is removed again. Prints one line per case and
-"ctl-hostile: N passed, N failed"; exits 1 on any failure. Standard library only.
+for contents; an empty datagram may instead end the connection (the server reads it as end of
+stream). Afterwards a HELLO on the same connection and on a new one must still be answered.
+The one peer it creates to reach the per-resource checks is removed again. Prints one line
+per case and "ctl-hostile: N passed, N failed"; exits 1 on any failure. Standard library only.
 """
 import ctypes
 import errno
@@ -29,13 +31,18 @@ import sys
 
 u8, u16, u32, u64, i32 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int32
 
-VERSION = 3
+VERSION = 4
 ID_LEN = 64
+DOMAIN_LEN = 256
 MAX_FILTERS = 8192
 MAX_PACKET = 2048
+P2P_MAX = 1240  # a p2p control payload: 1280 - the 40-byte IPv6 header
+NAT_MAX_PROXY = 8
+FLOW_MAX_OUTERS = 4
 (HELLO, HELLO_REPLY, REPLY, PEER_UPSERT, PEER_REMOVE, RESOURCE_UPSERT, RESOURCE_REMOVE, IFACE_SET,
  DUMP, PEER_INFO, RESOURCE_INFO, STATS, STATS_REPLY, EVENT, PACKET_IN, PACKET_OUT, CHANNEL_BIND,
- CHANNEL_UNBIND, PEER_PATH, TYPE_MAX) = range(1, 21)
+ CHANNEL_UNBIND, PEER_PATH, P2P_IN, P2P_OUT, NAT_SET, NAT_DUMP, NAT_INFO, FLOWS_SET, FLOW,
+ TYPE_MAX) = range(1, 28)
 RES_CIDR = 1
 FILTER_TCP = 6
 TIMEOUT_S = 5.0
@@ -137,7 +144,10 @@ class StatsReply(ctypes.Structure):
                [(n, u64) for n in ("handshakes_initiated", "handshakes_responded", "handshakes_completed",
                                    "cookies_sent", "keepalives_sent", "roams")] + \
                [("drops", u64 * 64), ("drop_names", (ctypes.c_char * 32) * 64), ("service", LcoreStats),
-                ("lcores", LcoreStats * 16)]
+                ("lcores", LcoreStats * 16)] + \
+               [(n, u64) for n in ("nat_translated_out", "nat_translated_in", "nat_icmp_translated",
+                                   "nat_created", "nat_expired", "nat_misses", "nat_live", "flows_started",
+                                   "flows_completed", "flows_live", "flows_lost", "p2p_in", "p2p_out")]
 
 
 class Event(ctypes.Structure):
@@ -161,22 +171,61 @@ class PeerPath(ctypes.Structure):
     _fields_ = [("h", Hdr), ("public_key", u8 * 32), ("ep", Endpoint), ("channel", u16), ("pad", u16)]
 
 
+class P2p(ctypes.Structure):  # P2P_IN and P2P_OUT, the fixed part; len payload bytes follow
+    _fields_ = [("h", Hdr), ("public_key", u8 * 32), ("len", u16), ("pad", u16)]
+
+
+class NatEntry(ctypes.Structure):
+    _fields_ = [("proxy", Ip), ("real", Ip), ("pad", u8 * 2)]
+
+
+class NatSet(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("public_key", u8 * 32), ("resource_id", ctypes.c_char * ID_LEN),
+                ("domain", ctypes.c_char * DOMAIN_LEN), ("flags", u32), ("rank", u32), ("n", u32),
+                ("pad", u32), ("e", NatEntry * NAT_MAX_PROXY)]
+
+
+class NatInfo(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("public_key", u8 * 32), ("proxy", Ip), ("real", Ip), ("proto", u8),
+                ("flags", u8), ("inside_port", u16), ("outside_port", u16), ("worker", u16),
+                ("pad", u8 * 6)] + \
+               [(n, u64) for n in ("created_unix_ns", "last_out_unix_ns", "last_in_unix_ns", "tx_packets",
+                                   "tx_bytes", "rx_packets", "rx_bytes")]
+
+
+class FlowsSet(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("enabled", u32), ("pad", u32)]
+
+
+class Flow(ctypes.Structure):
+    _fields_ = [("h", Hdr), ("kind", u32), ("end", u32), ("public_key", u8 * 32),
+                ("resource_id", ctypes.c_char * ID_LEN), ("proto", u8), ("n_outers", u8),
+                ("src_port", u16), ("dst_port", u16), ("pad", u16), ("src", Ip), ("dst", Ip), ("real", Ip),
+                ("pad2", u8 * 1), ("outers", Endpoint * FLOW_MAX_OUTERS), ("channels", u16 * FLOW_MAX_OUTERS),
+                ("pad3", u8 * 4)] + \
+               [(n, u64) for n in ("start_unix_ns", "last_packet_unix_ns", "end_unix_ns", "tx_packets",
+                                   "tx_bytes", "rx_packets", "rx_bytes")]
+
+
 STRUCTS = {HELLO: Hello, HELLO_REPLY: HelloReply, REPLY: Reply, PEER_UPSERT: PeerUpsert,
            PEER_REMOVE: PeerRemove, RESOURCE_UPSERT: ResourceUpsert, RESOURCE_REMOVE: ResourceRemove,
            IFACE_SET: IfaceSet, DUMP: Bare, PEER_INFO: PeerInfo, RESOURCE_INFO: ResourceInfo,
            STATS: Bare, STATS_REPLY: StatsReply, EVENT: Event, PACKET_IN: PacketIn, PACKET_OUT: PacketOut,
-           CHANNEL_BIND: Channel, CHANNEL_UNBIND: Channel, PEER_PATH: PeerPath}
+           CHANNEL_BIND: Channel, CHANNEL_UNBIND: Channel, PEER_PATH: PeerPath, P2P_IN: P2p, P2P_OUT: P2p,
+           NAT_SET: NatSet, NAT_DUMP: Bare, NAT_INFO: NatInfo, FLOWS_SET: FlowsSet, FLOW: Flow}
 NAMES = {HELLO: "HELLO", HELLO_REPLY: "HELLO_REPLY", REPLY: "REPLY", PEER_UPSERT: "PEER_UPSERT",
          PEER_REMOVE: "PEER_REMOVE", RESOURCE_UPSERT: "RESOURCE_UPSERT", RESOURCE_REMOVE: "RESOURCE_REMOVE",
          IFACE_SET: "IFACE_SET", DUMP: "DUMP", PEER_INFO: "PEER_INFO", RESOURCE_INFO: "RESOURCE_INFO",
          STATS: "STATS", STATS_REPLY: "STATS_REPLY", EVENT: "EVENT", PACKET_IN: "PACKET_IN",
          PACKET_OUT: "PACKET_OUT", CHANNEL_BIND: "CHANNEL_BIND", CHANNEL_UNBIND: "CHANNEL_UNBIND",
-         PEER_PATH: "PEER_PATH"}
+         PEER_PATH: "PEER_PATH", P2P_IN: "P2P_IN", P2P_OUT: "P2P_OUT", NAT_SET: "NAT_SET",
+         NAT_DUMP: "NAT_DUMP", NAT_INFO: "NAT_INFO", FLOWS_SET: "FLOWS_SET", FLOW: "FLOW"}
 # The sizes tests/unit/ctlproto pins for the C structs; a mismatch means this mirror is stale.
 PINNED = {HELLO: 40, HELLO_REPLY: 144, REPLY: 136, PEER_UPSERT: 180, PEER_REMOVE: 48,
           RESOURCE_UPSERT: 144, RESOURCE_REMOVE: 104, IFACE_SET: 44, DUMP: 8, PEER_INFO: 192,
-          RESOURCE_INFO: 144, STATS: 8, STATS_REPLY: 4008, EVENT: 112, PACKET_IN: 52, PACKET_OUT: 32,
-          CHANNEL_BIND: 52, CHANNEL_UNBIND: 52, PEER_PATH: 64}
+          RESOURCE_INFO: 144, STATS: 8, STATS_REPLY: 4112, EVENT: 112, PACKET_IN: 52, PACKET_OUT: 32,
+          CHANNEL_BIND: 52, CHANNEL_UNBIND: 52, PEER_PATH: 64, P2P_IN: 44, P2P_OUT: 44, NAT_SET: 664,
+          NAT_DUMP: 8, NAT_INFO: 144, FLOWS_SET: 16, FLOW: 320}
 SIZE = {t: ctypes.sizeof(s) for t, s in STRUCTS.items()}
 HDR = ctypes.sizeof(Hdr)
 MAX_MSG = 144 + MAX_FILTERS * 8  # the server's receive buffer: anything longer is "too large"
@@ -222,7 +271,7 @@ class Conn:
                 raise Broken("recv: %s" % e) from e
             if not data:
                 raise Broken("connection closed")
-            if len(data) >= HDR and Hdr.from_buffer_copy(data[:HDR]).type in (EVENT, PACKET_IN):
+            if len(data) >= HDR and Hdr.from_buffer_copy(data[:HDR]).type in (EVENT, PACKET_IN, P2P_IN, FLOW):
                 continue
             return data
 
@@ -352,7 +401,8 @@ class Run:
         for t in (TYPE_MAX, 0, 200, 0xFFFF):
             s = seq()
             self.proto("unknown type %d, %d bytes" % (t, SIZE[REPLY]), bytes(msg(Reply, t, s)), s)
-        for t in (HELLO_REPLY, REPLY, PEER_INFO, RESOURCE_INFO, STATS_REPLY, EVENT, PACKET_IN):
+        for t in (HELLO_REPLY, REPLY, PEER_INFO, RESOURCE_INFO, STATS_REPLY, EVENT, PACKET_IN, P2P_IN, NAT_INFO,
+                  FLOW):
             s = seq()
             self.proto("%s sent as a request" % name_of(t), bytes(msg(STRUCTS[t], t, s)), s)
         s = seq()
@@ -372,6 +422,13 @@ class Run:
             m = bytearray(bytes(msg(PacketOut, PACKET_OUT, s)))
             PacketOut.from_buffer(m).len = n
             self.proto("PACKET_OUT with len %d carrying %d" % (n, carried), bytes(m) + bytes(carried), s)
+        # A p2p payload likewise, within P2P_MAX (not MAX_PACKET).
+        for n, carried in ((20, 19), (20, 21), (0, 1), (8, 0), (P2P_MAX + 1, P2P_MAX + 1), (MAX_PACKET, MAX_PACKET),
+                           (0xFFFF, 0)):
+            s = seq()
+            m = bytearray(bytes(msg(P2p, P2P_OUT, s)))
+            P2p.from_buffer(m).len = n
+            self.proto("P2P_OUT with len %d carrying %d" % (n, carried), bytes(m) + bytes(carried), s)
         for i in range(8):
             n = rnd.randint(HDR, 600)
             s = seq()
@@ -380,8 +437,9 @@ class Run:
                        bytes(h) + bytes(rnd.getrandbits(8) for _ in range(n - HDR)), s)
 
     def bare_request(self, t, s):
-        """DUMP and STATS are complete with a bare header: they must be served."""
+        """DUMP, STATS and NAT_DUMP are complete with a bare header: they must be served."""
         name = "header only, %s (a valid request)" % name_of(t)
+        parts = {DUMP: (PEER_INFO, RESOURCE_INFO), NAT_DUMP: (NAT_INFO,)}.get(t, ())
         try:
             self.conn.send(header(t, s))
             while True:
@@ -396,7 +454,7 @@ class Run:
                     self.result(r is not None and r.status == 0 and h.seq == s, name,
                                 "REPLY status %d, count %d" % (r.status, r.count) if r else why)
                     return
-                if h.type not in (PEER_INFO, RESOURCE_INFO) or t != DUMP:
+                if h.type not in parts or len(data) != SIZE[h.type]:
                     self.result(False, name, "unexpected %s" % name_of(h.type))
                     return
         except Broken as e:
@@ -481,6 +539,34 @@ class Run:
         m.public_key[:] = list(os.urandom(32))
         m.ep = ep()
         e("PEER_PATH for an unknown peer", m, noent, m.h.seq)
+
+    def version4(self):
+        """Well-framed version-4 requests with contents the data plane must refuse."""
+        inval, noent = (-errno.EINVAL,), (-errno.ENOENT,)
+
+        def p2p_out(key, payload):
+            m = msg(P2p, P2P_OUT, self.conn.next_seq())
+            m.public_key[:] = list(key)
+            m.len = len(payload)
+            return bytes(m) + payload, m.h.seq
+
+        status = b"\x01" + bytes(7) + b'{"resource":"r","domain":"d","status":"Active"}'
+        key = os.urandom(32)
+        for what, (data, s), want in (("an empty payload", p2p_out(key, b""), inval),
+                                      ("a payload under the 8-byte header", p2p_out(key, status[:7]), inval),
+                                      ("an unknown peer", p2p_out(key, status), noent),
+                                      ("an unknown peer, the largest payload",
+                                       p2p_out(key, status + b" " * (P2P_MAX - len(status))), noent)):
+            self.expect("P2P_OUT with %s" % what, data, want, s)
+        m = msg(NatSet, NAT_SET, self.conn.next_seq())
+        m.public_key[:] = list(key)
+        m.resource_id = b"ctl-hostile-dns"
+        m.domain = b"app.corp.example"
+        m.n = 1
+        m.e[0].proxy.family, m.e[0].real.family = socket.AF_INET, socket.AF_INET
+        m.e[0].proxy.addr[:4] = [100, 96, 0, 1]
+        m.e[0].real.addr[:4] = [198, 18, 2, 2]
+        self.expect("NAT_SET for an unknown peer", m, noent, m.h.seq)
 
     def semantic(self):
         inval, noent = (-errno.EINVAL,), (-errno.ENOENT,)
@@ -573,6 +659,7 @@ def main():
         run.framing()
         run.semantic()
         run.packets()
+        run.version4()
         run.hello("HELLO on the same connection afterwards")
         try:
             fresh = Conn(run.path)

@@ -7,7 +7,8 @@ It speaks the Firezone gateway portal wire format (reference §2): a WebSocket o
 and headers, Phoenix V1 JSON frames {topic, event, payload, ref}, the "gateway" channel
 join, heartbeats on "phoenix", the `init` push and replies to the gateway's messages.
 Tests drive it and read what it saw through a JSON-lines control socket (see README.md
-and portalctl.py).
+and portalctl.py). The flow-log ingest API (POST /ingestion/flow_logs) is served on the same
+port, for the Bearer tokens the portal handed out.
 
 Run with Debian's interpreter, which has python3-websockets 10.4:
     /usr/bin/python3 tests/portal/fake_portal.py --listen 127.0.0.1:0 --port-file P \
@@ -33,7 +34,8 @@ from urllib.parse import parse_qs, urlsplit
 
 try:
     import websockets
-    from websockets.exceptions import ConnectionClosed
+    from websockets.exceptions import AbortHandshake, ConnectionClosed, InvalidMessage
+    from websockets.legacy.http import read_headers, read_line
     from websockets.legacy.server import WebSocketServerProtocol
 except ImportError:  # pragma: no cover - environment problem
     sys.stderr.write("fake_portal: needs python3-websockets; run it with /usr/bin/python3\n")
@@ -152,12 +154,29 @@ class Conn:
 
 
 class PortalProtocol(WebSocketServerProtocol):
-    """Runs the URL/header checks and the scripted answers before the upgrade."""
+    """Runs the URL/header checks and the scripted answers before the upgrade, and answers
+    the flow-log ingest API's POSTs, which share the portal's host (api_url)."""
 
     portal = None  # set on the subclass created in Portal.start()
 
     async def process_request(self, path, request_headers):
         return await self.portal.check_request(self, path, request_headers)
+
+    async def read_http_request(self):
+        # websockets refuses anything but GET before process_request; a POST is answered
+        # here, as the handshake's abort (one request, then the connection closes).
+        try:
+            method, raw_path, version = (await read_line(self.reader)).split(b" ", 2)
+            headers = await read_headers(self.reader)
+        except Exception as exc:
+            raise InvalidMessage("did not receive a valid HTTP request") from exc
+        path = raw_path.decode("ascii", "surrogateescape")
+        if method == b"POST":
+            raise AbortHandshake(*await self.portal.ingest(self, path, headers))
+        if method != b"GET" or version != b"HTTP/1.1":
+            raise InvalidMessage("unsupported HTTP method or version")
+        self.path, self.request_headers = path, headers
+        return path, headers
 
 
 class Portal:
@@ -177,6 +196,9 @@ class Portal:
         self.join_reason = "join crashed"
         self.reply_policy = "all_ok" if args.reply_all_ok else "portal"
         self.responses = deque()
+        self.ingest_tokens = set()      # flow_logs_ingest_token of every message sent
+        self.ingest_responses = deque()
+        self.flow_uploads = []
         self.attempts = []
         self.conns = []
         self.frames = []
@@ -291,6 +313,60 @@ class Portal:
         asyncio.get_running_loop().create_task(self.notify())
         return (http.HTTPStatus(status), hdrs, body.encode())
 
+    # --- the flow-log ingest API ------------------------------------------------------------
+
+    async def ingest(self, proto, path, headers):
+        """POST /ingestion/flow_logs: a Bearer token the portal issued (a create_authorization
+        it sent), a JSON {"flow_logs":[{...}]} body; accepted batches are kept for the
+        flow_logs command. Returns (status, headers, body) for the answer."""
+        rec = {"index": len(self.flow_uploads), "time": time.time(), "path": path,
+               "remote": list(proto.remote_address[:2]) if proto.remote_address else None}
+        try:
+            length = int(headers.get("Content-Length", "0"))
+        except ValueError:
+            length = -1
+        body = b""
+        if 0 <= length <= 16 * 1024 * 1024:
+            body = await proto.reader.readexactly(length)
+        auth = headers.get("Authorization", "")
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        rec["token_ok"] = token in self.ingest_tokens
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+            rec["policy_authorization_id"] = claims.get("policy_authorization_id")
+        except Exception:  # not a JWT: the record says so by leaving it out
+            pass
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            doc = None
+        logs = doc.get("flow_logs") if isinstance(doc, dict) else None
+        scripted = self.ingest_responses.popleft() if self.ingest_responses else None
+        if scripted:
+            status, reason = scripted["status"], "scripted"
+        elif path != "/ingestion/flow_logs":
+            status, reason = 404, "not_found"
+        elif not rec["token_ok"]:
+            status, reason = 401, "invalid_token"
+        elif not headers.get("Content-Type", "").startswith("application/json"):
+            status, reason = 415, "unsupported_media_type"
+        elif not isinstance(logs, list) or not all(isinstance(x, dict) for x in logs):
+            status, reason = 422, "invalid_params"
+        else:
+            status, reason = 200, None
+        rec.update(status=status, reason=reason, count=len(logs) if isinstance(logs, list) else None)
+        if status // 100 == 2:
+            rec["flow_logs"] = logs
+        self.flow_uploads.append(rec)
+        log("ingest %d: POST %s: %d reports, HTTP %d%s" % (rec["index"], path, rec["count"] or 0, status,
+                                                          " " + reason if reason else ""))
+        asyncio.get_running_loop().create_task(self.notify())
+        body = (scripted or {}).get("body") or dumps({"error": {"reason": reason}} if reason else {})
+        hdrs = [("Content-Type", "application/json")]
+        if scripted and scripted.get("retry_after") is not None:
+            hdrs.append(("Retry-After", str(scripted["retry_after"])))
+        return http.HTTPStatus(status), hdrs, body.encode()
+
     # --- the WebSocket ----------------------------------------------------------------------
 
     async def ws_handler(self, ws):
@@ -328,6 +404,9 @@ class Portal:
             rec.update(topic=obj.get("topic"), event=obj.get("event"), payload=obj.get("payload"),
                        ref=obj.get("ref"))
         self.sent.append(rec)
+        payload = obj.get("payload") if isinstance(obj, dict) else None
+        if isinstance(payload, dict) and isinstance(payload.get("flow_logs_ingest_token"), str):
+            self.ingest_tokens.add(payload["flow_logs_ingest_token"])
         log("conn %d: TX %s" % (conn.id, short(text)))
 
     async def reply(self, conn, topic, ref, status="ok", response=None):
@@ -677,6 +756,26 @@ class Portal:
         if notify:
             await self.send(c, {"topic": "gateway", "event": notify, "ref": None, "payload": {}})
         return {"conn": c.id}
+
+    async def cmd_flow_logs(self, req):
+        since = int(self.num(req, "since_index", 0))
+        ups = self.flow_uploads[since:]
+        return {"uploads": ups, "next_index": len(self.flow_uploads),
+                "records": [r for u in ups for r in u.get("flow_logs", [])]}
+
+    async def cmd_flow_logs_responses(self, req):
+        if not isinstance(req.get("list"), list):
+            raise CtlError("flow_logs_responses needs a list")
+        out = []
+        for entry in req["list"]:
+            e = parse_response_entry(entry)
+            if e["kind"] != "status":
+                raise CtlError("flow_logs_responses takes statuses, not %r" % (entry,))
+            out.append(e)
+        if not req.get("append"):
+            self.ingest_responses.clear()
+        self.ingest_responses.extend(out)
+        return {"pending": list(self.ingest_responses)}
 
     async def cmd_quit(self, req):
         asyncio.get_running_loop().call_soon(self.stop_event.set)

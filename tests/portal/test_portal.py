@@ -109,6 +109,16 @@ def http_get(port, path, headers):
     return out
 
 
+def http_post(port, path, auth, doc):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+    c.request("POST", path, body=json.dumps(doc).encode(),
+              headers={"Authorization": auth, "Content-Type": "application/json"})
+    r = c.getresponse()
+    out = (r.status, r.read())
+    c.close()
+    return out
+
+
 async def http_get_async(port, path, headers):
     return await asyncio.to_thread(http_get, port, path, headers)
 
@@ -347,6 +357,31 @@ async def suite(p):
         check("drop: the client sees an abnormal close", e.code == 1006, e)
     st = await p.call("status")
     check("drop recorded", st["last_close"]["dropped"] and st["last_close"]["code"] == 1006, st["last_close"])
+
+    # --- the flow-log ingest API, on the portal's own port -----------------------------------
+    ws = await connect(p.port)
+    await join(ws)
+    tok = "h." + base64.urlsafe_b64encode(b'{"policy_authorization_id":"pa-1"}').decode().rstrip("=") + ".s"
+    await p.call("push", event="create_authorization", payload={"flow_logs_ingest_token": tok})
+    await recv(ws)
+    attempts = (await p.call("status"))["attempts"]
+    bad = await asyncio.to_thread(http_post, p.port, "/ingestion/flow_logs", "Bearer other", {"flow_logs": [{}]})
+    good = await asyncio.to_thread(http_post, p.port, "/ingestion/flow_logs", "Bearer " + tok,
+                                   {"flow_logs": [{"protocol": "tcp", "inner_src_port": 46001}]})
+    await p.call("flow_logs_responses", list=[503])
+    busy = await asyncio.to_thread(http_post, p.port, "/ingestion/flow_logs", "Bearer " + tok, {"flow_logs": []})
+    fl = await p.call("flow_logs")
+    ups = fl["uploads"]
+    check("ingest: a token the portal never issued is 401, an issued one 200, a scripted 503",
+          (bad[0], good[0], busy[0]) == (401, 200, 503), (bad, good, busy))
+    check("ingest: flow_logs lists every POST and the accepted records",
+          len(ups) == 3 and fl["records"] == [{"protocol": "tcp", "inner_src_port": 46001}]
+          and ups[1]["policy_authorization_id"] == "pa-1" and ups[1]["token_ok"]
+          and "flow_logs" not in ups[0] and "flow_logs" not in ups[2], fl)
+    st = await p.call("status")
+    check("ingest: POSTs are not WebSocket connect attempts", st["attempts"] == attempts, st)
+    await ws.close(1000)
+    await p.call("wait_closed", timeout=3)
 
     # --- scripted join replies ------------------------------------------------------------
     ws = await connect(p.port)

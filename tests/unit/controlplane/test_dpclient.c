@@ -136,6 +136,10 @@ static void on_part(void *ctx, uint16_t type, const void *msg)
 				      r->filters[k].port_hi == 2000 + k;
 		trace_add(q->t, "%s resource %.40s/%u%s%s", q->tag, r->resource_id, r->n_filters, seq_ok,
 			  filters_ok ? "" : " bad-filters");
+	} else if (type == FG_CTL_NAT_INFO) {
+		const struct fg_ctl_nat_info *n = msg;
+
+		trace_add(q->t, "%s nat worker %u port %u%s", q->tag, n->worker, n->inside_port, seq_ok);
 	} else {
 		trace_add(q->t, "%s part type %u", q->tag, type);
 	}
@@ -431,6 +435,57 @@ static void test_dump_interleaved(void)
 	pair_close(&c, dp);
 }
 
+static void dp_nat_info(int dp, uint32_t seq, uint16_t worker, uint16_t port)
+{
+	struct fg_ctl_nat_info n;
+
+	memset(&n, 0, sizeof(n));
+	hdr(&n.h, FG_CTL_NAT_INFO, seq);
+	n.worker = worker;
+	n.inside_port = port;
+	n.proto = 6;
+	dp_send(dp, &n, sizeof(n));
+}
+
+/* A NAT_DUMP's NAT_INFO messages reach its part callback, in order, and it completes with
+ * its REPLY; a NAT_INFO is no part of a DUMP, nor a PEER_INFO of a NAT_DUMP (both dropped);
+ * a data plane that does not know NAT_DUMP answers -EPROTO. */
+static void test_nat_dump(void)
+{
+	static const char *const want[] = {
+		"N nat worker 0 port 40000",
+		"N nat worker 3 port 40001",
+		"D done 0 D",
+		"N done 0 N",
+		"U done -71 U",
+	};
+	struct trace t = { 0 };
+	struct req nd, d, u;
+	struct fg_dpc c;
+	int dp;
+
+	if (!pair_open(&c, &dp))
+		return;
+	send_req(&c, &nd, &t, "N", FG_CTL_NAT_DUMP, LONG_BUDGET_MS);
+	send_req(&c, &d, &t, "D", FG_CTL_DUMP, LONG_BUDGET_MS);
+	send_req(&c, &u, &t, "U", FG_CTL_NAT_DUMP, LONG_BUDGET_MS);
+	dp_expect(dp, FG_CTL_NAT_DUMP, nd.seq);
+	dp_expect(dp, FG_CTL_DUMP, d.seq);
+	dp_expect(dp, FG_CTL_NAT_DUMP, u.seq);
+	dp_nat_info(dp, nd.seq, 0, 40000);
+	dp_nat_info(dp, d.seq, 1, 50000);
+	dp_peer(dp, nd.seq, "not-a-nat-part");
+	dp_nat_info(dp, nd.seq, 3, 40001);
+	dp_reply(dp, &d, 0);
+	dp_reply(dp, &nd, 0);
+	dp_reply(dp, &u, -EPROTO);
+	pump(&c, &t, N(want));
+	trace_check(&t, want, N(want));
+	CU_ASSERT(nd.done == 1 && d.done == 1 && u.done == 1);
+	CU_ASSERT_EQUAL(c.nreqs, 0);
+	pair_close(&c, dp);
+}
+
 /* The data plane does not read: requests queue in the client in order, fg_dpc_on_writable()
  * sends nothing while the socket is full, and once the data plane reads they arrive in
  * order, each once; then each completes once. */
@@ -680,6 +735,7 @@ int main(void)
 		{ "replies in reverse order", test_out_of_order },
 		{ "timeout, then a late reply", test_timeout_late_reply },
 		{ "DUMPs interleaved with a reply", test_dump_interleaved },
+		{ "NAT_DUMP: NAT_INFO parts, then its REPLY", test_nat_dump },
 		{ "back-pressure: queued sends in order", test_backpressure },
 		{ "events between replies", test_event_between_replies },
 		{ "resolver: loopback and .invalid", test_resolver },

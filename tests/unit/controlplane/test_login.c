@@ -485,7 +485,23 @@ static void test_cli_and_settings(void)
 	CU_ASSERT_EQUAL(l.max_partition_ns, 90ull * 60 * 1000000000);
 	CU_ASSERT_STRING_EQUAL(l.health_addr, "127.0.0.1:9000");
 	CU_ASSERT_STRING_EQUAL(l.token, "clitok");
+	CU_ASSERT_TRUE(l.flow_logs);   /* --flow-logs */
 	fg_login_free(&l);
+
+	/* FIREZONE_FLOW_LOGS, read as clap reads a flag's value. */
+	static const struct {
+		const char *v;
+		bool on;
+	} fl[] = { { "1", true }, { "true", true }, { "yes", true }, { "0", false }, { "FALSE", false },
+		   { "off", false }, { "n", false }, { "", false } };
+
+	for (size_t i = 0; i < ARRAY_LEN(fl); i++) {
+		const char *const ef[] = { "FIREZONE_ID", "g", "FIREZONE_TOKEN", "t", "FIREZONE_FLOW_LOGS", fl[i].v, NULL };
+
+		CU_ASSERT_EQUAL_FATAL(load(&l, ef, 0, NULL, err), 0);
+		CU_ASSERT_EQUAL(l.flow_logs, fl[i].on);
+		fg_login_free(&l);
+	}
 
 	/* Defaults. */
 	char host[256] = "";
@@ -495,6 +511,7 @@ static void test_cli_and_settings(void)
 	CU_ASSERT_STRING_EQUAL(l.health_addr, "0.0.0.0:8080");
 	CU_ASSERT_EQUAL(l.max_partition_ns, 24ull * 3600 * 1000000000);
 	CU_ASSERT_STRING_EQUAL(l.version, "1.6.1");
+	CU_ASSERT_FALSE(l.flow_logs);
 	gethostname(host, sizeof(host) - 1);
 	CU_ASSERT_STRING_EQUAL(l.name, host);
 	fg_login_free(&l);

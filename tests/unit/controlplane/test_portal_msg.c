@@ -400,6 +400,10 @@ static void test_init_good(void)
 	CU_ASSERT_STRING_EQUAL(m.auths[0].resource_id, "c779-0000");
 	CU_ASSERT_EQUAL(m.auths[0].expires_at, 1767225600);
 	CU_ASSERT_TRUE(m.has_flow_logs);
+	CU_ASSERT_STRING_EQUAL(m.flow_logs_api_url, "https://flow.example");
+	CU_ASSERT_EQUAL(m.flow_logs_interval_secs, 60);
+	CU_ASSERT_EQUAL(m.flow_logs_batch_size, 1000);
+	CU_ASSERT_STRING_EQUAL(m.flow_logs_error, "");
 	fg_portal_init_free(&m);
 	CU_ASSERT_EQUAL(m.relays[0].password[0], '\0');
 	CU_ASSERT_PTR_NULL(m.auths);
@@ -455,6 +459,49 @@ static void test_init_good(void)
 	CU_ASSERT_EQUAL(m.n_auths, 0);
 	fg_portal_init_free(&m);
 	cJSON_Delete(p);
+}
+
+/* init.flow_logs: a malformed object turns uploads off (flow_logs_error says why) and
+ * never costs the init. */
+static void test_init_flow_logs(void)
+{
+	static const struct {
+		const char *flow_logs;
+		const char *url;
+		uint64_t interval, batch;
+		const char *error;
+	} t[] = {
+		{ "{\"api_url\":\"http://127.0.0.1:9\",\"upload_interval_secs\":0,\"upload_batch_size\":0}",
+		  "http://127.0.0.1:9", 0, 0, "" },
+		{ "{\"api_url\":\"https://a\",\"upload_interval_secs\":5}", "https://a", 5, 0, "" },
+		{ "{}", "", 0, 0, "flow_logs.api_url: missing" },
+		{ "{\"api_url\":\"https://a b\",\"upload_interval_secs\":5}", "", 0, 0, "forbidden characters" },
+		{ "{\"api_url\":\"https://a\",\"upload_interval_secs\":-1}", "", 0, 0, "upload_interval_secs" },
+		{ "{\"api_url\":\"https://a\",\"upload_interval_secs\":\"60\"}", "", 0, 0, "upload_interval_secs" },
+		{ "{\"api_url\":\"https://a\",\"upload_interval_secs\":1,\"upload_batch_size\":1.5}", "", 0, 0,
+		  "upload_batch_size" },
+		{ "[]", "", 0, 0, "flow_logs: not an object" },
+	};
+	char json[512], err[FG_PORTAL_ERR_LEN];
+	struct fg_portal_init m;
+
+	for (size_t i = 0; i < ARRAY_LEN(t); i++) {
+		cJSON *p;
+
+		snprintf(json, sizeof(json), "{\"interface\":{\"ipv4\":\"100.64.0.1\",\"ipv6\":\"fd00::1\"},"
+			 "\"config\":{},\"flow_logs\":%s}", t[i].flow_logs);
+		p = cJSON_Parse(json);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		CU_ASSERT_EQUAL_FATAL(fg_portal_init_parse(p, &m, err, sizeof(err)), 0);
+		CU_ASSERT_TRUE(m.has_flow_logs);
+		CU_ASSERT_STRING_EQUAL(m.flow_logs_api_url, t[i].url);
+		CU_ASSERT_EQUAL(m.flow_logs_interval_secs, t[i].interval);
+		CU_ASSERT_EQUAL(m.flow_logs_batch_size, t[i].batch);
+		CU_ASSERT_PTR_NOT_NULL(strstr(m.flow_logs_error, t[i].error));
+		CU_ASSERT_TRUE(!*t[i].error || *m.flow_logs_error);
+		fg_portal_init_free(&m);
+		cJSON_Delete(p);
+	}
 }
 
 static void test_init_hostile(void)
@@ -1182,6 +1229,7 @@ int main(void)
 		{ "filters merged past the limit", test_filters_normalize },
 		{ "init good", test_init_good },
 		{ "init hostile", test_init_hostile },
+		{ "init flow_logs", test_init_flow_logs },
 		{ "authorization good", test_authorization_good },
 		{ "authorization hostile", test_authorization_hostile },
 		{ "resource_updated", test_resource_updated },

@@ -127,6 +127,21 @@ static cJSON *fake_stats(void *ctx)
 	return NULL;
 }
 
+/* One client's DNS resource, without the data plane's tuples. */
+const char fs_nat_line[] =
+	"{\"clients\":[{\"client_id\":\"c1\",\"public_key\":\"ERERERERERERERERERERERERERERERERERERERERERE=\","
+	"\"domains\":[{\"resource_id\":\"r1\",\"domain\":\"app.example.com\",\"proxy_ips\":["
+	"{\"proxy_ip\":\"100.96.0.1\",\"real_ip\":\"198.51.100.1\"},"
+	"{\"proxy_ip\":\"fd00:2021:1111:8000::1\",\"real_ip\":null}]}]}],"
+	"\"tuples_available\":false,"
+	"\"tuples_error\":\"the data plane does not answer NAT_DUMP (not a request)\"}";
+
+static cJSON *fake_nat(void *ctx)
+{
+	(void)ctx;
+	return cJSON_Parse(fs_nat_line);
+}
+
 static const struct fg_cpctl_provider provider = {
 	.status = fake_status,
 	.peers = fake_peers,
@@ -134,6 +149,7 @@ static const struct fg_cpctl_provider provider = {
 	.relays = fake_relays,
 	.ice = fake_ice,
 	.stats = fake_stats,
+	.nat = fake_nat,
 };
 
 /* ---- the server thread: a poll() loop as the control plane's would be -------------------- */

@@ -18,13 +18,15 @@ extern atomic_int fs_npeers;         /* peers in the fake "peers" answer (defaul
 extern atomic_int fs_stats_calls;    /* "stats" calls; the fake answers NULL (an error) */
 extern atomic_int fs_status_calls;   /* "status" calls */
 extern const char fs_status_line[];  /* the exact "status" response line, no newline */
+extern const char fs_nat_line[];     /* the exact "nat" response line, no newline */
 
 /* Makes fs_dir and fs_path; 0 or -errno. fs_teardown() removes them. */
 int fs_setup(void);
 void fs_teardown(void);
 
 /* The fake control plane on fs_path: status, peers (fs_npeers of them), resources (empty,
- * with "conns": the server's connection count), relays (empty), stats (NULL). */
+ * with "conns": the server's connection count), relays (empty), stats (NULL), nat (one
+ * client, tuples unavailable). */
 void fs_server_start(void);
 void fs_server_stop(void);
 

@@ -177,7 +177,7 @@ static void test_usage(void)
 	r = run(ARGS("help"), NULL, false);
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_NSTRING_EQUAL(r.out, "Usage: fastgatectl [--socket PATH] [--json] COMMAND\n", 52);
-	for (const char *c = "status\0peers\0resources\0relays\0ice\0stats\0"; *c; c += strlen(c) + 1)
+	for (const char *c = "status\0peers\0resources\0relays\0ice\0stats\0nat\0"; *c; c += strlen(c) + 1)
 		CU_ASSERT_PTR_NOT_NULL(strstr(r.out, c));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, FG_CPCTL_DEFAULT_PATH));
 	CU_ASSERT_STRING_EQUAL(r.err, "");
@@ -257,6 +257,8 @@ static void test_json(void)
 	       "fastgatectl: error from fastgate-controlplane: stats unavailable\n");
 	expect(ARGS("stats"), fs_path, 1, "",
 	       "fastgatectl: error from fastgate-controlplane: stats unavailable\n");
+	snprintf(want, sizeof(want), "%s\n", fs_nat_line);
+	expect(ARGS("--json", "nat"), fs_path, 0, want, "");
 
 	atomic_store(&fs_npeers, BIG_PEERS);
 	r = run(ARGS("--json", "peers"), fs_path, false);
@@ -309,6 +311,14 @@ static void test_human(void)
 	       "counters:   all zero\n",
 	       "");
 	expect(ARGS("resources"), fs_path, 0, "no resources\n", "");
+	expect(ARGS("nat"), fs_path, 0,
+	       "client c1, key ERERERERERERERERERERERERERERERERERERERERERE=\n"
+	       "  DOMAIN           RESOURCE  PROXY IP                REAL IP\n"
+	       "  app.example.com  r1        100.96.0.1              198.51.100.1\n"
+	       "                             fd00:2021:1111:8000::1  unreachable\n"
+	       "\n"
+	       "tuples unavailable: the data plane does not answer NAT_DUMP (not a request)\n",
+	       "");
 
 	atomic_store(&fs_npeers, BIG_PEERS);
 	r = run(ARGS("peers"), fs_path, false);
@@ -336,6 +346,7 @@ static void test_bad_server(void)
 		{ "peers", "{\"peers\":5}\n", "no \"peers\" list" },
 		{ "relays", "{}\n", "no \"relays\" list" },
 		{ "ice", "{\"agents\":5}\n", "no \"agents\" list" },
+		{ "nat", "{\"tuples_available\":true}\n", "no \"clients\" list" },
 	};
 	char msg[512];
 
@@ -350,6 +361,73 @@ static void test_bad_server(void)
 	snprintf(msg, sizeof(msg),
 		 "fastgatectl: truncated response from %s (10 bytes without a newline)\n", fs_path);
 	expect(ARGS("--json", "peers"), fs_path, 1, "", msg);
+	fs_canned_stop();
+}
+
+/* stats from a control plane with DNS resources: the data plane's connection table, flows
+ * and p2p control, and the control plane's own counters, in tables and as sent. */
+static void test_stats_nat(void)
+{
+	static const char line[] =
+		"{\"aead\":\"libsodium\",\"workers\":1,\"peers\":0,\"handshakes\":{},\"drops\":{},\"lcores\":[],"
+		"\"nat\":{\"translated_out\":5,\"translated_in\":4,\"icmp_translated\":0,\"created\":2,"
+		"\"expired\":1,\"misses\":0,\"live\":1},"
+		"\"flows\":{\"started\":3,\"completed\":2,\"live\":1,\"lost\":0},"
+		"\"p2p\":{\"in\":7,\"out\":6},"
+		"\"dns_resources\":{\"assigned_ips\":7,\"malformed\":0,\"refused\":1,\"resolved\":6,"
+		"\"timeouts\":0,\"busy\":0,\"resets\":0,\"active\":6,\"inactive\":1}}\n";
+
+	fs_canned_start(line, strlen(line));
+	expect(ARGS("--json", "stats"), fs_path, 0, line, "");
+	fs_canned_stop();
+	fs_canned_start(line, strlen(line));
+	expect(ARGS("stats"), fs_path, 0,
+	       "aead:     libsodium\n"
+	       "workers:  1\n"
+	       "peers:    0\n"
+	       "\n"
+	       "handshakes\n"
+	       "  initiated        ?\n"
+	       "  responded        ?\n"
+	       "  completed        ?\n"
+	       "  cookies sent     ?\n"
+	       "  keepalives sent  ?\n"
+	       "  roams            ?\n"
+	       "\n"
+	       "drops: none\n"
+	       "\n"
+	       "lcores: none\n"
+	       "\n"
+	       "connection table (NAT)\n"
+	       "  translated out          5\n"
+	       "  translated in           4\n"
+	       "  ICMP errors translated  0\n"
+	       "  created                 2\n"
+	       "  expired                 1\n"
+	       "  misses                  0\n"
+	       "  live                    1\n"
+	       "\n"
+	       "flows\n"
+	       "  started    3\n"
+	       "  completed  2\n"
+	       "  live       1\n"
+	       "  lost       0\n"
+	       "\n"
+	       "p2p control\n"
+	       "  in (AssignedIps)    7\n"
+	       "  out (DomainStatus)  6\n"
+	       "\n"
+	       "DNS resources (control plane)\n"
+	       "  AssignedIps  7\n"
+	       "  malformed    0\n"
+	       "  refused      1\n"
+	       "  resolved     6\n"
+	       "  timeouts     0\n"
+	       "  busy         0\n"
+	       "  resets       0\n"
+	       "  active       6\n"
+	       "  inactive     1\n",
+	       "");
 	fs_canned_stop();
 }
 
@@ -381,6 +459,7 @@ int main(int argc, char **argv)
 		{ "--json", test_json },
 		{ "human output", test_human },
 		{ "malformed responses", test_bad_server },
+		{ "stats with the NAT counters", test_stats_nat },
 		{ "5 s timeout", test_timeout },
 	};
 	int ret;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * CUnit suite for fastgatectl's human output (render.c, render_conn.c, table.c): golden
- * outputs for every command from sample responses in golden/ (full, empty, nulls, missing
+ * CUnit suite for fastgatectl's human output (render.c, render_conn.c, render_nat.c,
+ * table.c): golden outputs for every command from sample responses in golden/ (full, empty, nulls, missing
  * fields, wrong types, hostile text), the unit formatters against hand-written tables, the
  * shapes that must be refused, and random JSON trees and randomly damaged samples that must
  * never crash the renderer (ASan and UBSan are on). FG_UPDATE_GOLDEN=1 rewrites the .txt files: review the diff. Single-threaded.
@@ -148,6 +148,22 @@ static void test_golden_stats(void)
 	golden("stats", "stats_quiet");
 	golden("stats", "stats_wrong");
 	golden("stats", "stats_missing");
+	golden("stats", "stats_nat");
+}
+
+static void test_golden_nat(void)
+{
+	golden("nat", "nat");
+	golden("nat", "nat_empty");
+	golden("nat", "nat_unavailable");
+	golden("nat", "nat_wrong");
+}
+
+static void test_golden_flows(void)
+{
+	golden("flows", "flows");
+	golden("flows", "flows_empty");
+	golden("flows", "flows_wrong");
 }
 
 /* Responses without their top-level shape are refused and nothing is printed. */
@@ -179,6 +195,11 @@ static void test_shapes(void)
 		{ "status", "\"x\"", -EPROTO },
 		{ "stats", "null", -EPROTO },
 		{ "stats", "[{}]", -EPROTO },
+		{ "nat", "{}", -EPROTO },
+		{ "nat", "{\"clients\":{}}", -EPROTO },
+		{ "nat", "{\"nat\":[]}", -EPROTO },
+		{ "nat", "[]", -EPROTO },
+		{ "Nat", "{\"clients\":[]}", -EINVAL },
 		{ "help", "{}", -EINVAL },
 		{ "", "{}", -EINVAL },
 		{ "Status", "{}", -EINVAL },
@@ -201,6 +222,8 @@ static void test_shapes(void)
 	CU_ASSERT_EQUAL(fg_render_ice(NULL, NOW, stdout), -EPROTO);
 	CU_ASSERT_STRING_EQUAL(fg_render_list_key("ice"), "agents");
 	CU_ASSERT_STRING_EQUAL(fg_render_list_key("relays"), "relays");
+	CU_ASSERT_STRING_EQUAL(fg_render_list_key("nat"), "clients");
+	CU_ASSERT_EQUAL(fg_render_nat(NULL, NOW, stdout), -EPROTO);
 	CU_ASSERT_PTR_NULL(fg_render_list_key("status"));
 	CU_ASSERT_PTR_NULL(fg_render_list_key("stats"));
 }
@@ -352,6 +375,11 @@ static const char *const keys[] = {
 	"local_type", "remote", "remote_type", "wireguard_endpoint", "channel", "since_s", "pairs",
 	"selected", "checks_sent", "requests_received", "candidates", "held_signals",
 	"remote_candidates", "host4", "host6",
+	/* nat, and the sections stats ends with */
+	"clients", "domains", "proxy_ips", "proxy_ip", "real_ip", "tuples", "proto", "proxy", "inside_port",
+	"real", "outside_port", "domain", "worker", "created", "last_out", "last_in", "tx_packets", "rx_packets",
+	"tuples_available", "tuples_error", "tuples_cut", "nat", "flows", "p2p", "dns_resources", "translated_out",
+	"live", "in", "out", "assigned_ips",
 };
 
 static cJSON *random_value(int depth)
@@ -385,7 +413,7 @@ static cJSON *random_value(int depth)
 
 static void test_random_trees(void)
 {
-	static const char *const cmds[] = { "status", "peers", "resources", "relays", "stats", "ice" };
+	static const char *const cmds[] = { "status", "peers", "resources", "relays", "stats", "ice", "nat" };
 	FILE *devnull = fopen("/dev/null", "w");
 	unsigned int ok = 0;
 
@@ -443,6 +471,9 @@ static void test_mutated_samples(void)
 		{ "relays", "relays" },
 		{ "status", "status" },
 		{ "stats", "stats" },
+		{ "stats", "stats_nat" },
+		{ "nat", "nat" },
+		{ "flows", "flows" },
 		{ "peers", "peers" },
 		{ "resources", "resources" },
 	};
@@ -499,6 +530,8 @@ int main(int argc, char **argv)
 		{ "golden relays", test_golden_relays },
 		{ "golden ice", test_golden_ice },
 		{ "golden stats", test_golden_stats },
+		{ "golden nat", test_golden_nat },
+		{ "golden flows", test_golden_flows },
 		{ "shapes refused", test_shapes },
 		{ "write error", test_write_error },
 		{ "bytes", test_bytes },

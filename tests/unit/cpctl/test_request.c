@@ -210,6 +210,21 @@ static const struct fg_cpctl_provider ice_provider = {
 	.ice = fake_ice,
 };
 
+static cJSON *fake_nat(void *ctx)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	(void)ctx;
+	calls++;
+	cJSON_AddArrayToObject(o, "clients");
+	cJSON_AddBoolToObject(o, "tuples_available", 0);
+	return o;
+}
+
+static const struct fg_cpctl_provider nat_provider = {
+	.nat = fake_nat,
+};
+
 static void expect_response(const struct fg_cpctl_provider *p, const char *line, size_t len,
 			    const char *want)
 {
@@ -241,7 +256,8 @@ static void test_respond(void)
 	RESP(&provider, "{\"cmd\":\"relays\"}", "{\"error\":\"relays unavailable\"}\n");
 	RESP(&provider, "{\"cmd\":\"stats\"}", "{\"error\":\"stats unavailable\"}\n");
 	RESP(&provider, "{\"cmd\":\"ice\"}", "{\"error\":\"ice unavailable\"}\n");
-	CU_ASSERT_EQUAL(calls, 4);   /* relays and ice have no callback */
+	RESP(&provider, "{\"cmd\":\"nat\"}", "{\"error\":\"nat unavailable\"}\n");
+	CU_ASSERT_EQUAL(calls, 4);   /* relays, ice and nat have no callback */
 	RESP(NULL, "{\"cmd\":\"status\"}", "{\"error\":\"status unavailable\"}\n");
 
 	RESP(&provider, "{\"cmd\":\"x\"}", "{\"error\":\"unknown command 'x'\"}\n");
@@ -272,6 +288,10 @@ static void test_respond(void)
 	RESP(&ice_provider, "{\"cmd\":\"ice\"}", "{\"agents\":[]}\n");
 	CU_ASSERT_EQUAL(calls, 5);
 	RESP(&ice_provider, "{\"cmd\":\"relays\"}", "{\"error\":\"relays unavailable\"}\n");
+	/* nat: its own callback */
+	RESP(&nat_provider, "{\"cmd\":\"nat\"}", "{\"clients\":[],\"tuples_available\":false}\n");
+	CU_ASSERT_EQUAL(calls, 6);
+	RESP(&nat_provider, "{\"cmd\":\"Nat\"}", "{\"error\":\"unknown command 'Nat'\"}\n");
 }
 
 static void test_respond_long(void)

@@ -452,6 +452,11 @@ void tr_ctl_open(void)
 		tr_step();
 }
 
+const char *tr_ctl_path(void)
+{
+	return g_ctl.path;
+}
+
 void tr_ctl_close(void)
 {
 	if (g_ctl.fd >= 0)
@@ -464,15 +469,22 @@ void tr_ctl_close(void)
 	}
 }
 
-int tr_ctl_request(void *msg, size_t len, uint16_t type)
+void tr_ctl_send(void *msg, size_t len, uint16_t type)
 {
-	_Alignas(16) uint8_t buf[FG_CTL_MAX_MSG];
 	struct fg_ctl_hdr *h = msg;
 
 	h->version = FG_CTL_VERSION;
 	h->type = type;
 	h->seq = ++g_ctl.seq;
 	CU_ASSERT_EQUAL_FATAL(send(g_ctl.fd, msg, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+int tr_ctl_request(void *msg, size_t len, uint16_t type)
+{
+	_Alignas(16) uint8_t buf[FG_CTL_MAX_MSG];
+	struct fg_ctl_hdr *h = msg;
+
+	tr_ctl_send(msg, len, type);
 	for (unsigned i = 0; i < TR_MAX_STEPS; i++) {
 		ssize_t n = recv(g_ctl.fd, buf, sizeof(buf), MSG_DONTWAIT);
 		struct fg_ctl_reply r;
@@ -493,6 +505,11 @@ int tr_ctl_request(void *msg, size_t len, uint16_t type)
 
 ssize_t tr_ctl_packet_in(void *buf, size_t cap)
 {
+	return tr_ctl_wait_type(FG_CTL_PACKET_IN, buf, cap);
+}
+
+ssize_t tr_ctl_wait_type(uint16_t type, void *buf, size_t cap)
+{
 	for (unsigned i = 0; i < TR_MAX_STEPS; i++) {
 		ssize_t n = recv(g_ctl.fd, buf, cap, MSG_DONTWAIT);
 		struct fg_ctl_hdr h;
@@ -504,7 +521,7 @@ ssize_t tr_ctl_packet_in(void *buf, size_t cap)
 		if ((size_t)n < sizeof(h))
 			continue;
 		memcpy(&h, buf, sizeof(h));
-		if (h.type == FG_CTL_PACKET_IN)
+		if (h.type == type)
 			return n;
 	}
 	return -1;

@@ -127,10 +127,16 @@ void tr_tun_out(struct tr_client *c, uint8_t seq);
  * client connection. */
 void tr_ctl_open(void);
 void tr_ctl_close(void);
+/* The server's socket path (for a second client: the control plane's own dpclient). */
+const char *tr_ctl_path(void);
 /* Sends a request of len bytes (its header filled here) and returns its REPLY's status. */
 int tr_ctl_request(void *msg, size_t len, uint16_t type);
+/* Sends a message of len bytes (its header filled here) without waiting for an answer. */
+void tr_ctl_send(void *msg, size_t len, uint16_t type);
 /* The next PACKET_IN the control socket delivers (other messages skipped): its datagram
  * length, or -1 when none came. */
 ssize_t tr_ctl_packet_in(void *buf, size_t cap);
+/* The same for the next message of any type (P2P_IN, STATS_REPLY, EVENT, ...). */
+ssize_t tr_ctl_wait_type(uint16_t type, void *buf, size_t cap);
 
 #endif

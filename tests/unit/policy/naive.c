@@ -256,7 +256,7 @@ enum fg_policy_verdict naive_outbound(const struct naive_policy *np, const uint8
 	if (in_list(L_MULTICAST, &v.dst))
 		return *reason = FG_DROP_POLICY_MULTICAST, FG_POLICY_DROP;
 	if (v.version == 6 && v.first_nh == 255 && unspecified(&v.src) && unspecified(&v.dst))
-		return *reason = FG_DROP_P2P_CONTROL, FG_POLICY_CONTROL;
+		return *reason = FG_DROP_P2P_EVENT, FG_POLICY_CONTROL;
 	if (nv_icmp_error(&v))
 		return *reason = FG_DROP_POLICY_ICMP_ERROR, FG_POLICY_DROP;
 	if (!is_clients(np, &v.src))

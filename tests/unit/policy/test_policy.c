@@ -374,7 +374,7 @@ static void test_control(void)
 
 	CU_ASSERT_FATAL(n == 48);
 	CU_ASSERT_EQUAL(fg_policy_outbound(scens[S_CIDR].p, pkt, n, 0, &why, &rid), FG_POLICY_CONTROL);
-	CU_ASSERT_EQUAL(why, FG_DROP_P2P_CONTROL);
+	CU_ASSERT_EQUAL(why, FG_DROP_P2P_EVENT);
 	CU_ASSERT_PTR_NULL(rid);
 	/* Inbound it is just a packet not for the client. */
 	CU_ASSERT_EQUAL(fg_policy_inbound(scens[S_CIDR].p, pkt, n, 0, &why), FG_POLICY_DROP);
