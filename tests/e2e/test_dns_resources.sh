@@ -467,9 +467,11 @@ ok = True
 # Rust records the destination after NAT: the real address (download.sh: 172.21.0.101)
 if val("inner_dst_ip") != sys.argv[2]: print("  inner_dst_ip is not the real address"); ok = False
 if val("domain") != "app.corp.test": print("  domain is not app.corp.test"); ok = False
-# Rust counts layer-4 payload (flow-tracker: layer4_payload_len): the 10,000,000 bytes
-# down (more only by retransmissions), nothing up (the client sends pure ACKs)
-if not 10000000 <= rx <= 10500000: print("  rx_bytes is not the 10,000,000 bytes moved"); ok = False
+# Rust counts layer-4 payload (flow-tracker: layer4_payload_len) of every packet it forwards:
+# the 10,000,000 bytes down, plus the segments TCP sent again (a busy 2-core machine drops
+# some on the wireguard-go side, and the retransmission passes the gateway too), nothing up
+# (the client sends pure ACKs)
+if not 10000000 <= rx <= 15000000: print("  rx_bytes is not the 10,000,000 bytes moved (plus retransmissions)"); ok = False
 if tx != 0: print("  tx_bytes is not 0 (the client sent no payload)"); ok = False
 sys.exit(0 if ok else 1)
 PY
