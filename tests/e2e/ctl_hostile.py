@@ -454,8 +454,13 @@ class Run:
                     self.result(r is not None and r.status == 0 and h.seq == s, name,
                                 "REPLY status %d, count %d" % (r.status, r.count) if r else why)
                     return
-                if h.type not in parts or len(data) != SIZE[h.type]:
-                    self.result(False, name, "unexpected %s" % name_of(h.type))
+                want = SIZE.get(h.type)
+                if h.type == RESOURCE_INFO and len(data) >= SIZE[RESOURCE_INFO]:
+                    # variable: the fixed part, then n_filters filters (a resource with filters)
+                    want = SIZE[RESOURCE_INFO] + 8 * ResourceInfo.from_buffer_copy(
+                        data[:SIZE[RESOURCE_INFO]]).n_filters
+                if h.type not in parts or len(data) != want:
+                    self.result(False, name, "unexpected %s (%d bytes)" % (name_of(h.type), len(data)))
                     return
         except Broken as e:
             self.result(False, name, "%s; reconnecting" % e)
