@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_eal.h>
 #include <rte_rcu_qsbr.h>
@@ -46,6 +47,10 @@ static struct fg_policy_nat nats[REALS];
 static struct fg_ip client;
 static uint64_t now_shared;
 static int stop;
+/* The reader's progress, published for the writer: on a busy machine the reader may get
+ * little CPU while the writer runs its WRITER_OPS, so the writer goes on (within a generous
+ * deadline) until the reader has done enough to make the run meaningful. */
+static uint64_t reader_holds, reader_lookups;
 
 struct reader_result {
 	uint64_t lookups, translated, expired, untouched, bad;
@@ -136,7 +141,9 @@ static void *reader(void *arg)
 
 			res->holds += h != 0;
 			res->held_changed += h == 2;
+			__atomic_store_n(&reader_holds, res->holds, __ATOMIC_RELEASE);
 		}
+		__atomic_store_n(&reader_lookups, res->lookups, __ATOMIC_RELEASE);
 		rte_rcu_qsbr_quiescent(tables.qsbr, 1);
 	}
 	rte_rcu_qsbr_thread_offline(tables.qsbr, 1);
@@ -176,7 +183,17 @@ static void test_writer_vs_reader(void)
 		CPU_SET(c, &all);
 	(void)pthread_setaffinity_np(th, sizeof(all), &all);
 
-	for (unsigned op = 0; op < WRITER_OPS; op++) {
+	struct timespec t0, tn;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned op = 0;; op++) {
+		if (op >= WRITER_OPS && op % 1024 == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &tn);
+			if ((__atomic_load_n(&reader_holds, __ATOMIC_ACQUIRE) > 100 &&
+			     __atomic_load_n(&reader_lookups, __ATOMIC_ACQUIRE) > 10000) ||
+			    tn.tv_sec - t0.tv_sec > 120)
+				break;
+		}
 		unsigned k = xorshift(&seed) % REALS, what = xorshift(&seed) % 8;
 		uint16_t port = (uint16_t)(BASE_PORT + xorshift(&seed) % PORTS);
 
