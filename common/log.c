@@ -310,11 +310,7 @@ void fg_fatal(const char *target, const char *fmt, ...)
 }
 
 /* fopencookie() backend: buffers partial lines, logs complete ones. */
-struct stream_ctx {
-	const char *target;
-	char buf[LINE_MAX_LEN];
-	size_t len;
-};
+_Static_assert(sizeof(((struct fg_log_stream *)0)->buf) == LINE_MAX_LEN, "one log line");
 
 static enum fg_log_level guess_level(const char *line)
 {
@@ -326,7 +322,7 @@ static enum fg_log_level guess_level(const char *line)
 
 static ssize_t stream_write(void *cookie, const char *data, size_t size)
 {
-	struct stream_ctx *c = cookie;
+	struct fg_log_stream *c = cookie;
 
 	for (size_t i = 0; i < size; i++) {
 		if (data[i] == '\n' || c->len == sizeof(c->buf) - 1) {
@@ -344,24 +340,20 @@ static ssize_t stream_write(void *cookie, const char *data, size_t size)
 
 static int stream_close(void *cookie)
 {
-	free(cookie);
+	(void)cookie; /* the caller's */
 	return 0;
 }
 
-FILE *fg_log_stream(const char *target)
+FILE *fg_log_stream(struct fg_log_stream *c, const char *target)
 {
-	struct stream_ctx *c = calloc(1, sizeof(*c));
 	cookie_io_functions_t io = { .write = stream_write, .close = stream_close };
 	FILE *f;
 
-	if (!c)
-		return NULL;
+	memset(c, 0, sizeof(*c));
 	c->target = target;
 	f = fopencookie(c, "w", io);
-	if (!f) {
-		free(c);
+	if (!f)
 		return NULL;
-	}
 	setvbuf(f, NULL, _IONBF, 0);
 	return f;
 }

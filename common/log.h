@@ -70,8 +70,17 @@ enum {
 void fg_log_fields(enum fg_log_level level, const char *target, const char *message,
 		   const struct fg_log_field *fields, size_t n);
 
-/* A FILE* whose complete lines are re-emitted through fg_log (for rte_openlog_stream). */
-FILE *fg_log_stream(const char *target);
+/* The state of a log stream, owned by the caller (a process's context): it outlives the
+ * FILE, and nothing is allocated that a fatal exit would leave behind. */
+struct fg_log_stream {
+	const char *target;
+	size_t len;
+	char buf[2048];
+};
+
+/* A FILE* whose complete lines are re-emitted through fg_log (for rte_openlog_stream); s
+ * must live until the FILE is closed. */
+FILE *fg_log_stream(struct fg_log_stream *s, const char *target);
 
 #define fg_err(target, ...)   fg_log(FG_LOG_ERROR, target, __VA_ARGS__)
 #define fg_warn(target, ...)  fg_log(FG_LOG_WARN, target, __VA_ARGS__)

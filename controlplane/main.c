@@ -247,9 +247,11 @@ int main(int argc, char **argv)
 
 		if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
 			printf("fastgate-controlplane %s\n", FG_VERSION);
+			free(rest);
 			return 0;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
+			free(rest);
 			return 0;
 		} else if (strcmp(a, "--dataplane-socket") == 0 && i + 1 < argc) {
 			dp_path = argv[++i];

@@ -40,6 +40,8 @@ struct fg_dataplane {
 	struct fg_svc svc;
 	struct fg_uapi_server *uapi;
 	struct fg_ctl_server *ctl;
+	FILE *dpdk_log; /* DPDK's log, through ours (common/log.h) */
+	struct fg_log_stream dpdk_log_state;
 };
 static struct fg_dataplane *g_self;
 
@@ -110,9 +112,9 @@ int main(int argc, char **argv)
 			return 0;
 		}
 	}
-	FILE *dpdk_log = fg_log_stream("dpdk");
-	if (dpdk_log)
-		rte_openlog_stream(dpdk_log);
+	self.dpdk_log = fg_log_stream(&self.dpdk_log_state, "dpdk");
+	if (self.dpdk_log)
+		rte_openlog_stream(self.dpdk_log);
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0)
 		fg_fatal(TAG, "EAL initialisation failed: %s", rte_strerror(rte_errno));
@@ -266,6 +268,9 @@ int main(int argc, char **argv)
 	fg_svc_fini(&self.svc);
 	fg_config_free(&cfg);
 	rte_eal_cleanup();
+	rte_openlog_stream(NULL);
+	if (self.dpdk_log)
+		fclose(self.dpdk_log);
 	fg_info(TAG, "stopped");
 	return 0;
 }

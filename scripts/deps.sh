@@ -7,10 +7,11 @@
 # install --no-install-recommends) only for those. Runs as root, or through sudo when
 # that exists. No state; safe to run any number of times.
 #
-# usage: scripts/deps.sh [--check] [--peers]
+# usage: scripts/deps.sh [--check] [--peers] [--fuzz]
 #   --check  list missing packages and exit 1 if any, install nothing
 #   --peers  also the relay peer of the later end-to-end tests
 #            (coturn; the DNS peers dnsmasq-base and dnsutils are test packages)
+#   --fuzz   also clang with its libFuzzer/sanitizer runtimes and llvm-cov (scripts/fuzz.sh)
 set -euo pipefail
 
 BUILD=(
@@ -52,9 +53,16 @@ TEST=(
 	shellcheck
 	dnsmasq-base
 	dnsutils
+	stress-ng
+	faketime
 )
 PEERS=(
 	coturn
+)
+FUZZ=(
+	clang
+	libclang-rt-14-dev
+	llvm
 )
 
 check_only=0
@@ -63,8 +71,9 @@ for arg in "$@"; do
 	case $arg in
 	--check) check_only=1 ;;
 	--peers) want+=("${PEERS[@]}") ;;
+	--fuzz) want+=("${FUZZ[@]}") ;;
 	-h | --help)
-		sed -n 's/^# \{0,1\}//; /^usage:/,/^ *(coturn/p' "$0"
+		sed -n 's/^# \{0,1\}//; /^usage:/,/llvm-cov/p' "$0"
 		exit 0
 		;;
 	*)

@@ -8,8 +8,8 @@
 # machines have no user fastgate: the control plane is started with --allow-root.
 
 cp_setup() {
-	CP_BIN=$FG_BUILD/controlplane/fastgate-controlplane
-	CTL_BIN=$FG_BUILD/controlplane/ctl/fastgatectl
+	CP_BIN=${FG_CP_BIN:-$FG_BUILD/controlplane/fastgate-controlplane}
+	CTL_BIN=${FG_CTL_BIN:-$FG_BUILD/controlplane/ctl/fastgatectl}
 	PY=/usr/bin/python3
 	PORTAL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../portal" && pwd)
 	C1PUB=$(cat "$FG_WORK/c1.pub")

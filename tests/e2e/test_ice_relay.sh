@@ -37,7 +37,7 @@ FG_BUILD=${FG_BUILD:-$ROOT/build}
 . "$HERE/cp.sh"
 fg_require_root
 
-FG_DP_BIN=$FG_BUILD/dataplane/fastgate-dataplane
+FG_DP_BIN=${FG_DP_BIN:-$FG_BUILD/dataplane/fastgate-dataplane}
 [ -x "$FG_DP_BIN" ] || fg_fail "build first: no $FG_DP_BIN"
 if ! command -v turnserver >/dev/null; then
 	fg_log "installing coturn"

@@ -174,11 +174,12 @@ static void test_json_still_escaped(void)
 
 static void test_stream_escaped(void)
 {
+	static struct fg_log_stream st;
 	FILE *f;
 	size_t n;
 
 	capture_open();
-	f = fg_log_stream("fastgate.dpdk");
+	f = fg_log_stream(&st, "fastgate.dpdk");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	/* A DPDK-style message: lines split on '\n', anything else escaped. */
 	fputs("EAL: probing\r\x1b[2Kdone\n", f);
