@@ -56,7 +56,8 @@ struct fg_cp {
 	int sigfd;
 	int exit_code;
 	bool stopping;
-	uint64_t started;                /* Unix seconds */
+	int64_t started_ms;              /* CLOCK_MONOTONIC ms (fg_dpc_now_ms): the uptime
+					  * survives a step of the wall clock */
 };
 
 /* After the first HELLO (cp->dpc connected): watches the data plane's control socket,

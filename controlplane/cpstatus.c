@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -37,7 +36,7 @@ static cJSON *status_json(struct fg_cp *cp, const struct fg_ctl_stats_reply *st,
 	char k[FG_KEY_B64_LEN];
 
 	cJSON_AddStringToObject(o, "version", FG_VERSION);
-	cJSON_AddNumberToObject(o, "uptime_s", (double)((uint64_t)time(NULL) - cp->started));
+	cJSON_AddNumberToObject(o, "uptime_s", (double)((fg_dpc_now_ms() - cp->started_ms) / 1000));
 	cJSON_AddItemToObject(o, "portal", fg_portal_json(cp->portal));
 	d = cJSON_AddObjectToObject(o, "dataplane");
 	cJSON_AddBoolToObject(d, "connected", fg_dpc_connected(&cp->dpc));

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <libwebsockets.h>
 #include <openssl/pem.h>
 #include <sodium.h>
@@ -33,6 +34,7 @@
 #include "flow_http.h"
 #include "health.h"
 #include "log.h"
+#include "secmem.h"
 
 static const char *const TAG = "fastgate.cp";
 
@@ -138,7 +140,9 @@ static void usage(FILE *f)
 		"FIREZONE_API_URL, FIREZONE_LOG_FORMAT, FIREZONE_MAX_PARTITION_TIME, HEALTH_CHECK_ADDR.\n"
 		"Run as root, it drops to FASTGATE_USER (default fastgate) once its sockets are open.\n"
 		"FASTGATE_WITHOUT_RELAYS=1 confirms authorizations while no relay allocation exists\n"
-		"(labs, direct-only sites; the Firezone gateway never does).\n");
+		"(labs, direct-only sites; the Firezone gateway never does).\n"
+		"FASTGATE_CORE_DUMPS=1 allows core dumps (off by default: they would hold the token\n"
+		"and the clients' keys; the key stores stay out of them).\n");
 }
 
 static const char *run_user(void)
@@ -194,6 +198,11 @@ static void drop_privileges(bool allow_root)
 	    setuid(0) == 0)
 		fg_fatal(TAG, "cannot drop privileges to %s: %s", user, strerror(errno));
 	fg_info(TAG, "running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+	/* setuid() set the dumpable flag to fs.suid_dumpable: FASTGATE_CORE_DUMPS decides again. */
+	int sm = fg_secmem_apply();
+
+	if (sm < 0)
+		fg_fatal(TAG, "prctl(PR_SET_DUMPABLE) after dropping privileges: %s", strerror(-sm));
 }
 
 /* lws only logs a CA file it cannot load and goes on with the system store alone, so that
@@ -215,6 +224,17 @@ static void check_ca_file(const char *path)
 static const char *env(const char *k)
 {
 	return getenv(k);
+}
+
+/* Wipes a variable's value where it lies (the initial environment block stays readable in
+ * /proc/<pid>/environ after unsetenv), then removes it: children inherit nothing. */
+static void scrub_env(const char *name)
+{
+	char *v = getenv(name);
+
+	if (v)
+		sodium_memzero(v, strlen(v));
+	unsetenv(name);
 }
 
 static bool env_true(const char *k)
@@ -271,15 +291,24 @@ int main(int argc, char **argv)
 			rest[nrest++] = argv[i];
 		}
 	}
+	/* Before any secret is read: no core dump unless FASTGATE_CORE_DUMPS=1 (secmem.h). */
+	int sm = fg_secmem_init(TAG);
+
+	if (sm < 0)
+		fg_fatal(TAG, "prctl(PR_SET_DUMPABLE): %s", strerror(-sm));
 	check_root(allow_root);
 	if (sodium_init() < 0)
 		fg_fatal(TAG, "libsodium failed to initialise");
+	/* Portal frames carry PSKs, ICE passwords and ingest tokens: cJSON wipes every string and
+	 * buffer it frees (its own parse errors included), before anything is parsed. */
+	cJSON_Hooks json_hooks = { .malloc_fn = malloc, .free_fn = fg_secmem_free_wiped };
+	cJSON_InitHooks(&json_hooks);
 	if (fg_login_load(&cp.login, nrest, rest, env, err, sizeof(err)) < 0)
 		fg_fatal(TAG, "%s", err);
 	free(rest);
 	/* login.c holds its own (wiped) copy of the token; children need none. */
-	unsetenv("FIREZONE_TOKEN");
-	cp.started = (uint64_t)time(NULL);
+	scrub_env("FIREZONE_TOKEN");
+	cp.started_ms = fg_dpc_now_ms();
 	lws_set_log_level(LLL_ERR, NULL);
 
 	struct lws_protocols protocols[4];

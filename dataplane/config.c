@@ -544,6 +544,13 @@ void fg_config_free(struct fg_config *c)
 	sodium_memzero(c, sizeof(*c));
 }
 
+void fg_config_wipe_keys(struct fg_config *c)
+{
+	sodium_memzero(c->iface.private_key, sizeof(c->iface.private_key));
+	for (size_t i = 0; i < c->n_peers; i++)
+		sodium_memzero(c->peers[i].preshared_key, sizeof(c->peers[i].preshared_key));
+}
+
 /* Grows the peer array by hand so that no copy of a PSK is left in freed memory. */
 static int add_peer(struct parser *p)
 {

@@ -4,7 +4,8 @@
  * keep their wg-quick meaning, plus [Uplink] (the DPDK NIC), [Dataplane] (lcores, queues,
  * pools) and [Host] (the TUN interface). The main lcore parses it once at start-up, before
  * any worker runs; afterwards the struct is read-only and may be read from any lcore. It
- * holds the private key and PSKs: fg_config_free() wipes them.
+ * holds the private key and PSKs until the service has taken them: fg_config_wipe_keys()
+ * wipes them then, fg_config_free() on every other path.
  *
  * Syntax: "[Section]" headers and "Key = Value" lines; keys and section names are
  * case-insensitive; whitespace around keys and values is trimmed; '#' or ';' starts a comment
@@ -151,5 +152,9 @@ int fg_config_load(const char *path, struct fg_config *out, char *err, size_t er
 
 /* Wipes every key, frees the peers and leaves c zeroed. Safe on a zeroed config. */
 void fg_config_free(struct fg_config *c);
+
+/* Wipes the PrivateKey and every PresharedKey once the service holds its own copies; the
+ * rest stays (has_preshared_key still says what the file had, the key bytes are zero). */
+void fg_config_wipe_keys(struct fg_config *c);
 
 #endif

@@ -378,6 +378,12 @@ int fg_dp_load_peers(struct fg_svc *s, const struct fg_config *cfg, char *err, s
 	return 0;
 }
 
+void fg_dp_release_heap(struct fg_dp *dp)
+{
+	fg_route_free(dp->allowed);
+	dp->allowed = NULL;
+}
+
 void fg_dp_release_host(struct fg_dp *dp)
 {
 	/* Also right for a zeroed struct (fds 0 there, but no queue counted). */

@@ -47,6 +47,9 @@ int fg_dp_setup_host(struct fg_dp *dp, char *err, size_t errlen);
 int fg_dp_load_peers(struct fg_svc *s, const struct fg_config *cfg, char *err, size_t errlen);
 /* Closes the TUN and the port (what the host and the wire see); idempotent. */
 void fg_dp_release_host(struct fg_dp *dp);
+/* Frees what fg_dp_init took outside the EAL's memory (the allowed-IPs index), for an exit
+ * that leaves the rest to rte_eal_cleanup(); idempotent. */
+void fg_dp_release_heap(struct fg_dp *dp);
 /* Frees everything fg_dp_init made (mbufs still on the caller's rings must go back first)
  * and leaves dp empty; idempotent, and a no-op on a zeroed struct. Not the caller's TUN fds
  * nor the vdev behind its port. */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * fastgate-dataplane: wires the modules together. Usage follows DPDK convention:
- *   fastgate-dataplane [EAL options] -- --config FILE [--stats-file FILE] [--idle-sleep-us N]
- *                                        [--keep-caps]
+ *   fastgate-dataplane [EAL options] -- --config FILE [--stats-file FILE] [--stats-interval S]
+ *                                        [--idle-sleep-us N] [--keep-caps]
  * The main lcore becomes the service lcore; the next Workers lcores run the fast path.
  */
 #include <errno.h>
@@ -25,7 +25,9 @@
 #include "dp_setup.h"
 #include "log.h"
 #include "options.h"
+#include "port.h"
 #include "privdrop.h"
+#include "secmem.h"
 #include "service.h"
 #include "statsfile.h"
 #include "svc_state.h"
@@ -53,6 +55,8 @@ static void usage(FILE *f)
 		"  --config FILE         the data plane's INI configuration (see config/fastgate.conf)\n"
 		"  --stats-file FILE     where SIGUSR1 and exit write the counters\n"
 		"                        (default /var/run/fastgate/<tun name>.stats)\n"
+		"  --stats-interval S    also write the stats file every S seconds (0 = only on\n"
+		"                        SIGUSR1 and at exit, the default; at most 86400)\n"
 		"  --uapi-dir DIR        directory of the WireGuard UAPI socket (default /var/run/wireguard)\n"
 		"  --ctl-socket PATH     the control socket for fastgate-controlplane\n"
 		"                        (default /var/run/fastgate/<tun name>.ctl)\n"
@@ -64,8 +68,11 @@ static void usage(FILE *f)
 		"  --version             print the version and exit\n"
 		"  --help                this text\n"
 		"\n"
-		"Environment: FIREZONE_LOG_FORMAT=json for JSON log lines, FASTGATE_LOG=debug|info|warn|error.\n"
-		"Signals: SIGINT/SIGTERM stop cleanly, SIGUSR1 writes the stats file.\n");
+		"Environment: FIREZONE_LOG_FORMAT=json for JSON log lines, FASTGATE_LOG=debug|info|warn|error,\n"
+		"FASTGATE_CORE_DUMPS=1 allows core dumps (off by default; the key tables stay out of them).\n"
+		"Signals: SIGINT/SIGTERM stop cleanly, SIGUSR1 writes the stats file.\n"
+		"Exit status: 0 after SIGINT/SIGTERM, 1 when the start fails, 2 for bad usage,\n"
+		"3 when the uplink port's interface was deleted, 4 when the TUN was deleted.\n");
 }
 
 static void on_signal(int sig)
@@ -81,6 +88,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "stats-file", required_argument, NULL, 's' },
+		{ "stats-interval", required_argument, NULL, 'S' },
 		{ "uapi-dir", required_argument, NULL, 'u' },
 		{ "ctl-socket", required_argument, NULL, 'k' },
 		{ "ctl-group", required_argument, NULL, 'g' },
@@ -97,7 +105,8 @@ int main(int argc, char **argv)
 	static struct fg_dataplane self;
 	char err[1024], stats_default[256], ctl_default[256];
 	unsigned lcore;
-	int ret, opt;
+	uint32_t stats_interval_s = 0;
+	int ret, opt, exit_code;
 	bool keep_caps = false;
 
 	fg_log_init();
@@ -112,6 +121,10 @@ int main(int argc, char **argv)
 			return 0;
 		}
 	}
+	/* Before any secret is read: no core dump unless FASTGATE_CORE_DUMPS=1 (secmem.h). */
+	ret = fg_secmem_init(TAG);
+	if (ret < 0)
+		fg_fatal(TAG, "prctl(PR_SET_DUMPABLE): %s", strerror(-ret));
 	self.dpdk_log = fg_log_stream(&self.dpdk_log_state, "dpdk");
 	if (self.dpdk_log)
 		rte_openlog_stream(self.dpdk_log);
@@ -129,6 +142,13 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			stats_path = optarg;
+			break;
+		case 'S':
+			ret = fg_options_parse_u32(optarg, FG_OPTIONS_STATS_INTERVAL_MAX, &stats_interval_s);
+			if (ret < 0)
+				fg_fatal(TAG, "--stats-interval %s: %s", optarg,
+					 ret == -ERANGE ? "over the maximum, 86400 (a day)"
+							: "not a whole number of seconds");
 			break;
 		case 'u':
 			uapi_dir = optarg;
@@ -175,6 +195,8 @@ int main(int argc, char **argv)
 		fg_dp_fini(&self.dp);
 		fg_fatal(TAG, "%s: %s", config_path, err);
 	}
+	/* The service holds the keys now: no second copy for the process's lifetime. */
+	fg_config_wipe_keys(&cfg);
 	if (!stats_path) {
 		ret = fg_statsfile_make_dir("/var/run/fastgate");
 		if (ret < 0) {
@@ -185,6 +207,7 @@ int main(int argc, char **argv)
 		stats_path = stats_default;
 	}
 	self.svc.stats_path = stats_path;
+	self.svc.stats_interval_ns = (uint64_t)stats_interval_s * 1000000000ull;
 	self.uapi = fg_uapi_server_open(&self.svc, uapi_dir, self.dp.tun.name);
 	if (!self.uapi) {
 		int e = errno;
@@ -227,6 +250,9 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* The uplink's interface and the TUN: deleted, the process stops (exit 3 or 4). */
+	fg_svc_linkwatch_start(&self.svc, fg_port_ifindex(self.dp.port_id));
+
 	/* Everything that needs root is done; the workers have not started. */
 	if (keep_caps) {
 		fg_info(TAG, "--keep-caps: keeping every capability");
@@ -252,7 +278,7 @@ int main(int argc, char **argv)
 		self.dp.local.listen_port,
 		fg_aead_backend_name(), cfg.n_peers);
 
-	fg_svc_run(&self.svc);
+	exit_code = fg_svc_run(&self.svc);
 
 	fg_info(TAG, "shutting down");
 	RTE_LCORE_FOREACH_WORKER(lcore)
@@ -263,14 +289,20 @@ int main(int argc, char **argv)
 	fg_ctl_server_close(self.ctl);
 	self.ctl = NULL;
 	/* What the host sees goes first (TUN, socket, port); the tables' memory goes back with
-	 * the EAL's, which is much faster than freeing the LPM tables one by one. */
+	 * the EAL's, which is much faster than freeing the tables one by one; only what lives
+	 * outside it is freed. */
 	fg_dp_release_host(&self.dp);
 	fg_svc_fini(&self.svc);
+	fg_dp_release_heap(&self.dp);
 	fg_config_free(&cfg);
 	rte_eal_cleanup();
 	rte_openlog_stream(NULL);
 	if (self.dpdk_log)
 		fclose(self.dpdk_log);
-	fg_info(TAG, "stopped");
-	return 0;
+	if (exit_code)
+		fg_info(TAG, "stopped (exit code %d: the %s was deleted)", exit_code,
+			exit_code == FG_SVC_EXIT_UPLINK_GONE ? "uplink port's interface" : "TUN");
+	else
+		fg_info(TAG, "stopped");
+	return exit_code;
 }

@@ -12,6 +12,8 @@
 enum {
 	/* --idle-sleep-us: a worker that sleeps longer than a second is not polling. */
 	FG_OPTIONS_IDLE_SLEEP_US_MAX = 1000000,
+	/* --stats-interval: seconds; a dump a day is the least that is still periodic. */
+	FG_OPTIONS_STATS_INTERVAL_MAX = 86400,
 };
 
 /*

@@ -106,6 +106,17 @@ int fg_port_setup(const struct fg_port_conf *c, struct rte_ether_addr *mac, char
 	return 0;
 }
 
+int fg_port_ifindex(uint16_t port)
+{
+	struct rte_eth_dev_info info;
+
+	/* net_af_packet, net_tap and the like report the interface they stand on; a PMD
+	 * that drives the hardware itself reports none (0). */
+	if (rte_eth_dev_info_get(port, &info) != 0)
+		return 0;
+	return (int)info.if_index;
+}
+
 void fg_port_close(uint16_t port)
 {
 	rte_eth_dev_stop(port);

@@ -23,6 +23,8 @@ struct fg_port_conf {
 
 /* 0, or -errno with err = "port 0 (net_af_packet0) queue 1: rx queue setup: Invalid argument". */
 int fg_port_setup(const struct fg_port_conf *c, struct rte_ether_addr *mac, char *err, size_t errlen);
+/* The kernel interface behind the port (a net_af_packet vdev's iface), 0 when it has none. */
+int fg_port_ifindex(uint16_t port);
 void fg_port_close(uint16_t port);
 
 #endif

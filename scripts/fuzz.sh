@@ -48,7 +48,11 @@ setup() {
 mkdir -p "$(dirname "$LOGS")"
 setup "$BUILD" "" "" || { echo "fuzz: 0 passed, 1 failed"; exit 1; }
 mkdir -p "$LOGS" "$BUILD/fuzz-artifacts" "$BUILD/fuzz-corpus"
-if ! ninja -C "$BUILD" -j"$(nproc)" >"$LOGS/build.log" 2>&1; then
+# fuzz_targets: the harnesses' ninja targets (only they and what they link are built).
+fuzz_targets() { ninja -C "$1" -t targets all 2>/dev/null | sed -nE 's|^(tests/fuzz/fuzz_[A-Za-z0-9_]+): .*|\1|p'; }
+ninja -C "$BUILD" build.ninja >"$LOGS/build.log" 2>&1 # reconfigures when meson.build changed
+# shellcheck disable=SC2046
+if ! ninja -C "$BUILD" -j"$(nproc)" $(fuzz_targets "$BUILD") >>"$LOGS/build.log" 2>&1; then
 	tail -n 40 "$LOGS/build.log"
 	echo "fuzz: 0 passed, 1 failed"
 	exit 1
@@ -56,7 +60,7 @@ fi
 
 names=()
 for exe in "$BUILD"/tests/fuzz/fuzz_*; do
-	[ -x "$exe" ] && [ -f "$exe" ] || continue
+	if [ ! -f "$exe" ] || [ ! -x "$exe" ]; then continue; fi
 	n=$(basename "$exe")
 	n=${n#fuzz_}
 	if [ $# -gt 0 ]; then
@@ -121,9 +125,13 @@ done
 
 if [ "$COVERAGE" = 1 ]; then
 	COV=$BUILD-cov
-	setup "$COV" "-fprofile-instr-generate -fcoverage-mapping" "-fprofile-instr-generate" &&
-		ninja -C "$COV" -j"$(nproc)" >"$LOGS/build-cov.log" 2>&1 ||
-		{ tail -n 20 "$LOGS/build-cov.log"; echo "fuzz.sh: coverage build failed" >&2; }
+	# shellcheck disable=SC2046
+	if ! { setup "$COV" "-fprofile-instr-generate -fcoverage-mapping" "-fprofile-instr-generate" &&
+		ninja -C "$COV" build.ninja >"$LOGS/build-cov.log" 2>&1 &&
+		ninja -C "$COV" -j"$(nproc)" $(fuzz_targets "$COV") >>"$LOGS/build-cov.log" 2>&1; }; then
+		tail -n 20 "$LOGS/build-cov.log"
+		echo "fuzz.sh: coverage build failed" >&2
+	fi
 	for n in "${names[@]}"; do
 		exe=$COV/tests/fuzz/fuzz_$n
 		[ -x "$exe" ] || continue

@@ -490,6 +490,7 @@ static void creds_hash(const char *a, const char *b, const char *d, const char *
 	for (int i = 0; i < 4; i++)
 		crypto_generichash_update(&st, (const unsigned char *)v[i], strlen(v[i]) + 1);
 	crypto_generichash_final(&st, out, 32);
+	sodium_memzero(&st, sizeof(st));   /* it took the passwords in */
 }
 
 int fg_conn_authorize(struct fg_conn *c, const char *client_id, const uint8_t public_key[32],

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "table.h"
 
 enum {
 	READ_FIRST = 64 << 10,     /* first response buffer; doubles up to FG_CPCTL_MAX_RESPONSE */
@@ -280,17 +281,17 @@ err_free:
 /* Copies a server's message, with control characters (a terminal's escapes) replaced. */
 static void copy_message(char *err, size_t errlen, const char *msg)
 {
-	char clean[MESSAGE_MAX + 4];
-	size_t i;
+	size_t n = strnlen(msg, MESSAGE_MAX);
+	char raw[MESSAGE_MAX + 1], *clean;
 
-	for (i = 0; msg[i] && i < MESSAGE_MAX; i++)
-		clean[i] = ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f) ? '?' : msg[i];
-	if (msg[i]) {
-		memcpy(clean + i, "...", 3);
-		i += 3;
-	}
-	clean[i] = '\0';
-	fg_errbuf_set(err, errlen, "error from fastgate-controlplane: %s", clean);
+	/* Cleaned as the renderer cleans text: C0 and C1 controls, DEL and invalid UTF-8 (a
+	 * sequence cut at the limit too) become '?', since the message goes to a terminal. */
+	memcpy(raw, msg, n);
+	raw[n] = '\0';
+	clean = fg_table_clean(raw);
+	fg_errbuf_set(err, errlen, "error from fastgate-controlplane: %s%s", clean ? clean : "?",
+		      msg[n] ? "..." : "");
+	free(clean);
 }
 
 int fg_ctl_client_parse(const char *line, size_t len, cJSON **json, char *err, size_t errlen)

@@ -400,7 +400,7 @@ static int ensure_token(struct fg_flow_spool *s, struct dir *d, const char *toke
 	int rc;
 
 	crypto_generichash(h, sizeof(h), (const unsigned char *)token, strlen(token), NULL, 0);
-	if (d->has_token && !memcmp(h, d->token_hash, sizeof(h)))
+	if (d->has_token && !sodium_memcmp(h, d->token_hash, sizeof(h)))
 		return 0;
 	rc = path_of(s, d->id, NULL, dir, sizeof(dir));
 	if (!rc && mkdir(dir, 0700) < 0 && errno != EEXIST)

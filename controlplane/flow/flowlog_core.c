@@ -19,6 +19,7 @@
 
 #include "flowlog_priv.h"
 #include "log.h"
+#include "secmem.h"
 
 static const char *const TAG = "fastgate.flow";
 
@@ -83,7 +84,7 @@ void fg_flowlog_authorize(struct fg_flowlog *f, const char *client_id, const uin
 	}
 	snprintf(t->client_id, sizeof(t->client_id), "%s", client_id);
 	t->gone_at = 0;
-	if (t->token && token && !strcmp(t->token, token))
+	if (t->token && token && fg_secmem_str_equal(t->token, token))
 		return;
 	tok_clear(t);
 	if (!token)

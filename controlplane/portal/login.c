@@ -5,7 +5,8 @@
  * precedence (rust/gateway/src/main.rs, bin-shared/src/device_id.rs,
  * phoenix-channel/src/login_url.rs and get_user_agent.rs); and the v2 socket's URL,
  * X-Authorization value and User-Agent derived from them. Runs once on the main thread
- * before the event loop; the token lives in one heap buffer that is wiped when freed.
+ * before the event loop; the token lives in one sodium_malloc() buffer (guard pages, locked
+ * where RLIMIT_MEMLOCK allows, out of core dumps) that sodium_free() wipes.
  */
 #include "login.h"
 
@@ -150,7 +151,8 @@ static int set_token(struct fg_login *l, const char *s, size_t n, const char *fr
 	if (o > FG_LOGIN_TOKEN_MAX)
 		return fg_errbuf_fail(-EINVAL, err, errlen, "the token from %s is longer than %d bytes", from,
 				      FG_LOGIN_TOKEN_MAX);
-	l->token = malloc(o + 1);
+	/* sodium_malloc: guard pages, mlock where allowed, and out of core dumps. */
+	l->token = sodium_malloc(o + 1);
 	if (!l->token)
 		return fg_errbuf_fail(-ENOMEM, err, errlen, "out of memory");
 	o = 0;
@@ -775,10 +777,7 @@ void fg_login_free(struct fg_login *l)
 {
 	if (!l)
 		return;
-	if (l->token) {
-		sodium_memzero(l->token, strlen(l->token));
-		free(l->token);
-	}
+	sodium_free(l->token);   /* wipes it */
 	sodium_memzero(l, sizeof(*l));
 }
 

@@ -41,7 +41,8 @@ enum fg_login_id_source {
 };
 
 struct fg_login {
-	char *token;                   /* secret; printable ASCII, every whitespace byte removed */
+	char *token;                   /* secret, from sodium_malloc(); printable ASCII, every
+					* whitespace byte removed */
 	char id[FG_LOGIN_ID_LEN];
 	enum fg_login_id_source id_source;
 	char external_id[FG_LOGIN_EXTERNAL_ID_LEN];

@@ -22,7 +22,14 @@ enum fg_phx_limits {
 	FG_PHX_REF_STR_LEN = 64,       /* an inbound string ref, with the NUL */
 	FG_PHX_STATUS_LEN = 16,        /* a reply's status, with the NUL */
 	FG_PHX_MAX_DEPTH = 32,         /* JSON nesting; the portal uses about 5 */
-	FG_PHX_MAX_FRAME = 8 << 20,    /* bytes of one text frame */
+	/* Bytes of one text frame (assembled from its fragments): the largest real message is
+	 * an `init` listing every authorization of the gateway, about 130 bytes each, so this
+	 * holds some 60,000 of them; a larger frame resets the connection (portal.c). */
+	FG_PHX_MAX_FRAME = 8 << 20,
+	/* JSON values (cJSON nodes, about 80 bytes each) in one frame: that init has 4 per
+	 * authorization, some 250,000 in 8 MiB; without this bound 8 MiB of "[0,0,..." would
+	 * cost 4 million nodes, over 300 MiB. */
+	FG_PHX_MAX_VALUES = 1 << 19,
 	FG_PHX_QUEUE_MAX_BYTES = 64 << 20, /* payload bytes held; any number of messages
 					* (Rust's 32 is only a capacity hint, audit §1 #9) */
 	FG_PHX_MAX_UNANSWERED = 3,     /* more unanswered heartbeats than this: reconnect */
@@ -59,8 +66,9 @@ struct fg_phx_in {
  * reason in err for anything malformed: not JSON, trailing bytes, NUL bytes or \u0000,
  * nesting deeper than FG_PHX_MAX_DEPTH, not an object, topic/event missing, not strings,
  * empty or too long, payload missing, ref of another type, a non-integral or huge numeric
- * ref, a reply without an object payload or status. -EMSGSIZE for a frame larger than
- * FG_PHX_MAX_FRAME, -ENOMEM. On error *out holds nothing to free.
+ * ref, a reply without an object payload or status, more than FG_PHX_MAX_VALUES values.
+ * -EMSGSIZE for a frame larger than FG_PHX_MAX_FRAME, -ENOMEM. On error *out holds nothing
+ * to free.
  */
 int fg_phx_decode(const char *text, size_t len, struct fg_phx_in *out, char *err, size_t errlen);
 /* Wipes every string of the frame (payloads carry keys) and frees it. NULL-safe. */

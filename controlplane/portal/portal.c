@@ -37,6 +37,8 @@ enum {
 	/* "Bearer <token>", never cut: it stays well inside the 4 KiB buffer in which
 	 * libwebsockets builds the whole upgrade request (path, Host, User-Agent, this). */
 	AUTH_HEADER_MAX = 1024,
+	RX_MIN = 64 << 10,  /* the first frame buffer: libwebsockets' rx_buffer_size */
+	RX_KEEP = 1 << 20,  /* a frame buffer larger than this is freed after its frame */
 };
 
 struct fg_portal {
@@ -113,6 +115,47 @@ static void tx_clear(struct fg_portal *p)
 	p->txhead = p->txlen = 0;
 }
 
+/* Room for need bytes of the frame being assembled: doubling from 64 KiB, never past
+ * FG_PHX_MAX_FRAME. */
+static int rx_reserve(struct fg_portal *p, size_t need)
+{
+	size_t cap = p->rxcap ? p->rxcap : RX_MIN;
+	char *n;
+
+	if (need <= p->rxcap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if (cap > FG_PHX_MAX_FRAME)
+		cap = FG_PHX_MAX_FRAME;
+	/* By hand, not realloc(): the part already received may hold a PSK. */
+	n = malloc(cap);
+	if (!n)
+		return -ENOMEM;
+	if (p->rx) {
+		memcpy(n, p->rx, p->rxlen);
+		sodium_memzero(p->rx, p->rxlen);
+		free(p->rx);
+	}
+	p->rx = n;
+	p->rxcap = cap;
+	return 0;
+}
+
+/* A frame handled or abandoned: its bytes wiped (payloads carry keys), and a buffer grown
+ * past RX_KEEP for one large message given back. */
+static void rx_reset(struct fg_portal *p)
+{
+	if (p->rx)
+		sodium_memzero(p->rx, p->rxlen);
+	p->rxlen = 0;
+	if (p->rxcap > RX_KEEP) {
+		free(p->rx);
+		p->rx = NULL;
+		p->rxcap = 0;
+	}
+}
+
 static void drop_connection(struct fg_portal *p, const char *why);
 
 static void tx_push(struct fg_portal *p, char *frame)
@@ -122,6 +165,7 @@ static void tx_push(struct fg_portal *p, char *frame)
 	if (p->txlen == TXQ_MAX) {
 		/* Only the join and heartbeats bypass the Phoenix queue, so this means the
 		 * socket has not been writable for minutes: start afresh, never drop a frame. */
+		sodium_memzero(frame, strlen(frame));
 		free(frame);
 		fg_warn(TAG, "portal socket not writable: reconnecting");
 		drop_connection(p, "portal socket not writable");
@@ -191,7 +235,7 @@ static void drop_connection(struct fg_portal *p, const char *why)
 		p->wsi = NULL;
 	}
 	tx_clear(p);
-	p->rxlen = 0;
+	rx_reset(p);
 	schedule_retry(p, why);
 }
 
@@ -345,26 +389,21 @@ static int portal_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		if (!p)
 			return -1;
-		if (p->rxlen + len + 1 > FG_PHX_MAX_FRAME) {
-			drop_connection(p, "a portal frame over 8 MiB");
+		if (p->rxlen + len > FG_PHX_MAX_FRAME) {
+			/* Nothing legitimate is this large (phoenix.h): the frame is not read to its
+			 * end, the connection starts afresh with backoff, and the buffer goes. */
+			fg_warn(TAG, "portal frame over the %d MiB limit (%zu bytes so far): reconnecting",
+				FG_PHX_MAX_FRAME >> 20, p->rxlen + len);
+			drop_connection(p, "a portal frame over the size limit");
 			return -1;
 		}
-		if (p->rxlen + len + 1 > p->rxcap) {
-			size_t cap = (p->rxlen + len + 1) * 2;
-			char *n = realloc(p->rx, cap);
-
-			if (!n)
-				return -1;
-			p->rx = n;
-			p->rxcap = cap;
-		}
+		if (rx_reserve(p, p->rxlen + len) < 0)
+			return -1;
 		memcpy(p->rx + p->rxlen, in, len);
 		p->rxlen += len;
 		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
 			on_frame(p, p->rx, p->rxlen);
-			if (p->rx)
-				sodium_memzero(p->rx, p->rxlen);
-			p->rxlen = 0;
+			rx_reset(p);
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_WRITEABLE: {
@@ -437,7 +476,7 @@ static int portal_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 			break;
 		}
 		tx_clear(p);
-		p->rxlen = 0;
+		rx_reset(p);
 		schedule_retry(p, "the WebSocket closed");
 		break;
 	default:
@@ -449,7 +488,7 @@ static int portal_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 static const struct lws_protocols portal_protocol = {
 	.name = "fz-portal",
 	.callback = portal_cb,
-	.rx_buffer_size = 65536,
+	.rx_buffer_size = RX_MIN,
 };
 
 const struct lws_protocols *fg_portal_protocol(void)
@@ -636,6 +675,7 @@ void fg_portal_free(struct fg_portal *p)
 	fg_loop_timer(&p->close_timer, 0);
 	tx_clear(p);
 	fg_phx_conn_free(&p->phx);
+	rx_reset(p);   /* a frame received in part */
 	free(p->rx);
 	sodium_memzero(p, sizeof(*p));
 	free(p);

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "relay_priv.h"
+#include "secmem.h"
 
 #define LOG "relay"
 
@@ -331,6 +332,7 @@ struct fg_relay_set *fg_relay_set_new(const struct fg_relay_ops *ops, void *ctx,
 	const char *realm = cfg && cfg->realm ? cfg->realm : "firezone";
 	const char *software = cfg && cfg->software ? cfg->software : "snownet";
 	struct fg_relay_set *s;
+	int dd;
 
 	if (!ops || !ops->send || !realm[0] || strlen(realm) >= FG_RELAY_REALM_MAX ||
 	    strlen(software) >= FG_RELAY_SOFTWARE_MAX) {
@@ -342,6 +344,10 @@ struct fg_relay_set *fg_relay_set_new(const struct fg_relay_ops *ops, void *ctx,
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* The relays' long-term keys stay out of a core dump (FASTGATE_CORE_DUMPS=1). */
+	dd = fg_secmem_dontdump(s, sizeof(*s));
+	if (dd < 0)
+		fg_warn(LOG, "relay credentials: cannot exclude them from core dumps: %s", strerror(-dd));
 	s->ops = *ops;
 	s->ctx = ctx;
 	strcpy(s->realm, realm);

@@ -14,6 +14,7 @@
 
 #include "keys.h"
 #include "log.h"
+#include "secmem.h"
 
 static const char *const TAG = "fastgate.state";
 
@@ -75,7 +76,33 @@ static void remove_client(struct fg_cp_state *s, struct fg_cp_client *c)
 
 	client_free(c);
 	s->clients[i] = s->clients[--s->n];
-	memset(&s->clients[s->n], 0, sizeof(s->clients[0]));
+	sodium_memzero(&s->clients[s->n], sizeof(s->clients[0]));   /* a copy of a PSK */
+}
+
+/* Room for one more client. By hand, not realloc(): the old array holds PSKs. The array
+ * stays out of core dumps (FASTGATE_CORE_DUMPS=1). 0 or -ENOMEM. */
+static int grow_clients(struct fg_cp_state *s)
+{
+	uint32_t cap = s->cap ? s->cap * 2 : 16;
+	struct fg_cp_client *n;
+	int dd;
+
+	if (s->n < s->cap)
+		return 0;
+	n = calloc(cap, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	dd = fg_secmem_dontdump(n, sizeof(*n) * cap);
+	if (dd < 0)
+		fg_warn(TAG, "the clients' keys cannot be excluded from core dumps: %s", strerror(-dd));
+	if (s->clients) {
+		memcpy(n, s->clients, sizeof(*n) * s->n);
+		sodium_memzero(s->clients, sizeof(*n) * s->cap);
+		free(s->clients);
+	}
+	s->clients = n;
+	s->cap = cap;
+	return 0;
 }
 
 /* A heap copy of n filters (NULL for none); false when out of memory. */
@@ -305,27 +332,34 @@ static int push_iface(struct fg_cp_state *s)
 int fg_cp_authorize(struct fg_cp_state *s, const struct fg_cp_client *in, const struct fg_cp_resource *res,
 		    void (*done)(void *ctx, int status), void *ctx)
 {
-	struct fg_cp_client *c = fg_cp_find(s, in->id);
+	struct fg_cp_client *c = find_by_key(s, in->public_key);
 	struct fg_cp_op *op = calloc(1, sizeof(*op));
 	bool changed = false;
 	int r;
 
 	if (!op)
 		return -ENOMEM;
+	/* The data plane has one peer per key: a key that another client id holds has moved to
+	 * this one (the device registered again), and that client goes, its peer with it. */
+	if (c && strcmp(c->id, in->id) != 0) {
+		fg_warn(TAG, "client %s has the public key of client %s: client %s removed", in->id, c->id, c->id);
+		if (!c->said_goodbye && fg_dpc_connected(s->dpc)) {
+			struct fg_ctl_peer_remove m;
+
+			memset(&m, 0, sizeof(m));
+			memcpy(m.public_key, c->public_key, 32);
+			push(s, NULL, &m, FG_CTL_PEER_REMOVE, "old holder of the key of client", in->id, true);
+		}
+		remove_client(s, c);
+	}
+	c = fg_cp_find(s, in->id);
 	op->pending = 1;
 	op->done = done;
 	op->ctx = ctx;
 	if (!c) {
-		if (s->n == s->cap) {
-			uint32_t cap = s->cap ? s->cap * 2 : 16;
-			struct fg_cp_client *n = realloc(s->clients, sizeof(*n) * cap);
-
-			if (!n) {
-				free(op);
-				return -ENOMEM;
-			}
-			s->clients = n;
-			s->cap = cap;
+		if (grow_clients(s) < 0) {
+			free(op);
+			return -ENOMEM;
 		}
 		c = &s->clients[s->n++];
 		memset(c, 0, sizeof(*c));
@@ -469,15 +503,8 @@ static void adopt_peer(void *ctx, const struct fg_ctl_peer_info *p)
 		return;
 	if (fg_cp_find(s, p->client_id))
 		return;
-	if (s->n == s->cap) {
-		uint32_t cap = s->cap ? s->cap * 2 : 16;
-		struct fg_cp_client *n = realloc(s->clients, sizeof(*n) * cap);
-
-		if (!n)
-			return;
-		s->clients = n;
-		s->cap = cap;
-	}
+	if (grow_clients(s) < 0)
+		return;
 	struct fg_cp_client *c = &s->clients[s->n++];
 	memset(c, 0, sizeof(*c));
 	c->adopted = true;
@@ -528,7 +555,7 @@ static void sync_part(void *ctx, uint16_t type, const void *msg)
 static void sync_done(void *ctx, int r, const void *msg)
 {
 	struct fg_cp_state *s = ctx;
-	uint32_t adopted = 0;
+	uint32_t adopted = 0, pushed = 0, pushed_res = 0;
 
 	(void)msg;
 	if (r < 0) {
@@ -553,7 +580,13 @@ static void sync_done(void *ctx, int r, const void *msg)
 		push_client(s, c, NULL);
 		for (uint32_t i = 0; i < c->nres; i++)
 			push_resource(s, c, &c->res[i], NULL);
+		pushed++;
+		pushed_res += c->nres;
 	}
+	/* A data plane that lost them (a restart) gets its clients back without an operator. */
+	if (pushed)
+		fg_info(TAG, "data plane synchronised: %u client(s) and %u resource(s) pushed again", pushed,
+			pushed_res);
 	s->dp_synced = fg_dpc_connected(s->dpc);
 	if (s->on_synced)
 		s->on_synced(s->synced_arg);

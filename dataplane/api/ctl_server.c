@@ -374,9 +374,9 @@ static void do_nat_dump(struct fg_ctl_server *c, struct client *cl, uint32_t seq
 			ni.inside_port = e.in_port;
 			ni.outside_port = e.out_port;
 			ni.worker = (uint16_t)w;
-			ni.created_unix_ns = fg_clock_wall_base + e.created_ns;
-			ni.last_out_unix_ns = fg_clock_wall_base + e.last_out_ns;
-			ni.last_in_unix_ns = e.last_in_ns ? fg_clock_wall_base + e.last_in_ns : 0;
+			ni.created_unix_ns = fg_clock_wall_base_ns() + e.created_ns;
+			ni.last_out_unix_ns = fg_clock_wall_base_ns() + e.last_out_ns;
+			ni.last_in_unix_ns = e.last_in_ns ? fg_clock_wall_base_ns() + e.last_in_ns : 0;
 			ni.tx_packets = e.tx_packets;
 			ni.tx_bytes = e.tx_bytes;
 			ni.rx_packets = e.rx_packets;

@@ -330,8 +330,11 @@ static int client_feed(struct client *c, uint64_t now)
 				return r;
 		}
 	}
-	if (c->in_off == c->in_len)
+	if (c->in_off == c->in_len) {
+		/* Fed: a set request's private_key= and preshared_key= lines are in there. */
+		sodium_memzero(c->in, c->in_len);
 		c->in_off = c->in_len = 0;
+	}
 	return 0;
 }
 
@@ -395,7 +398,7 @@ static void conn_closing(void *ctx, unsigned i)
 
 	fg_uapi_session_hangup(&c->session, &ops, c);
 	fg_uapi_session_uninit(&c->session);
-	memset(c, 0, sizeof(*c));
+	sodium_memzero(c, sizeof(*c));   /* input not fed yet may hold keys */
 	c->fd = -1;
 	c->slot = FG_SLOT_NONE;
 	u->stats.closed++;

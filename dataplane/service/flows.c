@@ -20,7 +20,7 @@
 /* Monotonic ns to unix ns (0 stays 0: "none"). */
 static uint64_t unix_ns(uint64_t mono)
 {
-	return mono ? fg_clock_wall_base + mono : 0;
+	return mono ? fg_clock_wall_base_ns() + mono : 0;
 }
 
 /* The public key of the peer a record was made for, or NULL if it is unknown. */

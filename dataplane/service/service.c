@@ -21,6 +21,8 @@
 #include "keys.h"
 #include "log.h"
 #include "messages.h"
+#include "policy.h"
+#include "secmem.h"
 #include "svc_state.h"
 
 static const char *const TAG = "fastgate.service";
@@ -67,6 +69,7 @@ static void neigh_learned(void *ctx, const struct fg_ip *ip)
 int fg_svc_init(struct fg_svc *s, struct fg_dp *dp)
 {
 	uint32_t max = dp->tables.max_peers;
+	int dd;
 
 	memset(s, 0, sizeof(*s));
 	g_svc_seq++;
@@ -85,11 +88,28 @@ int fg_svc_init(struct fg_svc *s, struct fg_dp *dp)
 		fg_svc_fini(s);
 		return -ENOMEM;
 	}
+	/* The static keys, PSKs, handshakes and cookie secrets stay out of a core dump even
+	 * where FASTGATE_CORE_DUMPS allows one (the keypairs: fg_tables_init). */
+	dd = fg_secmem_dontdump(s->peers, sizeof(*s->peers) * max);
+	if (!dd)
+		dd = fg_secmem_dontdump(&s->local, sizeof(s->local));
+	if (!dd)
+		dd = fg_secmem_dontdump(&s->checker, sizeof(s->checker));
+	if (dd < 0)
+		fg_warn(TAG, "the key stores cannot be excluded from core dumps: %s", strerror(-dd));
 	return 0;
 }
 
 void fg_svc_fini(struct fg_svc *s)
 {
+	/* The clients' resources and published policies live outside the EAL's memory. The
+	 * workers have stopped: policies go at once, without a grace period (a wait for
+	 * workers that no longer report could never end). */
+	if (s->peers && s->dp && s->dp->tables.peers)
+		for (uint32_t slot = 0; slot < s->dp->tables.max_peers; slot++) {
+			fg_policy_free(__atomic_exchange_n(&s->dp->tables.peers[slot].policy, NULL, __ATOMIC_ACQ_REL));
+			fg_svc_client_release(s, slot);
+		}
 	if (s->peers) {
 		sodium_memzero(s->peers, sizeof(*s->peers) * s->dp->tables.max_peers);
 		free(s->peers);
@@ -107,6 +127,11 @@ void fg_svc_fini(struct fg_svc *s)
 	}
 	if (s->epfd > 0)
 		close(s->epfd);
+	fg_svc_linkwatch_stop(s);
+	/* The keypair table's huge pages go back with the EAL's memory, unwiped. */
+	if (s->dp)
+		fg_tables_wipe_keys(&s->dp->tables);
+	fg_wg_cookie_checker_clear(&s->checker);
 	sodium_memzero(&s->local, sizeof(s->local));
 	memset(s, 0, sizeof(*s));
 }
@@ -519,6 +544,18 @@ static void scan_timers(struct fg_svc *s, uint64_t now)
 	}
 }
 
+/* Once a second: a wall clock that jumped (NTP, an operator, a resumed VM) moves expiry with
+ * it within a second (clock.h). Only the step is news: WireGuard and NAT timers are
+ * monotonic and a handshake's timestamp reads the wall clock itself. */
+static void wall_clock_resync(void)
+{
+	int64_t step = fg_clock_wall_resync();
+
+	if (step >= (int64_t)(2 * FG_NS_PER_S) || step <= -(int64_t)(2 * FG_NS_PER_S))
+		fg_warn(TAG, "wall clock stepped by %+.1f s: authorization expiry follows it, "
+			"timers are monotonic", (double)step / (double)FG_NS_PER_S);
+}
+
 unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
 {
 	struct fg_dp *dp = s->dp;
@@ -556,12 +593,14 @@ unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
 		scan_timers(s, now);
 		fg_svc_clients_expire(s, fg_clock_unix_s(now));
 		fg_neigh_tick(&s->neigh, now);
+		fg_svc_linkwatch_poll(s, now);
 		for (unsigned i = 0; i < s->natt; i++)
 			if (s->att[i].ops->tick)
 				s->att[i].ops->tick(s->att[i].ctx, now);
 	}
 	if (now >= s->next_gc_ns) {
 		s->next_gc_ns = now + FG_NS_PER_S;
+		wall_clock_resync();
 		fg_wg_ratelimiter_gc(s->rl, now);
 		fg_wg_ratelimiter_gc(s->stun_rl, now);
 	}
@@ -622,6 +661,7 @@ int fg_svc_run(struct fg_svc *s)
 			s->dump_requested = 0;
 			fg_svc_stats_dump(s);
 		}
+		fg_svc_stats_tick(s, fg_clock_ns());
 	}
-	return 0;
+	return s->exit_code;
 }

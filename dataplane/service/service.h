@@ -60,7 +60,13 @@ struct fg_svc_attach_ops {
 
 int fg_svc_init(struct fg_svc *s, struct fg_dp *dp);
 void fg_svc_fini(struct fg_svc *s);
-/* The main loop; returns when dp->quit is set. */
+/* Why the service loop ended: the process's exit code (main.c). */
+enum fg_svc_exit {
+	FG_SVC_EXIT_OK = 0,            /* SIGINT / SIGTERM */
+	FG_SVC_EXIT_UPLINK_GONE = 3,   /* the uplink port's kernel interface was deleted */
+	FG_SVC_EXIT_TUN_GONE = 4,      /* the TUN was deleted */
+};
+/* The main loop; returns when dp->quit is set, with an enum fg_svc_exit. */
 int fg_svc_run(struct fg_svc *s);
 /* Attaches a socket server: fd (its epoll set) joins what the idle loop sleeps on, poll runs
  * every iteration. 0, -ENOSPC when FG_SVC_MAX_ATTACH (svc_state.h) are attached, or -errno
@@ -206,8 +212,23 @@ int fg_svc_send_data(struct fg_svc *s, uint32_t slot, const void *pkt, uint16_t 
  * sealed when the peer is removed right after. -ENOKEY without a session. */
 int fg_svc_send_goodbye(struct fg_svc *s, uint32_t slot, uint64_t now);
 
-/* Stats (stats.c). */
+/* Stats (stats.c). A dump that fails is logged (WARN) only when the failure is new or
+ * another than the last one, and its recovery once (INFO); each failure is counted. */
 void fg_svc_stats_write(struct fg_svc *s, FILE *f);
 int fg_svc_stats_dump(struct fg_svc *s);
+/* The periodic dump (stats_interval_ns), from the service loop. */
+void fg_svc_stats_tick(struct fg_svc *s, uint64_t now);
+
+/* The host interfaces (linkwatch.c): the uplink port's kernel interface (port_ifindex, 0
+ * when it has none: the PMD's link status is read instead) and the TUN, watched through
+ * netlink link events. Deleted: ERROR, dp->quit and exit code FG_SVC_EXIT_*_GONE; the
+ * uplink's link down: dp->port_down at once (the workers drop what they would send) and a
+ * WARN once it has stayed down FG_SVC_LINK_DOWN_GRACE_MS without being deleted, until it
+ * is up again (INFO). 0 (a netlink socket that cannot be opened is a warning: the
+ * interfaces' flags are then read every FG_SVC_LINK_POLL_MS). poll runs at the scan tick. */
+int fg_svc_linkwatch_start(struct fg_svc *s, int port_ifindex);
+void fg_svc_linkwatch_poll(struct fg_svc *s, uint64_t now);
+void fg_svc_linkwatch_stop(struct fg_svc *s);
+void fg_svc_linkwatch_write_stats(const struct fg_svc *s, FILE *f);
 
 #endif

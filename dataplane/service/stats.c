@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The data plane's counters as text: per-reason drops (summed over lcores), per-lcore
- * packets and bytes, handshakes. Written by the service lcore on SIGUSR1 and at exit, to a
+ * packets and bytes, handshakes. Written by the service lcore on SIGUSR1, every
+ * --stats-interval seconds when that is set, and at exit, to a
  * file replaced atomically (statsfile.c), so scripts and the demo can read it. Reads of the workers'
  * counters race benignly with their increments (aligned 64-bit loads).
  */
@@ -78,6 +79,8 @@ void fg_svc_stats_write(struct fg_svc *s, FILE *f)
 	fprintf(f, "p2p_in %lu\n", s->stats.p2p_in);
 	fprintf(f, "p2p_out %lu\n", s->stats.p2p_out);
 	fprintf(f, "relay_channels %u\n", dp->chans.n);
+	fprintf(f, "statsfile_failures %lu\n", s->stats_failures);
+	fg_svc_linkwatch_write_stats(s, f);
 	put_conntrack(f, &dp->ct);
 	for (unsigned i = 0; i < s->natt; i++)
 		if (s->att[i].ops->write_stats)
@@ -107,7 +110,30 @@ int fg_svc_stats_dump(struct fg_svc *s)
 	if (!s->stats_path)
 		return 0;
 	rc = fg_statsfile_replace(s->stats_path, write_stats, s);
-	if (rc < 0)
-		fg_warn(TAG, "cannot write %s: %s", s->stats_path, strerror(-rc));
+	/* A full or read-only disk fails every dump alike: say so when it starts (or the cause
+	 * changes) and when it ends, not at every dump (--stats-interval 1 would log each
+	 * second). Forwarding never depends on it. */
+	if (rc < 0) {
+		s->stats_failures++;
+		s->stats_failing++;
+		if (rc != s->stats_err)
+			fg_warn(TAG, "stats file %s: cannot write it: %s (retried at each dump; logged again "
+				"when this changes)", s->stats_path, strerror(-rc));
+	} else if (s->stats_err) {
+		fg_info(TAG, "stats file %s: written again after %lu failed dump(s)", s->stats_path,
+			s->stats_failing);
+		s->stats_failing = 0;
+	}
+	s->stats_err = rc;
 	return rc;
+}
+
+void fg_svc_stats_tick(struct fg_svc *s, uint64_t now)
+{
+	if (!s->stats_interval_ns || now < s->next_stats_ns)
+		return;
+	/* The first dump one interval after the start, not at once. */
+	if (s->next_stats_ns)
+		fg_svc_stats_dump(s);
+	s->next_stats_ns = now + s->stats_interval_ns;
 }

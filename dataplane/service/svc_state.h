@@ -22,6 +22,7 @@
 #include "neigh.h"
 #include "noise.h"
 #include "ratelimiter.h"
+#include "svc_link.h"
 #include "svc_stats.h"
 #include "timers.h"
 
@@ -138,6 +139,13 @@ struct fg_svc {
 	uint64_t under_load_until;    /* cookie replies stay on until then */
 	const char *stats_path;
 	volatile int dump_requested;  /* set by SIGUSR1 */
+	uint64_t stats_interval_ns;   /* a dump every so often (--stats-interval), 0 = none */
+	uint64_t next_stats_ns;
+	int stats_err;                /* the last dump's -errno, 0 = written: logged on a change */
+	uint64_t stats_failures;      /* dumps that could not be written */
+	uint64_t stats_failing;       /* of which in a row, up to the last dump */
+	struct fg_svc_linkwatch link; /* the uplink's and the TUN's interfaces (linkwatch.c) */
+	int exit_code;                /* what fg_svc_run returns (enum fg_svc_exit) */
 };
 
 /* xlat.c: compiles the client's policy with its proxy IPs (NULL + errno as

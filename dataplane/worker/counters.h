@@ -71,7 +71,8 @@
 	X(NAT_TABLE_FULL, "nat_table_full")       /* the worker's connection table */     \
 	X(NAT_EXPIRED, "nat_expired_session")     /* matches an expired outside tuple */  \
 	X(MBUF_ALLOC, "mbuf_alloc_failed")                                           \
-	X(NIC_TX_FULL, "nic_tx_full")
+	X(NIC_TX_FULL, "nic_tx_full")                                                \
+	X(PORT_DOWN, "port_link_down")              /* to send while the uplink is down */
 
 enum fg_drop {
 	FG_DROP_NONE = 0,

@@ -127,6 +127,9 @@ struct fg_dp {
 	uint16_t port_id;
 	unsigned nworkers;
 	volatile int quit;
+	/* The uplink's link is down (set by the service lcore, service/linkwatch.c): the
+	 * workers drop what they would send (port_link_down) rather than queue it. */
+	volatile int port_down;
 	bool port_closed;
 	struct fg_lcore_counters svc_cnt; /* the service lcore's own */
 	struct fg_worker workers[FG_MAX_WORKERS];

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "secmem.h"
 
 static const char *const TAG = "fastgate.peers";
 
@@ -73,7 +74,7 @@ int fg_tables_init(struct fg_tables *t, uint32_t max_peers, uint32_t nworkers)
 {
 	char name[RTE_HASH_NAMESIZE];
 	size_t qsz;
-	int ret = -ENOMEM;
+	int ret = -ENOMEM, dd;
 
 	memset(t, 0, sizeof(*t));
 	g_table_seq++;
@@ -97,6 +98,10 @@ int fg_tables_init(struct fg_tables *t, uint32_t max_peers, uint32_t nworkers)
 	for (uint32_t i = 0; i < t->max_keypairs; i++)
 		t->free_kps[i] = t->max_keypairs - 1 - i;
 	t->n_free_kps = t->max_keypairs;
+	/* The transport keys stay out of a core dump even where FASTGATE_CORE_DUMPS allows one. */
+	dd = fg_secmem_dontdump(t->kps, sizeof(*t->kps) * t->max_keypairs);
+	if (dd < 0)
+		fg_warn(TAG, "keypair table: cannot exclude it from core dumps: %s", strerror(-dd));
 
 	qsz = rte_rcu_qsbr_get_memsize(nworkers ? nworkers : 1);
 	t->qsbr = rte_zmalloc("fg_qsbr", qsz, RTE_CACHE_LINE_SIZE);
@@ -202,6 +207,14 @@ void fg_peer_clear_keypairs(struct fg_tables *t, uint32_t slot)
 		uint32_t kp = __atomic_exchange_n(&p->kp[r], FG_SLOT_NONE, __ATOMIC_ACQ_REL);
 
 		kp_retire(t, kp);
+	}
+}
+
+void fg_tables_wipe_keys(struct fg_tables *t)
+{
+	for (uint32_t i = 0; t->kps && i < t->max_keypairs; i++) {
+		sodium_memzero(t->kps[i].send_key, sizeof(t->kps[i].send_key));
+		sodium_memzero(t->kps[i].recv_key, sizeof(t->kps[i].recv_key));
 	}
 }
 

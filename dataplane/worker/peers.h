@@ -153,6 +153,9 @@ int fg_keypair_install(struct fg_tables *t, uint32_t kp, enum fg_kp_role role);
 bool fg_keypair_confirm(struct fg_tables *t, uint32_t peer, uint32_t kp);
 /* Retires every keypair of a peer (zero key material, expiry). */
 void fg_peer_clear_keypairs(struct fg_tables *t, uint32_t slot);
+/* Wipes the keys of every keypair slot, live or not: at exit, once the workers have
+ * stopped, since the table's memory (huge pages) goes back with the EAL's unwiped. */
+void fg_tables_wipe_keys(struct fg_tables *t);
 /* Reclaims slots whose grace period has passed (call every service iteration). */
 void fg_tables_reclaim(struct fg_tables *t);
 /* True if the index is used by a published keypair. */

@@ -406,9 +406,9 @@ struct fg_route_table *fg_route_create(const char *name, uint32_t max_rules_v4,
 	t->nent = max_rules_v4 + max_rules_v6 + NFAM + 1;
 	buckets = pow2_at_least(t->nent);
 	t->mask = buckets - 1;
-	t->ent = rte_calloc("fg_route_ent", t->nent, sizeof(*t->ent), 0);
-	t->pbucket = rte_calloc("fg_route_pbucket", buckets, sizeof(*t->pbucket), 0);
-	t->vbucket = rte_calloc("fg_route_vbucket", buckets, sizeof(*t->vbucket), 0);
+	t->ent = calloc(t->nent, sizeof(*t->ent));
+	t->pbucket = calloc(buckets, sizeof(*t->pbucket));
+	t->vbucket = calloc(buckets, sizeof(*t->vbucket));
 	if (t->ent == NULL || t->pbucket == NULL || t->vbucket == NULL) {
 		rc = -ENOMEM;
 		goto err_free;
@@ -442,9 +442,9 @@ void fg_route_free(struct fg_route_table *t)
 		rte_lpm_free(t->lpm4[copy]);
 		rte_lpm6_free(t->lpm6[copy]);
 	}
-	rte_free(t->ent);
-	rte_free(t->pbucket);
-	rte_free(t->vbucket);
+	free(t->ent);
+	free(t->pbucket);
+	free(t->vbucket);
 	rte_free(t);
 }
 

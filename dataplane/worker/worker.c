@@ -33,7 +33,13 @@ void fg_worker_flush(struct fg_dp *dp, struct fg_worker *w)
 {
 	unsigned sent = 0;
 
-	(void)dp;
+	/* A dead link would only queue them in the PMD (and send them stale when it is back). */
+	if (unlikely(__atomic_load_n(&dp->port_down, __ATOMIC_RELAXED))) {
+		for (unsigned i = 0; i < w->ntx; i++)
+			drop(w, w->tx[i], FG_DROP_PORT_DOWN);
+		w->ntx = 0;
+		return;
+	}
 	while (sent < w->ntx) {
 		uint16_t n = rte_eth_tx_burst(w->port, w->queue, w->tx + sent,
 					      (uint16_t)RTE_MIN(w->ntx - sent, (unsigned)UINT16_MAX));

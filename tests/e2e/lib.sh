@@ -283,6 +283,14 @@ fg_wg_client() {
 
 # --- checks --------------------------------------------------------------------------------
 
+# fg_listening NS ADDR PORT [udp]: true when a socket in namespace NS listens on ADDR:PORT (TCP, or
+# UDP with "udp"); for fg_wait_for, instead of sleeping after starting a server.
+fg_listening() {
+	local opt=-Hltn
+	[ "${4:-}" = udp ] && opt=-Hlun
+	ip netns exec "$1" ss "$opt" | awk -v a="$2:$3" -v b="[$2]:$3" '$4 == a || $4 == b { f = 1 } END { exit !f }'
+}
+
 # fg_sha256 FILE: print the file's SHA-256 in hex.
 fg_sha256() {
 	local sum

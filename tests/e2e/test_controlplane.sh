@@ -162,7 +162,7 @@ init_again() {
 	local pid ok=0
 	ip netns exec "$NS_C1" ping -c 30 -i 0.1 -W 1 -q "$RES4" >"$FG_WORK/init-ping.log" 2>&1 &
 	pid=$!
-	sleep 0.5
+	fg_wait_for -t 10 [ -s "$FG_WORK/init-ping.log" ] # ping has started (its PING line)
 	pctl push '{"event":"init","payload":{"interface":{"ipv4":"100.64.0.1","ipv6":"fd00:2021:1111::1"},"config":{"ipv4_masquerade_enabled":true,"ipv6_masquerade_enabled":true},"account_slug":"acme","relays":[],"authorizations":[{"client_id":"client-1","resource_id":"res-cidr","expires_at":null}],"flow_logs":{}}}' >/dev/null
 	wait "$pid" || ok=1
 	grep -q " 0% packet loss" "$FG_WORK/init-ping.log" && return $ok
@@ -201,7 +201,7 @@ check "/healthz and /readyz answer 200" bash -c \
 # --- the portal goes away and comes back ----------------------------------------------------------
 portal_down() {
 	fg_stop "$PORTAL_PID"
-	sleep 1
+	sleep 1 # the scenario: a second without a portal, then traffic must still flow
 	ping_ok || { echo "  traffic stopped with the portal"; return 1; }
 	portal_start "$PPORT"
 	joined 0 || { echo "  no rejoin"; return 1; }
@@ -216,7 +216,7 @@ cp_restart() {
 	pid=$!
 	kill -USR2 "$CP_PID"
 	fg_wait_for -t 5 bash -c "! kill -0 $CP_PID 2>/dev/null" || ok=1
-	sleep 0.5
+	sleep 0.5 # the scenario: half a second with no control plane at all
 	local since
 	since=$(pctl received | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("next_index", 0))')
 	cp_start

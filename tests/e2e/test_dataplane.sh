@@ -32,7 +32,7 @@ SUM=$(fg_sha256 "$FG_WORK/10M")
 # Capture the client's datagrams for the replay check.
 fg_bg "$FG_WORK/tcpdump.log" ip netns exec "$NS_L" tcpdump -i l1 -U -w "$FG_WORK/c1.pcap" -c 400 udp port 51820
 TCPDUMP_PID=$FG_LAST_PID
-sleep 0.5
+fg_wait_for -t 20 grep -q "listening on" "$FG_WORK/tcpdump.log" || fg_fail "tcpdump did not start"
 
 pings() { # pings NS DST: 3 echoes, the first may wait for a handshake
 	ip netns exec "$1" ping -c 3 -i 0.2 -W 6 -q "$2" >/dev/null
@@ -51,7 +51,7 @@ upload() {
 	rm -f "$out"
 	fg_bg "$out.srv.log" ip netns exec "$NS_R" timeout 90 socat -u "TCP-LISTEN:$PORT,bind=$RES4,reuseaddr" "CREATE:$out"
 	pid=$FG_LAST_PID
-	sleep 0.3
+	fg_wait_for -t 20 fg_listening "$NS_R" "$RES4" "$PORT" || return 1
 	t0=$(date +%s.%N)
 	ip netns exec "$ns" timeout 90 socat -u "OPEN:$src" "TCP:$RES4:$PORT" || return 1
 	wait "$pid" || return 1
@@ -64,7 +64,7 @@ download() {
 	rm -f "$out"
 	fg_bg "$out.srv.log" ip netns exec "$NS_R" timeout 90 socat -u "OPEN:$src" "TCP-LISTEN:$PORT,bind=$RES4,reuseaddr"
 	pid=$FG_LAST_PID
-	sleep 0.3
+	fg_wait_for -t 20 fg_listening "$NS_R" "$RES4" "$PORT" || return 1
 	t0=$(date +%s.%N)
 	ip netns exec "$ns" timeout 90 socat -u "TCP:$RES4:$PORT" "CREATE:$out" || return 1
 	wait "$pid" || true
@@ -182,7 +182,8 @@ under_load() {
 	ip netns exec "$NS_C2" /usr/bin/python3 "$HERE/hostile.py" "$GW_ADDR" 51820 mac1flood 150000 \
 		"$(cat "$FG_WORK/gw.pub")" >/dev/null &
 	flood=$!
-	sleep 1
+	flooding() { gw_stats_refresh; [ "$(gw_stat cookies_sent)" -gt "$before" ]; }
+	fg_wait_for -t 20 flooding || { echo "  the flood did not start"; kill "$flood"; return 1; }
 	# client 1 drops its session and must handshake during the flood: wireguard-go gets a
 	# cookie reply, retries with MAC2, and is admitted
 	wg set "$WG_C1" peer "$(cat "$FG_WORK/gw.pub")" remove
@@ -206,7 +207,9 @@ roam_run() {
 	ip netns exec "$NS_C1" sysctl -qw net.ipv4.conf.c1.promote_secondaries=1
 	download "$NS_C1" "$FG_WORK/10M" "$FG_WORK/roam.out" 20005 >"$FG_WORK/roam.rate" &
 	pid=$!
-	sleep 1.5
+	# Roam once the download is under way (1 MB of 10 in).
+	fg_wait_for -t 30 bash -c "[ \$(stat -c %s '$FG_WORK/roam.out' 2>/dev/null || echo 0) -gt 1000000 ]" ||
+		{ echo "  the download did not start"; return 1; }
 	ip -n "$NS_C1" addr add 198.18.1.12/24 dev c1
 	ip -n "$NS_C1" addr del 198.18.1.2/24 dev c1
 	wait "$pid" || return 1
@@ -279,7 +282,8 @@ check "hostile control-socket messages: refused, the socket survives" ctl_hostil
 check "data plane logged no ERROR" fg_check_log_no_errors "$GW_LOG"
 echo "  AEAD backend of this run: $(gw_stat aead_backend)"
 stop_clean() {
-	fg_stop "$GW_PID"
+	# A sanitizer build on a busy machine takes seconds to shut down: a clean stop, not a hang.
+	FG_GRACE=60 fg_stop "$GW_PID"
 	! ip -n "$NS_G" link show "$GW_TUN" >/dev/null 2>&1 && [ ! -e "$FG_WG_RUNDIR/$GW_TUN.sock" ] &&
 		grep -q "stopped" "$GW_LOG"
 }

@@ -109,7 +109,9 @@ fg_bg "$W/sleep.log" sleep 100
 PID_S=$FG_LAST_PID
 fg_bg "$W/stubborn.log" bash -c 'trap "" TERM; exec sleep 100'
 PID_T=$FG_LAST_PID
-sleep 0.2
+# TERM ignored (bit 15 of SigIgn) once the trap is in place.
+term_ignored() { [ $((0x$(awk '/^SigIgn/ { print $2 }' "/proc/$PID_T/status") >> 14 & 1)) = 1 ]; }
+fg_wait_for -t 10 term_ignored
 FG_GRACE=1 fg_stop "$PID_S" "$PID_T"
 check "fg_stop ends a process with TERM" bash -c "! kill -0 $PID_S 2>/dev/null"
 check "fg_stop KILLs one that ignores TERM" bash -c "! kill -0 $PID_T 2>/dev/null"

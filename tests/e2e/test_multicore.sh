@@ -48,7 +48,14 @@ for c in 1 2; do
 		fg_bg "$FG_WORK/srv$c$j.log" ip netns exec "$NS_R" timeout 120 socat -u "OPEN:$FG_WORK/10M" "TCP-LISTEN:$port,bind=$RES4,reuseaddr"
 	done
 done
-sleep 0.3
+listening() { # all six servers listen
+	local l
+	l=$(ip netns exec "$NS_R" ss -Hltn)
+	for port in 21011 21012 21013 21021 21022 21023; do
+		grep -q "$RES4:$port " <<<"$l" || return 1
+	done
+}
+fg_wait_for -t 30 listening || fg_fail "the download servers did not start listening"
 for c in 1 2; do
 	ns=$NS_C1; [ "$c" = 2 ] && ns=$NS_C2
 	for j in 1 2 3; do
@@ -98,7 +105,10 @@ both_workers() {
 check "the two workers carried the downloads" both_workers
 check "no sanitizer report, no ERROR" bash -c "! grep -qE 'ERROR: (Address|Undefined|Leak)Sanitizer|runtime error:' $GW_LOG && ! grep -qE ' ERROR fastgate' $GW_LOG"
 stop_clean() {
-	fg_stop "$GW_PID"
+	local t0=$SECONDS
+	# A sanitizer build's exit includes LeakSanitizer's scan of the EAL's memory: give it time.
+	FG_GRACE=60 fg_stop "$GW_PID"
+	echo "  stopped after TERM in about $((SECONDS - t0)) s"
 	grep -q "stopped" "$GW_LOG" && ! grep -qE 'Sanitizer|runtime error:' "$GW_LOG"
 }
 check "clean stop" stop_clean

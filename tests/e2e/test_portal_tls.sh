@@ -150,7 +150,13 @@ fg_stop "$PORTAL_PID"
 tls_portal other "$PORT5"
 backoff_ok() {
 	local delays
-	sleep 17
+	# At least three retries, the last of them after a back-off over 2 s.
+	grown() {
+		[ "$(retries "$CPLOG" "hostname mismatch")" -ge 3 ] &&
+			grep "portal: TLS certificate verify failed: hostname mismatch" "$CPLOG" |
+			sed -nE 's/.*reconnecting in ([0-9.]+) s$/\1/p' | tail -n 1 | awk '{ exit !($1 > 2.0) }'
+	}
+	fg_wait_for -t 60 grown
 	delays=$(grep "portal: TLS certificate verify failed: hostname mismatch" "$CPLOG" |
 		sed -nE 's/.*reconnecting in ([0-9.]+) s$/\1/p' | tr '\n' ' ')
 	echo "  delays after the join: $delays"

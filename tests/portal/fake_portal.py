@@ -613,6 +613,86 @@ class Portal:
         return {"conn": c.id}
 
     @staticmethod
+    def big_text(size, kind):
+        """A Phoenix frame of exactly size bytes: its payload one long string ("pad") or an
+        array of zeros ("values": half a JSON value per byte, the most a parser allocates)."""
+        if kind == "pad":
+            head, tail = '{"topic":"gateway","event":"fg_big","payload":{"pad":"', '"},"ref":null}'
+            fill = size - len(head) - len(tail)
+            return None if fill < 0 else head + "x" * fill + tail
+        head, tail = '{"topic":"gateway","event":"fg_big","ref":null,"payload":[0', ']}'
+        fill = size - len(head) - len(tail)
+        if fill < 0:
+            return None
+        return head + ",0" * (fill // 2) + " " * (fill % 2) + tail
+
+    async def cmd_push_big(self, req):
+        # {"bytes":N,"kind":"pad"|"values","fragment":F}: one text message of exactly N bytes
+        # (default 16 MiB) in one frame, or in fragments of F bytes. The gateway may refuse it
+        # by closing the connection: the answer then says "closed" instead of failing.
+        size = int(self.num(req, "bytes", 16 << 20))
+        kind = req.get("kind", "pad")
+        frag = int(self.num(req, "fragment", 0))
+        if kind not in ("pad", "values") or size > 64 << 20:
+            raise CtlError("push_big: kind is pad or values, bytes at most 64 MiB")
+        text = self.big_text(size, kind)
+        if text is None:
+            raise CtlError("push_big: %d bytes cannot hold a frame" % size)
+        c = self.need_conn()
+        t0, closed = time.monotonic(), False
+        try:
+            if frag:
+                await c.ws.send(text[i:i + frag] for i in range(0, len(text), frag))
+            else:
+                await c.ws.send(text)
+        except ConnectionClosed:
+            closed = True
+        secs = time.monotonic() - t0
+        rec = {"index": len(self.sent), "conn": c.id, "time": time.time(), "bytes": size,
+               "text": "<%s frame of %d bytes>" % (kind, size), "topic": "gateway",
+               "event": "fg_big", "payload": None, "ref": None}
+        self.sent.append(rec)
+        log("conn %d: TX %d-byte %s frame%s in %.2f s%s" % (
+            c.id, size, kind, " in %d-byte fragments" % frag if frag else "", secs,
+            ": the connection closed" if closed else ""))
+        return {"conn": c.id, "bytes": size, "closed": closed or c.closed, "seconds": secs}
+
+    async def cmd_flood(self, req):
+        # {"rate":R,"seconds":S,"frames":[{event,payload,topic?},...]}: R*S frames, the list
+        # cycled, paced at R a second (as fast as this process can when it cannot keep up);
+        # "%N%" in a frame's JSON becomes the frame's number (unique refs). Frames are only
+        # counted, not recorded one by one.
+        rate = self.num(req, "rate", 10000)
+        secs = self.num(req, "seconds", 3)
+        frames = req.get("frames")
+        if not rate or not isinstance(frames, list) or not frames or not all(
+                isinstance(f, dict) and isinstance(f.get("event"), str) for f in frames):
+            raise CtlError("flood needs a rate and frames: a list of {event, payload}")
+        texts = [dumps({"topic": f.get("topic", "gateway"), "event": f["event"],
+                        "payload": f.get("payload", {}), "ref": f.get("ref")}) for f in frames]
+        numbered = ["%N%" in t for t in texts]
+        total = int(rate * secs)
+        c = self.need_conn()
+        sent, closed, t0 = 0, False, time.monotonic()
+        try:
+            while sent < total:
+                due = min(total, int(rate * (time.monotonic() - t0)) + 1)
+                if sent >= due:
+                    await asyncio.sleep(0.002)
+                    continue
+                while sent < due:
+                    k = sent % len(texts)
+                    await c.ws.send(texts[k].replace("%N%", str(sent)) if numbered[k] else texts[k])
+                    sent += 1
+        except ConnectionClosed:
+            closed = True
+        took = time.monotonic() - t0
+        log("conn %d: flood of %d frames in %.2f s (%.0f/s)%s" % (
+            c.id, sent, took, sent / took if took else 0, ": the connection closed" if closed else ""))
+        return {"conn": c.id, "sent": sent, "seconds": took, "rate": sent / took if took else 0,
+                "closed": closed}
+
+    @staticmethod
     def frame_filter(req):
         event, topic, match = req.get("event"), req.get("topic"), req.get("match")
         conn = req.get("conn")

@@ -409,6 +409,66 @@ async def suite(p):
     await p.call("wait_closed", timeout=3)
 
 
+async def frames_suite(p):
+    """push_big and flood, the fault tests' oversize frame and message flood."""
+    ws = await websockets.connect("ws://127.0.0.1:%d%s?%s" % (p.port, V2, QUERY),
+                                  extra_headers=[("X-Authorization", "Bearer " + TOKEN)],
+                                  user_agent_header=UA, ping_interval=None, open_timeout=3,
+                                  close_timeout=2, max_size=8 << 20)
+    await join(ws)
+    for kind, frag in (("pad", 0), ("values", 0), ("pad", 65536)):
+        r = await p.call("push_big", bytes=3 << 20, kind=kind, fragment=frag)
+        text = await asyncio.wait_for(ws.recv(), 5)
+        obj = json.loads(text)
+        payload_ok = (obj["payload"]["pad"] == "x" * len(obj["payload"]["pad"]) if kind == "pad"
+                      else set(obj["payload"]) == {0} and len(obj["payload"]) > 1 << 20)
+        check("push_big %s%s: one 3 MiB message, valid JSON, the answer not closed" %
+              (kind, " in 64 KiB fragments" if frag else ""),
+              len(text) == 3 << 20 and obj["event"] == "fg_big" and payload_ok and not r["closed"],
+              (len(text), r))
+    r = await p.request("push_big", kind="nothing")
+    check("push_big: a bad kind is refused", r["ok"] is False and "kind" in r["error"], r)
+
+    frames = [{"event": "fg_flood", "payload": {"n": "%N%"}},
+              {"event": "create_authorization", "payload": {"ref": "flood-%N%"}},
+              {"event": "fg_flood_2", "payload": {}}]
+    r = await p.call("flood", rate=4000, seconds=0.5, frames=frames)
+    got = []
+    while len(got) < 2000:
+        m = await recv(ws, 3)
+        if m is None:
+            break
+        got.append(m)
+    refs = [m["payload"]["ref"] for m in got if m["event"] == "create_authorization"]
+    check("flood 4000/s for 0.5 s: 2000 frames in order, the list cycled, %N% numbered",
+          r["sent"] == 2000 and not r["closed"] and len(got) == 2000
+          and [m["event"] for m in got[:3]] == ["fg_flood", "create_authorization", "fg_flood_2"]
+          and got[3]["payload"] == {"n": "3"} and refs == ["flood-%d" % i for i in range(1, 2000, 3)],
+          (r, len(got), got[:4]))
+    check("flood paced: about 0.5 s, not a burst", 0.4 <= r["seconds"] < 5, r)
+
+    # A gateway that refuses the frame (its size limit) closes the connection: "closed".
+    await ws.close()
+    small = await websockets.connect("ws://127.0.0.1:%d%s?%s" % (p.port, V2, QUERY),
+                                     extra_headers=[("X-Authorization", "Bearer " + TOKEN)],
+                                     user_agent_header=UA, ping_interval=None, open_timeout=3,
+                                     close_timeout=2, max_size=1 << 20)
+    await join(small)
+
+    async def read_until_closed():
+        try:
+            while True:
+                await small.recv()  # the 1 MiB limit closes with 1009 as the frame arrives
+        except ConnectionClosed:
+            pass
+    reader = asyncio.ensure_future(read_until_closed())
+    r = await p.call("push_big", bytes=4 << 20)
+    await asyncio.wait_for(reader, 5)
+    st = await p.call("wait_closed", timeout=5)
+    check("push_big to a gateway that closes on it: the answer says closed, code 1009",
+          r["closed"] and st["close"]["code"] == 1009, (r, st))
+
+
 def cli_checks(p):
     ctl = [PY, os.path.join(HERE, "portalctl.py"), p.sock]
     r = subprocess.run(ctl + ["status"], capture_output=True, text=True, timeout=10)
@@ -459,6 +519,10 @@ def main():
             asyncio.run(asyncio.wait_for(suite(p), 30))
         except Exception as e:  # a crash in the middle is a failure, not a traceback
             check("suite ran to the end", False, repr(e))
+        try:
+            asyncio.run(asyncio.wait_for(frames_suite(p), 30))
+        except Exception as e:
+            check("push_big / flood suite ran to the end", False, repr(e))
         cli_checks(p)
         p.proc.send_signal(signal.SIGTERM)
         try:

@@ -705,6 +705,32 @@ static void test_many_peers(void)
 	free(s);
 }
 
+/* Once the service holds the keys, the config keeps none; everything else stays. */
+static void test_wipe_keys(void)
+{
+	struct fg_config c;
+
+	CU_ASSERT_EQUAL_FATAL(parse_str(BASE "[Peer]\nPublicKey = " PEER1 "\nPresharedKey = " PSK
+					"\n[Peer]\nPublicKey = " PEER2 "\nAllowedIPs = 10.0.0.2/32\n", &c), 0);
+	CU_ASSERT_FATAL(c.n_peers == 2);
+	CU_ASSERT_FALSE(fg_key_is_zero(c.iface.private_key));
+	CU_ASSERT_FALSE(fg_key_is_zero(c.peers[0].preshared_key));
+	fg_config_wipe_keys(&c);
+	CU_ASSERT_TRUE(fg_key_is_zero(c.iface.private_key));
+	CU_ASSERT_TRUE(fg_key_is_zero(c.peers[0].preshared_key));
+	CU_ASSERT_TRUE(fg_key_is_zero(c.peers[1].preshared_key));
+	CU_ASSERT_FALSE(fg_key_is_zero(c.iface.public_key));
+	CU_ASSERT_FALSE(fg_key_is_zero(c.peers[1].public_key));
+	CU_ASSERT_TRUE(c.peers[0].has_preshared_key);
+	CU_ASSERT_EQUAL(c.peers[1].n_allowed_ips, 1);
+	fg_config_free(&c);
+	/* A config without keys or peers is fine too. */
+	CU_ASSERT_EQUAL_FATAL(parse_str("[Interface]\n[Uplink]\nAddress = 198.18.1.1/24\n", &c), 0);
+	fg_config_wipe_keys(&c);
+	CU_ASSERT_TRUE(fg_key_is_zero(c.iface.private_key));
+	fg_config_free(&c);
+}
+
 static void test_load_errors(void)
 {
 	struct fg_config c;
@@ -754,6 +780,7 @@ int main(int argc, char **argv)
 		{ "random corruption", test_random_corruption },
 		{ "many peers", test_many_peers },
 		{ "load errors", test_load_errors },
+		{ "keys wiped once taken", test_wipe_keys },
 	};
 
 	if (argc != 2) {

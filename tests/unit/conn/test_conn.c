@@ -7,7 +7,8 @@
  * PACKET_OUT / PACKET_IN and its view, the relay's candidates and channels for an agent,
  * an agent's candidates signalled (held, flushed, the early ones kept), a client's check
  * answered and our check back leading to PEER_PATH, hostile PACKET_INs and a seeded
- * mutation loop, and the agents' removal (client gone, the sweep). conn runs on the real
+ * mutation loop, and the agents' removal (client gone, the sweep); also the state's array
+ * of clients and their PSKs (out of core dumps, nothing left behind). conn runs on the real
  * clock: waits are bounded by deadlines, the longest one the sweep's second (so the 5 s
  * between two `no_relays` is seen only as "not again at once").
  */
@@ -23,6 +24,7 @@
 #include <sodium.h>
 
 #include "../cunit_run.h"
+#include "../smaps_dd.h"
 #include "chandata.h"
 #include "conn_bench.h"
 #include "log.h"
@@ -77,6 +79,42 @@ static void test_new_refuses_missing_ops(void)
 	CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(o, "agents")), 0);
 	cJSON_Delete(o);
 	fg_conn_free(c);
+	fg_cp_state_free(&st);
+}
+
+/* The state's clients hold the portal's PSKs: their array stays out of core dumps as it
+ * grows (never realloc()ed, which would leave copies behind), and a removed client's
+ * slot, vacated by the last one moving in, keeps nothing. The data plane is not
+ * connected: the pushes wait for a resynchronisation. */
+static void test_state_psks(void)
+{
+	struct fg_cp_state st;
+	struct fg_dpc dpc;
+	enum { N = 20 };  /* past the first array of 16 */
+
+	fg_dpc_init(&dpc, "/nonexistent/fg-conn-test.sock");
+	fg_cp_state_init(&st, &dpc);
+	for (int i = 0; i < N; i++) {
+		struct fg_cp_client cl;
+		struct fg_cp_resource res;
+
+		memset(&cl, 0, sizeof(cl));
+		memset(&res, 0, sizeof(res));
+		snprintf(cl.id, sizeof(cl.id), "client-%d", i);
+		memset(cl.public_key, i + 1, sizeof(cl.public_key));
+		memset(cl.psk, 0xa0 + i, sizeof(cl.psk));
+		cl.has_psk = true;
+		snprintf(res.id, sizeof(res.id), "res");
+		res.type = FG_CP_RES_CIDR;
+		CU_ASSERT_EQUAL(fg_prefix_parse("10.0.0.0/24", &res.prefix), 0);
+		CU_ASSERT_EQUAL_FATAL(fg_cp_authorize(&st, &cl, &res, NULL, NULL), 0);
+	}
+	CU_ASSERT_EQUAL_FATAL(st.n, N);
+	CU_ASSERT_TRUE(fg_test_smaps_dontdump(st.clients, sizeof(*st.clients) * st.cap));
+	CU_ASSERT_EQUAL(fg_cp_reject(&st, "client-3", "res"), 0);
+	CU_ASSERT_EQUAL_FATAL(st.n, N - 1);
+	CU_ASSERT_EQUAL(st.clients[3].psk[0], 0xa0 + N - 1);
+	CU_ASSERT_TRUE(sodium_is_zero((const unsigned char *)&st.clients[N - 1], sizeof(st.clients[0])));
 	fg_cp_state_free(&st);
 }
 
@@ -855,6 +893,7 @@ int main(void)
 {
 	static const struct fg_cunit_test tests[] = {
 		{ "new: ops required, free(NULL)", test_new_refuses_missing_ops },
+		{ "state: the clients' PSKs out of dumps, wiped when moved", test_state_psks },
 		{ "no relays: signalled, limited, held, lab", test_no_relays_rate_limited },
 		{ "relay: BINDING, ALLOCATE, allocation", test_relay_allocation },
 		{ "relay: candidates and channels", test_relay_candidates_and_channels },

@@ -20,6 +20,7 @@
 #include <CUnit/Basic.h>
 
 #include "../cunit_run.h"
+#include "../smaps_dd.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -88,6 +89,8 @@ static void test_token_sources(void)
 
 	CU_ASSERT_EQUAL_FATAL(load(&l, from_env, 0, NULL, err), 0);
 	CU_ASSERT_STRING_EQUAL(l.token, "tok123");
+	/* sodium_malloc()'d: out of core dumps, whatever FASTGATE_CORE_DUMPS says */
+	CU_ASSERT_TRUE(fg_test_smaps_dontdump(l.token, strlen(l.token) + 1));
 	fg_login_free(&l);
 	CU_ASSERT_PTR_NULL(l.token);
 	fg_login_free(&l);

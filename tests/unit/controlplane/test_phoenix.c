@@ -256,6 +256,74 @@ static void test_decode_hostile(void)
 	CU_ASSERT_EQUAL(fg_phx_decode("[]", 2, &m, NULL, 0), -EBADMSG);
 }
 
+/* A frame whose payload is an array of n items, each item (a "0", "{}" or "[]") followed by
+ * a comma but the last: 5 + n values for cJSON (the frame, its 4 members, the items), and
+ * as many for the prescan, plus one for each item that opens a container (it cannot tell
+ * an empty one). */
+static char *array_frame(size_t n, const char *item)
+{
+	size_t il = strlen(item), cap = 64 + n * (il + 1);
+	char *s = malloc(cap), *p = s;
+
+	p += sprintf(p, "{\"topic\":\"t\",\"event\":\"e\",\"ref\":null,\"payload\":[");
+	for (size_t i = 0; i < n; i++) {
+		memcpy(p, item, il);
+		p += il;
+		if (i + 1 < n)
+			*p++ = ',';
+	}
+	strcpy(p, "]}");
+	return s;
+}
+
+/* The prescan bounds the nodes cJSON allocates: at FG_PHX_MAX_VALUES a frame parses, one
+ * more is refused before cJSON sees it; commas and brackets inside strings do not count. */
+static void test_decode_value_bound(void)
+{
+	struct fg_phx_in m;
+	char err[160];
+	char *s;
+	int cnt = 0;
+
+	s = array_frame(FG_PHX_MAX_VALUES - 5, "0");
+	CU_ASSERT_EQUAL(fg_phx_decode(s, strlen(s), &m, err, sizeof(err)), 0);
+	for (const cJSON *it = m.payload ? m.payload->child : NULL; it; it = it->next)
+		cnt++;
+	CU_ASSERT_EQUAL(cnt, FG_PHX_MAX_VALUES - 5);
+	fg_phx_in_free(&m);
+	free(s);
+
+	s = array_frame(FG_PHX_MAX_VALUES - 4, "0");
+	CU_ASSERT_EQUAL(fg_phx_decode(s, strlen(s), &m, err, sizeof(err)), -EBADMSG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "more than 524288 JSON values"));
+	CU_ASSERT_PTR_NULL(m.root);
+	free(s);
+
+	/* Empty containers are counted as if they held a value: fewer of them pass. */
+	s = array_frame(FG_PHX_MAX_VALUES / 2 - 3, "[]");
+	CU_ASSERT_EQUAL(fg_phx_decode(s, strlen(s), &m, err, sizeof(err)), 0);
+	fg_phx_in_free(&m);
+	free(s);
+	s = array_frame(FG_PHX_MAX_VALUES / 2, "{}");
+	CU_ASSERT_EQUAL(fg_phx_decode(s, strlen(s), &m, err, sizeof(err)), -EBADMSG);
+	free(s);
+
+	/* 2 MiB of commas, brackets and escaped quotes inside one string: one value. */
+	size_t n = 2u << 20;
+	char *str = malloc(n + 1);
+
+	for (size_t i = 0; i < n; i += 8)
+		memcpy(str + i, "\\\",[{}],", 8);
+	str[n] = '\0';
+	s = malloc(n + 64);
+	sprintf(s, "{\"topic\":\"t\",\"event\":\"e\",\"payload\":\"%s\"}", str);
+	CU_ASSERT_EQUAL(fg_phx_decode(s, strlen(s), &m, err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(cJSON_IsString(m.payload));
+	fg_phx_in_free(&m);
+	free(s);
+	free(str);
+}
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint64_t rng(void)
@@ -610,6 +678,7 @@ int main(void)
 		{ "decode good", test_decode_good },
 		{ "decode hostile", test_decode_hostile },
 		{ "decode mutations", test_decode_mutations },
+		{ "decode value bound", test_decode_value_bound },
 		{ "handle", test_handle },
 		{ "join timeout", test_join_timeout },
 		{ "heartbeats", test_heartbeats },

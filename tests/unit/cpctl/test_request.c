@@ -327,6 +327,9 @@ static void test_client_parse(void)
 		{ "{\"error\":null}", 0, -EREMOTEIO, "error from fastgate-controlplane: (no message)" },
 		{ "{\"error\":\"\\u001b[2J\\r\\nx\"}", 0, -EREMOTEIO,
 		  "error from fastgate-controlplane: ?[2J?" "?x" },
+		/* C1 controls (U+009B is CSI) and invalid UTF-8 too, as the renderer cleans text */
+		{ "{\"error\":\"\\u009b2J \xff caf\\u00e9\"}", 0, -EREMOTEIO,
+		  "error from fastgate-controlplane: ??2J ? caf\xc3\xa9" },
 	};
 
 	for (size_t i = 0; i < N(cases); i++) {

@@ -4,7 +4,8 @@
  * fg_svc_stats_dump() itself on an all-zero data plane (no EAL: stats only reads
  * counters): a symlink planted at the old fixed "<path>.tmp" name, or at the path itself,
  * must not redirect the write into its target; the file is 0644 whatever the umask; a
- * failing writer leaves the old file and no temporary behind. Each test works in its own
+ * failing writer leaves the old file and no temporary behind; dumps that keep failing log
+ * one WARN per cause and one INFO when written again. Each test works in its own
  * mkdtemp() directory. Single-threaded.
  */
 #include <CUnit/Basic.h>
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "service.h"
 #include "statsfile.h"
 #include "svc_state.h"
@@ -231,6 +233,86 @@ static void test_make_dir(void)
 	dir_fini(&d);
 }
 
+/* Counts the lines of the captured log that contain both needles. */
+static unsigned log_count(FILE *log, const char *a, const char *b)
+{
+	char line[1024];
+	unsigned n = 0;
+
+	fflush(log);
+	rewind(log);
+	while (fgets(line, sizeof(line), log))
+		n += strstr(line, a) && strstr(line, b);
+	return n;
+}
+
+/* Failing dumps log a WARN when the failure starts or its cause changes, not at each dump,
+ * and one INFO when a dump succeeds again; each failure is counted (issue 12: a full or
+ * read-only disk must not fill the log, nor stop anything). */
+static void test_dump_failures_logged_once(void)
+{
+	static struct fg_dp dp;
+	static struct fg_svc s;
+	struct dir d;
+	char sub[PATH_MAX + 16], path[PATH_MAX + 32], buf[8192];
+	FILE *log = tmpfile();
+	struct stat st;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	memset(&s, 0, sizeof(s));
+	dir_init(&d);
+	snprintf(sub, sizeof(sub), "%s/sub", d.root);
+	snprintf(path, sizeof(path), "%s/gw.stats", sub);
+	s.dp = &dp;
+	s.stats_path = path;
+	fg_log_set_fd(fileno(log));
+	/* No directory: ENOENT at every dump, one WARN. */
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(fg_svc_stats_dump(&s), -ENOENT);
+	CU_ASSERT_EQUAL(log_count(log, " WARN ", "cannot write it: No such file or directory"), 1);
+	/* Another cause (the directory is a file): one more WARN. */
+	FILE *f = fopen(sub, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fclose(f);
+	for (int i = 0; i < 2; i++)
+		CU_ASSERT_EQUAL(fg_svc_stats_dump(&s), -ENOTDIR);
+	CU_ASSERT_EQUAL(log_count(log, " WARN ", "cannot write it: Not a directory"), 1);
+	CU_ASSERT_EQUAL(log_count(log, " WARN ", "stats file"), 2);
+	CU_ASSERT_EQUAL(s.stats_failures, 5);
+	/* Fixed: written, one INFO with the failures in a row; the file counts them. */
+	CU_ASSERT_EQUAL(unlink(sub), 0);
+	CU_ASSERT_EQUAL(mkdir(sub, 0755), 0);
+	CU_ASSERT_EQUAL(fg_svc_stats_dump(&s), 0);
+	CU_ASSERT_EQUAL(fg_svc_stats_dump(&s), 0);
+	CU_ASSERT_EQUAL(log_count(log, " INFO ", "written again after 5 failed dump(s)"), 1);
+	CU_ASSERT_EQUAL(log_count(log, "stats file", ""), 3);
+	slurp(path, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nstatsfile_failures 5\n"));
+	/* The same cause again after a success is a new episode: WARN again, then INFO
+	 * counting only its own failures. */
+	CU_ASSERT_EQUAL(unlink(path), 0);
+	CU_ASSERT_EQUAL(rmdir(sub), 0);
+	CU_ASSERT_EQUAL(fg_svc_stats_dump(&s), -ENOENT);
+	CU_ASSERT_EQUAL(log_count(log, " WARN ", "cannot write it: No such file or directory"), 2);
+	CU_ASSERT_EQUAL(mkdir(sub, 0755), 0);
+	CU_ASSERT_EQUAL(fg_svc_stats_dump(&s), 0);
+	CU_ASSERT_EQUAL(log_count(log, " INFO ", "written again after 1 failed dump(s)"), 1);
+	/* Periodic dumps: none at the first tick, one an interval later, none in between. */
+	CU_ASSERT_EQUAL(unlink(path), 0);
+	s.stats_interval_ns = 1000000000ull;
+	fg_svc_stats_tick(&s, 5);
+	CU_ASSERT_NOT_EQUAL(stat(path, &st), 0);
+	fg_svc_stats_tick(&s, 5 + s.stats_interval_ns - 1);
+	CU_ASSERT_NOT_EQUAL(stat(path, &st), 0);
+	fg_svc_stats_tick(&s, 5 + s.stats_interval_ns);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	fg_log_set_fd(STDERR_FILENO);
+	fclose(log);
+	unlink(path);
+	rmdir(sub);
+	dir_fini(&d);
+}
+
 int main(void)
 {
 	static const struct fg_cunit_test tests[] = {
@@ -238,6 +320,7 @@ int main(void)
 		{ "symlinks at <path>.tmp and <path>", test_planted_symlinks },
 		{ "fg_svc_stats_dump through a planted <path>.tmp", test_stats_dump },
 		{ "run directory: 0755, ours, a real directory", test_make_dir },
+		{ "failing dumps: a WARN per cause, an INFO when written again", test_dump_failures_logged_once },
 	};
 
 	return fg_cunit_run("dataplane_statsfile", tests, sizeof(tests) / sizeof(tests[0]));

@@ -8,7 +8,8 @@
  * its peer on the service lcore and tells the control plane. What the service says over a
  * session (keepalives, its own Goodbye) is plaintext that worker 0 seals on its data path,
  * opened here with the peer's key; a peer removed after its Goodbye keeps its table slot
- * until then, and what cannot be sealed is counted.
+ * until then, and what cannot be sealed is counted. The key stores are out of core dumps
+ * (smaps) and wiped when a peer goes and at exit.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include "messages.h"
 #include "noise.h"
 #include "policy.h"
+#include "smaps_dd.h"
 #include "svc_env.h"
 #include "transport.h"
 #include "worker.h"
@@ -527,6 +529,49 @@ static void test_seal_without_session_counted(void)
 	fg_svc_env_fini(&g_env);
 }
 
+/* The service's key stores are out of core dumps (the kernel's own view, /proc/self/smaps),
+ * and what a peer held is zero once it goes: its service state at once, its keypair after
+ * the grace period; at exit every keypair's keys, live ones too. */
+static void test_secrets_out_of_dumps_and_wiped(void)
+{
+	struct fg_dp *dp = &g_env.dp;
+	struct fg_svc_peer *sp;
+	struct fg_keypair *kp;
+	uint8_t psk[32];
+	uint32_t slot;
+
+	CU_ASSERT_EQUAL_FATAL(fg_svc_env_init(&g_env, 16), 0);
+	CU_ASSERT_TRUE(fg_test_smaps_dontdump(dp->tables.kps, sizeof(*dp->tables.kps) * dp->tables.max_keypairs));
+	CU_ASSERT_TRUE(fg_test_smaps_dontdump(g_env.svc.peers, sizeof(*g_env.svc.peers) * dp->tables.max_peers));
+	CU_ASSERT_TRUE(fg_test_smaps_dontdump(&g_env.svc.local, sizeof(g_env.svc.local)));
+	CU_ASSERT_TRUE(fg_test_smaps_dontdump(&g_env.svc.checker, sizeof(g_env.svc.checker)));
+
+	slot = sealing_peer(0x70, true);
+	fill(psk, 0x33);
+	CU_ASSERT_EQUAL(fg_svc_peer_set_psk(&g_env.svc, slot, psk), 0);
+	sp = &g_env.svc.peers[slot];
+	CU_ASSERT_FALSE(sodium_is_zero(sp->noise.psk, sizeof(sp->noise.psk)));
+	CU_ASSERT_FATAL(fg_peer_kp(&dp->tables.peers[slot], FG_KP_CURRENT) != FG_SLOT_NONE);
+	kp = &dp->tables.kps[fg_peer_kp(&dp->tables.peers[slot], FG_KP_CURRENT)];
+	CU_ASSERT_FALSE(sodium_is_zero(kp->send_key, sizeof(kp->send_key)));
+	fg_svc_peer_remove(&g_env.svc, slot);
+	CU_ASSERT_TRUE(sodium_is_zero((const unsigned char *)sp, sizeof(*sp)));
+	fg_tables_reclaim(&dp->tables);   /* no worker reads: the grace period is over */
+	CU_ASSERT_TRUE(sodium_is_zero(kp->send_key, sizeof(kp->send_key)));
+	CU_ASSERT_TRUE(sodium_is_zero(kp->recv_key, sizeof(kp->recv_key)));
+
+	slot = sealing_peer(0x80, true);
+	kp = &dp->tables.kps[fg_peer_kp(&dp->tables.peers[slot], FG_KP_CURRENT)];
+	CU_ASSERT_FALSE(sodium_is_zero(kp->recv_key, sizeof(kp->recv_key)));
+	fg_tables_wipe_keys(&dp->tables);
+	for (uint32_t i = 0; i < dp->tables.max_keypairs; i++)
+		if (!sodium_is_zero(dp->tables.kps[i].send_key, 32) || !sodium_is_zero(dp->tables.kps[i].recv_key, 32)) {
+			CU_FAIL("a keypair kept its keys");
+			break;
+		}
+	fg_svc_env_fini(&g_env);
+}
+
 static const struct fg_cunit_test tests[] = {
 	{ "replay refused across PSK and key updates", test_replay_refused_across_updates },
 	{ "peer setters refuse dead slots", test_setters_refuse_dead_slots },
@@ -535,6 +580,7 @@ static const struct fg_cunit_test tests[] = {
 	{ "a keepalive is sealed by worker 0, not by the service", test_keepalive_sealed_by_worker },
 	{ "a Goodbye is sealed before its peer's slot is retired", test_goodbye_sealed_before_removal },
 	{ "what cannot be sealed is counted as svc_no_session", test_seal_without_session_counted },
+	{ "key stores out of core dumps, and wiped when they go", test_secrets_out_of_dumps_and_wiped },
 };
 
 int main(int argc, char **argv)
