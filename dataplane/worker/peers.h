@@ -30,10 +30,9 @@
 
 struct fg_policy;
 
-enum {
-	FG_SLOT_NONE = UINT32_MAX,
-	FG_OWNER_NONE = UINT32_MAX,
-};
+/* Macros, not an enum: UINT32_MAX is not an int (pedantic C11). */
+#define FG_SLOT_NONE  UINT32_MAX
+#define FG_OWNER_NONE UINT32_MAX
 
 enum fg_kp_role {
 	FG_KP_CURRENT = 0,
