@@ -380,8 +380,7 @@ int fg_dp_load_peers(struct fg_svc *s, const struct fg_config *cfg, char *err, s
 
 void fg_dp_release_heap(struct fg_dp *dp)
 {
-	fg_route_free(dp->allowed);
-	dp->allowed = NULL;
+	fg_route_free_heap(dp->allowed);
 }
 
 void fg_dp_release_host(struct fg_dp *dp)

@@ -434,6 +434,18 @@ err_free:
 	return NULL;
 }
 
+void fg_route_free_heap(struct fg_route_table *t)
+{
+	if (t == NULL)
+		return;
+	free(t->ent);
+	free(t->pbucket);
+	free(t->vbucket);
+	t->ent = NULL;
+	t->pbucket = NULL;
+	t->vbucket = NULL;
+}
+
 void fg_route_free(struct fg_route_table *t)
 {
 	if (t == NULL)

@@ -49,6 +49,10 @@ struct fg_route_table *fg_route_create(const char *name, uint32_t max_rules_v4,
 				       uint32_t max_rules_v6, struct rte_rcu_qsbr *qsbr);
 /* Frees the table; no worker may be reading it any more. NULL is accepted. */
 void fg_route_free(struct fg_route_table *t);
+/* Frees only the index kept outside the EAL's memory (malloc), leaving the LPM tables to
+ * rte_eal_cleanup(): rte_free() zeroes what it frees, hundreds of MiB here. The table is
+ * unusable after; for an exit. */
+void fg_route_free_heap(struct fg_route_table *t);
 
 /*
  * Writer only. Host bits of p are ignored. add replaces the value of an identical prefix
