@@ -367,7 +367,8 @@ static int uplink_mac(struct parser *p, const char *value)
 		int hi = hex_digit(value[i * 3]), lo = hex_digit(value[i * 3 + 1]);
 
 		ok = hi >= 0 && lo >= 0 && (i == FG_CONFIG_MAC_LEN - 1 || value[i * 3 + 2] == ':');
-		mac[i] = (uint8_t)(hi << 4 | lo);
+		if (ok) /* hi is -1 for a bad digit: no shift of a negative value */
+			mac[i] = (uint8_t)(hi << 4 | lo);
 	}
 	/* A multicast or all-zero source MAC would be dropped by every switch. */
 	if (!ok || (mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))

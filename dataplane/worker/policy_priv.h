@@ -24,7 +24,7 @@ enum ent_flag {
 	ENT_INTERNET = 1 << 2,  /* skipped for the Internet resource's excluded ranges */
 };
 
-enum { NONE = UINT32_MAX };
+#define NONE UINT32_MAX /* no group (a macro: UINT32_MAX is not an int) */
 
 /* An address as a 128-bit number; IPv4 lives in the low 32 bits of lo. */
 struct key {

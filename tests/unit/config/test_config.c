@@ -378,6 +378,7 @@ static const struct error_case error_cases[] = {
 	E("[Interface]\nPrivateKey = " PRIV "\n[Uplink]\nAddress = 198.18.1.1/24\nMAC = 00:00:00:00:00:00\n", 5, "invalid MAC", "00:00:00:00:00:00"),
 	E("[Interface]\nPrivateKey = " PRIV "\n[Uplink]\nAddress = 198.18.1.1/24\nMAC = 02-00-5e-10-00-01\n", 5, "invalid MAC", "02-00-5e-10-00-01"),
 	E("[Interface]\nPrivateKey = " PRIV "\n[Uplink]\nAddress = 198.18.1.1/24\nMAC = 02:00:5e:10:00:0g\n", 5, "invalid MAC", "02:00:5e:10:00:0g"),
+	E("[Interface]\nPrivateKey = " PRIV "\n[Uplink]\nAddress = 198.18.1.1/24\nMAC = g2:00:5e:10:00:01\n", 5, "invalid MAC", "g2:00:5e:10:00:01"), /* bad high digit: was a shift of -1 (fuzz) */
 	E("[Interface]\nPrivateKey = " PRIV "\n[Uplink]\nAddress = 198.18.1.1/24\nMAC = 02:00:5e:10:00:011\n", 5, "invalid MAC", "02:00:5e:10:00:011"),
 	/* [Dataplane] */
 	E(BASE "[Dataplane]\nWorkers = 0\n", 6, "Workers must be 1..127", "0"),
