@@ -97,7 +97,8 @@ enum fg_demux {
 
 /*
  * Demultiplexes a UDP payload that arrived on the listen port (reference §5.1), in order:
- *  1. from source port 3478: a well-formed STUN message (first byte 0..3, magic cookie,
+ *  1. from source port 3478: a well-formed STUN message (first byte 0..0x3f: the top
+ *     two bits zero, RFC 8489; magic cookie,
  *     length field == len - 20, multiple of 4) -> STUN; first byte 0x40..0x4F with
  *     len == 4 + length field, or that rounded up to 4 -> CHANNEL_DATA, any other length
  *     of at least 4 bytes -> CHANNEL_MALFORMED (no WireGuard message starts so);

@@ -136,9 +136,10 @@ enum fg_policy_verdict fg_policy_outbound(const struct fg_policy *p, const uint8
  * of its DNS resources (struct fg_policy_nat, policy_nat.h). A proxy IP is classified like
  * a host route carrying the filters of the DNS resources that share it (ranked: filter
  * permits > rank, i.e. pattern specificity > highest id; Internet resources never cover a
- * proxy IP), before the tunnel-range check, both ways. fg_policy_outbound() answers a proxy
- * IP without a real IP of its family with NET_UNREACHABLE; the NAT (conntrack.h) rewrites
- * what it allowed. */
+ * proxy IP), before the tunnel-range check, both ways. fg_policy_outbound() answers a packet
+ * that the filters permit to a proxy IP without a real IP of its family with
+ * NET_UNREACHABLE (one they refuse is PROHIBITED, as for any host route); the NAT
+ * (conntrack.h) rewrites what it allowed. */
 /* Whether the client has any proxy IP (the TUN side skips reverse NAT lookups if not). */
 bool fg_policy_has_nat(const struct fg_policy *p);
 /* The translation of dst when it is one of the client's proxy IPs, else NULL. */
