@@ -27,6 +27,10 @@
 enum {
 	MAX_SERVED = 64,
 	STATUS_UPTIME = 12,
+	/* How long a test waits for an answer or a close before it calls it missing. Generous:
+	 * 16 answers of 10,000 peers each are built one after another, and on a machine whose
+	 * cores are all busy that takes seconds. Only a failing test waits this long. */
+	WAIT_MS = 60000,
 };
 
 char fs_dir[64];
@@ -255,7 +259,7 @@ void fs_send(int fd, const char *s, size_t len)
 	CU_ASSERT_EQUAL(send(fd, s, len, MSG_NOSIGNAL), (ssize_t)len);
 }
 
-/* Reads one line (without its newline) with a 5 s limit; NULL at EOF or on error. */
+/* Reads one line (without its newline) waiting at most WAIT_MS (60 s); NULL at EOF or on error. */
 char *fs_line(int fd)
 {
 	size_t cap = 1 << 16, len = 0;
@@ -268,7 +272,7 @@ char *fs_line(int fd)
 
 		if (len == cap)
 			buf = realloc(buf, (cap *= 2) + 1);
-		if (poll(&pf, 1, 5000) <= 0)
+		if (poll(&pf, 1, WAIT_MS) <= 0)
 			break;
 		/* Peek first, then take no more than this line: the next one stays queued. */
 		r = recv(fd, buf + len, cap - len, MSG_PEEK);
@@ -290,13 +294,13 @@ char *fs_line(int fd)
 	return NULL;
 }
 
-/* True when the server has closed: EOF (or a reset) within 5 s. */
+/* True when the server has closed: EOF (or a reset) within WAIT_MS. */
 bool fs_closed(int fd)
 {
 	struct pollfd pf = { .fd = fd, .events = POLLIN };
 	char c;
 
-	return poll(&pf, 1, 5000) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+	return poll(&pf, 1, WAIT_MS) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
 }
 
 /* One request through the client code; returns the response line (caller frees). */
@@ -375,7 +379,7 @@ static void canned_serve(int fd)
 	for (;;) {
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
 
-		if (poll(&pf, 1, 5000) <= 0 || recv(fd, &c, 1, 0) <= 0 || c == '\n')
+		if (poll(&pf, 1, WAIT_MS) <= 0 || recv(fd, &c, 1, 0) <= 0 || c == '\n')
 			break;
 	}
 	if (!canned.reply) {

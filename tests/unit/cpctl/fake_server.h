@@ -37,9 +37,9 @@ void fs_canned_stop(void);
 
 int fs_connect(const char *path);
 void fs_send(int fd, const char *s, size_t len);
-/* One line without its newline (malloc'd), waiting at most 5 s; NULL at EOF or timeout. */
+/* One line without its newline (malloc'd), waiting at most 60 s; NULL at EOF or timeout. */
 char *fs_line(int fd);
-/* True when the peer closed (EOF or reset) within 5 s. */
+/* True when the peer closed (EOF or reset) within 60 s. */
 bool fs_closed(int fd);
 /* One request through fg_ctl_client_request(), which must return expect; the line or NULL. */
 char *fs_ask(const char *cmd, int expect);
