@@ -48,9 +48,10 @@
 #include "addr.h"
 
 enum {
-	FG_CTL_VERSION = 4,          /* 2: resources carry a variable number of filters;
+	FG_CTL_VERSION = 5,          /* 2: resources carry a variable number of filters;
 				      * 3: packets, relay channels and peer paths;
-				      * 4: DNS resources (p2p control, NAT, flow records) */
+				      * 4: DNS resources (p2p control, NAT, flow records);
+				      * 5: lcore load (polls, busy polls, cycles) in STATS_REPLY */
 	FG_CTL_ID_LEN = 64,          /* portal ids (UUIDs) as NUL-terminated text */
 	FG_CTL_MAX_FILTERS = 8192,   /* filters of one resource on the wire */
 	FG_CTL_MAX_PACKET = 2048,    /* UDP payload bytes of one PACKET_IN / PACKET_OUT */
@@ -243,6 +244,13 @@ struct fg_ctl_lcore_stats {
 	uint64_t nic_rx_packets, nic_rx_bytes, nic_tx_packets, nic_tx_bytes;
 	uint64_t tun_rx_packets, tun_rx_bytes, tun_tx_packets, tun_tx_bytes;
 	uint64_t decrypted, encrypted;
+	/* version 5: load, for sizing. A poll is one pass of the lcore's loop; a busy poll found
+	 * work (a packet or a message). busy_cycles are TSC cycles spent in busy polls, cycles
+	 * all TSC cycles since the loop started (tsc_hz in the reply converts them). */
+	uint64_t polls, busy_polls, busy_cycles, cycles;
+	/* The same four over the last complete window (about one second) the service lcore
+	 * sampled: the load now rather than since start. All 0 until a window has passed. */
+	uint64_t win_polls, win_busy_polls, win_busy_cycles, win_cycles;
 };
 
 struct fg_ctl_stats_reply {
@@ -272,6 +280,8 @@ struct fg_ctl_stats_reply {
 	uint64_t flows_lost;          /* records dropped on a full queue to the control plane */
 	uint64_t p2p_in;              /* AssignedIps handed to the control plane */
 	uint64_t p2p_out;             /* DomainStatus (and other p2p) sent to clients */
+	/* version 5 */
+	uint64_t tsc_hz;              /* TSC cycles per second, for the lcores' cycles */
 };
 
 enum fg_ctl_event_kind {
@@ -476,7 +486,7 @@ _Static_assert(sizeof(struct fg_ctl_resource_upsert) == 144, "resource_upsert la
 _Static_assert(sizeof(struct fg_ctl_resource_info) == 144, "resource_info layout (fixed part)");
 _Static_assert(sizeof(struct fg_ctl_reply) == 136, "reply layout");
 _Static_assert(sizeof(struct fg_ctl_event) == 112, "event layout");
-_Static_assert(sizeof(struct fg_ctl_stats_reply) == 4112, "stats_reply layout");
+_Static_assert(sizeof(struct fg_ctl_stats_reply) == 5208, "stats_reply layout");
 _Static_assert(sizeof(struct fg_ctl_packet_in) == 52, "packet_in layout (fixed part)");
 _Static_assert(sizeof(struct fg_ctl_packet_out) == 32, "packet_out layout (fixed part)");
 _Static_assert(sizeof(struct fg_ctl_channel) == 52, "channel layout");

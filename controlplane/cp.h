@@ -13,6 +13,7 @@
 #include "ctlsock.h"
 #include "dpclient.h"
 #include "gateway.h"
+#include "health.h"
 #include "login.h"
 #include "loop.h"
 #include "nat.h"
@@ -26,6 +27,23 @@ enum { FG_CP_NAT_WATCHES = 16 };   /* the DNS resolver's sockets (cpnat.c) */
 
 struct fg_cp_natw;
 struct fg_dnsfwd;
+
+/* /metrics' copy of the data plane's counters (cpmetrics.c): a scrape renders it and never
+ * waits on the data plane. */
+struct fg_cp_metrics {
+	struct fg_ctl_stats_reply stats;  /* the data plane's last STATS_REPLY */
+	bool have_stats;                  /* stats came from the data plane connected now */
+	bool answered;                    /* the last request for it was answered */
+	bool pending;                     /* a request for it is in flight */
+	bool warned;                      /* a family was refused (a bug): said once */
+	int64_t stats_ms;                 /* when stats came (fg_dpc_now_ms) */
+	struct fg_timer timer;            /* asks again every FG_CP_METRICS_REFRESH_MS */
+};
+
+enum {
+	FG_CP_METRICS_REFRESH_MS = 1000,  /* how often the data plane's counters are asked for */
+	FG_CP_METRICS_BUDGET_MS = 2000,   /* how long one request may take */
+};
 
 struct fg_cp {
 	struct lws_context *lws;
@@ -52,6 +70,8 @@ struct fg_cp {
 	struct fg_timer dp_timer;        /* reconnects to the data plane */
 	struct fg_timer dpreq_timer;     /* the earliest deadline of a data plane request */
 	struct fg_ctlsock ctl;           /* fastgatectl's socket */
+	struct fg_health health;         /* HEALTH_CHECK_ADDR: /healthz, /readyz, /metrics */
+	struct fg_cp_metrics metrics;    /* what /metrics renders of the data plane */
 	struct fg_watch *sigw;
 	int sigfd;
 	int exit_code;
@@ -84,5 +104,12 @@ void fg_cp_dns_stop(struct fg_cp *cp);
 
 /* fastgatectl's answers (cpstatus.c); its ctx is the struct fg_cp. */
 extern const struct fg_cpctl_provider fg_cp_ctl_provider;
+
+/* /metrics (cpmetrics.c): start serves HEALTH_CHECK_ADDR with /metrics and keeps the copy of
+ * the data plane's counters fresh (0 or -errno: the address could not be served); dp_lost
+ * (cpdp.c) forgets that copy when the data plane goes; stop ends the refreshes. */
+int fg_cp_metrics_start(struct fg_cp *cp, const char *addr);
+void fg_cp_metrics_dp_lost(struct fg_cp *cp);
+void fg_cp_metrics_stop(struct fg_cp *cp);
 
 #endif

@@ -21,6 +21,7 @@ static void dp_lost(struct fg_cp *cp, const char *why)
 	}
 	fg_dpc_close(&cp->dpc);
 	cp->state.dp_synced = false;
+	fg_cp_metrics_dp_lost(cp);
 	fg_warn(TAG, "data plane control socket lost (%s); retrying every second", why);
 	fg_loop_timer(&cp->dp_timer, 1000000);
 }

@@ -135,6 +135,34 @@ static cJSON *prov_flows(void *ctx)
 	return cp->flows ? fg_flowlog_json(cp->flows) : NULL;
 }
 
+/* part / whole rounded to 4 decimals, or null when whole is 0 (no poll, or no window yet). */
+static cJSON *ratio(uint64_t part, uint64_t whole)
+{
+	double r;
+
+	if (!whole)
+		return cJSON_CreateNull();
+	r = part >= whole ? 1.0 : (double)part / (double)whole;
+	return cJSON_CreateNumber((double)(uint64_t)(r * 10000.0 + 0.5) / 10000.0);
+}
+
+/* Version 5: the lcore's load since its loop started and over the last ~1 s window. */
+static void put_load(cJSON *o, const struct fg_ctl_lcore_stats *l)
+{
+	cJSON_AddNumberToObject(o, "polls", (double)l->polls);
+	cJSON_AddNumberToObject(o, "busy_polls", (double)l->busy_polls);
+	cJSON_AddNumberToObject(o, "busy_cycles", (double)l->busy_cycles);
+	cJSON_AddNumberToObject(o, "cycles", (double)l->cycles);
+	cJSON_AddNumberToObject(o, "polls_1s", (double)l->win_polls);
+	cJSON_AddNumberToObject(o, "busy_polls_1s", (double)l->win_busy_polls);
+	cJSON_AddNumberToObject(o, "busy_cycles_1s", (double)l->win_busy_cycles);
+	cJSON_AddNumberToObject(o, "cycles_1s", (double)l->win_cycles);
+	cJSON_AddItemToObject(o, "busy_ratio", ratio(l->busy_polls, l->polls));
+	cJSON_AddItemToObject(o, "work_ratio", ratio(l->busy_cycles, l->cycles));
+	cJSON_AddItemToObject(o, "busy_ratio_1s", ratio(l->win_busy_polls, l->win_polls));
+	cJSON_AddItemToObject(o, "work_ratio_1s", ratio(l->win_busy_cycles, l->win_cycles));
+}
+
 static void put_lcore(cJSON *arr, const char *name, const struct fg_ctl_lcore_stats *l)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -150,6 +178,7 @@ static void put_lcore(cJSON *arr, const char *name, const struct fg_ctl_lcore_st
 	cJSON_AddNumberToObject(o, "tun_tx_bytes", (double)l->tun_tx_bytes);
 	cJSON_AddNumberToObject(o, "decrypted", (double)l->decrypted);
 	cJSON_AddNumberToObject(o, "encrypted", (double)l->encrypted);
+	put_load(o, l);
 	cJSON_AddItemToArray(arr, o);
 }
 
@@ -182,6 +211,7 @@ static cJSON *stats_json(struct fg_cp *cp, struct fg_ctl_stats_reply *st)
 	cJSON_AddStringToObject(o, "aead", st->aead);
 	cJSON_AddNumberToObject(o, "workers", st->workers);
 	cJSON_AddNumberToObject(o, "peers", st->peers);
+	cJSON_AddNumberToObject(o, "tsc_hz", (double)st->tsc_hz);
 	h = cJSON_AddObjectToObject(o, "handshakes");
 	cJSON_AddNumberToObject(h, "initiated", (double)st->handshakes_initiated);
 	cJSON_AddNumberToObject(h, "responded", (double)st->handshakes_responded);

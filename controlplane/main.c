@@ -32,7 +32,6 @@
 
 #include "cp.h"
 #include "flow_http.h"
-#include "health.h"
 #include "log.h"
 #include "secmem.h"
 
@@ -380,7 +379,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fg_fatal(TAG, "fastgatectl socket %s: %s", ctl_path, strerror(-r));
 	if (cp.login.health_addr[0])
-		fg_health_start(cp.lws, cp.login.health_addr);
+		fg_cp_metrics_start(&cp, cp.login.health_addr);   /* /healthz, /readyz, /metrics */
 
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -411,6 +410,7 @@ int main(int argc, char **argv)
 	fg_dpc_drain(&cp.dpc, FG_DPC_TIMEOUT_MS);
 	fg_dpc_close(&cp.dpc); /* what is left completes now, while its owners still exist */
 	fg_ctlsock_stop(&cp.ctl);
+	fg_cp_metrics_stop(&cp);
 	fg_portal_free(cp.portal);
 	cp.gw.portal = NULL;
 	fg_loop_timer(&cp.conn_timer, 0);

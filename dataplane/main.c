@@ -31,6 +31,7 @@
 #include "service.h"
 #include "statsfile.h"
 #include "svc_state.h"
+#include "telemetry.h"
 #include "uapi_server.h"
 #include "worker.h"
 
@@ -42,6 +43,7 @@ struct fg_dataplane {
 	struct fg_svc svc;
 	struct fg_uapi_server *uapi;
 	struct fg_ctl_server *ctl;
+	struct fg_telemetry *tel;
 	FILE *dpdk_log; /* DPDK's log, through ours (common/log.h) */
 	struct fg_log_stream dpdk_log_state;
 };
@@ -70,6 +72,8 @@ static void usage(FILE *f)
 		"\n"
 		"Environment: FIREZONE_LOG_FORMAT=json for JSON log lines, FASTGATE_LOG=debug|info|warn|error,\n"
 		"FASTGATE_CORE_DUMPS=1 allows core dumps (off by default; the key tables stay out of them).\n"
+		"Telemetry: the EAL's socket (on unless --no-telemetry) also answers /fastgate/stats and\n"
+		"/fastgate/peers (dpdk-telemetry.py -f <file prefix>).\n"
 		"Signals: SIGINT/SIGTERM stop cleanly, SIGUSR1 writes the stats file.\n"
 		"Exit status: 0 after SIGINT/SIGTERM, 1 when the start fails, 2 for bad usage,\n"
 		"3 when the uplink port's interface was deleted, 4 when the TUN was deleted.\n");
@@ -242,6 +246,16 @@ int main(int argc, char **argv)
 			 e == EEXIST ? "exists and is not a socket (not removed)" : strerror(e));
 	}
 
+	self.tel = fg_telemetry_open(&self.svc);
+	if (!self.tel) {
+		int e = errno;
+
+		fg_ctl_server_close(self.ctl);
+		fg_uapi_server_close(self.uapi);
+		fg_dp_fini(&self.dp);
+		fg_fatal(TAG, "telemetry commands: %s", strerror(e));
+	}
+
 	g_self = &self;
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -284,6 +298,8 @@ int main(int argc, char **argv)
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_wait_lcore(lcore);
 	fg_svc_stats_dump(&self.svc);
+	fg_telemetry_close(self.tel);
+	self.tel = NULL;
 	fg_uapi_server_close(self.uapi);
 	self.uapi = NULL;
 	fg_ctl_server_close(self.ctl);

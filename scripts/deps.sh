@@ -7,8 +7,9 @@
 # install --no-install-recommends) only for those. Runs as root, or through sudo when
 # that exists. No state; safe to run any number of times.
 #
-# usage: scripts/deps.sh [--check] [--peers] [--fuzz]
+# usage: scripts/deps.sh [--check] [--build-only] [--peers] [--fuzz]
 #   --check  list missing packages and exit 1 if any, install nothing
+#   --build-only  only what building fastgate needs (scripts/install.sh), no test packages
 #   --peers  also the relay peer of the later end-to-end tests
 #            (coturn; the DNS peers dnsmasq-base and dnsutils are test packages)
 #   --fuzz   also clang with its libFuzzer/sanitizer runtimes and llvm-cov (scripts/fuzz.sh)
@@ -43,6 +44,7 @@ TEST=(
 	curl
 	python3
 	python3-websockets
+	python3-prometheus-client
 	openssl
 	netcat-openbsd
 	iperf3
@@ -55,6 +57,8 @@ TEST=(
 	dnsutils
 	stress-ng
 	faketime
+	strace
+	systemd
 )
 PEERS=(
 	coturn
@@ -66,10 +70,12 @@ FUZZ=(
 )
 
 check_only=0
+build_only=0
 want=("${BUILD[@]}" "${TEST[@]}")
 for arg in "$@"; do
 	case $arg in
 	--check) check_only=1 ;;
+	--build-only) build_only=1 ;;
 	--peers) want+=("${PEERS[@]}") ;;
 	--fuzz) want+=("${FUZZ[@]}") ;;
 	-h | --help)
@@ -95,10 +101,13 @@ installed() {
 	[ "$st" = installed ]
 }
 
-# The ICE tests' client agent (werift-ice) comes from npm: Node.js and npm from Debian, unless
+# --build-only: the build packages alone (a gateway host needs no test peers). Otherwise the
+# ICE tests' client agent (werift-ice) comes from npm: Node.js and npm from Debian, unless
 # a Node.js with its npm is installed already (e.g. from another repository, whose package
 # would conflict with Debian's npm).
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+if [ "$build_only" = 1 ]; then
+	want=("${BUILD[@]}")
+elif ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	want+=(nodejs npm)
 fi
 

@@ -70,7 +70,7 @@
  *             (a "waiting" agent has candidates from the client but no authorization yet,
  *              and only those three fields; age_s and since_s are seconds ago; channel 0:
  *              none, a direct path)
- *   stats     {"aead":"libsodium","workers":1,"peers":2,
+ *   stats     {"aead":"libsodium","workers":1,"peers":2,"tsc_hz":N,
  *              "handshakes":{"initiated":N,"responded":N,"completed":N,"cookies_sent":N,
  *                            "keepalives_sent":N,"roams":N},
  *              "drops":{"<reason>":N,...},
@@ -78,6 +78,9 @@
  *                         "nic_rx_packets":N,"nic_rx_bytes":N,"nic_tx_packets":N,
  *                         "nic_tx_bytes":N,"tun_rx_packets":N,"tun_rx_bytes":N,
  *                         "tun_tx_packets":N,"tun_tx_bytes":N,"decrypted":N,"encrypted":N,
+ *                         "polls":N,"busy_polls":N,"busy_cycles":N,"cycles":N,
+ *                         "polls_1s":N,"busy_polls_1s":N,"busy_cycles_1s":N,"cycles_1s":N,
+ *                         "busy_ratio":R,"work_ratio":R,"busy_ratio_1s":R,"work_ratio_1s":R,
  *                         "<other counter>":N,...}],   (other counters show as extra columns)
  *              "nat":{"translated_out":N,"translated_in":N,"icmp_translated":N,"created":N,
  *                     "expired":N,"misses":N,"live":N},      (the data plane's connection table)
@@ -86,7 +89,13 @@
  *              "dns_resources":{"assigned_ips":N,"malformed":N,"refused":N,"resolved":N,
  *                               "timeouts":N,"busy":N,"resets":N,"active":N,"inactive":N}}
  *             (nat, flows, p2p: from the data plane, summed over its workers; dns_resources:
- *              the control plane's own; each absent from older versions)
+ *              the control plane's own; each absent from older versions. The lcores' load:
+ *              a poll is one pass of the lcore's loop, a busy poll one that found work (a
+ *              packet or a message); busy_cycles are the TSC cycles of busy polls, cycles
+ *              all TSC cycles (tsc_hz per second), since the loop started or, with _1s, over
+ *              the last complete window of about a second. busy_ratio = busy_polls / polls,
+ *              work_ratio = busy_cycles / cycles, 0..1 with 4 decimals; null while the
+ *              denominator is 0 (the _1s ones until the first window has passed))
  *   flows     {"tracking":true,"log_lines":false,"dir":"/var/lib/fastgate/flow_logs","tokens":N,
  *              "uploads":{"enabled":true,"url":"https://host/ingestion/flow_logs"|null,
  *                         "interval_s":60,"batch_size":1000,

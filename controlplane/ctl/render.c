@@ -442,10 +442,21 @@ static const struct lcore_col {
 
 enum { LCORE_KNOWN = sizeof(lcore_cols) / sizeof(lcore_cols[0]) };
 
+/* The lcores' load (cpctl_server.h): a table of its own, not extra columns. */
+static const char *const load_keys[] = {
+	"polls", "busy_polls", "busy_cycles", "cycles", "polls_1s", "busy_polls_1s", "busy_cycles_1s",
+	"cycles_1s", "busy_ratio", "work_ratio", "busy_ratio_1s", "work_ratio_1s",
+};
+
+enum { LOAD_KEYS = sizeof(load_keys) / sizeof(load_keys[0]) };
+
 static bool known_lcore_key(const char *k)
 {
 	if (strcmp(k, "name") == 0)
 		return true;
+	for (size_t i = 0; i < LOAD_KEYS; i++)
+		if (strcmp(k, load_keys[i]) == 0)
+			return true;
 	for (size_t i = 0; i < LCORE_KNOWN; i++)
 		if (strcmp(k, lcore_cols[i].packets) == 0 ||
 		    (lcore_cols[i].bytes && strcmp(k, lcore_cols[i].bytes) == 0))
@@ -634,6 +645,72 @@ static int stats_lcores(const cJSON *lcores, FILE *out)
 	return ret;
 }
 
+/* A ratio 0..1 at k as a percentage with one decimal; "-" when null or missing (no window
+ * yet), "?" for anything else. */
+static const char *percent(const cJSON *o, const char *k, char *buf, size_t len)
+{
+	const cJSON *j = field(o, k);
+
+	if (absent(j))
+		return "-";
+	if (!cJSON_IsNumber(j) || !(j->valuedouble >= 0.0 && j->valuedouble <= 1.0))
+		return "?";
+	snprintf(buf, len, "%.1f%%", j->valuedouble * 100.0);
+	return buf;
+}
+
+static bool has_load(const cJSON *lcores)
+{
+	const cJSON *l;
+
+	cJSON_ArrayForEach(l, lcores)
+		for (size_t i = 0; i < LOAD_KEYS; i++)
+			if (field(l, load_keys[i]))
+				return true;
+	return false;
+}
+
+/* Busy: the share of polls that found work; work: the share of cycles spent on it, over the
+ * last window (1S) and since the start. Left out when no lcore carries load figures (a data
+ * plane older than protocol version 5). */
+static int stats_load(const cJSON *lcores, FILE *out)
+{
+	static const struct {
+		const char *head;
+		const char *key;
+	} cols[] = {
+		{ "BUSY 1S", "busy_ratio_1s" },
+		{ "WORK 1S", "work_ratio_1s" },
+		{ "BUSY", "busy_ratio" },
+		{ "WORK", "work_ratio" },
+	};
+	enum { NCOLS = sizeof(cols) / sizeof(cols[0]) };
+	char buf[NUM_LEN];
+	const cJSON *l;
+	struct fg_table t;
+	int ret;
+
+	if (!cJSON_IsArray(lcores) || !has_load(lcores))
+		return 0;
+	fputs("\nload (busy: polls that found work; work: cycles spent on it)\n", out);
+	fg_table_init(&t, 2 + NCOLS, ((1u << (2 + NCOLS)) - 1) & ~1u);
+	fg_table_row(&t);
+	fg_table_cell(&t, 0, "LCORE");
+	for (size_t c = 0; c < NCOLS; c++)
+		fg_table_cell(&t, 1 + c, cols[c].head);
+	fg_table_cell(&t, 1 + NCOLS, "POLLS");
+	cJSON_ArrayForEach(l, lcores) {
+		fg_table_row(&t);
+		fg_table_cell(&t, 0, text(l, "name", "?"));
+		for (size_t c = 0; c < NCOLS; c++)
+			fg_table_cell(&t, 1 + c, percent(l, cols[c].key, buf, sizeof(buf)));
+		fg_table_cell(&t, 1 + NCOLS, count(l, "polls", "-", buf, sizeof(buf)));
+	}
+	ret = fg_table_print(&t, INDENT, out);
+	fg_table_free(&t);
+	return ret;
+}
+
 int fg_render_stats(const cJSON *r, time_t now, FILE *out)
 {
 	char n1[NUM_LEN], n2[NUM_LEN];
@@ -653,6 +730,8 @@ int fg_render_stats(const cJSON *r, time_t now, FILE *out)
 		ret = stats_drops(field(r, "drops"), out);
 	if (!ret)
 		ret = stats_lcores(field(r, "lcores"), out);
+	if (!ret)
+		ret = stats_load(field(r, "lcores"), out);
 	if (!ret)
 		ret = fg_render_stats_nat(r, out);
 	return finish(out, ret);

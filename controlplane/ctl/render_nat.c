@@ -113,10 +113,11 @@ static int domains_table(const cJSON *domains, FILE *out)
 /* "100.96.0.1:40000", "[fd00::1]:40000", or for ICMP echo "100.96.0.1 id 7". */
 static void tuple_end(const cJSON *tu, const char *ip_k, const char *port_k, char *buf, size_t len)
 {
-	const char *ip = fg_render_text(tu, ip_k, "?"), *proto = fg_render_text(tu, "proto", "?");
-	char port[NUM_LEN];
+	const char *ip = fg_render_text(tu, ip_k, "?"), *proto = fg_render_text(tu, "proto", "?"), *port;
+	char num[NUM_LEN];
 
-	fg_render_count(tu, port_k, "?", port, sizeof(port));
+	/* Its answer, not num: a missing or bad port leaves num unwritten. */
+	port = fg_render_count(tu, port_k, "?", num, sizeof(num));
 	if (strcmp(proto, "icmp") == 0 || strcmp(proto, "icmpv6") == 0)
 		snprintf(buf, len, "%s id %s", ip, port);
 	else if (strchr(ip, ':'))

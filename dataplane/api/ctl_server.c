@@ -272,8 +272,21 @@ static void do_dump(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 	reply(c, cl, seq, 0, count, NULL);
 }
 
-static void put_lcore(struct fg_ctl_lcore_stats *o, const struct fg_lcore_counters *l)
+/* An lcore's counters (lcore: 0 the service, 1 + w worker w) and its load (service.h). */
+static void put_lcore(struct fg_ctl_lcore_stats *o, const struct fg_svc *s, unsigned lcore,
+		      const struct fg_lcore_counters *l, uint64_t now_tsc)
 {
+	struct fg_svc_load_figures since, win;
+
+	fg_svc_load_read(s, lcore, now_tsc, &since, &win);
+	o->polls = since.polls;
+	o->busy_polls = since.busy_polls;
+	o->busy_cycles = since.busy_cycles;
+	o->cycles = since.cycles;
+	o->win_polls = win.polls;
+	o->win_busy_polls = win.busy_polls;
+	o->win_busy_cycles = win.busy_cycles;
+	o->win_cycles = win.cycles;
 	o->nic_rx_packets = l->nic_rx_packets;
 	o->nic_rx_bytes = l->nic_rx_bytes;
 	o->nic_tx_packets = l->nic_tx_packets;
@@ -311,9 +324,11 @@ static void do_stats(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 	const struct fg_svc_stats *st = fg_svc_stats(s);
 	struct fg_dp *dp = fg_svc_dp(s);
 	struct fg_ctl_stats_reply r;
+	uint64_t drops[FG_DROP_MAX], now_tsc = rte_rdtsc();
 
 	memset(&r, 0, sizeof(r));
 	init_hdr(&r.h, FG_CTL_STATS_REPLY, seq);
+	r.tsc_hz = rte_get_tsc_hz();
 	snprintf(r.aead, sizeof(r.aead), "%s", fg_aead_backend_name());
 	r.workers = dp->nworkers;
 	r.peers = fg_svc_npeers(s);
@@ -325,17 +340,14 @@ static void do_stats(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 	r.roams = st->roams;
 	r.p2p_in = st->p2p_in;
 	r.p2p_out = st->p2p_out;
+	fg_svc_drops_sum(s, drops);
 	for (unsigned d = 1; d < FG_DROP_MAX && r.n_drops < FG_CTL_MAX_DROP_REASONS; d++) {
-		uint64_t v = dp->svc_cnt.drops[d];
-
-		for (unsigned w = 0; w < dp->nworkers; w++)
-			v += dp->workers[w].cnt.drops[d];
 		snprintf(r.drop_names[r.n_drops], sizeof(r.drop_names[0]), "%s", fg_drop_names[d]);
-		r.drops[r.n_drops++] = v;
+		r.drops[r.n_drops++] = drops[d];
 	}
-	put_lcore(&r.service, &dp->svc_cnt);
+	put_lcore(&r.service, s, 0, &dp->svc_cnt, now_tsc);
 	for (unsigned w = 0; w < dp->nworkers && w < FG_CTL_MAX_WORKERS; w++)
-		put_lcore(&r.lcores[w], &dp->workers[w].cnt);
+		put_lcore(&r.lcores[w], s, 1 + w, &dp->workers[w].cnt, now_tsc);
 	put_conntrack(&r, &dp->ct);
 	enqueue(c, cl, &r, sizeof(r));
 }

@@ -646,22 +646,35 @@ int fg_svc_run(struct fg_svc *s)
 {
 	struct fg_dp *dp = s->dp;
 	struct epoll_event evs[4]; /* only wakes the loop: the servers read their own sets */
+	uint64_t t0 = rte_rdtsc();
 
+	dp->svc_cnt.start_tsc = t0;
 	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
+		unsigned work = fg_svc_poll(s, fg_clock_ns());
+
 		/* Sleeps up to 1 ms when idle: the sockets wake it at once, the workers' rings
 		 * within a millisecond. What the socket servers do needs no "busy" flag: their
 		 * epoll sets are level-triggered (whatever they leave unread or unsent wakes
 		 * this wait again), and what they hand the service (a new peer, a handshake)
 		 * is seen by the fg_svc_poll right after them, before any sleep. */
-		if (!fg_svc_poll(s, fg_clock_ns()))
+		if (!work) {
 			epoll_wait(s->epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), IDLE_SLEEP_MS);
-		for (unsigned i = 0; i < s->natt; i++)
-			s->att[i].ops->poll(s->att[i].ctx);
+			/* The wait is idle time: a busy pass starts after it. */
+			t0 = rte_rdtsc();
+		}
+		for (unsigned i = 0; i < s->natt; i++) {
+			int n = s->att[i].ops->poll(s->att[i].ctx);
+
+			if (n > 0)
+				work += (unsigned)n;
+		}
 		if (s->dump_requested) {
 			s->dump_requested = 0;
 			fg_svc_stats_dump(s);
 		}
 		fg_svc_stats_tick(s, fg_clock_ns());
+		t0 = fg_lcore_count_pass(&dp->svc_cnt, t0, work != 0);
+		fg_svc_load_tick(s, t0);
 	}
 	return s->exit_code;
 }

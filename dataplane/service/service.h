@@ -218,6 +218,22 @@ void fg_svc_stats_write(struct fg_svc *s, FILE *f);
 int fg_svc_stats_dump(struct fg_svc *s);
 /* The periodic dump (stats_interval_ns), from the service loop. */
 void fg_svc_stats_tick(struct fg_svc *s, uint64_t now);
+/* Every drop reason's count (index enum fg_drop), summed over the service lcore and
+ * the workers: what the stats file, STATS_REPLY and telemetry report. */
+void fg_svc_drops_sum(const struct fg_svc *s, uint64_t drops[FG_DROP_MAX]);
+
+/* The lcores' load, for sizing (stats.c). An lcore is named by its index: 0 the service
+ * lcore, 1 + w worker w. A window is about FG_SVC_LOAD_WINDOW_MS long (longer when the
+ * service loop was late: its cycles say how long). */
+enum { FG_SVC_LOAD_WINDOW_MS = 1000 };
+/* Samples every lcore's counters once a window has passed since the last sample (now_tsc:
+ * rte_rdtsc()), keeping the differences as the last complete window. Service loop. */
+void fg_svc_load_tick(struct fg_svc *s, uint64_t now_tsc);
+/* The figures of an lcore since its loop started, as of now_tsc, and over the last
+ * complete window (all 0 until one has passed). busy_polls <= polls and busy_cycles <=
+ * cycles always hold, though the workers' counters are read while they change. */
+void fg_svc_load_read(const struct fg_svc *s, unsigned lcore, uint64_t now_tsc, struct fg_svc_load_figures *since,
+		      struct fg_svc_load_figures *win);
 
 /* The host interfaces (linkwatch.c): the uplink port's kernel interface (port_ifindex, 0
  * when it has none: the PMD's link status is read instead) and the TUN, watched through

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * The data plane's counters as text: per-reason drops (summed over lcores), per-lcore
- * packets and bytes, handshakes. Written by the service lcore on SIGUSR1, every
- * --stats-interval seconds when that is set, and at exit, to a
- * file replaced atomically (statsfile.c), so scripts and the demo can read it. Reads of the workers'
- * counters race benignly with their increments (aligned 64-bit loads).
+ * The data plane's counters, gathered on the service lcore: per-reason drops (summed over
+ * lcores), per-lcore packets, bytes and load, handshakes. The load is sampled about once a
+ * second (struct fg_svc_load, the service's own: the workers only ever write their counters).
+ * As text they are written on SIGUSR1, every --stats-interval seconds when that is set, and
+ * at exit, to a file replaced atomically (statsfile.c), so scripts and the demo can read it.
+ * Reads of the workers' counters race benignly with their increments (aligned 64-bit loads).
  */
 #include <stdio.h>
 #include <string.h>
+
+#include <rte_cycles.h>
 
 #include "log.h"
 #include "service.h"
@@ -16,7 +19,95 @@
 
 static const char *const TAG = "fastgate.stats";
 
-static void put_lcore(FILE *f, const char *who, const struct fg_lcore_counters *c)
+void fg_svc_drops_sum(const struct fg_svc *s, uint64_t drops[FG_DROP_MAX])
+{
+	const struct fg_dp *dp = s->dp;
+
+	for (unsigned r = 0; r < FG_DROP_MAX; r++) {
+		drops[r] = dp->svc_cnt.drops[r];
+		for (unsigned w = 0; w < dp->nworkers; w++)
+			drops[r] += dp->workers[w].cnt.drops[r];
+	}
+}
+
+/* ---- load -------------------------------------------------------------------------------- */
+
+static const struct fg_lcore_counters *lcore_counters(const struct fg_dp *dp, unsigned lcore)
+{
+	return lcore == 0 ? &dp->svc_cnt : &dp->workers[lcore - 1].cnt;
+}
+
+/* An lcore's figures since its loop started, as of now_tsc. The worker's counters change
+ * while they are read: a busy count that got ahead of its total is clamped to it. */
+static void sample(const struct fg_lcore_counters *c, uint64_t now_tsc, struct fg_svc_load_figures *f)
+{
+	uint64_t start;
+
+	f->busy_cycles = __atomic_load_n(&c->busy_cycles, __ATOMIC_RELAXED);
+	f->busy_polls = __atomic_load_n(&c->busy_polls, __ATOMIC_RELAXED);
+	f->polls = __atomic_load_n(&c->polls, __ATOMIC_RELAXED);
+	start = __atomic_load_n(&c->start_tsc, __ATOMIC_RELAXED);
+	f->cycles = start && now_tsc > start ? now_tsc - start : 0;
+	if (f->busy_polls > f->polls)
+		f->busy_polls = f->polls;
+	if (f->busy_cycles > f->cycles)
+		f->busy_cycles = f->cycles;
+}
+
+static uint64_t delta(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
+void fg_svc_load_tick(struct fg_svc *s, uint64_t now_tsc)
+{
+	struct fg_svc_load *l = &s->load;
+	unsigned n = 1 + s->dp->nworkers;
+
+	if (now_tsc < l->next_tsc)
+		return;
+	for (unsigned i = 0; i < n && i < FG_SVC_LOAD_LCORES; i++) {
+		struct fg_svc_load_figures cur, *w = &l->win[i], *last = &l->last[i];
+
+		sample(lcore_counters(s->dp, i), now_tsc, &cur);
+		if (l->next_tsc) {
+			w->polls = delta(cur.polls, last->polls);
+			w->busy_polls = delta(cur.busy_polls, last->busy_polls);
+			w->busy_cycles = delta(cur.busy_cycles, last->busy_cycles);
+			w->cycles = delta(cur.cycles, last->cycles);
+			if (w->busy_polls > w->polls)
+				w->busy_polls = w->polls;
+			if (w->busy_cycles > w->cycles)
+				w->busy_cycles = w->cycles;
+		}
+		*last = cur;
+	}
+	l->next_tsc = now_tsc + rte_get_tsc_hz() / 1000 * FG_SVC_LOAD_WINDOW_MS;
+}
+
+void fg_svc_load_read(const struct fg_svc *s, unsigned lcore, uint64_t now_tsc, struct fg_svc_load_figures *since,
+		      struct fg_svc_load_figures *win)
+{
+	if (lcore > s->dp->nworkers || lcore >= FG_SVC_LOAD_LCORES) {
+		memset(since, 0, sizeof(*since));
+		memset(win, 0, sizeof(*win));
+		return;
+	}
+	sample(lcore_counters(s->dp, lcore), now_tsc, since);
+	*win = s->load.win[lcore];
+}
+
+/* ---- the stats file ---------------------------------------------------------------------- */
+
+static void put_load(FILE *f, const char *who, const struct fg_svc_load_figures *l, const char *suffix)
+{
+	fprintf(f, "%s.polls%s %lu\n%s.busy_polls%s %lu\n", who, suffix, l->polls, who, suffix, l->busy_polls);
+	fprintf(f, "%s.busy_cycles%s %lu\n%s.cycles%s %lu\n", who, suffix, l->busy_cycles, who, suffix,
+		l->cycles);
+}
+
+static void put_lcore(FILE *f, const char *who, const struct fg_lcore_counters *c, const struct fg_svc_load_figures *since,
+		      const struct fg_svc_load_figures *win)
 {
 	fprintf(f, "%s.nic_rx_packets %lu\n%s.nic_rx_bytes %lu\n", who, c->nic_rx_packets, who, c->nic_rx_bytes);
 	fprintf(f, "%s.nic_tx_packets %lu\n%s.nic_tx_bytes %lu\n", who, c->nic_tx_packets, who, c->nic_tx_bytes);
@@ -34,6 +125,8 @@ static void put_lcore(FILE *f, const char *who, const struct fg_lcore_counters *
 		c->relay_rx_bytes);
 	fprintf(f, "%s.relay_tx_packets %lu\n%s.relay_tx_bytes %lu\n", who, c->relay_tx_packets, who,
 		c->relay_tx_bytes);
+	put_load(f, who, since, "");
+	put_load(f, who, win, "_1s");
 }
 
 /* The connection tables (dataplane/worker/conntrack.h), summed over the workers. */
@@ -52,16 +145,14 @@ static void put_conntrack(FILE *f, const struct fg_conntrack *ct)
 void fg_svc_stats_write(struct fg_svc *s, FILE *f)
 {
 	struct fg_dp *dp = s->dp;
-	uint64_t drops[FG_DROP_MAX];
+	struct fg_svc_load_figures since, win;
+	uint64_t drops[FG_DROP_MAX], now_tsc = rte_rdtsc();
 	char who[32];
 
-	for (unsigned r = 0; r < FG_DROP_MAX; r++) {
-		drops[r] = dp->svc_cnt.drops[r];
-		for (unsigned w = 0; w < dp->nworkers; w++)
-			drops[r] += dp->workers[w].cnt.drops[r];
-	}
+	fg_svc_drops_sum(s, drops);
 	fprintf(f, "aead_backend %s\n", fg_aead_backend_name());
 	fprintf(f, "workers %u\n", dp->nworkers);
+	fprintf(f, "tsc_hz %lu\n", rte_get_tsc_hz());
 	fprintf(f, "peers %u\n", s->nlive);
 	fprintf(f, "handshakes_initiated %lu\n", s->stats.handshakes_initiated);
 	fprintf(f, "handshakes_responded %lu\n", s->stats.handshakes_responded);
@@ -90,10 +181,12 @@ void fg_svc_stats_write(struct fg_svc *s, FILE *f)
 	fprintf(f, "neigh_unsolicited %lu\n", s->neigh.unsolicited);
 	for (unsigned r = 1; r < FG_DROP_MAX; r++)
 		fprintf(f, "drop.%s %lu\n", fg_drop_names[r], drops[r]);
-	put_lcore(f, "service", &dp->svc_cnt);
+	fg_svc_load_read(s, 0, now_tsc, &since, &win);
+	put_lcore(f, "service", &dp->svc_cnt, &since, &win);
 	for (unsigned w = 0; w < dp->nworkers; w++) {
 		snprintf(who, sizeof(who), "worker%u", w);
-		put_lcore(f, who, &dp->workers[w].cnt);
+		fg_svc_load_read(s, 1 + w, now_tsc, &since, &win);
+		put_lcore(f, who, &dp->workers[w].cnt, &since, &win);
 	}
 }
 

@@ -101,6 +101,15 @@ enum {
 	FG_SVC_P2P_BUDGET = 32,       /* AssignedIps handled per service iteration */
 };
 
+/* The lcores' load sampled about once a second (stats.c): index 0 is the service lcore,
+ * 1 + w worker w. */
+enum { FG_SVC_LOAD_LCORES = 1 + FG_MAX_WORKERS };
+struct fg_svc_load {
+	uint64_t next_tsc;            /* the next sample; 0 before the first */
+	struct fg_svc_load_figures last[FG_SVC_LOAD_LCORES]; /* since start, at the last sample */
+	struct fg_svc_load_figures win[FG_SVC_LOAD_LCORES];  /* the last complete window */
+};
+
 /* A removed peer's table slot, retired once worker 0's seal_done reaches ticket. */
 struct fg_svc_leaving {
 	uint32_t slot;
@@ -145,6 +154,7 @@ struct fg_svc {
 	uint64_t stats_failures;      /* dumps that could not be written */
 	uint64_t stats_failing;       /* of which in a row, up to the last dump */
 	struct fg_svc_linkwatch link; /* the uplink's and the TUN's interfaces (linkwatch.c) */
+	struct fg_svc_load load;      /* the lcores' load, for sizing (stats.c) */
 	int exit_code;                /* what fg_svc_run returns (enum fg_svc_exit) */
 };
 

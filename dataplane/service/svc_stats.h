@@ -29,4 +29,13 @@ struct fg_svc_stats {
 	uint64_t p2p_out;               /* p2p control packets queued for sealing (P2P_OUT) */
 };
 
+/* An lcore's load (stats.c): passes of its loop, those that found work, the TSC cycles
+ * these took, and all TSC cycles, over some span (since its loop started, or a window). */
+struct fg_svc_load_figures {
+	uint64_t polls;
+	uint64_t busy_polls;
+	uint64_t busy_cycles;
+	uint64_t cycles;
+};
+
 #endif

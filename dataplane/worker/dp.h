@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -70,9 +71,28 @@ struct fg_lcore_counters {
 	uint64_t relay_rx_bytes;
 	uint64_t relay_tx_packets; /* frames sent inside ChannelData to a relay */
 	uint64_t relay_tx_bytes;
-	uint64_t busy_loops;
-	uint64_t idle_loops;
+	/* Load, for sizing (service/stats.c samples it): passes of the lcore's loop, the passes
+	 * that found work (a packet or a message), the TSC cycles those passes took, and the
+	 * TSC when the loop started (0: not started). */
+	uint64_t polls;
+	uint64_t busy_polls;
+	uint64_t busy_cycles;
+	uint64_t start_tsc;
 } __rte_cache_aligned;
+
+/* Ends one pass of an lcore's loop that began at TSC t0 (busy: it found work) and returns
+ * the TSC now, which the caller keeps as the next pass's start: one rdtsc per pass. */
+static inline uint64_t fg_lcore_count_pass(struct fg_lcore_counters *c, uint64_t t0, bool busy)
+{
+	uint64_t t1 = rte_rdtsc();
+
+	c->polls++;
+	if (busy) {
+		c->busy_polls++;
+		c->busy_cycles += t1 - t0;
+	}
+	return t1;
+}
 
 struct fg_dp;
 

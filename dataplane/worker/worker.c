@@ -183,22 +183,25 @@ int fg_worker_main(void *arg)
 	struct fg_worker *w = arg;
 	struct fg_dp *dp = w->dp;
 	unsigned idle = 0;
+	uint64_t t0;
 
 	/* This lcore's own AEAD context (an ipsec-mb manager). Should it fail (ENOMEM), the
 	 * bursts fall back to libsodium on this lcore: slower, same results. */
 	(void)fg_aead_lcore_init();
 	rte_rcu_qsbr_thread_register(dp->tables.qsbr, w->idx);
 	rte_rcu_qsbr_thread_online(dp->tables.qsbr, w->idx);
+	t0 = rte_rdtsc();
+	w->cnt.start_tsc = t0;
 	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
 		unsigned n = fg_worker_poll(dp, w);
 
+		/* The load figures: each pass's end is the next one's start (dp.h). */
+		t0 = fg_lcore_count_pass(&w->cnt, t0, n != 0);
 		rte_rcu_qsbr_quiescent(dp->tables.qsbr, w->idx);
 		if (n) {
-			w->cnt.busy_loops++;
 			idle = 0;
 			continue;
 		}
-		w->cnt.idle_loops++;
 		/* Optional back-off for shared machines (IdleSleepUs); 0 = pure polling. */
 		if (dp->idle_sleep_us && ++idle > IDLE_POLLS_BEFORE_SLEEP) {
 			/* tv_nsec must stay below 1e9 (main.c bounds the option to 1 s). */
@@ -210,6 +213,8 @@ int fg_worker_main(void *arg)
 			rte_rcu_qsbr_thread_offline(dp->tables.qsbr, w->idx);
 			nanosleep(&ts, NULL);
 			rte_rcu_qsbr_thread_online(dp->tables.qsbr, w->idx);
+			/* The sleep is idle time, not part of the next pass. */
+			t0 = rte_rdtsc();
 		}
 	}
 	rte_rcu_qsbr_thread_offline(dp->tables.qsbr, w->idx);

@@ -31,7 +31,7 @@ import sys
 
 u8, u16, u32, u64, i32 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int32
 
-VERSION = 4
+VERSION = 5
 ID_LEN = 64
 DOMAIN_LEN = 256
 MAX_FILTERS = 8192
@@ -135,7 +135,8 @@ class PeerInfo(ctypes.Structure):
 class LcoreStats(ctypes.Structure):
     _fields_ = [(n, u64) for n in ("nic_rx_packets", "nic_rx_bytes", "nic_tx_packets", "nic_tx_bytes",
                                    "tun_rx_packets", "tun_rx_bytes", "tun_tx_packets", "tun_tx_bytes",
-                                   "decrypted", "encrypted")]
+                                   "decrypted", "encrypted", "polls", "busy_polls", "busy_cycles",
+                                   "cycles", "win_polls", "win_busy_polls", "win_busy_cycles", "win_cycles")]
 
 
 class StatsReply(ctypes.Structure):
@@ -147,7 +148,8 @@ class StatsReply(ctypes.Structure):
                 ("lcores", LcoreStats * 16)] + \
                [(n, u64) for n in ("nat_translated_out", "nat_translated_in", "nat_icmp_translated",
                                    "nat_created", "nat_expired", "nat_misses", "nat_live", "flows_started",
-                                   "flows_completed", "flows_live", "flows_lost", "p2p_in", "p2p_out")]
+                                   "flows_completed", "flows_live", "flows_lost", "p2p_in", "p2p_out",
+                                   "tsc_hz")]
 
 
 class Event(ctypes.Structure):
@@ -223,7 +225,7 @@ NAMES = {HELLO: "HELLO", HELLO_REPLY: "HELLO_REPLY", REPLY: "REPLY", PEER_UPSERT
 # The sizes tests/unit/ctlproto pins for the C structs; a mismatch means this mirror is stale.
 PINNED = {HELLO: 40, HELLO_REPLY: 144, REPLY: 136, PEER_UPSERT: 180, PEER_REMOVE: 48,
           RESOURCE_UPSERT: 144, RESOURCE_REMOVE: 104, IFACE_SET: 44, DUMP: 8, PEER_INFO: 192,
-          RESOURCE_INFO: 144, STATS: 8, STATS_REPLY: 4112, EVENT: 112, PACKET_IN: 52, PACKET_OUT: 32,
+          RESOURCE_INFO: 144, STATS: 8, STATS_REPLY: 5208, EVENT: 112, PACKET_IN: 52, PACKET_OUT: 32,
           CHANNEL_BIND: 52, CHANNEL_UNBIND: 52, PEER_PATH: 64, P2P_IN: 44, P2P_OUT: 44, NAT_SET: 664,
           NAT_DUMP: 8, NAT_INFO: 144, FLOWS_SET: 16, FLOW: 320}
 SIZE = {t: ctypes.sizeof(s) for t, s in STRUCTS.items()}

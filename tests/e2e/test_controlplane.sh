@@ -5,9 +5,10 @@
 # authorizations and programs fastgate-dataplane, which enforces them for a real
 # wireguard-go client. Checks the login URL and headers, authorization -> access, filters
 # -> ICMP prohibited, reject_access, expiry + Goodbye, re-authorization, a repeated init,
-# malformed frames, fastgatectl in both formats, the health endpoints, the portal going away
-# and coming back, a control plane restart that does not cut clients, 401, SIGTERM, and
-# that as root without the fastgate user it starts only with --allow-root.
+# malformed frames, fastgatectl in both formats (with each lcore's load), the health
+# endpoints, the portal going away and coming back, a control plane restart that does not
+# cut clients, 401, SIGTERM, and that as root without the fastgate user it starts only
+# with --allow-root.
 # Prints PASS/FAIL lines and "e2e-controlplane: N passed, N failed". Needs root.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -193,6 +194,27 @@ ctl_json() {
 }
 check "fastgatectl, human tables" ctl_human
 check "fastgatectl --json" ctl_json
+# Protocol version 5: after the traffic above every worker has polled, found work in some
+# polls and spent cycles on it; the ratios are what the counts say; the ~1 s window is full.
+ctl_load() {
+	ctl stats | grep -q "^load (busy" &&
+	ctl --json stats | "$PY" -c '
+import json, sys
+s = json.load(sys.stdin)
+hz = s["tsc_hz"]
+assert hz > 0, s
+ws = [l for l in s["lcores"] if l["name"] != "service"]
+assert len(ws) == s["workers"] >= 1 and s["lcores"][0]["name"] == "service", s
+for l in ws:
+    assert 0 < l["busy_polls"] <= l["polls"] and 0 < l["busy_cycles"] <= l["cycles"], l
+for l in s["lcores"]:
+    assert abs(l["busy_ratio"] - l["busy_polls"] / l["polls"]) < 1e-4, l
+    assert abs(l["work_ratio"] - l["busy_cycles"] / l["cycles"]) < 1e-4, l
+    assert l["polls_1s"] > 0 and 0.9 * hz <= l["cycles_1s"] <= 10 * hz, l
+    assert l["busy_polls_1s"] <= l["polls_1s"] and l["busy_cycles_1s"] <= l["cycles_1s"], l
+    assert abs(l["work_ratio_1s"] - l["busy_cycles_1s"] / l["cycles_1s"]) < 1e-4, l'
+}
+check "fastgatectl stats: each lcore's load (polls, busy polls, cycles, ratios, the ~1 s window)" ctl_load
 check "fastgatectl: clear error when the daemon is not running" bash -c \
 	"! FASTGATE_CTL_SOCKET=$FG_WORK/none.sock $CTL_BIN status 2>&1 | grep -q . || FASTGATE_CTL_SOCKET=$FG_WORK/none.sock $CTL_BIN status 2>&1 | grep -q 'is fastgate-controlplane running'"
 check "/healthz and /readyz answer 200" bash -c \

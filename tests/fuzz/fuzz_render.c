@@ -15,7 +15,9 @@
  * -ENOMEM. Any broken invariant aborts. No state between inputs.
  *
  * Found: the error message let C1 controls (U+009B, CSI) and invalid UTF-8 through to the
- * terminal (tests/fuzz/corpus/render/crash-c1-control-in-error).
+ * terminal (tests/fuzz/corpus/render/crash-c1-control-in-error); a NAT tuple whose port was
+ * missing or not a number printed a buffer never written, so two renderings differed
+ * (crash-nat-port-unwritten).
  *
  *   scripts/fuzz.sh 60 render     (clang, ASan + UBSan, 60 s)
  * Seeds: tests/fuzz/corpus/render/ (tests/fuzz/corpus/gen_cp_seeds.py).

@@ -3,7 +3,7 @@
 """Writes the seed corpora of the libFuzzer harnesses in tests/fuzz/ (stdlib only).
 
 Each harness NAME reads its seeds from tests/fuzz/corpus/NAME/; this script writes the
-seeds of the control plane's harnesses (phoenix, portal_msg, gateway, dpclient, render)
+seeds of the control plane's harnesses (phoenix, portal_msg, gateway, dpclient, render, metrics)
 and of the harnesses of earlier issues (ctl_msg, dns_pattern, dnsmsg, flow_spool,
 flow_token, flow_url, p2p, p2pctl, ice_candidate, natpkt, ice_input, relay, stun,
 uapi_multi), each in the input format described at the top of its fuzz_NAME.c. The seeds
@@ -311,6 +311,15 @@ def seeds_render():
              "flows": {"started": 7, "completed": 5, "live": 2, "lost": 0}, "p2p": {"in": 6, "out": 6},
              "dns_resources": {"assigned_ips": 6, "malformed": 0, "refused": 0, "resolved": 6, "timeouts": 0,
                                "busy": 0, "resets": 0, "active": 6, "inactive": 0}}
+    # protocol version 5: each lcore's load (ratios 0..1, null before the first window)
+    stats_load = dict(stats, tsc_hz=2400000000, lcores=[
+        dict(stats["lcores"][0], polls=120000, busy_polls=40, busy_cycles=2400000, cycles=120000000000,
+             polls_1s=1000, busy_polls_1s=2, busy_cycles_1s=240000, cycles_1s=2400000000,
+             busy_ratio=0.0003, work_ratio=0, busy_ratio_1s=0.002, work_ratio_1s=0.0001),
+        {"name": "worker0", "polls": 5, "busy_polls": 0, "busy_cycles": 0, "cycles": 1000, "polls_1s": 0,
+         "busy_polls_1s": 0, "busy_cycles_1s": 0, "cycles_1s": 0, "busy_ratio": 0, "work_ratio": 0,
+         "busy_ratio_1s": None, "work_ratio_1s": None},
+        {"name": "worker1", "polls": -1, "busy_ratio": 1.5, "work_ratio": "half", "busy_ratio_1s": 1e308}])
     ice = {"agents": [{"client_id": "c1", "state": "connected", "idle": False, "local_ufrag": "ejqt",
                        "remote_ufrag": "hgwh", "age_s": 12.3, "relay_id": "r1",
                        "nominated": {"local": "198.18.1.1:51820", "local_type": "host", "remote": "198.18.9.2:40000",
@@ -357,6 +366,7 @@ def seeds_render():
         "relays-old-shape": r("relays", {"relays": [{"id": "r1", "addrs": ["198.18.4.1:3478"], "username": "u",
                                                      "expires_at": 1767229200}]}, 3),
         "stats": r("stats", stats),
+        "stats-load": r("stats", stats_load),
         "ice": r("ice", ice),
         "flows": r("flows", flows),
         "nat": r("nat", nat),
@@ -673,9 +683,22 @@ def seeds_uapi_multi():
     }
 
 
+# fuzz_metrics: a STATS_REPLY (its first 5208 bytes), then the data plane's version, a label
+# value and a help text, cut at NULs.
+def seeds_metrics():
+    r = m_stats_reply(1)
+    return {
+        "stats-reply": r + b"0.1.0\0plain\0The help text.",
+        "stats-reply-escapes": r + b"\xff\xfe1.0\n\0a\"b\\c\nd\tz\xc0\xaf\0back\\slash\nnew line",
+        "stats-reply-utf8": r + "0.1.0-\u00fc\0\u20ac \U0001f600\0gr\u00fc\u00df".encode(),
+        "all-A": b"A" * 5208 + b"AAAA",
+        "short": r[:100],
+    }
+
+
 CORPORA = {
     "phoenix": seeds_phoenix, "portal_msg": seeds_portal_msg, "gateway": seeds_gateway, "dpclient": seeds_dpclient,
-    "render": seeds_render,
+    "render": seeds_render, "metrics": seeds_metrics,
     "ctl_msg": seeds_ctl_msg, "dns_pattern": seeds_dns_pattern, "dnsmsg": seeds_dnsmsg,
     "flow_spool": seeds_flow_spool, "flow_token": seeds_flow_token, "flow_url": seeds_flow_url, "p2p": seeds_p2p,
     "p2pctl": seeds_p2pctl, "ice_candidate": seeds_ice_candidate, "natpkt": seeds_natpkt,

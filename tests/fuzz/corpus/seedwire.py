@@ -51,7 +51,7 @@ def cstr(s, n):
 
 # ---- common/ctlproto.h -----------------------------------------------------------------
 
-CTL_VERSION = 4
+CTL_VERSION = 5
 (HELLO, HELLO_REPLY, REPLY, PEER_UPSERT, PEER_REMOVE, RESOURCE_UPSERT, RESOURCE_REMOVE,
  IFACE_SET, DUMP, PEER_INFO, RESOURCE_INFO, STATS, STATS_REPLY, EVENT, PACKET_IN, PACKET_OUT,
  CHANNEL_BIND, CHANNEL_UNBIND, PEER_PATH, P2P_IN, P2P_OUT, NAT_SET, NAT_DUMP, NAT_INFO,
@@ -135,10 +135,11 @@ def m_stats_reply(seq):
          struct.pack("<6Q", 10, 9, 19, 1, 40, 2))
     m += b"".join(struct.pack("<Q", n) for _, n in drops) + bytes(8 * (64 - len(drops)))
     m += b"".join(cstr(name, 32) for name, _ in drops) + bytes(32 * (64 - len(drops)))
-    lcore = struct.pack("<10Q", 1000, 120000, 900, 110000, 800, 90000, 700, 80000, 990, 880)
-    m += lcore + lcore + bytes(80 * 15)
-    m += struct.pack("<13Q", 5, 4, 0, 3, 1, 0, 2, 7, 5, 2, 0, 6, 6)
-    assert len(m) == 4112
+    lcore = struct.pack("<18Q", 1000, 120000, 900, 110000, 800, 90000, 700, 80000, 990, 880,
+                        50000, 1200, 3600000, 20000000, 9000, 300, 900000, 2000000)
+    m += lcore + lcore + bytes(144 * 15)
+    m += struct.pack("<14Q", 5, 4, 0, 3, 1, 0, 2, 7, 5, 2, 0, 6, 6, 2000000000)
+    assert len(m) == 5208
     return m
 
 

@@ -149,6 +149,7 @@ static void test_golden_stats(void)
 	golden("stats", "stats_wrong");
 	golden("stats", "stats_missing");
 	golden("stats", "stats_nat");
+	golden("stats", "stats_load");
 }
 
 static void test_golden_nat(void)

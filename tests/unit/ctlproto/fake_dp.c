@@ -190,7 +190,12 @@ static void srv_stats(struct fake_dp *f, uint32_t seq)
 	snprintf(r.drop_names[1], sizeof(r.drop_names[1]), "wg_bad_length");
 	r.service.nic_rx_packets = 123;
 	r.lcores[1].decrypted = 77;
+	r.lcores[1].busy_cycles = 1ull << 41;
+	r.lcores[1].win_cycles = 2400000000ull;
 	r.lcores[FG_CTL_MAX_WORKERS - 1].tun_tx_bytes = 9;
+	r.lcores[FG_CTL_MAX_WORKERS - 1].win_busy_polls = 3;
+	r.service.polls = 12345;
+	r.tsc_hz = 2400000000ull;
 	srv_send(f, &r, sizeof(r));
 }
 

@@ -56,7 +56,7 @@ static void test_sizes(void)
 		{ FG_CTL_PEER_INFO, sizeof(struct fg_ctl_peer_info), 192 },
 		{ FG_CTL_RESOURCE_INFO, sizeof(struct fg_ctl_resource_info), 144 },
 		{ FG_CTL_STATS, sizeof(struct fg_ctl_stats), 8 },
-		{ FG_CTL_STATS_REPLY, sizeof(struct fg_ctl_stats_reply), 4112 },
+		{ FG_CTL_STATS_REPLY, sizeof(struct fg_ctl_stats_reply), 5208 },
 		{ FG_CTL_EVENT, sizeof(struct fg_ctl_event), 112 },
 		{ FG_CTL_PACKET_IN, sizeof(struct fg_ctl_packet_in), 52 },
 		{ FG_CTL_PACKET_OUT, sizeof(struct fg_ctl_packet_out), 32 },
@@ -101,10 +101,10 @@ static void test_sizes(void)
 	 * both ends, as does a resource with FG_CTL_MAX_FILTERS filters. */
 	CU_ASSERT(sizeof(struct fg_ctl_stats_reply) <= FG_CTL_MAX_MSG);
 	CU_ASSERT(sizeof(struct fg_ctl_packet_in) + FG_CTL_MAX_PACKET <= FG_CTL_MAX_MSG);
-	CU_ASSERT_EQUAL(FG_CTL_VERSION, 4);
+	CU_ASSERT_EQUAL(FG_CTL_VERSION, 5);
 	CU_ASSERT_EQUAL(FG_CTL_MAX_MSG, sizeof(struct fg_ctl_resource_upsert) + FG_CTL_MAX_FILTERS * 8);
 	CU_ASSERT_EQUAL(sizeof(struct fg_ctl_filter), 8);
-	CU_ASSERT_EQUAL(sizeof(struct fg_ctl_lcore_stats), 80);
+	CU_ASSERT_EQUAL(sizeof(struct fg_ctl_lcore_stats), 144);
 	CU_ASSERT_EQUAL(sizeof(struct fg_ip), 17);
 	CU_ASSERT_EQUAL(sizeof(struct fg_prefix), 18);
 	CU_ASSERT_EQUAL(sizeof(struct fg_endpoint), 20);
@@ -400,11 +400,37 @@ static void test_layout(void)
 		F(fg_ctl_stats_reply, flows_lost, 0),
 		F(fg_ctl_stats_reply, p2p_in, 0),
 		F(fg_ctl_stats_reply, p2p_out, 0),
+		F(fg_ctl_stats_reply, tsc_hz, 0),
 		END(fg_ctl_stats_reply, 0),
 	};
 	static const size_t stats_reply_off[] = {
-		0, 8, 24, 28, 32, 36, 40, 48, 56, 64, 72, 80, 88, 600, 2648, 2728,
-		4008, 4016, 4024, 4032, 4040, 4048, 4056, 4064, 4072, 4080, 4088, 4096, 4104, 4112,
+		0, 8, 24, 28, 32, 36, 40, 48, 56, 64, 72, 80, 88, 600, 2648, 2792,
+		5096, 5104, 5112, 5120, 5128, 5136, 5144, 5152, 5160, 5168, 5176, 5184, 5192, 5200, 5208,
+	};
+	/* Version 5 appended the load to each lcore's counters. */
+	static const struct field lcore_stats[] = {
+		F(fg_ctl_lcore_stats, nic_rx_packets, 0),
+		F(fg_ctl_lcore_stats, nic_rx_bytes, 0),
+		F(fg_ctl_lcore_stats, nic_tx_packets, 0),
+		F(fg_ctl_lcore_stats, nic_tx_bytes, 0),
+		F(fg_ctl_lcore_stats, tun_rx_packets, 0),
+		F(fg_ctl_lcore_stats, tun_rx_bytes, 0),
+		F(fg_ctl_lcore_stats, tun_tx_packets, 0),
+		F(fg_ctl_lcore_stats, tun_tx_bytes, 0),
+		F(fg_ctl_lcore_stats, decrypted, 0),
+		F(fg_ctl_lcore_stats, encrypted, 0),
+		F(fg_ctl_lcore_stats, polls, 0),
+		F(fg_ctl_lcore_stats, busy_polls, 0),
+		F(fg_ctl_lcore_stats, busy_cycles, 0),
+		F(fg_ctl_lcore_stats, cycles, 0),
+		F(fg_ctl_lcore_stats, win_polls, 0),
+		F(fg_ctl_lcore_stats, win_busy_polls, 0),
+		F(fg_ctl_lcore_stats, win_busy_cycles, 0),
+		F(fg_ctl_lcore_stats, win_cycles, 0),
+		END(fg_ctl_lcore_stats, 0),
+	};
+	static const size_t lcore_stats_off[] = {
+		0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120, 128, 136, 144,
 	};
 	static const struct field p2p[] = {
 		F(fg_ctl_p2p, h, 0), F(fg_ctl_p2p, public_key, 0), F(fg_ctl_p2p, len, 0), F(fg_ctl_p2p, pad, 0),
@@ -470,6 +496,7 @@ static void test_layout(void)
 	CHECK_LAYOUT(iface, iface_off);
 	CHECK_LAYOUT(peer_info, peer_info_off);
 	CHECK_LAYOUT(stats_reply, stats_reply_off);
+	CHECK_LAYOUT(lcore_stats, lcore_stats_off);
 	CHECK_LAYOUT(event, event_off);
 	CHECK_LAYOUT(packet_in, packet_in_off);
 	CHECK_LAYOUT(packet_out, packet_out_off);
@@ -486,7 +513,7 @@ static void test_layout(void)
 	CU_ASSERT_EQUAL(offsetof(struct fg_ctl_hello, client), 8);
 	CU_ASSERT_EQUAL(offsetof(struct fg_ctl_dump, h), 0);
 	CU_ASSERT_EQUAL(offsetof(struct fg_ctl_stats, h), 0);
-	CU_ASSERT_EQUAL(sizeof(((struct fg_ctl_stats_reply *)0)->lcores), 80 * FG_CTL_MAX_WORKERS);
+	CU_ASSERT_EQUAL(sizeof(((struct fg_ctl_stats_reply *)0)->lcores), 144 * FG_CTL_MAX_WORKERS);
 	CU_ASSERT_EQUAL(_Alignof(struct fg_ctl_hdr), 4);
 }
 
@@ -772,6 +799,12 @@ static void test_stats(void)
 	CU_ASSERT_EQUAL(st.service.nic_rx_packets, 123);
 	CU_ASSERT_EQUAL(st.lcores[1].decrypted, 77);
 	CU_ASSERT_EQUAL(st.lcores[FG_CTL_MAX_WORKERS - 1].tun_tx_bytes, 9);
+	/* Version 5: the lcores' load and the TSC rate, at the end of each struct. */
+	CU_ASSERT_EQUAL(st.lcores[1].busy_cycles, 1ull << 41);
+	CU_ASSERT_EQUAL(st.lcores[1].win_cycles, 2400000000ull);
+	CU_ASSERT_EQUAL(st.lcores[FG_CTL_MAX_WORKERS - 1].win_busy_polls, 3);
+	CU_ASSERT_EQUAL(st.service.polls, 12345);
+	CU_ASSERT_EQUAL(st.tsc_hz, 2400000000ull);
 	memset(&rm, 0, sizeof(rm));
 	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &rm, FG_CTL_PEER_REMOVE, NULL), -ENOENT);
 	fake_stop();
