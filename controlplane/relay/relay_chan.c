@@ -242,6 +242,9 @@ void fg_relay_chan_tick(struct fg_relay_set *s, struct fg_relay *r, uint64_t now
 		}
 		c->refreshing = true;
 	}
+	/* A channel that expired just now may be past its 15 minutes too (the loop slept
+	 * through both, a suspended host): free its number now, not at a timer already due. */
+	collect(r, now);
 	fg_relay_chan_pump(s, r, now);
 }
 

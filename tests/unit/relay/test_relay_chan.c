@@ -176,11 +176,42 @@ static void test_channel_reuse_rule(void)
 	env_free(&E);
 }
 
+/* The loop slept through a channel's 10 minutes and its 15 (a suspended host): one tick
+ * unbinds it and frees its number, and no timer is left already due (the loop would
+ * otherwise wake at once for it). Found by fuzz_relay. */
+static void test_channel_expiry_and_reuse_in_one_tick(void)
+{
+	struct fake *fakes[] = { &F, NULL };
+	struct fg_endpoint b = ep("198.51.100.78:5000");
+	uint64_t t0;
+
+	env_init(&E, NULL);
+	fake_init(&F, "192.0.2.1:3478", NULL, USER, PASS);
+	up(&F, "r1");
+	t0 = E.now;
+	env_run(&E, t0 + SEC(200), fakes);
+	CU_ASSERT_EQUAL(fg_relay_bind_channel(E.s, "r1", &b, E.now), 0x4000);
+	fake_serve(&E, &F);
+	/* the allocation is refreshed on time up to here: it lives past the jump below */
+	env_run(&E, t0 + SEC(601), fakes);
+	CU_ASSERT_EQUAL(view_of(&E, "r1")->channels_bound, 1);
+	/* bound at 200: gone at 800, its number free at 1100; the next tick comes at 1150 */
+	E.now = t0 + SEC(1150);
+	fg_relay_tick(E.s, E.now);
+	CU_ASSERT_EQUAL(env_count_ev(&E, FG_RELAY_EV_CHANNEL_UNBOUND), 1);
+	CU_ASSERT_EQUAL(view_of(&E, "r1")->channels_total, 0);
+	CU_ASSERT(fg_relay_next_timeout(E.s) > E.now);
+	CU_ASSERT_FALSE(F.bad);
+	env_free(&E);
+}
+
 int main(void)
 {
+
 	static const struct fg_cunit_test tests[] = {
 		{ "bind, data, refresh, expiry", test_channels },
 		{ "the 15-minute reuse rule", test_channel_reuse_rule },
+		{ "expiry and reuse in one tick", test_channel_expiry_and_reuse_in_one_tick },
 	};
 
 	fg_log_set_level(FG_LOG_WARN);
