@@ -8,7 +8,7 @@
  * burst; each packet is confirmed, keeps the key fresh, follows roaming, is admitted
  * (cryptokey routing, policy), goes through the connection table (DNS-resource NAT, flows:
  * conntrack.h, one burst per batch) and is delivered to the TUN, GRO-coalesced where the
- * TUN takes it. State: the worker's own (struct fg_worker), the connection tables under the
+ * TUN takes it (hostio.c). State: the worker's own (struct fg_worker), the connection tables under the
  * rules of conntrack.h, and what the service lcore publishes under the rules of peers.h and
  * route.h.
  */
@@ -16,13 +16,11 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/uio.h>
 
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
 
 #include "clock.h"
-#include "gro.h"
 #include "icmpgen.h"
 #include "messages.h"
 #include "p2pctl.h"
@@ -129,40 +127,6 @@ struct rx_out {
 	uint8_t ct_at[FG_BURST_MAX];
 	unsigned nct;
 };
-
-/* Writes decrypted packets to a virtio-net-header TUN, coalescing TCP flows into
- * super-packets (GRO): one writev(2) per item instead of one write(2) per packet. The
- * payloads are not copied; the mbufs go back after the write. */
-static void tun_write_gro(const struct fg_dp *dp, struct fg_worker *w, uint8_t *const bufs[],
-			  const uint16_t lens[], struct rte_mbuf *const done[], unsigned n)
-{
-	/* UDP is coalesced only where the kernel took USO for that family. */
-	unsigned udp = ((dp->tun.offloads & FG_TUN_OFFLOAD_USO4) ? FG_GRO_UDP4 : 0) |
-		       ((dp->tun.offloads & FG_TUN_OFFLOAD_USO6) ? FG_GRO_UDP6 : 0);
-	struct fg_gro_item items[FG_BURST_MAX];
-	uint16_t next[FG_BURST_MAX];
-	struct iovec iov[3 * FG_BURST_MAX];
-	unsigned cnt[FG_BURST_MAX], off = 0, m, wrote, i;
-	uint64_t errors = 0;
-
-	m = fg_gro_coalesce_ex((const uint8_t *const *)bufs, lens, n, items, next, udp);
-	for (i = 0; i < m; i++) {
-		cnt[i] = fg_gro_iov(&items[i], (const uint8_t *const *)bufs, lens, next, iov + off);
-		off += cnt[i];
-	}
-	wrote = fg_tun_writev_burst(w->tun_fd, iov, cnt, m, &errors);
-	for (i = 0; i < m; i++) {
-		if (i < wrote) {
-			w->cnt.tun_tx_packets += items[i].count;
-			w->cnt.tun_tx_bytes += items[i].len;
-			w->cnt.tun_gro_writes++;
-		} else {
-			w->cnt.drops[FG_DROP_TUN_WRITE] += items[i].count;
-		}
-	}
-	for (i = 0; i < n; i++)
-		rte_pktmbuf_free(done[i]);
-}
 
 /* ---- receive: the stages of a data message, in the order they run ----------------------- */
 
@@ -500,29 +464,6 @@ static void conntrack_burst(struct fg_dp *dp, struct fg_worker *w, struct rx_out
 	out->nout = kept;
 }
 
-/* The admitted inner packets to the host: GRO super-packets on a virtio-net-header TUN,
- * else one write per packet. */
-static inline void deliver_tun(struct fg_dp *dp, struct fg_worker *w, struct rx_out *out)
-{
-	uint64_t errors = 0;
-	unsigned wrote;
-
-	if (dp->tun.flags & FG_TUN_VNET_HDR) {
-		tun_write_gro(dp, w, out->bufs, out->lens, out->done, out->nout);
-		return;
-	}
-	wrote = fg_tun_write_burst(w->tun_fd, out->bufs, out->lens, out->nout, &errors);
-	for (unsigned i = 0; i < out->nout; i++) {
-		if (i < wrote) {
-			w->cnt.tun_tx_packets++;
-			w->cnt.tun_tx_bytes += out->lens[i];
-			rte_pktmbuf_free(out->done[i]);
-		} else {
-			drop(w, out->done[i], FG_DROP_TUN_WRITE);
-		}
-	}
-}
-
 /* Decrypts a batch of data messages whose keypair this worker owns and sends the inner
  * packets to the TUN (the kernel's wg_packet_consume_data_done, one stage per step). */
 static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data *d, unsigned n,
@@ -556,7 +497,7 @@ static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data 
 	if (out.nct)
 		conntrack_burst(dp, w, &out, now);
 	if (out.nout)
-		deliver_tun(dp, w, &out);
+		fg_worker_deliver_tun(dp, w, out.bufs, out.lens, out.done, out.nout);
 	if (out.nrep)
 		fg_worker_seal_and_send(dp, w, out.rep, out.nrep, now, FG_DROP_TUN_NO_SESSION);
 }

@@ -2,7 +2,7 @@
 /*
  * The worker's poll loop (see worker.h): each pass takes a bounded burst from every source
  * the worker owns (its NIC queue, its handoff ring, its TUN queue, the service lcore's ring),
- * hands each to its stages (receive.c, send.c), flushes the transmit buffer and reports a
+ * hands each to its stages (receive.c, send.c, hostio.c), flushes the transmit buffer and reports a
  * quiescent state. All state touched here is either the worker's own (struct fg_worker),
  * read-only after start-up, or published by the service lcore under the rules of peers.h
  * and route.h.
@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <time.h>
 
 #include <rte_errno.h>
@@ -19,7 +18,6 @@
 #include <rte_lcore.h>
 
 #include "clock.h"
-#include "gso.h"
 #include "messages.h"
 #include "worker_priv.h"
 
@@ -55,99 +53,6 @@ void fg_worker_flush(struct fg_dp *dp, struct fg_worker *w)
 	w->ntx = 0;
 }
 
-/* Takes k mbufs from the worker's stash (refilled in bulk); false if the pool is dry. */
-static bool stash_take(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **out, unsigned k)
-{
-	if (w->nstash < k) {
-		unsigned want = FG_STASH - w->nstash;
-
-		if (rte_pktmbuf_alloc_bulk(dp->pool, w->stash + w->nstash, want) == 0)
-			w->nstash += want;
-		if (w->nstash < k) {
-			w->cnt.drops[FG_DROP_MBUF_ALLOC]++;
-			return false;
-		}
-	}
-	w->nstash -= k;
-	memcpy(out, w->stash + w->nstash, k * sizeof(*out));
-	return true;
-}
-
-/* The virtio-net-header TUN: each read may be a TSO/USO super-packet of up to 64 KiB, split
- * (GSO) into <= MTU packets straight into mbufs, in order, then encrypted in bursts. */
-static unsigned poll_tun_vnet(struct fg_dp *dp, struct fg_worker *w, uint64_t now)
-{
-	struct rte_mbuf *ms[FG_BURST_MAX], *seg[FG_GSO_SEGS];
-	uint8_t *ptr[FG_GSO_SEGS];
-	uint16_t lens[FG_BURST_MAX], slen[FG_GSO_SEGS];
-	uint32_t rlen[FG_TUN_READS];
-	unsigned n, nm = 0, total = 0;
-	uint64_t errors = 0;
-
-	n = fg_tun_read_vnet_burst(w->tun_fd, w->rdbuf, rlen, FG_TUN_READS, FG_TUN_VNET_READ_MAX, &errors);
-	w->cnt.drops[FG_DROP_TUN_MALFORMED] += errors;
-	for (unsigned i = 0; i < n; i++) {
-		if (!stash_take(dp, w, seg, FG_GSO_SEGS))
-			break;
-		unsigned cap = rte_pktmbuf_tailroom(seg[0]) - FG_WG_PADDING - FG_WG_AEAD_TAG_LEN;
-		for (unsigned j = 0; j < FG_GSO_SEGS; j++)
-			ptr[j] = rte_pktmbuf_mtod(seg[j], uint8_t *);
-		int k = fg_gso_split(w->rdbuf[i], rlen[i], (uint16_t)dp->mtu, ptr, slen, FG_GSO_SEGS, cap);
-		if (k <= 0) {
-			w->cnt.drops[FG_DROP_TUN_MALFORMED]++;
-			k = 0;
-		} else if (k > 1) {
-			w->cnt.tun_gso_splits++;
-		}
-		/* Segments keep their order: bursts are flushed in write order. */
-		for (int j = 0; j < k; j++) {
-			if (nm == FG_BURST_MAX) {
-				fg_worker_tun_burst(dp, w, ms, lens, nm, now);
-				nm = 0;
-			}
-			ms[nm] = seg[j];
-			lens[nm++] = slen[j];
-		}
-		total += (unsigned)k;
-		/* Unused mbufs go back to the stash. */
-		memcpy(w->stash + w->nstash, seg + k, (FG_GSO_SEGS - (unsigned)k) * sizeof(seg[0]));
-		w->nstash += FG_GSO_SEGS - (unsigned)k;
-	}
-	if (nm)
-		fg_worker_tun_burst(dp, w, ms, lens, nm, now);
-	return total;
-}
-
-static unsigned poll_tun(struct fg_dp *dp, struct fg_worker *w, uint64_t now)
-{
-	struct rte_mbuf *ms[FG_BURST_MAX];
-	uint8_t *bufs[FG_BURST_MAX];
-	uint16_t lens[FG_BURST_MAX];
-	unsigned n = dp->burst, got;
-	uint64_t errors = 0;
-
-	if (w->tun_fd < 0)
-		return 0;
-	if (dp->tun.flags & FG_TUN_VNET_HDR)
-		return poll_tun_vnet(dp, w, now);
-	if (rte_pktmbuf_alloc_bulk(dp->pool, ms, n) != 0) {
-		w->cnt.drops[FG_DROP_MBUF_ALLOC]++;
-		return 0;
-	}
-	/* Room left for the WireGuard header and outer headers in front (headroom), and for
-	 * padding and the tag behind. */
-	unsigned cap = rte_pktmbuf_tailroom(ms[0]) - FG_WG_PADDING - FG_WG_AEAD_TAG_LEN;
-	for (unsigned i = 0; i < n; i++)
-		bufs[i] = rte_pktmbuf_mtod(ms[i], uint8_t *);
-	got = fg_tun_read_burst(w->tun_fd, bufs, lens, n, cap, &errors);
-	w->cnt.drops[FG_DROP_TUN_MALFORMED] += errors;
-	for (unsigned i = got; i < n; i++)
-		rte_pktmbuf_free(ms[i]);
-	if (got)
-		fg_worker_tun_burst(dp, w, ms, lens, got, now);
-	return got;
-}
-
 unsigned fg_worker_poll(struct fg_dp *dp, struct fg_worker *w)
 {
 	struct rte_mbuf *pkts[FG_BURST_MAX];
@@ -164,7 +69,7 @@ unsigned fg_worker_poll(struct fg_dp *dp, struct fg_worker *w)
 		fg_worker_rx_burst(dp, w, pkts, n, now, true);
 	total += n;
 
-	total += poll_tun(dp, w, now);
+	total += fg_worker_poll_tun(dp, w, now);
 
 	n = rte_ring_sc_dequeue_burst(w->svc_tx, (void **)pkts, dp->burst, NULL);
 	if (n)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the worker's three files share (worker.c: the poll loop; receive.c: the stages of a
- * data message from the NIC; send.c: the stages of sealing a packet for a peer). Private
- * to dataplane/worker/: the inline helpers every stage uses and the stage entry points.
+ * What the worker's files share (worker.c: the poll loop; receive.c: the stages of a
+ * data message from the NIC; send.c: the stages of sealing a packet for a peer; hostio.c:
+ * the TUN queue). Private to dataplane/worker/: the inline helpers every stage uses and the
+ * stage entry points.
  */
 #ifndef FG_WORKER_PRIV_H
 #define FG_WORKER_PRIV_H
@@ -82,6 +83,13 @@ void fg_worker_seal_and_send(struct fg_dp *dp, struct fg_worker *w, struct tx_it
 /* send.c: packets read from the TUN (mbufs with lens), routed to their peers and sealed. */
 void fg_worker_tun_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **ms, const uint16_t *lens,
 			 unsigned n, uint64_t now);
+/* hostio.c: n admitted inner packets (bufs/lens, their mbufs in done, all freed or counted)
+ * to the worker's TUN queue. */
+void fg_worker_deliver_tun(struct fg_dp *dp, struct fg_worker *w, uint8_t *const bufs[], const uint16_t lens[],
+			   struct rte_mbuf *const done[], unsigned n);
+/* hostio.c: one burst read from the worker's TUN queue, sealed and queued (send.c); returns
+ * the packets read. */
+unsigned fg_worker_poll_tun(struct fg_dp *dp, struct fg_worker *w, uint64_t now);
 /* send.c: the service lcore's ring: built frames to send, and seal requests. */
 void fg_worker_svc_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **ms, unsigned n, uint64_t now);
 
