@@ -84,4 +84,33 @@ enum fg_drop {
 
 extern const char *const fg_drop_names[FG_DROP_MAX];
 
+/*
+ * The stages of a packet through a worker, timed per burst when the data plane's
+ * FG_FP_PROFILE bit is set (dp.h; the bench sets it, the daemon never does). Decrypt (NIC to
+ * host): PARSE is the outer headers and UDP demux of the received burst; LOOKUP the
+ * receiver-index lookup, owner claim, expiry and replay check; AEAD the open burst; POLICY
+ * everything between the AEAD and the host (tag and replay update, inner parse, cryptokey
+ * routing, the client's policy, the connection table); IO the write to the TUN. Encrypt
+ * (host to NIC): IO is the TUN read and GSO split, PARSE the inner parse, LOOKUP the
+ * cryptokey route and keypair, POLICY the inbound policy, AEAD the seal burst and the outer
+ * headers (the NIC transmit is timed with the poll, not with a stage).
+ */
+enum fg_stage {
+	FG_STAGE_PARSE,
+	FG_STAGE_LOOKUP,
+	FG_STAGE_AEAD,
+	FG_STAGE_POLICY,
+	FG_STAGE_IO,
+	FG_STAGE_MAX,
+};
+
+extern const char *const fg_stage_names[FG_STAGE_MAX];
+
+/* One direction's stage times: TSC cycles per stage and the packets the bursts held. */
+struct fg_stage_prof {
+	uint64_t cycles[FG_STAGE_MAX];
+	uint64_t packets;
+	uint64_t bursts;
+};
+
 #endif

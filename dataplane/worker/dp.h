@@ -78,7 +78,24 @@ struct fg_lcore_counters {
 	uint64_t busy_polls;
 	uint64_t busy_cycles;
 	uint64_t start_tsc;
+	/* Stage times (counters.h), only while FG_FP_PROFILE is set: decrypt and encrypt. */
+	struct fg_stage_prof prof_rx;
+	struct fg_stage_prof prof_tx;
 } __rte_cache_aligned;
+
+/*
+ * struct fg_dp's fastpath bits. 0, the default, is the production fast path. The bench
+ * sets them, between rows and while no worker polls, to time the stages and to measure the
+ * fast path with one of its per-packet refinements taken out (a before/after row in one
+ * run); nothing else sets them.
+ */
+enum fg_fastpath_bits {
+	FG_FP_PROFILE = 1u << 0,          /* time each stage (prof_rx / prof_tx) */
+	FG_FP_NO_BULK_LOOKUP = 1u << 1,   /* one rte_hash lookup per packet, not a bulk lookup */
+	FG_FP_NO_PREFETCH = 1u << 2,      /* no prefetch of the next packets across the burst */
+	FG_FP_NO_RX_CSUM_FLAGS = 1u << 3, /* verify the outer checksums in software always */
+	FG_FP_POLICY_REPARSE = 1u << 4,   /* the policy parses the inner packet again */
+};
 
 /* Ends one pass of an lcore's loop that began at TSC t0 (busy: it found work) and returns
  * the TSC now, which the caller keeps as the next pass's start: one rdtsc per pass. */
@@ -144,6 +161,7 @@ struct fg_dp {
 	uint32_t mtu;
 	uint32_t burst;
 	uint32_t idle_sleep_us;
+	uint32_t fastpath;              /* enum fg_fastpath_bits; 0 in the daemon */
 	uint16_t port_id;
 	unsigned nworkers;
 	volatile int quit;
