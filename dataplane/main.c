@@ -30,6 +30,7 @@
 #include "secmem.h"
 #include "service.h"
 #include "statsfile.h"
+#include "svc_bench.h"
 #include "svc_state.h"
 #include "telemetry.h"
 #include "uapi_server.h"
@@ -67,6 +68,9 @@ static void usage(FILE *f)
 		"                        at most 1000000)\n"
 		"  --keep-caps           keep every capability once set up (by default only\n"
 		"                        CAP_NET_ADMIN is kept, and no_new_privs is set)\n"
+		"  --bench-sessions FILE install the public test sessions of fastgate-gen-pcaps'\n"
+		"                        keys.txt (only in a build with meson -Dbench_sessions=true,\n"
+		"                        for test beds: never in production)\n"
 		"  --version             print the version and exit\n"
 		"  --help                this text\n"
 		"\n"
@@ -98,11 +102,12 @@ int main(int argc, char **argv)
 		{ "ctl-group", required_argument, NULL, 'g' },
 		{ "idle-sleep-us", required_argument, NULL, 'i' },
 		{ "keep-caps", no_argument, NULL, 'K' },
+		{ "bench-sessions", required_argument, NULL, 'B' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = NULL, *stats_path = NULL, *uapi_dir = "/var/run/wireguard", *ctl_path = NULL, *ctl_group = NULL;
+	const char *config_path = NULL, *bench_path = NULL, *stats_path = NULL, *uapi_dir = "/var/run/wireguard", *ctl_path = NULL, *ctl_group = NULL;
 	struct fg_dp_options dopt = { 0 };
 	static struct fg_config cfg;
 	/* static: struct fg_dp and struct fg_svc hold large arrays (not for the stack) */
@@ -124,6 +129,12 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
+		/* Before anything starts: a build without the fixed sessions says which one has them. */
+		if (!FG_SVC_BENCH_BUILT && strncmp(argv[i], "--bench-sessions", 16) == 0 &&
+		    (argv[i][16] == '\0' || argv[i][16] == '='))
+			fg_fatal(TAG, "--bench-sessions: this fastgate-dataplane was built without the test "
+				 "sessions; they exist only in a build configured with meson -Dbench_sessions=true "
+				 "(test beds only, unsafe in production)");
 	}
 	/* Before any secret is read: no core dump unless FASTGATE_CORE_DUMPS=1 (secmem.h). */
 	ret = fg_secmem_init(TAG);
@@ -173,6 +184,9 @@ int main(int argc, char **argv)
 		case 'K':
 			keep_caps = true;
 			break;
+		case 'B':
+			bench_path = optarg;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -198,6 +212,13 @@ int main(int argc, char **argv)
 	if (fg_dp_load_peers(&self.svc, &cfg, err, sizeof(err)) < 0) {
 		fg_dp_fini(&self.dp);
 		fg_fatal(TAG, "%s: %s", config_path, err);
+	}
+	if (bench_path) {
+		ret = fg_svc_bench_load(&self.svc, bench_path, err, sizeof(err));
+		if (ret < 0) {
+			fg_dp_fini(&self.dp);
+			fg_fatal(TAG, "--bench-sessions %s", err);
+		}
 	}
 	/* The service holds the keys now: no second copy for the process's lifetime. */
 	fg_config_wipe_keys(&cfg);

@@ -27,9 +27,13 @@ local rate_hi        = 100.0    -- percent of line rate to try first
 local resolution     = 0.5      -- stop when hi - lo < this (percent)
 local expect_ratio   = 1.0      -- loss_mode "ports": packets expected on rx_port per packet sent
 local loss_mode      = "dut"    -- "ports" or "dut"
--- loss_mode "dut": prints one integer, the gateway's received packets so far (all workers).
+-- loss_mode "dut": the gateway counter summed over its workers: nic_rx_packets (received,
+-- the rejection path) or tun_tx_packets (decrypted and written to the TUN: the decrypt NDR
+-- of a gateway started with --bench-sessions, see README.md).
+local dut_counter    = "nic_rx_packets"
+-- loss_mode "dut": prints one integer, that counter's value now.
 local dut_rx_cmd     = "kill -USR1 $(cat /run/fastgate-pktgen.pid) && sleep 0.3 && " ..
-                       "awk '/^worker[0-9]+\\.nic_rx_packets /{s+=$2} END{print s+0}' " ..
+                       "awk '/^worker[0-9]+\\." .. dut_counter .. " /{s+=$2} END{print s+0}' " ..
                        "/var/run/fastgate/tun-fgpktgen.stats"
 
 local gw_ip  = "198.18.0.1"

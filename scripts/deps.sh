@@ -41,6 +41,7 @@ TEST=(
 	socat
 	nftables
 	tcpdump
+	tcpreplay
 	curl
 	python3
 	python3-websockets

@@ -92,6 +92,21 @@ if [ "$unit_only" = 0 ]; then
 			record "build both processes with ASan/UBSan" 1 "$LOGS/asan-build.log"
 		fi
 	fi
+	# test_bench_sessions also needs the bench-only build of the data plane (meson
+	# -Dbench_sessions=true, tests/e2e/benchsess.sh), which no other test ever runs.
+	BENCH_BUILD=${FG_BENCH_BUILD_DIR:-$ROOT/build-bench-sessions}
+	if [ "${#only_e2e[@]}" = 0 ] || [[ " ${only_e2e[*]} " == *" test_bench_sessions "* ]]; then
+		bench_opts=(-Dbench_sessions=true -Dtests=false)
+		[ "${CI:-}" = true ] && bench_opts+=(-Dwerror=true)
+		if { [ -f "$BENCH_BUILD/build.ninja" ] ||
+			meson setup "${bench_opts[@]}" "$BENCH_BUILD" "$ROOT" >"$LOGS/bench-sessions-setup.log" 2>&1; } &&
+			ninja -C "$BENCH_BUILD" -j"$(nproc)" dataplane/fastgate-dataplane pktgen-profiles/fastgate-gen-pcaps \
+				>"$LOGS/bench-sessions-build.log" 2>&1; then
+			record "build the bench-sessions data plane" 0 "$LOGS/bench-sessions-build.log"
+		else
+			record "build the bench-sessions data plane" 1 "$LOGS/bench-sessions-build.log"
+		fi
+	fi
 	for t in "$ROOT"/tests/e2e/test_*.sh; do
 		n=$(basename "$t" .sh)
 		if [ "${#only_e2e[@]}" -gt 0 ] && [[ " ${only_e2e[*]} " != *" $n "* ]]; then
@@ -103,7 +118,7 @@ if [ "$unit_only" = 0 ]; then
 		# Reports go to files (one per process) that survive the test's own clean-up.
 		ASAN_OPTIONS="log_path=$san/asan:${FG_ASAN_OPTIONS:-detect_leaks=1}" \
 			UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1" \
-			FG_BUILD=$BUILD FG_DP_BIN=$BIN/dataplane/fastgate-dataplane FG_CP_BIN=$BIN/controlplane/fastgate-controlplane \
+			FG_BUILD=$BUILD FG_BENCH_BUILD_DIR=$BENCH_BUILD FG_DP_BIN=$BIN/dataplane/fastgate-dataplane FG_CP_BIN=$BIN/controlplane/fastgate-controlplane \
 			FG_CTL_BIN=$BIN/controlplane/ctl/fastgatectl timeout 900 "$t" "$BUILD" >"$LOGS/$n.log" 2>&1
 		st=$?
 		grep -E '^(PASS|FAIL|RATE)' "$LOGS/$n.log" | sed 's/^/    /'

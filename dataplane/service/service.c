@@ -23,6 +23,7 @@
 #include "messages.h"
 #include "policy.h"
 #include "secmem.h"
+#include "svc_bench.h"
 #include "svc_state.h"
 
 static const char *const TAG = "fastgate.service";
@@ -590,6 +591,7 @@ unsigned fg_svc_poll(struct fg_svc *s, uint64_t now)
 
 	if (now >= s->next_scan_ns) {
 		s->next_scan_ns = now + SCAN_INTERVAL_MS * (uint64_t)FG_NS_PER_MS;
+		fg_svc_bench_tick(s, now);   /* empty unless built with bench_sessions */
 		scan_timers(s, now);
 		fg_svc_clients_expire(s, fg_clock_unix_s(now));
 		fg_neigh_tick(&s->neigh, now);

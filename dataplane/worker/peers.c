@@ -257,6 +257,7 @@ uint32_t fg_keypair_alloc(struct fg_tables *t)
 	kp->live = 0;
 	__atomic_store_n(&kp->confirm_sent, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&kp->rekey_requested, 0, __ATOMIC_RELAXED);
+	kp->bench = 0;
 	kp->rx_owner = FG_OWNER_NONE;
 	kp->send_counter = 0;
 	fg_wg_replay_init(&kp->replay);

@@ -56,6 +56,9 @@ struct fg_keypair {
 	uint8_t rekey_requested;  /* a worker already asked for a rekey on this keypair (any
 				   * worker: relaxed atomics, since it guards no data: two workers
 				   * racing past it cost one duplicate WANT_HANDSHAKE at most) */
+	uint8_t bench;            /* a fixed test session of a bench build (benchlap.h), set by
+				   * the service lcore before the keypair is published; 0 always
+				   * in other builds */
 	uint32_t rx_owner;        /* worker index that owns the replay window; CAS from NONE */
 	uint64_t send_counter __rte_cache_aligned;      /* fetch-add by any worker */
 	struct fg_wg_replay replay __rte_cache_aligned; /* rx_owner only */

@@ -15,6 +15,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "benchlap.h"   /* receive.c's admit_counter: laps of a looped pcap (bench builds) */
 #include "dp.h"
 
 static inline void drop(struct fg_worker *w, struct rte_mbuf *m, enum fg_drop reason)
