@@ -179,7 +179,7 @@ static inline bool relayed_wg_data(const uint8_t *l4, uint32_t l4len)
 }
 
 static enum fg_drop check_udp(const uint8_t *l4, uint32_t l4len, uint16_t listen_port,
-			      uint32_t psum, bool csum_required, bool aead_covers)
+			      uint32_t psum, bool csum_required, bool aead_covers, bool hw_good)
 {
 	const struct rte_udp_hdr *udp = (const void *)l4;
 
@@ -192,6 +192,8 @@ static enum fg_drop check_udp(const uint8_t *l4, uint32_t l4len, uint16_t listen
 		return FG_DROP_NONE;
 	if (udp->dgram_cksum == 0)
 		return csum_required ? FG_DROP_UDP_CHECKSUM : FG_DROP_NONE;
+	if (hw_good)
+		return FG_DROP_NONE;
 	if (unlikely(sum_fold(sum_add(psum, l4, l4len)) != 0xffff))
 		return FG_DROP_UDP_CHECKSUM;
 	return FG_DROP_NONE;
@@ -236,7 +238,7 @@ static enum fg_outer_kind parse_arp(const uint8_t *frame, uint32_t len,
 }
 
 static enum fg_outer_kind parse_ip4(const uint8_t *frame, uint32_t len,
-				    const struct fg_netpkt_local *local, bool l2_mcast,
+				    const struct fg_netpkt_local *local, bool l2_mcast, unsigned hw,
 				    struct fg_outer_info *out, enum fg_drop *why)
 {
 	const struct rte_ipv4_hdr *ip = (const void *)(frame + ETH_LEN);
@@ -254,7 +256,7 @@ static enum fg_outer_kind parse_ip4(const uint8_t *frame, uint32_t len,
 		*why = FG_DROP_IP_MALFORMED;
 		return FG_OUTER_DROP;
 	}
-	if (unlikely(sum_fold(sum_add(0, ip, hlen)) != 0xffff)) {
+	if (!(hw & FG_NETPKT_HW_IP_CSUM_GOOD) && unlikely(sum_fold(sum_add(0, ip, hlen)) != 0xffff)) {
 		*why = FG_DROP_IP_CHECKSUM;
 		return FG_OUTER_DROP;
 	}
@@ -284,7 +286,7 @@ static enum fg_outer_kind parse_ip4(const uint8_t *frame, uint32_t len,
 
 	if (likely(ip->next_proto_id == PROTO_UDP)) {
 		*why = check_udp(l4, l4len, local->listen_port, pseudo4(ip, PROTO_UDP, l4len),
-				 false, local->aead_covers_udp4);
+				 false, local->aead_covers_udp4, hw & FG_NETPKT_HW_L4_CSUM_GOOD);
 		if (unlikely(*why != FG_DROP_NONE))
 			return FG_OUTER_DROP;
 		set_udp_payload(out, l4, l4len);
@@ -347,7 +349,7 @@ not_for_us:
 }
 
 static enum fg_outer_kind parse_ip6(const uint8_t *frame, uint32_t len,
-				    const struct fg_netpkt_local *local, bool l2_mcast,
+				    const struct fg_netpkt_local *local, bool l2_mcast, unsigned hw,
 				    struct fg_outer_info *out, enum fg_drop *why)
 {
 	const struct rte_ipv6_hdr *ip = (const void *)(frame + ETH_LEN);
@@ -392,7 +394,8 @@ static enum fg_outer_kind parse_ip6(const uint8_t *frame, uint32_t len,
 			return FG_OUTER_DROP;
 		}
 		/* RFC 8200 §8.1: a zero UDP checksum over IPv6 is discarded. */
-		*why = check_udp(l4, plen, local->listen_port, pseudo6(ip, PROTO_UDP, plen), true, false);
+		*why = check_udp(l4, plen, local->listen_port, pseudo6(ip, PROTO_UDP, plen), true, false,
+				 hw & FG_NETPKT_HW_L4_CSUM_GOOD);
 		if (unlikely(*why != FG_DROP_NONE))
 			return FG_OUTER_DROP;
 		set_udp_payload(out, l4, plen);
@@ -416,6 +419,13 @@ enum fg_outer_kind fg_netpkt_parse_outer(const uint8_t *frame, uint32_t len,
 					 const struct fg_netpkt_local *local,
 					 struct fg_outer_info *out, enum fg_drop *reason)
 {
+	return fg_netpkt_parse_outer_hw(frame, len, local, 0, out, reason);
+}
+
+enum fg_outer_kind fg_netpkt_parse_outer_hw(const uint8_t *frame, uint32_t len,
+					    const struct fg_netpkt_local *local, unsigned hw,
+					    struct fg_outer_info *out, enum fg_drop *reason)
+{
 	const struct rte_ether_hdr *eth = (const void *)frame;
 	enum fg_outer_kind kind;
 	bool l2_mcast;
@@ -433,10 +443,10 @@ enum fg_outer_kind fg_netpkt_parse_outer(const uint8_t *frame, uint32_t len,
 	}
 	switch (eth->ether_type) {
 	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
-		kind = parse_ip4(frame, len, local, l2_mcast, out, reason);
+		kind = parse_ip4(frame, len, local, l2_mcast, hw, out, reason);
 		break;
 	case RTE_BE16(RTE_ETHER_TYPE_IPV6):
-		kind = parse_ip6(frame, len, local, l2_mcast, out, reason);
+		kind = parse_ip6(frame, len, local, l2_mcast, hw, out, reason);
 		break;
 	case RTE_BE16(RTE_ETHER_TYPE_ARP):
 		kind = parse_arp(frame, len, local, out, reason);
@@ -773,43 +783,4 @@ void fg_netpkt_write_udp6(uint8_t *hdr, const struct rte_ether_addr *src_mac,
 	c = sum_final(sum_add(pseudo6(ip, PROTO_UDP, l4len), udp, l4len));
 	/* RFC 768 / 8200: a computed zero is sent as all ones; zero means "none". */
 	udp->dgram_cksum = c ? c : 0xffff;
-}
-
-enum fg_drop fg_netpkt_parse_inner(const uint8_t *pkt, uint32_t len, struct fg_inner_info *out)
-{
-	if (unlikely(len < IP4_MIN_LEN))
-		return FG_DROP_INNER_MALFORMED;
-	if (pkt[0] >> 4 == 4) {
-		const struct rte_ipv4_hdr *ip = (const void *)pkt;
-		uint32_t hlen = (ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * 4u;
-		uint32_t tlen = rte_be_to_cpu_16(ip->total_length);
-
-		if (unlikely(hlen < IP4_MIN_LEN || tlen < hlen || tlen > len))
-			return FG_DROP_INNER_MALFORMED;
-		out->family = AF_INET;
-		out->proto = ip->next_proto_id;
-		out->ecn = ip->type_of_service & RTE_IPV4_HDR_ECN_MASK;
-		out->total_len = (uint16_t)tlen;
-		ip_set4(&out->src, &ip->src_addr);
-		ip_set4(&out->dst, &ip->dst_addr);
-		return FG_DROP_NONE;
-	}
-	if (pkt[0] >> 4 == 6) {
-		const struct rte_ipv6_hdr *ip = (const void *)pkt;
-		uint32_t tlen;
-
-		if (unlikely(len < IP6_LEN))
-			return FG_DROP_INNER_MALFORMED;
-		tlen = IP6_LEN + (uint32_t)rte_be_to_cpu_16(ip->payload_len);
-		if (unlikely(tlen > len))
-			return FG_DROP_INNER_MALFORMED;
-		out->family = AF_INET6;
-		out->proto = ip->proto;
-		out->ecn = (uint8_t)((rte_be_to_cpu_32(ip->vtc_flow) >> RTE_IPV6_HDR_TC_SHIFT) & 3);
-		out->total_len = (uint16_t)tlen;
-		ip_set6(&out->src, ip->src_addr);
-		ip_set6(&out->dst, ip->dst_addr);
-		return FG_DROP_NONE;
-	}
-	return FG_DROP_INNER_MALFORMED;
 }

@@ -84,6 +84,17 @@ struct fg_outer_info {
 enum fg_outer_kind fg_netpkt_parse_outer(const uint8_t *frame, uint32_t len,
 					 const struct fg_netpkt_local *local,
 					 struct fg_outer_info *out, enum fg_drop *reason);
+/* What the NIC verified already (its RX checksum flags, which the port asks for where the
+ * PMD offers them): the IPv4 header checksum, the UDP checksum. */
+enum fg_netpkt_hw {
+	FG_NETPKT_HW_IP_CSUM_GOOD = 1u << 0,
+	FG_NETPKT_HW_L4_CSUM_GOOD = 1u << 1,
+};
+/* The same, skipping each software checksum the NIC vouched for in hw (a zero UDP checksum
+ * over IPv6 is refused all the same). */
+enum fg_outer_kind fg_netpkt_parse_outer_hw(const uint8_t *frame, uint32_t len,
+					    const struct fg_netpkt_local *local, unsigned hw,
+					    struct fg_outer_info *out, enum fg_drop *reason);
 
 enum fg_demux {
 	FG_DEMUX_DROP,
@@ -207,20 +218,30 @@ void fg_netpkt_write_udp6(uint8_t *hdr, const struct rte_ether_addr *src_mac,
 			  const uint8_t dst_ip[16], uint16_t sport, uint16_t dport,
 			  uint16_t payload_len, uint8_t ecn);
 
-/* A decrypted IP packet. */
+/* A decrypted IP packet (inner.c). */
 struct fg_inner_info {
 	uint8_t family;     /* AF_INET or AF_INET6 */
 	uint8_t proto;      /* IPv4 protocol / first IPv6 next header */
 	uint8_t ecn;
 	uint16_t total_len; /* from the IP header: strips WireGuard padding */
 	struct fg_ip src, dst;
+	/* The upper layer, for the policy and the connection table. l4_ok: the IPv6 extension
+	 * chain and the TCP (20), UDP (8) or ICMP (8) header fit in total_len (a non-first
+	 * fragment has none to fit); the fields below it are valid only then. */
+	bool l4_ok;
+	uint8_t l4_proto;   /* after the IPv6 extension headers */
+	bool frag;          /* a non-first fragment: no upper-layer header */
+	bool icmp_error;    /* ICMP(v6) error message */
+	uint16_t l4_off;    /* where the upper-layer header starts */
+	uint16_t sport, dport; /* TCP/UDP ports (host order); 0 otherwise */
 };
 
 /*
  * FG_DROP_NONE or FG_DROP_INNER_MALFORMED. IPv4: len >= 20, IHL >= 5, IHL * 4 <=
  * total_length <= len. IPv6: len >= 40, 40 + payload_length <= len. Any other version is
  * malformed. A zero-length plaintext (a keepalive) is the caller's to recognise first; here it
- * is malformed.
+ * is malformed. A packet whose upper layer is cut short is not malformed here (cryptokey
+ * routing does not look at it) but has l4_ok false, which a policy refuses.
  */
 enum fg_drop fg_netpkt_parse_inner(const uint8_t *pkt, uint32_t len, struct fg_inner_info *out);
 

@@ -16,47 +16,29 @@
  * winner. That order is exactly the §3.3 ranking: filter permits > longest prefix > highest
  * resource id. The chain is at most 33 (IPv4) or 129 (IPv6) groups long.
  */
-#include <endian.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "netpkt.h"
 #include "policy.h"
 #include "policy_priv.h"
 
-/* Header sizes. */
-enum wire_len {
-	IP4_LEN = 20,
-	IP6_LEN = 40,
-	TCP_MIN_LEN = 20,
-	UDP_LEN = 8,
-	ICMP_MIN_LEN = 8,
-	EXT_MIN_LEN = 8,
-	EXT_MAX = 8,       /* IPv6 extension headers walked before giving up */
-};
-
-/* Protocol numbers and ICMP types. */
+/* Protocol numbers. */
 enum wire_value {
-	PROTO_HOPOPTS = 0,
 	PROTO_ICMP = 1,
 	PROTO_TCP = 6,
 	PROTO_UDP = 17,
-	PROTO_ROUTING = 43,
-	PROTO_FRAGMENT = 44,
-	PROTO_AH = 51,
 	PROTO_ICMP6 = 58,
-	PROTO_DSTOPTS = 60,
 	PROTO_P2P = 0xFF,   /* reference §4.2 */
-	ICMP6_INFO_MIN = 128,
 };
-
 
 /* What the filter engine distinguishes in a packet. */
 enum pkt_class { CLS_TCP, CLS_UDP, CLS_ICMP, CLS_OTHER };
 
-/* A parsed packet: what the policy needs from it. */
+/* A parsed packet: what the policy needs from it (from_inner). */
 struct pkt {
 	unsigned fi;            /* enum fam_index */
 	uint8_t first_nh;       /* IPv6 next header of the fixed header */
@@ -68,13 +50,6 @@ struct pkt {
 	const uint8_t *src, *dst;
 };
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be16toh(v);
-}
 static inline bool is_zero(const uint8_t *a, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -117,104 +92,29 @@ static bool internet_excluded(unsigned fi, const uint8_t *a)
 	       (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || a[0] == 0xff;
 }
 
-static inline bool icmp4_is_error(uint8_t type)
+/* The policy's view of a parsed inner packet (inner.c); false when its upper layer is cut
+ * short (malformed for a policy). */
+static inline bool from_inner(const struct fg_inner_info *ii, struct pkt *k)
 {
-	/* Destination unreachable, source quench, redirect, time exceeded, parameter problem. */
-	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-}
-
-/* Walks the IPv6 extension headers from off: false if the chain is cut short or too long. */
-static bool walk_ext6(const uint8_t *b, uint32_t tlen, uint32_t *off, uint8_t *nh, bool *frag)
-{
-	for (unsigned n = 0;; n++) {
-		uint32_t hl;
-
-		switch (*nh) {
-		case PROTO_HOPOPTS:
-		case PROTO_ROUTING:
-		case PROTO_DSTOPTS:
-		case PROTO_FRAGMENT:
-		case PROTO_AH:
-			break;
-		default:
-			return true;
-		}
-		if (n == EXT_MAX || tlen - *off < EXT_MIN_LEN)
-			return false;
-		if (*nh == PROTO_FRAGMENT)
-			hl = EXT_MIN_LEN;
-		else if (*nh == PROTO_AH)
-			hl = ((uint32_t)b[*off + 1] + 2) * 4;
-		else
-			hl = ((uint32_t)b[*off + 1] + 1) * 8;
-		if (hl > tlen - *off)
-			return false;
-		if (*nh == PROTO_FRAGMENT && (rd16(b + *off + 2) & 0xfff8) != 0)
-			*frag = true;
-		*nh = b[*off];
-		*off += hl;
-		if (*frag)
-			return true;
-	}
-}
-
-/* Parses an IP packet; false if it is malformed (see policy.h). */
-static bool parse(const uint8_t *b, uint32_t len, struct pkt *k)
-{
-	uint32_t tlen, off;
-	uint8_t icmp_proto;
-
-	if (len < IP4_LEN)
+	if (!ii->l4_ok)
 		return false;
-	k->frag = false;
-	k->icmp_error = false;
-	k->sport = k->dport = 0;
-	if (b[0] >> 4 == 4) {
-		off = (b[0] & 0x0fu) * 4;
-		tlen = rd16(b + 2);
-		if (off < IP4_LEN || tlen < off || tlen > len)
-			return false;
-		k->fi = FAM4;
-		k->first_nh = k->proto = b[9];
-		k->frag = (rd16(b + 6) & 0x1fff) != 0;
-		k->src = b + 12;
-		k->dst = b + 16;
-		icmp_proto = PROTO_ICMP;
-	} else if (b[0] >> 4 == 6) {
-		if (len < IP6_LEN)
-			return false;
-		tlen = IP6_LEN + (uint32_t)rd16(b + 4);
-		if (tlen > len)
-			return false;
-		k->fi = FAM6;
-		k->first_nh = k->proto = b[6];
-		k->src = b + 8;
-		k->dst = b + 24;
-		off = IP6_LEN;
-		if (!walk_ext6(b, tlen, &off, &k->proto, &k->frag))
-			return false;
-		icmp_proto = PROTO_ICMP6;
-	} else {
-		return false;
-	}
-	if (k->proto == PROTO_TCP || k->proto == PROTO_UDP) {
-		k->cls = k->proto == PROTO_TCP ? CLS_TCP : CLS_UDP;
-		if (k->frag)
-			return true;
-		if (tlen - off < (k->proto == PROTO_TCP ? TCP_MIN_LEN : UDP_LEN))
-			return false;
-		k->sport = rd16(b + off);
-		k->dport = rd16(b + off + 2);
-	} else if (k->proto == icmp_proto) {
+	k->fi = ii->family == AF_INET ? FAM4 : FAM6;
+	k->first_nh = ii->proto;
+	k->proto = ii->l4_proto;
+	k->frag = ii->frag;
+	k->icmp_error = ii->icmp_error;
+	k->sport = ii->sport;
+	k->dport = ii->dport;
+	k->src = ii->src.addr;
+	k->dst = ii->dst.addr;
+	if (k->proto == PROTO_TCP)
+		k->cls = CLS_TCP;
+	else if (k->proto == PROTO_UDP)
+		k->cls = CLS_UDP;
+	else if (k->proto == (k->fi == FAM4 ? PROTO_ICMP : PROTO_ICMP6))
 		k->cls = CLS_ICMP;
-		if (k->frag)
-			return true;
-		if (tlen - off < ICMP_MIN_LEN)
-			return false;
-		k->icmp_error = k->fi == FAM4 ? icmp4_is_error(b[off]) : b[off] < ICMP6_INFO_MIN;
-	} else {
+	else
 		k->cls = CLS_OTHER;
-	}
 	return true;
 }
 
@@ -345,9 +245,8 @@ static enum fg_policy_verdict outbound_proxy(const struct fg_policy *p, const st
 	return FG_POLICY_ALLOW;
 }
 
-enum fg_policy_verdict fg_policy_outbound(const struct fg_policy *p, const uint8_t *pkt,
-					  uint32_t len, uint64_t now_unix, enum fg_drop *reason,
-					  const char **resource_id)
+enum fg_policy_verdict fg_policy_outbound_parsed(const struct fg_policy *p, const struct fg_inner_info *ii,
+						 uint64_t now_unix, enum fg_drop *reason, const char **resource_id)
 {
 	enum fg_policy_verdict v = FG_POLICY_DROP;
 	enum fg_drop why = FG_DROP_NONE;
@@ -357,7 +256,7 @@ enum fg_policy_verdict fg_policy_outbound(const struct fg_policy *p, const uint8
 	bool covered, excluded;
 	unsigned alen;
 
-	if (!parse(pkt, len, &k)) {
+	if (!from_inner(ii, &k)) {
 		why = FG_DROP_INNER_MALFORMED;
 		goto out;
 	}
@@ -416,8 +315,8 @@ out:
 	return v;
 }
 
-enum fg_policy_verdict fg_policy_inbound(const struct fg_policy *p, const uint8_t *pkt,
-					 uint32_t len, uint64_t now_unix, enum fg_drop *reason)
+enum fg_policy_verdict fg_policy_inbound_parsed(const struct fg_policy *p, const struct fg_inner_info *ii,
+						uint64_t now_unix, enum fg_drop *reason)
 {
 	enum fg_policy_verdict v = FG_POLICY_DROP;
 	enum fg_drop why = FG_DROP_NONE;
@@ -425,7 +324,7 @@ enum fg_policy_verdict fg_policy_inbound(const struct fg_policy *p, const uint8_
 	bool covered;
 	unsigned alen;
 
-	if (!parse(pkt, len, &k)) {
+	if (!from_inner(ii, &k)) {
 		why = FG_DROP_TUN_MALFORMED;
 		goto out;
 	}
@@ -460,6 +359,34 @@ out:
 	if (reason)
 		*reason = why;
 	return v;
+}
+
+enum fg_policy_verdict fg_policy_outbound(const struct fg_policy *p, const uint8_t *pkt, uint32_t len,
+					  uint64_t now_unix, enum fg_drop *reason, const char **resource_id)
+{
+	struct fg_inner_info ii;
+
+	if (fg_netpkt_parse_inner(pkt, len, &ii) != FG_DROP_NONE) {
+		if (reason)
+			*reason = FG_DROP_INNER_MALFORMED;
+		if (resource_id)
+			*resource_id = NULL;
+		return FG_POLICY_DROP;
+	}
+	return fg_policy_outbound_parsed(p, &ii, now_unix, reason, resource_id);
+}
+
+enum fg_policy_verdict fg_policy_inbound(const struct fg_policy *p, const uint8_t *pkt, uint32_t len,
+					 uint64_t now_unix, enum fg_drop *reason)
+{
+	struct fg_inner_info ii;
+
+	if (fg_netpkt_parse_inner(pkt, len, &ii) != FG_DROP_NONE) {
+		if (reason)
+			*reason = FG_DROP_TUN_MALFORMED;
+		return FG_POLICY_DROP;
+	}
+	return fg_policy_inbound_parsed(p, &ii, now_unix, reason);
 }
 
 /* ---- DNS resources: the proxy IPs (workers). ---- */

@@ -49,6 +49,8 @@
 #include "ctlproto.h"
 #include "policy_nat.h"
 
+struct fg_inner_info;
+
 /* Input to fg_policy_build(), one per authorized resource. */
 struct fg_policy_resource {
 	char id[FG_CTL_ID_LEN];     /* portal resource id, NUL-terminated */
@@ -131,6 +133,10 @@ enum {
 enum fg_policy_verdict fg_policy_outbound(const struct fg_policy *p, const uint8_t *pkt,
 					  uint32_t len, uint64_t now_unix, enum fg_drop *reason,
 					  const char **resource_id);
+/* The same on a packet the caller parsed already (fg_netpkt_parse_inner over the same
+ * bytes, as the worker does once per packet): ii's addresses, ports and flags decide. */
+enum fg_policy_verdict fg_policy_outbound_parsed(const struct fg_policy *p, const struct fg_inner_info *ii,
+						 uint64_t now_unix, enum fg_drop *reason, const char **resource_id);
 
 /* DNS resources (version 4 of ctlproto): the proxy IPs the client assigned to the domains
  * of its DNS resources (struct fg_policy_nat, policy_nat.h). A proxy IP is classified like
@@ -157,5 +163,7 @@ const struct fg_policy_nat *fg_policy_nat_at(const struct fg_policy *p, size_t i
  */
 enum fg_policy_verdict fg_policy_inbound(const struct fg_policy *p, const uint8_t *pkt,
 					 uint32_t len, uint64_t now_unix, enum fg_drop *reason);
+enum fg_policy_verdict fg_policy_inbound_parsed(const struct fg_policy *p, const struct fg_inner_info *ii,
+						uint64_t now_unix, enum fg_drop *reason);
 
 #endif

@@ -27,6 +27,12 @@
 #include "policy.h"
 #include "timers.h"
 
+enum {
+	/* Frames ahead of the one being parsed whose first bytes are prefetched: far enough to
+	 * hide a miss to memory behind the parse of the frames between. */
+	FG_PREFETCH_AHEAD = 4,
+};
+
 /* A p2p control packet (reference §4.2): IPv6 from :: to :: with the p2p next header. It is
  * checked before the inner source, which is :: and never an allowed IP. */
 static inline bool p2p_control(const struct fg_inner_info *ii)
@@ -133,7 +139,7 @@ struct rx_out {
 /* Outer Ethernet / IP / UDP. ARP and ND go to the service lcore, echo requests are answered
  * in place, the rest is counted; true only for UDP to our port, with *info filled. */
 static inline bool classify_outer(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m,
-				  struct fg_outer_info *info)
+				  struct fg_outer_info *info, unsigned hw)
 {
 	enum fg_drop reason = FG_DROP_NONE;
 
@@ -141,8 +147,8 @@ static inline bool classify_outer(struct fg_dp *dp, struct fg_worker *w, struct 
 		drop(w, m, FG_DROP_IP_MALFORMED);
 		return false;
 	}
-	switch (fg_netpkt_parse_outer(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-				      &dp->local, info, &reason)) {
+	switch (fg_netpkt_parse_outer_hw(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+					 &dp->local, hw, info, &reason)) {
 	case FG_OUTER_UDP:
 		return true;
 	case FG_OUTER_ARP:
@@ -220,20 +226,37 @@ static inline bool demux_udp(struct fg_dp *dp, struct fg_worker *w, struct rte_m
 	}
 }
 
-/* The live keypair the message's receiver index names (its slot in *slot), or NULL. */
-static inline struct fg_keypair *find_keypair(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m,
-					      const struct fg_wg_msg_data *hdr, uint32_t *slot)
+/* The keypair slots the receiver indexes of the candidates name (FG_SLOT_NONE: none): one bulk
+ * lookup for the burst, or one lookup per packet with FG_FP_NO_BULK_LOOKUP (the bench's
+ * "before" row). */
+static inline void lookup_indexes(const struct fg_dp *dp, const uint32_t *index, unsigned n, uint32_t *slot)
 {
-	uint32_t index = rte_le_to_cpu_32(hdr->receiver_index);
-	struct fg_keypair *kp;
-	void *v;
+	const void *keys[FG_BURST_MAX];
+	void *vals[FG_BURST_MAX];
+	uint64_t hits = 0;
 
-	if (rte_hash_lookup_data(dp->tables.index, &index, &v) < 0) {
-		drop(w, m, FG_DROP_WG_UNKNOWN_INDEX);
-		return NULL;
+	if (unlikely(dp->fastpath & FG_FP_NO_BULK_LOOKUP)) {
+		for (unsigned i = 0; i < n; i++) {
+			void *v;
+
+			slot[i] = rte_hash_lookup_data(dp->tables.index, &index[i], &v) < 0 ? FG_SLOT_NONE
+											     : (uint32_t)(uintptr_t)v;
+		}
+		return;
 	}
-	*slot = (uint32_t)(uintptr_t)v;
-	kp = fg_keypair_get(&dp->tables, *slot);
+	for (unsigned i = 0; i < n; i++)
+		keys[i] = &index[i];
+	(void)rte_hash_lookup_bulk_data(dp->tables.index, keys, n, &hits, vals);
+	for (unsigned i = 0; i < n; i++)
+		slot[i] = (hits >> i) & 1 ? (uint32_t)(uintptr_t)vals[i] : FG_SLOT_NONE;
+}
+
+/* The live keypair in slot, or NULL (counted as an unknown index). */
+static inline struct fg_keypair *live_keypair(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m,
+					      uint32_t slot)
+{
+	struct fg_keypair *kp = slot == FG_SLOT_NONE ? NULL : fg_keypair_get(&dp->tables, slot);
+
 	if (!kp || !__atomic_load_n(&kp->live, __ATOMIC_ACQUIRE)) {
 		drop(w, m, FG_DROP_WG_UNKNOWN_INDEX);
 		return NULL;
@@ -272,6 +295,7 @@ static inline bool admit_counter(struct fg_worker *w, struct rte_mbuf *m, const 
 		drop(w, m, FG_DROP_WG_KEYPAIR_EXPIRED);
 		return false;
 	}
+	fg_benchlap_admit(kp, counter);
 	if (!fg_wg_replay_check(&kp->replay, counter)) {
 		drop(w, m, FG_DROP_WG_REPLAY);
 		return false;
@@ -406,7 +430,11 @@ static inline bool apply_policy(struct fg_dp *dp, struct fg_worker *w, struct rx
 
 	if (!pol)
 		return true;
-	v = fg_policy_outbound(pol, plain, ii->total_len, out->now_unix, &why, rid);
+	/* The parse admit_inner made; FG_FP_POLICY_REPARSE: the bench's "before" row. */
+	if (unlikely(dp->fastpath & FG_FP_POLICY_REPARSE))
+		v = fg_policy_outbound(pol, plain, ii->total_len, out->now_unix, &why, rid);
+	else
+		v = fg_policy_outbound_parsed(pol, ii, out->now_unix, &why, rid);
 	if (v == FG_POLICY_ALLOW)
 		return true;
 	if ((v == FG_POLICY_PROHIBITED || v == FG_POLICY_NET_UNREACHABLE) && out->nrep < FG_BURST_MAX &&
@@ -465,9 +493,10 @@ static void conntrack_burst(struct fg_dp *dp, struct fg_worker *w, struct rx_out
 }
 
 /* Decrypts a batch of data messages whose keypair this worker owns and sends the inner
- * packets to the TUN (the kernel's wg_packet_consume_data_done, one stage per step). */
+ * packets to the TUN (the kernel's wg_packet_consume_data_done, one stage per step). t is
+ * the TSC at the AEAD stage's start (FG_FP_PROFILE). */
 static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data *d, unsigned n,
-			  uint64_t now)
+			  uint64_t now, bool prof, uint64_t t)
 {
 	struct fg_aead_op ops[FG_BURST_MAX];
 	struct rx_out out;
@@ -475,6 +504,7 @@ static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data 
 	out.nout = out.nrep = out.nct = 0;
 	out.now_unix = fg_clock_unix_s(now);
 	open_burst(d, ops, n);
+	t = fg_stage_end(&w->cnt.prof_rx, prof, FG_STAGE_AEAD, t);
 	for (unsigned i = 0; i < n; i++) {
 		struct fg_peer *p = &dp->tables.peers[d[i].kp->peer];
 		uint8_t *plain = ops[i].data + FG_WG_DATA_HDR_LEN;
@@ -496,39 +526,92 @@ static void rx_data_batch(struct fg_dp *dp, struct fg_worker *w, struct rx_data 
 	}
 	if (out.nct)
 		conntrack_burst(dp, w, &out, now);
+	t = fg_stage_end(&w->cnt.prof_rx, prof, FG_STAGE_POLICY, t);
 	if (out.nout)
 		fg_worker_deliver_tun(dp, w, out.bufs, out.lens, out.done, out.nout);
+	t = fg_stage_end(&w->cnt.prof_rx, prof, FG_STAGE_IO, t);
 	if (out.nrep)
 		fg_worker_seal_and_send(dp, w, out.rep, out.nrep, now, FG_DROP_TUN_NO_SESSION);
+	(void)fg_stage_end(&w->cnt.prof_rx, prof, FG_STAGE_POLICY, t);
+}
+
+/* The NIC's verdict on a frame's checksums (the port turns RX checksum offload on where the
+ * PMD has it); 0 with FG_FP_NO_RX_CSUM_FLAGS, the bench's "before" row. */
+static inline unsigned hw_csum(const struct rte_mbuf *m, unsigned fastpath)
+{
+	unsigned hw = 0;
+
+	if (unlikely(fastpath & FG_FP_NO_RX_CSUM_FLAGS))
+		return 0;
+	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		hw |= FG_NETPKT_HW_IP_CSUM_GOOD;
+	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		hw |= FG_NETPKT_HW_L4_CSUM_GOOD;
+	return hw;
 }
 
 /* Classifies NIC frames (or frames handed off by another worker) and runs the data
- * messages this worker owns as one batch. */
+ * messages this worker owns as one batch, a stage at a time over the burst: outer headers
+ * and demux (each frame's successor prefetched while one is parsed), the receiver indexes
+ * in one bulk lookup, owner and counter checks (the keypairs prefetched first), then
+ * rx_data_batch. */
 void fg_worker_rx_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **pkts, unsigned n,
 			uint64_t now, bool handed_off)
 {
 	struct rx_data data[FG_BURST_MAX];
-	unsigned ndata = 0;
+	uint32_t index[FG_BURST_MAX], slot[FG_BURST_MAX];
+	unsigned fp = dp->fastpath, ncand = 0, ndata = 0;
+	bool prof = fp & FG_FP_PROFILE, prefetch = !(fp & FG_FP_NO_PREFETCH);
+	uint64_t t = prof ? rte_rdtsc() : 0;
 
+	if (prefetch)
+		for (unsigned i = 0; i < n && i < FG_PREFETCH_AHEAD; i++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		struct rx_data *d = &data[ndata];
+		struct rx_data *d = &data[ncand];
 		const struct fg_wg_msg_data *hdr;
 
+		if (prefetch && i + FG_PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + FG_PREFETCH_AHEAD], void *));
 		if (!handed_off) {
 			w->cnt.nic_rx_packets++;
 			w->cnt.nic_rx_bytes += rte_pktmbuf_pkt_len(m);
 		}
-		if (!classify_outer(dp, w, m, &d->info) || !demux_udp(dp, w, m, &d->info, handed_off))
+		if (!classify_outer(dp, w, m, &d->info, hw_csum(m, fp)) || !demux_udp(dp, w, m, &d->info, handed_off))
 			continue;
 		hdr = rte_pktmbuf_mtod_offset(m, const struct fg_wg_msg_data *, d->info.payload_off);
-		d->kp = find_keypair(dp, w, m, hdr, &d->kp_slot);
-		if (!d->kp || !claim_owner(dp, w, m, d->kp) ||
-		    !admit_counter(w, m, d->kp, rte_le_to_cpu_64(hdr->counter), now))
-			continue;
+		index[ncand] = rte_le_to_cpu_32(hdr->receiver_index);
 		d->m = m;
+		ncand++;
+	}
+	t = fg_stage_end(&w->cnt.prof_rx, prof, FG_STAGE_PARSE, t);
+	if (ncand) {
+		lookup_indexes(dp, index, ncand, slot);
+		if (prefetch)
+			for (unsigned i = 0; i < ncand; i++)
+				if (slot[i] != FG_SLOT_NONE)
+					rte_prefetch0(fg_keypair_get(&dp->tables, slot[i]));
+	}
+	for (unsigned i = 0; i < ncand; i++) {
+		struct rx_data *d = &data[i];
+		const struct fg_wg_msg_data *hdr =
+			rte_pktmbuf_mtod_offset(d->m, const struct fg_wg_msg_data *, d->info.payload_off);
+
+		d->kp = live_keypair(dp, w, d->m, slot[i]);
+		if (!d->kp || !claim_owner(dp, w, d->m, d->kp) ||
+		    !admit_counter(w, d->m, d->kp, rte_le_to_cpu_64(hdr->counter), now))
+			continue;
+		d->kp_slot = slot[i];
+		if (ndata != i)
+			data[ndata] = *d;
 		ndata++;
 	}
+	t = fg_stage_end(&w->cnt.prof_rx, prof, FG_STAGE_LOOKUP, t);
 	if (ndata)
-		rx_data_batch(dp, w, data, ndata, now);
+		rx_data_batch(dp, w, data, ndata, now, prof, t);
+	if (prof) {
+		w->cnt.prof_rx.packets += n;
+		w->cnt.prof_rx.bursts++;
+	}
 }

@@ -139,6 +139,8 @@ void fg_worker_seal_and_send(struct fg_dp *dp, struct fg_worker *w, struct tx_it
 	struct fg_peer_path paths[FG_BURST_MAX];
 	struct tx_item keep[FG_BURST_MAX];
 	unsigned nops = 0;
+	bool prof = dp->fastpath & FG_FP_PROFILE;
+	uint64_t t = prof ? rte_rdtsc() : 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct fg_keypair *kp;
@@ -150,19 +152,22 @@ void fg_worker_seal_and_send(struct fg_dp *dp, struct fg_worker *w, struct tx_it
 		prepare_seal(dp, &it[i], kp, counter, &ops[nops]);
 		keep[nops++] = it[i];
 	}
+	t = fg_stage_end(&w->cnt.prof_tx, prof, FG_STAGE_LOOKUP, t);
 	if (nops == 0)
 		return;
 	fg_aead_seal_burst(ops, nops);
 	for (unsigned i = 0; i < nops; i++)
 		send_sealed(dp, w, &keep[i], &paths[i], &ops[i], now);
+	(void)fg_stage_end(&w->cnt.prof_tx, prof, FG_STAGE_AEAD, t);
 }
 
 /* The connection table (conntrack.h) on a packet for a policy client, before its policy:
  * a reply on a NAT tuple gets the proxy IP back, an ICMP error about a NATed packet is
- * rebuilt from the proxy IP in place (shorter: *len and *ii follow), a tracked flow counts
- * it. False when it was dropped (an expired NAT session). */
+ * rebuilt from the proxy IP in place (shorter: *len follows), a tracked flow counts it.
+ * False when it was dropped (an expired NAT session). Only a client with proxy IPs has its
+ * packets rewritten. */
 static inline bool conntrack_in(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m, uint16_t *len,
-				struct fg_inner_info *ii, const struct fg_policy *pol, uint32_t slot, uint64_t now)
+				const struct fg_policy *pol, uint32_t slot, uint64_t now)
 {
 	bool has_nat = fg_policy_has_nat(pol);
 	uint32_t l = *len;
@@ -176,64 +181,103 @@ static inline bool conntrack_in(struct fg_dp *dp, struct fg_worker *w, struct rt
 		drop(w, m, r);
 		return false;
 	}
-	if (unlikely(l != *len)) {
-		*len = (uint16_t)l;
-		if (fg_netpkt_parse_inner(rte_pktmbuf_mtod(m, const uint8_t *), l, ii) != FG_DROP_NONE) {
-			drop(w, m, FG_DROP_TUN_MALFORMED);
-			return false;
-		}
-	}
+	*len = (uint16_t)l;
 	return true;
 }
 
-/* A packet read from the TUN: its peer by destination (cryptokey routing) and, for a
- * client, the connection table and the policy on return traffic. True with *it filled when
- * it may be sealed. */
-static inline bool route_tun_packet(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m, uint16_t len,
-				    uint64_t now, uint64_t now_unix, struct tx_item *it)
+/* A packet read from the TUN, parsed once for cryptokey routing and the policy: false
+ * (counted) when it is too big or malformed. */
+static inline bool parse_tun_packet(const struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf *m, uint16_t len,
+				    struct fg_inner_info *ii)
 {
-	uint8_t *pkt = rte_pktmbuf_mtod(m, uint8_t *);
-	const struct fg_policy *pol;
-	struct fg_inner_info ii;
-	enum fg_drop reason = FG_DROP_NONE;
-	uint32_t slot;
-
 	w->cnt.tun_rx_packets++;
 	w->cnt.tun_rx_bytes += len;
 	if (len > dp->mtu) {
 		drop(w, m, FG_DROP_TUN_TOO_BIG);
 		return false;
 	}
-	if (fg_netpkt_parse_inner(pkt, len, &ii) != FG_DROP_NONE || ii.total_len != len) {
+	if (fg_netpkt_parse_inner(rte_pktmbuf_mtod(m, const uint8_t *), len, ii) != FG_DROP_NONE ||
+	    ii->total_len != len) {
 		drop(w, m, FG_DROP_TUN_MALFORMED);
 		return false;
 	}
-	if (route_lookup(dp->allowed, &ii.dst, &slot) != 0 || slot >= dp->tables.max_peers) {
-		drop(w, m, FG_DROP_TUN_NO_PEER);
-		return false;
-	}
-	pol = __atomic_load_n(&dp->tables.peers[slot].policy, __ATOMIC_ACQUIRE);
-	if (pol && !conntrack_in(dp, w, m, &len, &ii, pol, slot, now))
-		return false;
-	if (pol && fg_policy_inbound(pol, pkt, len, now_unix, &reason) != FG_POLICY_ALLOW) {
-		drop(w, m, reason != FG_DROP_NONE ? reason : FG_DROP_POLICY_INBOUND);
-		return false;
-	}
-	*it = (struct tx_item){ .m = m, .slot = slot, .len = len, .ecn = ii.ecn };
 	return true;
 }
 
-/* Routes a burst read from the TUN and seals what may go. */
+/* For a client, the connection table and the policy on return traffic (the parse ii, made
+ * again only where the connection table rewrote the packet); true when it may be sealed. */
+static inline bool admit_tun_packet(struct fg_dp *dp, struct fg_worker *w, struct tx_item *it,
+				    struct fg_inner_info *ii, uint64_t now, uint64_t now_unix)
+{
+	const struct fg_policy *pol = __atomic_load_n(&dp->tables.peers[it->slot].policy, __ATOMIC_ACQUIRE);
+	const uint8_t *pkt = rte_pktmbuf_mtod(it->m, const uint8_t *);
+	enum fg_drop reason = FG_DROP_NONE;
+	enum fg_policy_verdict v;
+
+	if (!pol)
+		return true;
+	if (!conntrack_in(dp, w, it->m, &it->len, pol, it->slot, now))
+		return false;
+	/* A reply may have got its proxy IP back: the policy must see the translated packet. */
+	if (fg_policy_has_nat(pol) && fg_netpkt_parse_inner(pkt, it->len, ii) != FG_DROP_NONE) {
+		drop(w, it->m, FG_DROP_TUN_MALFORMED);
+		return false;
+	}
+	if (unlikely(dp->fastpath & FG_FP_POLICY_REPARSE))
+		v = fg_policy_inbound(pol, pkt, it->len, now_unix, &reason);
+	else
+		v = fg_policy_inbound_parsed(pol, ii, now_unix, &reason);
+	if (v != FG_POLICY_ALLOW) {
+		drop(w, it->m, reason != FG_DROP_NONE ? reason : FG_DROP_POLICY_INBOUND);
+		return false;
+	}
+	return true;
+}
+
+/* Routes a burst read from the TUN and seals what may go, a stage at a time: parse, the
+ * peer by destination (cryptokey routing), the client's connection table and policy. */
 void fg_worker_tun_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **ms, const uint16_t *lens,
 			 unsigned n, uint64_t now)
 {
 	struct tx_item it[FG_BURST_MAX];
-	unsigned nit = 0;
+	struct fg_inner_info ii[FG_BURST_MAX];
+	unsigned np = 0, nit = 0;
 	uint64_t now_unix = fg_clock_unix_s(now);
+	bool prof = dp->fastpath & FG_FP_PROFILE;
+	uint64_t t = prof ? rte_rdtsc() : 0;
 
-	for (unsigned i = 0; i < n; i++)
-		if (route_tun_packet(dp, w, ms[i], lens[i], now, now_unix, &it[nit]))
-			nit++;
+	for (unsigned i = 0; i < n; i++) {
+		if (!parse_tun_packet(dp, w, ms[i], lens[i], &ii[np]))
+			continue;
+		it[np] = (struct tx_item){ .m = ms[i], .len = lens[i], .ecn = ii[np].ecn };
+		np++;
+	}
+	t = fg_stage_end(&w->cnt.prof_tx, prof, FG_STAGE_PARSE, t);
+	for (unsigned i = 0; i < np; i++) {
+		uint32_t slot;
+
+		if (route_lookup(dp->allowed, &ii[i].dst, &slot) != 0 || slot >= dp->tables.max_peers) {
+			drop(w, it[i].m, FG_DROP_TUN_NO_PEER);
+			continue;
+		}
+		it[i].slot = slot;
+		if (nit != i) {
+			it[nit] = it[i];
+			ii[nit] = ii[i];
+		}
+		nit++;
+	}
+	t = fg_stage_end(&w->cnt.prof_tx, prof, FG_STAGE_LOOKUP, t);
+	np = nit;
+	nit = 0;
+	for (unsigned i = 0; i < np; i++) {
+		if (!admit_tun_packet(dp, w, &it[i], &ii[i], now, now_unix))
+			continue;
+		if (nit != i)
+			it[nit] = it[i];
+		nit++;
+	}
+	t = fg_stage_end(&w->cnt.prof_tx, prof, FG_STAGE_POLICY, t);
 	if (nit)
 		fg_worker_seal_and_send(dp, w, it, nit, now, FG_DROP_TUN_NO_SESSION);
 }

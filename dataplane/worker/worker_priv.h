@@ -24,6 +24,19 @@ static inline void drop(struct fg_worker *w, struct rte_mbuf *m, enum fg_drop re
 	rte_pktmbuf_free(m);
 }
 
+/* Ends stage st of a burst that began at TSC t0 (only when on: FG_FP_PROFILE) and returns
+ * the next stage's start. */
+static inline uint64_t fg_stage_end(struct fg_stage_prof *prof, bool on, enum fg_stage st, uint64_t t0)
+{
+	uint64_t t1;
+
+	if (likely(!on))
+		return 0;
+	t1 = rte_rdtsc();
+	prof->cycles[st] += t1 - t0;
+	return t1;
+}
+
 /* Queues one frame on the worker's transmit buffer (a full buffer is a counted drop). */
 static inline void fg_worker_tx(struct fg_worker *w, struct rte_mbuf *m)
 {
@@ -91,6 +104,9 @@ void fg_worker_deliver_tun(struct fg_dp *dp, struct fg_worker *w, uint8_t *const
 /* hostio.c: one burst read from the worker's TUN queue, sealed and queued (send.c); returns
  * the packets read. */
 unsigned fg_worker_poll_tun(struct fg_dp *dp, struct fg_worker *w, uint64_t now);
+/* hostio.c: the worker leaving its loop cancels its ring's requests and harvests their
+ * completions (polling, at most a second), so none holds a buffer afterwards. */
+void fg_worker_tun_stop(struct fg_dp *dp, struct fg_worker *w);
 /* send.c: the service lcore's ring: built frames to send, and seal requests. */
 void fg_worker_svc_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **ms, unsigned n, uint64_t now);
 

@@ -436,6 +436,15 @@ static void check_inner(const uint8_t *p, uint32_t n)
 	else
 		CHECK(in.proto == p[6] && in.ecn == ((p[1] >> 4) & 3) && memcmp(in.src.addr, p + 8, 16) == 0 &&
 		      memcmp(in.dst.addr, p + 24, 16) == 0);
+	/* The upper layer lies within the packet; ports only for TCP/UDP with a header. */
+	if (in.l4_ok) {
+		CHECK(in.l4_off <= tl);
+		if (!in.frag && (in.l4_proto == 6 || in.l4_proto == 17))
+			CHECK(tl - in.l4_off >= (in.l4_proto == 6 ? 20u : 8u) && in.sport == g16(p + in.l4_off) &&
+			      in.dport == g16(p + in.l4_off + 2));
+		else
+			CHECK(in.sport == 0 && in.dport == 0);
+	}
 }
 
 /* An echo reply built in place: same length, addresses swapped, checksums that verify. */
@@ -482,6 +491,19 @@ static void check_outer(const uint8_t *f, uint32_t len, uint8_t flags)
 	kind = fg_netpkt_parse_outer(f, len, &local, &info, &why);
 	CHECK(kind == ref_outer(f, len, flags, &ref));
 	CHECK(why == ref.why);
+	/* Trusting the NIC's checksum verdicts skips checks and nothing else: what software
+	 * accepts is accepted alike, and a drop for any other reason stays that drop. */
+	for (unsigned hw = 1; hw <= 3; hw++) {
+		struct fg_outer_info hi;
+		enum fg_drop hwhy;
+		enum fg_outer_kind hk = fg_netpkt_parse_outer_hw(f, len, &local, hw, &hi, &hwhy);
+
+		if (kind != FG_OUTER_DROP)
+			CHECK(hk == kind && hwhy == FG_DROP_NONE && hi.payload_off == info.payload_off &&
+			      hi.payload_len == info.payload_len);
+		else if (why != FG_DROP_IP_CHECKSUM && why != FG_DROP_UDP_CHECKSUM)
+			CHECK(hk == FG_OUTER_DROP && hwhy == why);
+	}
 	if (kind == FG_OUTER_DROP)
 		return;
 	CHECK(info.family == ref.family && info.ecn == ref.ecn && info.channel == 0);

@@ -651,6 +651,73 @@ static void test_nominated_path_roaming(void)
 	tr_teardown(&c);
 }
 
+/* Each per-packet refinement taken out (the bench's "before" rows) and stage profiling on
+ * change nothing a peer or the host sees: the same packets arrive, the same drops are
+ * counted. With FG_FP_PROFILE the stages of both directions are timed and their packets
+ * counted; without it nothing is. */
+static void test_fastpath_variants(void)
+{
+	static const unsigned variants[] = {
+		0,
+		FG_FP_PROFILE,
+		FG_FP_PROFILE | FG_FP_NO_BULK_LOOKUP,
+		FG_FP_NO_PREFETCH,
+		FG_FP_NO_RX_CSUM_FLAGS,
+		FG_FP_POLICY_REPARSE,
+		FG_FP_PROFILE | FG_FP_NO_BULK_LOOKUP | FG_FP_NO_PREFETCH | FG_FP_NO_RX_CSUM_FLAGS |
+			FG_FP_POLICY_REPARSE,
+	};
+
+	for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
+		uint8_t pkt[TR_FRAME_MAX], msg[TR_FRAME_MAX];
+		const struct fg_stage_prof *rx, *tx;
+		struct tr_client c;
+		uint16_t len;
+
+		tr_setup(&c);
+		tr_handshake(&c);
+		tr_env.dp.fastpath = variants[v];
+		for (uint8_t seq = 0; seq < 5; seq++)
+			tr_data_in(&c, seq);
+		/* A replay and an unknown index among them. */
+		len = tr_inner_packet(pkt, TR_CLIENT_TUN_IP, TR_GATEWAY_TUN_IP, 9);
+		tr_send_frame(&c, msg, tr_seal(msg, &c, pkt, len, c.keys.remote_index, 0));
+		CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_WG_REPLAY, 1));
+		tr_send_frame(&c, msg, tr_seal(msg, &c, pkt, len, c.keys.remote_index ^ 0x00ff0000, 99));
+		CU_ASSERT_TRUE(tr_wait_drop(FG_DROP_WG_UNKNOWN_INDEX, 1));
+		tr_send_data(&c, NULL, 0);   /* a keepalive */
+		for (unsigned i = 0; i < TR_MAX_STEPS && (tr_wcnt()->keepalives_rx == 0 ||
+							   tr_svc_stats()->handshakes_completed == 0); i++)
+			tr_step();
+		CU_ASSERT_EQUAL(tr_svc_stats()->handshakes_completed, 1);
+		for (uint8_t seq = 0; seq < 3; seq++)
+			tr_tun_out(&c, seq);
+		CU_ASSERT_EQUAL(tr_wcnt()->decrypted, 6);
+		CU_ASSERT_EQUAL(tr_wcnt()->tun_tx_packets, 5);
+		CU_ASSERT_EQUAL(tr_wcnt()->encrypted, 3);
+		for (unsigned r = 1; r < FG_DROP_MAX; r++)
+			if (r != FG_DROP_WG_REPLAY && r != FG_DROP_WG_UNKNOWN_INDEX)
+				CU_ASSERT_EQUAL(tr_wcnt()->drops[r], 0);
+		rx = &tr_wcnt()->prof_rx;
+		tx = &tr_wcnt()->prof_tx;
+		if (variants[v] & FG_FP_PROFILE) {
+			/* 5 data, the replay, the unknown index and the keepalive. */
+			CU_ASSERT_EQUAL(rx->packets, 8);
+			CU_ASSERT(rx->bursts >= 1 && rx->bursts <= rx->packets);
+			for (unsigned st = 0; st < FG_STAGE_MAX; st++)
+				CU_ASSERT(rx->cycles[st] > 0);
+			CU_ASSERT_EQUAL(tx->packets, 3);
+			CU_ASSERT(tx->cycles[FG_STAGE_IO] > 0 && tx->cycles[FG_STAGE_AEAD] > 0 &&
+				  tx->cycles[FG_STAGE_PARSE] > 0 && tx->cycles[FG_STAGE_LOOKUP] > 0);
+		} else {
+			CU_ASSERT_EQUAL(rx->packets + rx->bursts + tx->packets + tx->bursts, 0);
+			for (unsigned st = 0; st < FG_STAGE_MAX; st++)
+				CU_ASSERT_EQUAL(rx->cycles[st] + tx->cycles[st], 0);
+		}
+		tr_teardown(&c);
+	}
+}
+
 static const struct fg_cunit_test tests[] = {
 	{ "handshake through the worker and the service", test_handshake_through_worker_and_service },
 	{ "data from the client reaches the TUN decrypted", test_data_in_reaches_tun },
@@ -668,6 +735,7 @@ static const struct fg_cunit_test tests[] = {
 	{ "the STUN punt is bounded: ring, per-source bucket", test_stun_punt_bounded },
 	{ "a control plane that does not read loses STUN, not its connection", test_stun_backlog_keeps_connection },
 	{ "a nominated relayed path moves only for an authenticated direct packet", test_nominated_path_roaming },
+	{ "fast-path variants deliver alike; stage profiling counts both directions", test_fastpath_variants },
 };
 
 int main(int argc, char **argv)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fg_netpkt_demux() (reference §5.1 order: relay STUN / ChannelData from 3478, STUN Binding
- * from anywhere, then WireGuard) and fg_netpkt_parse_inner(), each with a table of valid and
+ * from anywhere, then WireGuard) and fg_netpkt_parse_inner() (IP header and upper layer),
+ * each with a table of valid and
  * hostile payloads and every truncation, parsed from exactly-sized heap copies under
  * ASan/UBSan. Test thread only.
  */
@@ -385,6 +386,122 @@ static void test_inner_truncated(void)
 	}
 }
 
+/* ---- the upper layer (l4_ok and the fields the policy classifies by) ---- */
+
+/* IPv4 from 100.64.0.2 with protocol proto and an IP total length of tlen (header 20). */
+static uint32_t l4_v4(uint8_t *p, uint8_t proto, uint32_t tlen)
+{
+	memset(p, 0, tlen);
+	p[0] = 0x45;
+	tf_put16(p + 2, (uint16_t)tlen);
+	p[8] = 64;
+	p[9] = proto;
+	memcpy(p + 12, (const uint8_t[]){ 100, 64, 0, 2 }, 4);
+	memcpy(p + 16, (const uint8_t[]){ 10, 0, 0, 9 }, 4);
+	return tlen;
+}
+
+/* IPv6 with first next header nh and a payload of plen bytes. */
+static uint32_t l4_v6(uint8_t *p, uint8_t nh, uint32_t plen)
+{
+	memset(p, 0, 40 + plen);
+	p[0] = 0x60;
+	tf_put16(p + 4, (uint16_t)plen);
+	p[6] = nh;
+	p[7] = 64;
+	memcpy(p + 8, tf_peer_ip6, 16);
+	memcpy(p + 24, tf_us_ip6, 16);
+	return 40 + plen;
+}
+
+static uint32_t l_udp4(uint8_t *p) { l4_v4(p, 17, 28); tf_put16(p + 20, 1234); tf_put16(p + 22, 53); return 28; }
+static uint32_t l_udp4_cut(uint8_t *p) { l4_v4(p, 17, 27); return 27; }
+static uint32_t l_tcp4(uint8_t *p) { l4_v4(p, 6, 40); tf_put16(p + 20, 40000); tf_put16(p + 22, 443); return 40; }
+static uint32_t l_tcp4_cut(uint8_t *p) { l4_v4(p, 6, 39); return 39; }
+static uint32_t l_frag4(uint8_t *p) { l4_v4(p, 6, 24); tf_put16(p + 6, 1); tf_put16(p + 20, 7); return 24; }
+static uint32_t l_icmp4_err(uint8_t *p) { l4_v4(p, 1, 28); p[20] = 3; return 28; }
+static uint32_t l_icmp4_echo(uint8_t *p) { l4_v4(p, 1, 28); p[20] = 8; return 28; }
+static uint32_t l_icmp4_cut(uint8_t *p) { l4_v4(p, 1, 27); return 27; }
+static uint32_t l_other4(uint8_t *p) { return l4_v4(p, 47, 20); }
+static uint32_t l_icmp6_err(uint8_t *p) { l4_v6(p, 58, 8); p[40] = 1; return 48; }
+static uint32_t l_icmp6_echo(uint8_t *p) { l4_v6(p, 58, 8); p[40] = 128; return 48; }
+static uint32_t l_hbh_udp6(uint8_t *p)
+{
+	l4_v6(p, 0, 16);
+	p[40] = 17;                 /* hop-by-hop: next header UDP, length 0 (8 bytes) */
+	tf_put16(p + 48, 5353);
+	tf_put16(p + 50, 53);
+	return 56;
+}
+static uint32_t l_hbh_cut6(uint8_t *p) { l4_v6(p, 0, 16); p[40] = 17; p[41] = 1; return 56; }
+static uint32_t l_frag6(uint8_t *p)
+{
+	l4_v6(p, 44, 8);
+	p[40] = 6;                  /* fragment header: TCP follows, offset 1 */
+	tf_put16(p + 42, 8);
+	return 48;
+}
+static uint32_t l_ext_chain6(uint8_t *p)
+{
+	l4_v6(p, 60, 72);           /* nine destination-options headers: one too many */
+	for (unsigned i = 0; i < 9; i++)
+		p[40 + 8 * i] = i < 8 ? 60 : 17;
+	return 112;
+}
+
+struct l4_case {
+	const char *name;
+	uint32_t (*build)(uint8_t *p);
+	bool l4_ok;
+	uint8_t l4_proto;
+	bool frag, icmp_error;
+	uint16_t sport, dport;
+};
+
+static const struct l4_case l4_cases[] = {
+	{ "UDP", l_udp4, true, 17, false, false, 1234, 53 },
+	{ "UDP header cut", l_udp4_cut, false, 0, false, false, 0, 0 },
+	{ "TCP", l_tcp4, true, 6, false, false, 40000, 443 },
+	{ "TCP header cut", l_tcp4_cut, false, 0, false, false, 0, 0 },
+	{ "IPv4 non-first fragment", l_frag4, true, 6, true, false, 0, 0 },
+	{ "ICMP error", l_icmp4_err, true, 1, false, true, 0, 0 },
+	{ "ICMP echo", l_icmp4_echo, true, 1, false, false, 0, 0 },
+	{ "ICMP header cut", l_icmp4_cut, false, 0, false, false, 0, 0 },
+	{ "GRE", l_other4, true, 47, false, false, 0, 0 },
+	{ "ICMPv6 error", l_icmp6_err, true, 58, false, true, 0, 0 },
+	{ "ICMPv6 echo", l_icmp6_echo, true, 58, false, false, 0, 0 },
+	{ "hop-by-hop then UDP", l_hbh_udp6, true, 17, false, false, 5353, 53 },
+	{ "extension header past the end", l_hbh_cut6, false, 0, false, false, 0, 0 },
+	{ "IPv6 non-first fragment", l_frag6, true, 6, true, false, 0, 0 },
+	{ "nine extension headers", l_ext_chain6, false, 0, false, false, 0, 0 },
+};
+
+/* The IP header is well formed in every case (parse_inner accepts it); only l4_ok and the
+ * upper-layer fields tell the cut ones apart. */
+static void test_inner_l4(void)
+{
+	for (size_t i = 0; i < sizeof(l4_cases) / sizeof(l4_cases[0]); i++) {
+		const struct l4_case *c = &l4_cases[i];
+		struct fg_inner_info info;
+		uint8_t p[PAY_MAX];
+		uint32_t len = c->build(p);
+
+		CU_ASSERT_EQUAL_FATAL(inner(p, len, &info), FG_DROP_NONE);
+		if (info.l4_ok != c->l4_ok)
+			fprintf(stderr, "\n  case '%s': l4_ok %d\n", c->name, info.l4_ok);
+		CU_ASSERT_EQUAL(info.l4_ok, c->l4_ok);
+		if (!c->l4_ok || !info.l4_ok)
+			continue;
+		CU_ASSERT_EQUAL(info.l4_proto, c->l4_proto);
+		CU_ASSERT_EQUAL(info.frag, c->frag);
+		CU_ASSERT_EQUAL(info.icmp_error, c->icmp_error);
+		CU_ASSERT_EQUAL(info.sport, c->sport);
+		CU_ASSERT_EQUAL(info.dport, c->dport);
+		if (info.sport != c->sport || info.dport != c->dport)
+			fprintf(stderr, "\n  case '%s': ports %u %u\n", c->name, info.sport, info.dport);
+	}
+}
+
 static void test_drop_names(void)
 {
 	CU_ASSERT_STRING_EQUAL(fg_drop_names[FG_DROP_NONE], "none");
@@ -402,6 +519,7 @@ static const struct fg_cunit_test demux_tests[] = {
 	{ "inner table", test_inner_table },
 	{ "inner fields", test_inner_fields },
 	{ "inner truncation", test_inner_truncated },
+	{ "inner upper layer", test_inner_l4 },
 	{ "drop names", test_drop_names },
 };
 

@@ -517,6 +517,49 @@ static void test_outer_aead_covers(void)
 	CU_ASSERT_EQUAL(why, FG_DROP_UDP_CHECKSUM);
 }
 
+/* The NIC's RX checksum verdicts (fg_netpkt_parse_outer_hw): a checksum it vouched for is
+ * not computed again, one it did not is; a zero UDP checksum over IPv6 is refused even so. */
+static void test_outer_hw_csum(void)
+{
+	static const uint8_t payload[48] = { 1, 0, 0, 0, 9, 9, 9, 9 };
+	struct fg_netpkt_local l;
+	struct fg_outer_info info;
+	enum fg_drop why;
+	struct tf f;
+
+	tf_local(&l);
+	l.aead_covers_udp4 = false;
+	tf_udp4(&f, payload, sizeof(payload));
+	f.b[24] ^= 0x10;  /* 14 + 10: the IPv4 header checksum */
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer_hw(f.b, f.len, &l, 0, &info, &why), FG_OUTER_DROP);
+	CU_ASSERT_EQUAL(why, FG_DROP_IP_CHECKSUM);
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer_hw(f.b, f.len, &l, FG_NETPKT_HW_L4_CSUM_GOOD, &info, &why),
+			FG_OUTER_DROP);
+	CU_ASSERT_EQUAL(why, FG_DROP_IP_CHECKSUM);
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer_hw(f.b, f.len, &l, FG_NETPKT_HW_IP_CSUM_GOOD, &info, &why),
+			FG_OUTER_UDP);
+
+	tf_udp4(&f, payload, sizeof(payload));
+	f.b[41] ^= 0x40;  /* the UDP checksum */
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer_hw(f.b, f.len, &l, FG_NETPKT_HW_IP_CSUM_GOOD, &info, &why),
+			FG_OUTER_DROP);
+	CU_ASSERT_EQUAL(why, FG_DROP_UDP_CHECKSUM);
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer_hw(f.b, f.len, &l, FG_NETPKT_HW_L4_CSUM_GOOD, &info, &why),
+			FG_OUTER_UDP);
+	CU_ASSERT_EQUAL(info.payload_len, sizeof(payload));
+
+	tf_udp6(&f, payload, sizeof(payload));
+	f.b[61] ^= 0x40;
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer_hw(f.b, f.len, &l, 0, &info, &why), FG_OUTER_DROP);
+	CU_ASSERT_EQUAL(why, FG_DROP_UDP_CHECKSUM);
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer_hw(f.b, f.len, &l, FG_NETPKT_HW_L4_CSUM_GOOD, &info, &why),
+			FG_OUTER_UDP);
+	f.b[60] = f.b[61] = 0;
+	CU_ASSERT_EQUAL(fg_netpkt_parse_outer_hw(f.b, f.len, &l, FG_NETPKT_HW_L4_CSUM_GOOD, &info, &why),
+			FG_OUTER_DROP);
+	CU_ASSERT_EQUAL(why, FG_DROP_UDP_CHECKSUM);
+}
+
 static void test_outer_truncated(void)
 {
 	void (*bases[])(struct tf *) = { b_udp4, b_udp4_empty, b_udp6, b_echo4, b_echo6,
@@ -584,6 +627,7 @@ static const struct fg_cunit_test outer_tests[] = {
 	{ "every truncation", test_outer_truncated },
 	{ "AEAD covers IPv4 data messages, bare or in ChannelData", test_outer_aead_covers },
 	{ "random corruption", test_outer_random },
+	{ "NIC checksum verdicts", test_outer_hw_csum },
 };
 
 const struct fg_cunit_suite netpkt_outer_suite = {
