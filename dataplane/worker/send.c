@@ -142,6 +142,10 @@ void fg_worker_seal_and_send(struct fg_dp *dp, struct fg_worker *w, struct tx_it
 	bool prof = dp->fastpath & FG_FP_PROFILE;
 	uint64_t t = prof ? rte_rdtsc() : 0;
 
+	/* One pass may seal several bursts (the segments of up to FG_TUN_READS super-packets):
+	 * the transmit buffer goes to the NIC before these could overflow it. */
+	if (w->ntx + n > FG_TXBUF)
+		fg_worker_flush(dp, w);
 	for (unsigned i = 0; i < n; i++) {
 		struct fg_keypair *kp;
 		uint64_t counter;
