@@ -48,10 +48,11 @@
 #include "addr.h"
 
 enum {
-	FG_CTL_VERSION = 5,          /* 2: resources carry a variable number of filters;
+	FG_CTL_VERSION = 6,          /* 2: resources carry a variable number of filters;
 				      * 3: packets, relay channels and peer paths;
 				      * 4: DNS resources (p2p control, NAT, flow records);
-				      * 5: lcore load (polls, busy polls, cycles) in STATS_REPLY */
+				      * 5: lcore load (polls, busy polls, cycles) in STATS_REPLY;
+				      * 6: the DPDK heap in STATS_REPLY */
 	FG_CTL_ID_LEN = 64,          /* portal ids (UUIDs) as NUL-terminated text */
 	FG_CTL_MAX_FILTERS = 8192,   /* filters of one resource on the wire */
 	FG_CTL_MAX_PACKET = 2048,    /* UDP payload bytes of one PACKET_IN / PACKET_OUT */
@@ -282,6 +283,11 @@ struct fg_ctl_stats_reply {
 	uint64_t p2p_out;             /* DomainStatus (and other p2p) sent to clients */
 	/* version 5 */
 	uint64_t tsc_hz;              /* TSC cycles per second, for the lcores' cycles */
+	/* version 6: the DPDK heap (rte_malloc_get_socket_stats, summed over the sockets) */
+	uint64_t heap_total;          /* bytes the EAL's heaps hold (-m, or what grew) */
+	uint64_t heap_allocated;      /* bytes allocated from them */
+	uint64_t heap_free;           /* bytes free in them */
+	uint64_t heap_largest_free;   /* the largest free block of any socket */
 };
 
 enum fg_ctl_event_kind {
@@ -486,7 +492,7 @@ _Static_assert(sizeof(struct fg_ctl_resource_upsert) == 144, "resource_upsert la
 _Static_assert(sizeof(struct fg_ctl_resource_info) == 144, "resource_info layout (fixed part)");
 _Static_assert(sizeof(struct fg_ctl_reply) == 136, "reply layout");
 _Static_assert(sizeof(struct fg_ctl_event) == 112, "event layout");
-_Static_assert(sizeof(struct fg_ctl_stats_reply) == 5208, "stats_reply layout");
+_Static_assert(sizeof(struct fg_ctl_stats_reply) == 5240, "stats_reply layout");
 _Static_assert(sizeof(struct fg_ctl_packet_in) == 52, "packet_in layout (fixed part)");
 _Static_assert(sizeof(struct fg_ctl_packet_out) == 32, "packet_out layout (fixed part)");
 _Static_assert(sizeof(struct fg_ctl_channel) == 52, "channel layout");

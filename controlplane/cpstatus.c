@@ -212,6 +212,11 @@ static cJSON *stats_json(struct fg_cp *cp, struct fg_ctl_stats_reply *st)
 	cJSON_AddNumberToObject(o, "workers", st->workers);
 	cJSON_AddNumberToObject(o, "peers", st->peers);
 	cJSON_AddNumberToObject(o, "tsc_hz", (double)st->tsc_hz);
+	h = cJSON_AddObjectToObject(o, "heap");
+	cJSON_AddNumberToObject(h, "total", (double)st->heap_total);
+	cJSON_AddNumberToObject(h, "allocated", (double)st->heap_allocated);
+	cJSON_AddNumberToObject(h, "free", (double)st->heap_free);
+	cJSON_AddNumberToObject(h, "largest_free", (double)st->heap_largest_free);
 	h = cJSON_AddObjectToObject(o, "handshakes");
 	cJSON_AddNumberToObject(h, "initiated", (double)st->handshakes_initiated);
 	cJSON_AddNumberToObject(h, "responded", (double)st->handshakes_responded);

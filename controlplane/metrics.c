@@ -523,6 +523,16 @@ void fg_metrics_stats_reply(struct fg_metrics *m, const struct fg_ctl_stats_repl
 			  "(DomainStatus and others sent to clients).");
 	fg_metrics_u64(m, FG_METRIC_LABELS({ "direction", "in" }), st->p2p_in);
 	fg_metrics_u64(m, FG_METRIC_LABELS({ "direction", "out" }), st->p2p_out);
+	fg_metrics_one_u64(m, "fastgate_dpdk_heap_size_bytes", FG_METRIC_GAUGE,
+			   "Bytes the data plane's DPDK heaps hold (EAL -m, or what they grew to on hugepages).",
+			   st->heap_total);
+	fg_metrics_family(m, "fastgate_dpdk_heap_bytes", FG_METRIC_GAUGE,
+			  "The data plane's DPDK heap: bytes allocated and free.");
+	fg_metrics_u64(m, FG_METRIC_LABELS({ "state", "allocated" }), st->heap_allocated);
+	fg_metrics_u64(m, FG_METRIC_LABELS({ "state", "free" }), st->heap_free);
+	fg_metrics_one_u64(m, "fastgate_dpdk_heap_largest_free_bytes", FG_METRIC_GAUGE,
+			   "The largest free block of the data plane's DPDK heaps: the largest table that could still be made.",
+			   st->heap_largest_free);
 	drop_family(m, st);
 	lcore_families(m, st);
 }

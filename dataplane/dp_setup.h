@@ -32,8 +32,7 @@ struct fg_dp_options {
 	 * order, for rte_eal_remote_launch(fg_worker_main). */
 	bool caller_lcores;
 	/* Allowed-IPs rules per family. Both 0: MaxPeers * 4 + 1024 each. Otherwise exactly
-	 * these, and a family with 0 gets no LPM at all (route.h: 128 MiB saved, which an EAL
-	 * with -m 256 and no huge pages needs). */
+	 * these, and a family with 0 gets no trie at all (route.h: 256 KiB saved). */
 	uint32_t allowed_rules_v4;
 	uint32_t allowed_rules_v6;
 };

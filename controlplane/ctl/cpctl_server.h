@@ -71,6 +71,7 @@
  *              and only those three fields; age_s and since_s are seconds ago; channel 0:
  *              none, a direct path)
  *   stats     {"aead":"libsodium","workers":1,"peers":2,"tsc_hz":N,
+ *              "heap":{"total":N,"allocated":N,"free":N,"largest_free":N},
  *              "handshakes":{"initiated":N,"responded":N,"completed":N,"cookies_sent":N,
  *                            "keepalives_sent":N,"roams":N},
  *              "drops":{"<reason>":N,...},
@@ -88,7 +89,9 @@
  *              "p2p":{"in":N,"out":N},
  *              "dns_resources":{"assigned_ips":N,"malformed":N,"refused":N,"resolved":N,
  *                               "timeouts":N,"busy":N,"resets":N,"active":N,"inactive":N}}
- *             (nat, flows, p2p: from the data plane, summed over its workers; dns_resources:
+ *             (heap: the data plane's DPDK heap in bytes, rte_malloc_get_socket_stats summed
+ *              over its sockets, largest_free the largest free block of any;
+ *              nat, flows, p2p: from the data plane, summed over its workers; dns_resources:
  *              the control plane's own; each absent from older versions. The lcores' load:
  *              a poll is one pass of the lcore's loop, a busy poll one that found work (a
  *              packet or a message); busy_cycles are the TSC cycles of busy polls, cycles

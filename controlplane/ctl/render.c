@@ -711,6 +711,33 @@ static int stats_load(const cJSON *lcores, FILE *out)
 	return ret;
 }
 
+/* The data plane's DPDK heap (control protocol 6); nothing when the answer has none. */
+static int stats_heap(const cJSON *h, FILE *out)
+{
+	static const char *const keys[] = { "allocated", "free", "largest_free", "total" };
+	char name[32], num[NUM_LEN];
+	struct fg_table t;
+	int ret;
+
+	if (absent(h))
+		return 0;
+	if (!cJSON_IsObject(h)) {
+		fputs("\ndpdk heap: ?\n", out);
+		return 0;
+	}
+	fputs("\ndpdk heap\n", out);
+	fg_table_init(&t, 2, 1u << 1);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		fg_table_row(&t);
+		label(keys[i], false, name, sizeof(name));
+		fg_table_cell(&t, 0, name);
+		fg_table_cell(&t, 1, absent(field(h, keys[i])) ? "-" : bytes(h, keys[i], num, sizeof(num)));
+	}
+	ret = fg_table_print(&t, INDENT, out);
+	fg_table_free(&t);
+	return ret;
+}
+
 int fg_render_stats(const cJSON *r, time_t now, FILE *out)
 {
 	char n1[NUM_LEN], n2[NUM_LEN];
@@ -724,6 +751,8 @@ int fg_render_stats(const cJSON *r, time_t now, FILE *out)
 		       "workers", count(r, "workers", "?", n1, sizeof(n1)),
 		       "peers", count(r, "peers", "?", n2, sizeof(n2)),
 		       NULL);
+	if (!ret)
+		ret = stats_heap(field(r, "heap"), out);
 	if (!ret)
 		ret = stats_handshakes(field(r, "handshakes"), out);
 	if (!ret)

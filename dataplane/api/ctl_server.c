@@ -26,6 +26,7 @@
 #include "policy.h"
 #include "service.h"
 #include "sockserver.h"
+#include "svc_heap.h"
 
 static const char *const TAG = "fastgate.ctl";
 
@@ -324,11 +325,17 @@ static void do_stats(struct fg_ctl_server *c, struct client *cl, uint32_t seq)
 	const struct fg_svc_stats *st = fg_svc_stats(s);
 	struct fg_dp *dp = fg_svc_dp(s);
 	struct fg_ctl_stats_reply r;
+	struct fg_svc_heap heap;
 	uint64_t drops[FG_DROP_MAX], now_tsc = rte_rdtsc();
 
 	memset(&r, 0, sizeof(r));
 	init_hdr(&r.h, FG_CTL_STATS_REPLY, seq);
 	r.tsc_hz = rte_get_tsc_hz();
+	fg_svc_heap_read(&heap);
+	r.heap_total = heap.total;
+	r.heap_allocated = heap.allocated;
+	r.heap_free = heap.free;
+	r.heap_largest_free = heap.largest_free;
 	snprintf(r.aead, sizeof(r.aead), "%s", fg_aead_backend_name());
 	r.workers = dp->nworkers;
 	r.peers = fg_svc_npeers(s);

@@ -10,13 +10,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+enum {
+	/* The whole file in one buffer (about 2 KiB per lcore), so that it is written by
+	 * fclose, whose errno says why a write failed (ENOSPC, EROFS); a flush in the middle
+	 * (stdio's own buffer is st_blksize, 4 KiB on tmpfs) would leave only ferror(),
+	 * reported as EIO. */
+	WRITE_BUF = 64 * 1024,
+};
+
 int fg_statsfile_replace(const char *path, fg_statsfile_writer writer, void *ctx)
 {
 	char tmp[PATH_MAX];
+	char *buf;
 	FILE *f;
 	int fd, n, e;
 
@@ -37,11 +47,16 @@ int fg_statsfile_replace(const char *path, fg_statsfile_writer writer, void *ctx
 		close(fd);
 		goto err_unlink;
 	}
+	/* glibc ignores the size of a buffer it is to allocate itself: pass one. */
+	buf = malloc(WRITE_BUF);
+	if (buf)
+		setvbuf(f, buf, _IOFBF, WRITE_BUF);
 	e = writer(f, ctx);
 	if (e == 0 && ferror(f))
 		e = -EIO;
 	if (fclose(f) != 0 && e == 0)
 		e = -errno;
+	free(buf);
 	if (e < 0)
 		goto err_unlink;
 	if (rename(tmp, path) < 0) {

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * Longest-prefix route tables (cryptokey routing, per-client resources) on DPDK rte_lpm and
- * rte_lpm6, read lock-free by the worker lcores and changed only by the service lcore, which
- * owns everything here except the three published words (active4, active6, dflt) that workers
- * load. rte_lpm6 cannot be read while it is written, so each family is kept in two copies
- * (left-right): a change goes to the copy no worker reads, that copy is published with a
- * release store, one RCU grace period lets every worker leave the old copy, and the change is
- * repeated on it. The LPM libraries cannot enumerate, so the writer also keeps a shadow of
- * every prefix in two chained hashes (by prefix, and by value for del_value/foreach_value).
- * A /0 is not an LPM rule (depth 0 is refused there): it is one published word per family.
+ * Longest-prefix route tables (cryptokey routing, per-client resources): one stride trie per
+ * family (route_trie.h, 16-8-8 and 16-8-...-8 with prefix expansion), read lock-free by the
+ * worker lcores and changed in place only by the service lcore, which owns everything here
+ * except what workers load (the tries' entries and the per-family /0 word). Every writer call
+ * that changes something ends with one RCU grace period, after which the groups it unlinked
+ * are reused and no worker holds a value it removed. The trie cannot enumerate nor find the
+ * rule a deleted one uncovers, so the writer also keeps a shadow of every prefix in two
+ * chained hashes (by prefix; by value for del_value/foreach_value) in ordinary malloc memory.
+ * A /0 is not a trie rule: it is one published word per family.
  */
 #include "route.h"
 
@@ -22,15 +22,13 @@
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_common.h>
-#include <rte_errno.h>
 #include <rte_jhash.h>
-#include <rte_lpm.h>
-#include <rte_lpm6.h>
 #include <rte_malloc.h>
 #include <rte_memory.h>
 #include <rte_rcu_qsbr.h>
 
 #include "log.h"
+#include "route_trie.h"
 
 static const char LOG_TARGET[] = "route";
 
@@ -45,18 +43,13 @@ enum route_consts {
 	NO_DEFAULT = FG_ROUTE_VALUE_MAX + 1, /* dflt[] value while a family has no /0 */
 	MIN_BUCKETS = 64,
 	LABEL_LEN = 32,
-	/* Our DPDK names get "LPM_", "LRH_" and "HT_LRH_" prepended and must stay under 29
-	 * bytes: at most 8 bytes of the label, an 8-digit hex serial, family and copy. */
-	LPM_NAME_LEN = 20,
-	LPM_LABEL_CHARS = 8,
-	/* Second-level groups (256 entries, 1 KiB each). An IPv4 rule longer than /24 needs at
-	 * most one, so max_rules_v4 groups is exact. An IPv6 rule needs one per byte beyond the
-	 * third that its path does not share with another rule: tunnel /128s packed in a /107
-	 * share all but about one, so 2 per rule plus a few chains is generous for them. */
-	V6_TBL8_PER_RULE = 2,
-	V6_TBL8_BASE = 64,
-	V6_TBL8_MAX = 1 << 21,
-	V4_TBL8_MAX = 1 << 24,
+	/* The most groups (1 KiB each, taken as rules need them) a family may hold. An IPv4 rule
+	 * needs at most 2 of its own (levels 2 and 3), so 2 per rule never refuses one the rule
+	 * limit admits. An IPv6 rule needs up to 14, one per byte of its path no other rule
+	 * shares; tunnel /128s packed in a /107 share all but about one, so 2 per rule plus a
+	 * few chains is generous for them, and caps what scattered prefixes can take. */
+	GROUPS_PER_RULE = 2,
+	GROUPS_BASE = 64,
 };
 
 /* A shadow entry; free entries have p.ip.family == 0 and chain through pnext. */
@@ -69,17 +62,13 @@ struct entry {
 };
 
 struct fg_route_table {
-	/* Loaded by workers; stored by the writer only with release semantics. */
-	struct rte_lpm *active4;
-	struct rte_lpm6 *active6;
+	/* Loaded by workers: dflt stored by the writer with release semantics; the tries'
+	 * reader fields never change after creation (their writer fields are cache-aligned). */
 	uint32_t dflt[NFAM];
+	struct fg_rtrie trie[NFAM];
 
 	/* Writer only, on its own cache line so the counters do not bounce the one above. */
-	struct rte_lpm *lpm4[2] __rte_cache_aligned;
-	struct rte_lpm6 *lpm6[2];
-	int act[NFAM];              /* copy index that is published */
-	bool dirty[NFAM];           /* unpublished copy missed a change: rebuild before use */
-	uint32_t rules[NFAM];       /* LPM rules (length >= 1) held */
+	uint32_t rules[NFAM] __rte_cache_aligned; /* trie rules (length >= 1) held */
 	uint32_t max_rules[NFAM];
 	struct rte_rcu_qsbr *qsbr;
 	struct entry *ent;          /* nent entries, ent[0] unused */
@@ -129,103 +118,15 @@ static int canon(const struct fg_prefix *in, struct fg_prefix *out)
 	return fam;
 }
 
-static uint32_t v4_host(const struct fg_prefix *p)
-{
-	return (uint32_t)p->ip.addr[0] << 24 | (uint32_t)p->ip.addr[1] << 16 |
-	       (uint32_t)p->ip.addr[2] << 8 | p->ip.addr[3];
-}
-
-/* --- the two LPM copies ------------------------------------------------------------- */
-
-static int lpm_change(struct fg_route_table *t, int copy, const struct fg_prefix *p, bool add,
-		      uint32_t value)
-{
-	if (p->ip.family == AF_INET) {
-		if (t->lpm4[copy] == NULL)
-			return -ENOSPC;
-		if (add)
-			return rte_lpm_add(t->lpm4[copy], v4_host(p), p->len, value);
-		return rte_lpm_delete(t->lpm4[copy], v4_host(p), p->len);
-	}
-	if (t->lpm6[copy] == NULL)
-		return -ENOSPC;
-	if (add)
-		return rte_lpm6_add(t->lpm6[copy], p->ip.addr, p->len, value);
-	return rte_lpm6_delete(t->lpm6[copy], p->ip.addr, p->len);
-}
-
-/* Refills an unpublished copy from the shadow. Only for the should-never-happen case where
- * the two copies would otherwise diverge. */
-static int rebuild(struct fg_route_table *t, int fam, int copy)
-{
-	if (fam == F4)
-		rte_lpm_delete_all(t->lpm4[copy]);
-	else
-		rte_lpm6_delete_all(t->lpm6[copy]);
-	for (uint32_t i = 1; i < t->nent; i++) {
-		const struct entry *e = &t->ent[i];
-		int rc;
-
-		if (e->p.len == 0 || fam_of(e->p.ip.family) != fam)
-			continue;
-		rc = lpm_change(t, copy, &e->p, true, e->value);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* The copy that no worker reads, ready to take the next change. */
-static int spare(struct fg_route_table *t, int fam)
-{
-	int copy = 1 - t->act[fam];
-
-	if (t->dirty[fam]) {
-		int rc = rebuild(t, fam, copy);
-
-		if (rc < 0) {
-			fg_err(LOG_TARGET, "%s: cannot rebuild IPv%c copy: %s", t->label,
-			       fam == F4 ? '4' : '6', strerror(-rc));
-			return -EIO;
-		}
-		t->dirty[fam] = false;
-	}
-	return copy;
-}
-
-static void publish(struct fg_route_table *t, int fam, int copy)
-{
-	if (fam == F4)
-		__atomic_store_n(&t->active4, t->lpm4[copy], __ATOMIC_RELEASE);
-	else
-		__atomic_store_n(&t->active6, t->lpm6[copy], __ATOMIC_RELEASE);
-	t->act[fam] = copy;
-}
-
-/* After this no worker holds anything it loaded before: the old copy is free to change and
- * values removed before the call are out of every worker's hands. */
+/* After this no worker holds anything it loaded before the call: values the call removed
+ * are out of every worker's hands, and the groups it unlinked are free for reuse. */
 static void grace(struct fg_route_table *t)
 {
 	if (t->qsbr != NULL)
 		rte_rcu_qsbr_synchronize(t->qsbr, RTE_QSBR_THRID_INVALID);
-}
-
-/* Repeats a change on the copy that was published until the last grace period. Both copies
- * have seen the same changes, so this cannot fail unless something is broken; if it does,
- * the copy is rebuilt from the shadow before it is next used. */
-static void mirror(struct fg_route_table *t, const struct fg_prefix *p, bool add, uint32_t value)
-{
-	int fam = fam_of(p->ip.family);
-	int rc;
-
-	if (t->dirty[fam])
-		return;
-	rc = lpm_change(t, 1 - t->act[fam], p, add, value);
-	if (rc < 0) {
-		fg_err(LOG_TARGET, "%s: copies diverged on %s of a /%u: %s", t->label,
-		       add ? "add" : "delete", p->len, strerror(-rc));
-		t->dirty[fam] = true;
-	}
+	for (int fam = 0; fam < NFAM; fam++)
+		if (t->trie[fam].l1 != NULL)
+			fg_rtrie_reclaim(&t->trie[fam]);
 }
 
 static void set_default(struct fg_route_table *t, int fam, uint32_t value)
@@ -333,6 +234,40 @@ static void shadow_release(struct fg_route_table *t, uint32_t i)
 	t->free_head = i;
 }
 
+/* --- the tries ------------------------------------------------------------------- */
+
+/* The longest held prefix shorter than key that covers it (length >= 1: the /0s are not in
+ * the tries), or NONE. Up to key->len hash lookups, writer side only. */
+static uint32_t cover(const struct fg_route_table *t, const struct fg_prefix *key)
+{
+	struct fg_prefix p = *key;
+
+	while (p.len > 1) {
+		uint32_t i;
+
+		p.len--;
+		p.ip.addr[p.len / 8] &= (uint8_t)~(0x80u >> (p.len % 8));
+		i = find(t, &p);
+		if (i != NONE)
+			return i;
+	}
+	return NONE;
+}
+
+/* Takes p (length >= 1, already out of the shadow) out of its trie: the entries it set take
+ * the value of the prefix it covered, as the shadow holds it now. */
+static int trie_del(struct fg_route_table *t, const struct fg_prefix *p)
+{
+	uint32_t c = cover(t, p);
+	int rc = fg_rtrie_del(&t->trie[fam_of(p->ip.family)], p->ip.addr, p->len,
+			      c == NONE ? 0 : t->ent[c].value, c == NONE ? 0 : t->ent[c].p.len);
+
+	if (rc < 0)
+		fg_err(LOG_TARGET, "%s: delete of a held /%u failed: %s", t->label, p->len,
+		       strerror(-rc));
+	return rc;
+}
+
 /* --- creation ---------------------------------------------------------------------- */
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -344,36 +279,18 @@ static uint32_t pow2_at_least(uint32_t n)
 	return b;
 }
 
-static int create_copies(struct fg_route_table *t, const char *name, uint32_t serial)
+static int create_tries(struct fg_route_table *t, const char *name)
 {
-	char lname[LPM_NAME_LEN];
+	for (int fam = 0; fam < NFAM; fam++) {
+		uint64_t groups = (uint64_t)t->max_rules[fam] * GROUPS_PER_RULE + GROUPS_BASE;
+		int rc;
 
-	for (int copy = 0; copy < 2; copy++) {
-		if (t->max_rules[F4] > 0) {
-			struct rte_lpm_config cfg = {
-				.max_rules = t->max_rules[F4],
-				.number_tbl8s = RTE_MIN(t->max_rules[F4], (uint32_t)V4_TBL8_MAX),
-			};
-
-			snprintf(lname, sizeof(lname), "%.*s%x4%c", LPM_LABEL_CHARS, name, serial,
-				 'a' + copy);
-			t->lpm4[copy] = rte_lpm_create(lname, SOCKET_ID_ANY, &cfg);
-			if (t->lpm4[copy] == NULL)
-				return -(rte_errno ? rte_errno : ENOMEM);
-		}
-		if (t->max_rules[F6] > 0) {
-			uint64_t groups = (uint64_t)t->max_rules[F6] * V6_TBL8_PER_RULE + V6_TBL8_BASE;
-			struct rte_lpm6_config cfg = {
-				.max_rules = t->max_rules[F6],
-				.number_tbl8s = (uint32_t)RTE_MIN(groups, (uint64_t)V6_TBL8_MAX),
-			};
-
-			snprintf(lname, sizeof(lname), "%.*s%x6%c", LPM_LABEL_CHARS, name, serial,
-				 'a' + copy);
-			t->lpm6[copy] = rte_lpm6_create(lname, SOCKET_ID_ANY, &cfg);
-			if (t->lpm6[copy] == NULL)
-				return -(rte_errno ? rte_errno : ENOMEM);
-		}
+		if (t->max_rules[fam] == 0)
+			continue;
+		rc = fg_rtrie_init(&t->trie[fam], fam == F4 ? 4 : 16,
+				   (uint32_t)RTE_MIN(groups, (uint64_t)FG_RTRIE_MAX_GROUPS), name);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -381,7 +298,6 @@ static int create_copies(struct fg_route_table *t, const char *name, uint32_t se
 struct fg_route_table *fg_route_create(const char *name, uint32_t max_rules_v4,
 				       uint32_t max_rules_v6, struct rte_rcu_qsbr *qsbr)
 {
-	static uint32_t serial;
 	struct fg_route_table *t;
 	uint32_t buckets;
 	int rc;
@@ -416,16 +332,12 @@ struct fg_route_table *fg_route_create(const char *name, uint32_t max_rules_v4,
 	for (uint32_t i = t->nent - 1; i > 0; i--)
 		shadow_release(t, i);
 
-	rc = create_copies(t, name, __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
+	rc = create_tries(t, name);
 	if (rc < 0) {
-		fg_warn(LOG_TARGET, "%s: cannot create LPM tables for %u IPv4 and %u IPv6 rules: %s",
+		fg_warn(LOG_TARGET, "%s: cannot create route tries for %u IPv4 and %u IPv6 rules: %s",
 			name, max_rules_v4, max_rules_v6, strerror(-rc));
 		goto err_free;
 	}
-	if (max_rules_v4 > 0)
-		publish(t, F4, 0);
-	if (max_rules_v6 > 0)
-		publish(t, F6, 0);
 	return t;
 
 err_free:
@@ -444,16 +356,16 @@ void fg_route_free_heap(struct fg_route_table *t)
 	t->ent = NULL;
 	t->pbucket = NULL;
 	t->vbucket = NULL;
+	for (int fam = 0; fam < NFAM; fam++)
+		fg_rtrie_free_heap(&t->trie[fam]);
 }
 
 void fg_route_free(struct fg_route_table *t)
 {
 	if (t == NULL)
 		return;
-	for (int copy = 0; copy < 2; copy++) {
-		rte_lpm_free(t->lpm4[copy]);
-		rte_lpm6_free(t->lpm6[copy]);
-	}
+	for (int fam = 0; fam < NFAM; fam++)
+		fg_rtrie_fini(&t->trie[fam]);
 	free(t->ent);
 	free(t->pbucket);
 	free(t->vbucket);
@@ -467,7 +379,7 @@ int fg_route_add(struct fg_route_table *t, const struct fg_prefix *p, uint32_t v
 	struct fg_prefix key;
 	int fam = canon(p, &key);
 	uint32_t i;
-	int copy, rc;
+	int rc;
 
 	if (fam < 0)
 		return fam;
@@ -486,17 +398,12 @@ int fg_route_add(struct fg_route_table *t, const struct fg_prefix *p, uint32_t v
 		grace(t);
 		return 0;
 	}
-	copy = spare(t, fam);
-	if (copy < 0)
-		return copy;
-	/* A failed add leaves the LPM as it was (both libraries check for room first). */
-	rc = lpm_change(t, copy, &key, true, value);
+	/* A failed add leaves the trie as it was (it takes its groups before it changes any). */
+	rc = fg_rtrie_add(&t->trie[fam], key.ip.addr, key.len, value, i == NONE);
 	if (rc < 0)
 		return rc;
 	shadow_set(t, i, &key, value);
-	publish(t, fam, copy);
 	grace(t);
-	mirror(t, &key, true, value);
 	return 0;
 }
 
@@ -505,7 +412,7 @@ int fg_route_del(struct fg_route_table *t, const struct fg_prefix *p)
 	struct fg_prefix key;
 	int fam = canon(p, &key);
 	uint32_t i;
-	int copy, rc;
+	int rc;
 
 	if (fam < 0)
 		return fam;
@@ -520,44 +427,23 @@ int fg_route_del(struct fg_route_table *t, const struct fg_prefix *p)
 		grace(t);
 		return 0;
 	}
-	copy = spare(t, fam);
-	if (copy < 0)
-		return copy;
 	shadow_detach(t, i);
 	shadow_release(t, i);
-	rc = lpm_change(t, copy, &key, false, 0);
-	if (rc < 0) {
-		fg_err(LOG_TARGET, "%s: delete of a held /%u failed: %s", t->label, key.len,
-		       strerror(-rc));
-		if (rebuild(t, fam, copy) < 0) {
-			t->dirty[fam] = true;
-			return -EIO;
-		}
-	}
-	publish(t, fam, copy);
+	rc = trie_del(t, &key);
 	grace(t);
-	mirror(t, &key, false, 0);
-	return 0;
+	return rc;
 }
 
 int fg_route_del_value(struct fg_route_table *t, uint32_t value)
 {
-	bool touched[NFAM] = { false, false };
-	bool broken[NFAM] = { false, false };
-	int copy[NFAM] = { 0, 0 };
 	uint32_t dead = NONE;
 	uint32_t i, next;
-	int n = 0;
+	int n = 0, failed = 0;
 
 	if (value > FG_ROUTE_VALUE_MAX)
 		return -EINVAL;
-	for (int fam = 0; fam < NFAM; fam++) {
-		copy[fam] = spare(t, fam);
-		if (copy[fam] < 0)
-			return copy[fam];
-	}
-
-	/* Out of the shadow first, onto a private list, so a rebuild sees the result. */
+	/* Out of the shadow first, onto a private list, so that each prefix's entries take
+	 * what remains once all of them are gone. */
 	for (i = t->vbucket[vslot(t, value)]; i != NONE; i = next) {
 		next = t->ent[i].vnext;
 		if (t->ent[i].value != value)
@@ -572,42 +458,18 @@ int fg_route_del_value(struct fg_route_table *t, uint32_t value)
 
 	for (i = dead; i != NONE; i = t->ent[i].pnext) {
 		const struct fg_prefix *p = &t->ent[i].p;
-		int fam = fam_of(p->ip.family);
 
-		if (p->len == 0) {
-			set_default(t, fam, NO_DEFAULT);
-			continue;
-		}
-		touched[fam] = true;
-		if (lpm_change(t, copy[fam], p, false, 0) < 0)
-			broken[fam] = true;
-	}
-	for (int fam = 0; fam < NFAM; fam++) {
-		if (!touched[fam])
-			continue;
-		if (broken[fam]) {
-			fg_err(LOG_TARGET, "%s: delete of held prefixes of value %u failed", t->label,
-			       value);
-			if (rebuild(t, fam, copy[fam]) < 0) {
-				t->dirty[fam] = true;
-				touched[fam] = false;
-				n = -EIO;
-				continue;
-			}
-		}
-		publish(t, fam, copy[fam]);
+		if (p->len == 0)
+			set_default(t, fam_of(p->ip.family), NO_DEFAULT);
+		else if (trie_del(t, p) < 0)
+			failed++;
 	}
 	grace(t);
-
 	for (i = dead; i != NONE; i = next) {
-		const struct fg_prefix *p = &t->ent[i].p;
-
 		next = t->ent[i].pnext;
-		if (p->len > 0 && touched[fam_of(p->ip.family)])
-			mirror(t, p, false, 0);
 		shadow_release(t, i);
 	}
-	return n;
+	return failed ? -EIO : n;
 }
 
 int fg_route_foreach_value(const struct fg_route_table *t, uint32_t value,
@@ -635,6 +497,11 @@ uint32_t fg_route_count(const struct fg_route_table *t)
 	return t->count;
 }
 
+size_t fg_route_heap_bytes(const struct fg_route_table *t)
+{
+	return sizeof(*t) + fg_rtrie_heap_bytes(&t->trie[F4]) + fg_rtrie_heap_bytes(&t->trie[F6]);
+}
+
 /* --- readers ----------------------------------------------------------------------- */
 
 static int lookup_default(const struct fg_route_table *t, int fam, uint32_t *value)
@@ -649,24 +516,18 @@ static int lookup_default(const struct fg_route_table *t, int fam, uint32_t *val
 
 int fg_route_lookup4(const struct fg_route_table *t, uint32_t addr_be, uint32_t *value)
 {
-	const struct rte_lpm *l = __atomic_load_n(&t->active4, __ATOMIC_ACQUIRE);
-	uint32_t v;
+	const struct fg_rtrie *f = &t->trie[F4];
 
-	if (likely(l != NULL) && rte_lpm_lookup(l, rte_be_to_cpu_32(addr_be), &v) == 0) {
-		*value = v;
+	if (likely(f->l1 != NULL) && fg_rtrie_lookup4(f, rte_be_to_cpu_32(addr_be), value) == 0)
 		return 0;
-	}
 	return lookup_default(t, F4, value);
 }
 
 int fg_route_lookup6(const struct fg_route_table *t, const uint8_t addr[16], uint32_t *value)
 {
-	const struct rte_lpm6 *l = __atomic_load_n(&t->active6, __ATOMIC_ACQUIRE);
-	uint32_t v;
+	const struct fg_rtrie *f = &t->trie[F6];
 
-	if (likely(l != NULL) && rte_lpm6_lookup(l, addr, &v) == 0) {
-		*value = v;
+	if (likely(f->l1 != NULL) && fg_rtrie_lookup6(f, addr, value) == 0)
 		return 0;
-	}
 	return lookup_default(t, F6, value);
 }

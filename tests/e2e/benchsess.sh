@@ -85,7 +85,7 @@ bs_dp_start() {
 	BS_LOG=$FG_WORK/dataplane.log
 	BS_STATS=$FG_WORK/dataplane.stats
 	fg_bg "$BS_LOG" ip netns exec "$ns" "$BS_DP_BIN" -l "${FG_LCORES:-0,1}" --no-pci --no-huge --no-shconf \
-		--no-telemetry --iova-mode=va -m 512 "--vdev=$vdev" -- --config "$BS_CONF" --stats-file "$BS_STATS" \
+		--no-telemetry --iova-mode=va -m 128 "--vdev=$vdev" -- --config "$BS_CONF" --stats-file "$BS_STATS" \
 		--uapi-dir "$FG_WORK" --ctl-socket "$FG_WORK/dp.ctl" --bench-sessions "$BS_PCAPS/keys.txt" "$@"
 	BS_PID=$FG_LAST_PID
 	if ! fg_wait_for -t 60 grep -q 'fastgate-dataplane .* running' "$BS_LOG"; then

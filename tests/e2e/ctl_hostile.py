@@ -31,7 +31,7 @@ import sys
 
 u8, u16, u32, u64, i32 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int32
 
-VERSION = 5
+VERSION = 6
 ID_LEN = 64
 DOMAIN_LEN = 256
 MAX_FILTERS = 8192
@@ -149,7 +149,8 @@ class StatsReply(ctypes.Structure):
                [(n, u64) for n in ("nat_translated_out", "nat_translated_in", "nat_icmp_translated",
                                    "nat_created", "nat_expired", "nat_misses", "nat_live", "flows_started",
                                    "flows_completed", "flows_live", "flows_lost", "p2p_in", "p2p_out",
-                                   "tsc_hz")]
+                                   "tsc_hz", "heap_total", "heap_allocated", "heap_free",
+                                   "heap_largest_free")]
 
 
 class Event(ctypes.Structure):
@@ -225,7 +226,7 @@ NAMES = {HELLO: "HELLO", HELLO_REPLY: "HELLO_REPLY", REPLY: "REPLY", PEER_UPSERT
 # The sizes tests/unit/ctlproto pins for the C structs; a mismatch means this mirror is stale.
 PINNED = {HELLO: 40, HELLO_REPLY: 144, REPLY: 136, PEER_UPSERT: 180, PEER_REMOVE: 48,
           RESOURCE_UPSERT: 144, RESOURCE_REMOVE: 104, IFACE_SET: 44, DUMP: 8, PEER_INFO: 192,
-          RESOURCE_INFO: 144, STATS: 8, STATS_REPLY: 5208, EVENT: 112, PACKET_IN: 52, PACKET_OUT: 32,
+          RESOURCE_INFO: 144, STATS: 8, STATS_REPLY: 5240, EVENT: 112, PACKET_IN: 52, PACKET_OUT: 32,
           CHANNEL_BIND: 52, CHANNEL_UNBIND: 52, PEER_PATH: 64, P2P_IN: 44, P2P_OUT: 44, NAT_SET: 664,
           NAT_DUMP: 8, NAT_INFO: 144, FLOWS_SET: 16, FLOW: 320}
 SIZE = {t: ctypes.sizeof(s) for t, s in STRUCTS.items()}

@@ -136,7 +136,7 @@ fg_bg "$W/srv-hold.log" ip netns exec "$NS_R" "${PROBE[@]}" tcp-hold --bind "$SI
 
 # --- the gateway: 2 workers on a two-queue af_packet port, the portal, the control plane ----
 fg_bg "$GW_LOG" ip netns exec "$NS_G" env FASTGATE_AEAD="${FG_AEAD:-auto}" "$FG_DP_BIN" --lcores '0@0,1@1,2@0' \
-	--no-pci --no-huge --no-shconf --no-telemetry --iova-mode=va -m 512 --vdev=net_af_packet0,iface=gx,qpairs=2 \
+	--no-pci --no-huge --no-shconf --no-telemetry --iova-mode=va -m 128 --vdev=net_af_packet0,iface=gx,qpairs=2 \
 	-- --config "$GW_CONF" --stats-file "$GW_STATS" --idle-sleep-us "${FG_IDLE_US:-20}"
 GW_PID=$FG_LAST_PID
 fg_wait_for -t 60 [ -S "$FG_WG_RUNDIR/$GW_TUN.sock" ] || { cat "$GW_LOG"; fg_fail "the data plane did not start"; }

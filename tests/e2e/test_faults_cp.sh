@@ -85,7 +85,7 @@ DP_N=0
 # in GW_LOG (one per start). The sockets a killed one left behind are removed first.
 dp_start() {
 	local eal=(-l "${FG_LCORES:-0,1}" --no-pci --no-huge --no-shconf --no-telemetry --iova-mode=va
-		-m 512 "--vdev=net_af_packet0,iface=gx")
+		-m 128 "--vdev=net_af_packet0,iface=gx")
 	local env=(FASTGATE_AEAD="${FG_AEAD:-auto}" ASAN_OPTIONS="$SAN_OPTS" ${FAKE_ENV[@]+"${FAKE_ENV[@]}"})
 	DP_N=$((DP_N + 1))
 	GW_LOG=$FG_WORK/gateway-$DP_N.log

@@ -51,7 +51,7 @@ GW_PID=
 dp_start() {
 	local wrap=() eal
 	eal=(-l "${FG_LCORES:-0,1}" --no-pci --no-huge --no-shconf --no-telemetry --iova-mode=va
-		-m 512 "--vdev=net_af_packet0,iface=gx")
+		-m 128 "--vdev=net_af_packet0,iface=gx")
 	DP_N=$((DP_N + 1))
 	GW_LOG=$FG_WORK/gateway-$DP_N.log
 	GW_STATS=$FG_WORK/gateway-$DP_N.stats

@@ -93,7 +93,7 @@ Name = $GW_TUN
 Route = 100.64.0.0/11
 CONF
 fg_bg "$GW_LOG" ip netns exec "$NS_G" "$FG_DP_BIN" -l "${FG_LCORES:-0,1}" --no-pci --no-huge --no-shconf \
-	--no-telemetry --iova-mode=va -m 512 "--vdev=net_af_packet0,iface=$ICE_GX" -- --config "$GW_CONF" \
+	--no-telemetry --iova-mode=va -m 128 "--vdev=net_af_packet0,iface=$ICE_GX" -- --config "$GW_CONF" \
 	--idle-sleep-us 20
 GW_PID=$FG_LAST_PID
 fg_wait_for -t 30 [ -S "$GW_CTL" ] || { cat "$GW_LOG" >&2; fg_fail "the data plane did not open its control socket"; }

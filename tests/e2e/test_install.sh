@@ -193,7 +193,7 @@ cp_setup
 (umask 077 && cp "$GW_CONF" "$STAGE$CONFDIR/fastgate.conf")
 cat >"$STAGE$CONFDIR/dataplane.env" <<EOF
 # the install test's data plane
-FASTGATE_EAL_ARGS=-l ${FG_LCORES:-0,1} --no-pci --no-huge --no-shconf --no-telemetry --iova-mode=va -m 512 --vdev=net_af_packet0,iface=gx
+FASTGATE_EAL_ARGS=-l ${FG_LCORES:-0,1} --no-pci --no-huge --no-shconf --no-telemetry --iova-mode=va -m 128 --vdev=net_af_packet0,iface=gx
 FASTGATE_DATAPLANE_ARGS=--idle-sleep-us 1000
 EOF
 (umask 077 && printf '%s\n' "$TOKEN" >"$STAGE$CONFDIR/token")

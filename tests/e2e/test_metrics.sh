@@ -182,6 +182,23 @@ load_ok() {
 	fi
 }
 check "per-lcore load figures (polls, busy polls; seconds when the data plane gives tsc_hz) for the service lcore and worker0" load_ok
+# The data plane runs with -m 128 (topo.sh): the DPDK heap is 128 MiB, allocated and free
+# add up to it, and fastgatectl stats (a fresh STATS_REPLY) shows the same heap.
+heap_ok() {
+	local size alloc free largest ctlheap
+	size=$(mval "$LAST" fastgate_dpdk_heap_size_bytes)
+	alloc=$(mval "$LAST" fastgate_dpdk_heap_bytes state=allocated)
+	free=$(mval "$LAST" fastgate_dpdk_heap_bytes state=free)
+	largest=$(mval "$LAST" fastgate_dpdk_heap_largest_free_bytes)
+	echo "  /metrics: $alloc bytes allocated, $free free (largest block $largest) of $size"
+	ctlheap=$(ctl --json stats | "$PY" -c 'import json,sys; h=json.load(sys.stdin)["heap"]; print(h["total"], h["allocated"] + h["free"] == h["total"] and 0 < h["largest_free"] <= h["free"])')
+	echo "  fastgatectl stats --json: heap total and consistency: $ctlheap"
+	ctl stats | grep -qx 'dpdk heap' || { echo "  fastgatectl stats shows no dpdk heap section"; return 1; }
+	[ "$size" = 134217728 ] && [ "$ctlheap" = "134217728 True" ] &&
+		"$PY" -c 'import sys; s, a, f, l = map(int, sys.argv[1:]); sys.exit(not (0 < a and a + f == s and 0 < l <= f))' \
+			"$size" "$alloc" "$free" "$largest"
+}
+check "the DPDK heap: fastgate_dpdk_heap_* and fastgatectl stats show the 128 MiB of -m 128, allocated + free = total" heap_ok
 
 # --- hostile clients: many scrapes, stalled readers, partial requests --------------------------------
 scrape

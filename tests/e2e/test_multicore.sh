@@ -25,7 +25,7 @@ sed -i 's/^Workers = 1/Workers = 2/' "$GW_CONF"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:halt_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 fg_bg "$GW_LOG" ip netns exec "$NS_G" env ASAN_OPTIONS="$ASAN_OPTIONS" UBSAN_OPTIONS="$UBSAN_OPTIONS" \
-	"$FG_DP_BIN" --lcores '0@0,1@1,2@0' --no-pci --no-huge --no-shconf --no-telemetry --iova-mode=va -m 512 \
+	"$FG_DP_BIN" --lcores '0@0,1@1,2@0' --no-pci --no-huge --no-shconf --no-telemetry --iova-mode=va -m 128 \
 	--vdev=net_af_packet0,iface=gx,qpairs=2 -- --config "$GW_CONF" --stats-file "$GW_STATS" --idle-sleep-us 20
 GW_PID=$FG_LAST_PID
 fg_wait_for -t 60 [ -S "$FG_WG_RUNDIR/$GW_TUN.sock" ] || { cat "$GW_LOG"; fg_fail "data plane did not start"; }

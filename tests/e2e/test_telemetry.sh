@@ -43,7 +43,7 @@ trap on_exit EXIT
 topo_up
 # As gw_start (topo.sh), with telemetry on and a file prefix of this run.
 fg_bg "$GW_LOG" ip netns exec "$NS_G" env -u RUNTIME_DIRECTORY "$FG_DP_BIN" -l "${FG_LCORES:-0,1}" \
-	--no-pci --no-huge --no-shconf --file-prefix "$PREFIX" --iova-mode=va -m 512 \
+	--no-pci --no-huge --no-shconf --file-prefix "$PREFIX" --iova-mode=va -m 128 \
 	"--vdev=net_af_packet0,iface=gx" -- --config "$GW_CONF" --stats-file "$GW_STATS" \
 	--idle-sleep-us "${FG_IDLE_US:-20}"
 GW_PID=$FG_LAST_PID

@@ -312,7 +312,8 @@ def seeds_render():
              "dns_resources": {"assigned_ips": 6, "malformed": 0, "refused": 0, "resolved": 6, "timeouts": 0,
                                "busy": 0, "resets": 0, "active": 6, "inactive": 0}}
     # protocol version 5: each lcore's load (ratios 0..1, null before the first window)
-    stats_load = dict(stats, tsc_hz=2400000000, lcores=[
+    stats_load = dict(stats, tsc_hz=2400000000, heap={"total": 134217728, "allocated": 64298352,
+                                                      "free": 69919376, "largest_free": 69915008}, lcores=[
         dict(stats["lcores"][0], polls=120000, busy_polls=40, busy_cycles=2400000, cycles=120000000000,
              polls_1s=1000, busy_polls_1s=2, busy_cycles_1s=240000, cycles_1s=2400000000,
              busy_ratio=0.0003, work_ratio=0, busy_ratio_1s=0.002, work_ratio_1s=0.0001),
@@ -683,7 +684,7 @@ def seeds_uapi_multi():
     }
 
 
-# fuzz_metrics: a STATS_REPLY (its first 5208 bytes), then the data plane's version, a label
+# fuzz_metrics: a STATS_REPLY (its first 5240 bytes), then the data plane's version, a label
 # value and a help text, cut at NULs.
 def seeds_metrics():
     r = m_stats_reply(1)
@@ -691,7 +692,7 @@ def seeds_metrics():
         "stats-reply": r + b"0.1.0\0plain\0The help text.",
         "stats-reply-escapes": r + b"\xff\xfe1.0\n\0a\"b\\c\nd\tz\xc0\xaf\0back\\slash\nnew line",
         "stats-reply-utf8": r + "0.1.0-\u00fc\0\u20ac \U0001f600\0gr\u00fc\u00df".encode(),
-        "all-A": b"A" * 5208 + b"AAAA",
+        "all-A": b"A" * 5240 + b"AAAA",
         "short": r[:100],
     }
 

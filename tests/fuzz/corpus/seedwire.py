@@ -51,7 +51,7 @@ def cstr(s, n):
 
 # ---- common/ctlproto.h -----------------------------------------------------------------
 
-CTL_VERSION = 5
+CTL_VERSION = 6
 (HELLO, HELLO_REPLY, REPLY, PEER_UPSERT, PEER_REMOVE, RESOURCE_UPSERT, RESOURCE_REMOVE,
  IFACE_SET, DUMP, PEER_INFO, RESOURCE_INFO, STATS, STATS_REPLY, EVENT, PACKET_IN, PACKET_OUT,
  CHANNEL_BIND, CHANNEL_UNBIND, PEER_PATH, P2P_IN, P2P_OUT, NAT_SET, NAT_DUMP, NAT_INFO,
@@ -139,7 +139,8 @@ def m_stats_reply(seq):
                         50000, 1200, 3600000, 20000000, 9000, 300, 900000, 2000000)
     m += lcore + lcore + bytes(144 * 15)
     m += struct.pack("<14Q", 5, 4, 0, 3, 1, 0, 2, 7, 5, 2, 0, 6, 6, 2000000000)
-    assert len(m) == 5208
+    m += struct.pack("<4Q", 128 << 20, 61 << 20, 67 << 20, 66 << 20)   # version 6: the DPDK heap
+    assert len(m) == 5240
     return m
 
 

@@ -221,6 +221,10 @@ static void fixture(struct fg_ctl_stats_reply *st)
 	st->p2p_in = 31;
 	st->p2p_out = 32;
 	st->tsc_hz = 2000000000;
+	st->heap_total = 128ull << 20;
+	st->heap_allocated = 61ull << 20;
+	st->heap_free = 67ull << 20;
+	st->heap_largest_free = 66ull << 20;
 }
 
 /* In parts: C99 promises string literals of 4,095 bytes only. */
@@ -291,7 +295,19 @@ static const char *const stats_head[] = {
 	"plane) and out (DomainStatus and others sent to clients).\n"
 	"# TYPE fastgate_dataplane_p2p_messages_total counter\n"
 	"fastgate_dataplane_p2p_messages_total{direction=\"in\"} 31\n"
-	"fastgate_dataplane_p2p_messages_total{direction=\"out\"} 32\n"
+	"fastgate_dataplane_p2p_messages_total{direction=\"out\"} 32\n",
+	"# HELP fastgate_dpdk_heap_size_bytes Bytes the data plane's DPDK heaps hold (EAL -m, or what they grew "
+	"to on hugepages).\n"
+	"# TYPE fastgate_dpdk_heap_size_bytes gauge\n"
+	"fastgate_dpdk_heap_size_bytes 134217728\n"
+	"# HELP fastgate_dpdk_heap_bytes The data plane's DPDK heap: bytes allocated and free.\n"
+	"# TYPE fastgate_dpdk_heap_bytes gauge\n"
+	"fastgate_dpdk_heap_bytes{state=\"allocated\"} 63963136\n"
+	"fastgate_dpdk_heap_bytes{state=\"free\"} 70254592\n"
+	"# HELP fastgate_dpdk_heap_largest_free_bytes The largest free block of the data plane's DPDK heaps: the "
+	"largest table that could still be made.\n"
+	"# TYPE fastgate_dpdk_heap_largest_free_bytes gauge\n"
+	"fastgate_dpdk_heap_largest_free_bytes 69206016\n"
 	"# HELP fastgate_dataplane_drops_total Packets the data plane dropped, by reason.\n"
 	"# TYPE fastgate_dataplane_drops_total counter\n"
 	"fastgate_dataplane_drops_total{reason=\"svc_no_session\"} 9\n"

@@ -150,6 +150,8 @@ static void test_golden_stats(void)
 	golden("stats", "stats_missing");
 	golden("stats", "stats_nat");
 	golden("stats", "stats_load");
+	golden("stats", "stats_heap");
+	golden("stats", "stats_heap_wrong");
 }
 
 static void test_golden_nat(void)

@@ -196,6 +196,10 @@ static void srv_stats(struct fake_dp *f, uint32_t seq)
 	r.lcores[FG_CTL_MAX_WORKERS - 1].win_busy_polls = 3;
 	r.service.polls = 12345;
 	r.tsc_hz = 2400000000ull;
+	r.heap_total = 128ull << 20;
+	r.heap_allocated = 61ull << 20;
+	r.heap_free = 67ull << 20;
+	r.heap_largest_free = 66ull << 20;
 	srv_send(f, &r, sizeof(r));
 }
 

@@ -56,7 +56,7 @@ static void test_sizes(void)
 		{ FG_CTL_PEER_INFO, sizeof(struct fg_ctl_peer_info), 192 },
 		{ FG_CTL_RESOURCE_INFO, sizeof(struct fg_ctl_resource_info), 144 },
 		{ FG_CTL_STATS, sizeof(struct fg_ctl_stats), 8 },
-		{ FG_CTL_STATS_REPLY, sizeof(struct fg_ctl_stats_reply), 5208 },
+		{ FG_CTL_STATS_REPLY, sizeof(struct fg_ctl_stats_reply), 5240 },
 		{ FG_CTL_EVENT, sizeof(struct fg_ctl_event), 112 },
 		{ FG_CTL_PACKET_IN, sizeof(struct fg_ctl_packet_in), 52 },
 		{ FG_CTL_PACKET_OUT, sizeof(struct fg_ctl_packet_out), 32 },
@@ -101,7 +101,7 @@ static void test_sizes(void)
 	 * both ends, as does a resource with FG_CTL_MAX_FILTERS filters. */
 	CU_ASSERT(sizeof(struct fg_ctl_stats_reply) <= FG_CTL_MAX_MSG);
 	CU_ASSERT(sizeof(struct fg_ctl_packet_in) + FG_CTL_MAX_PACKET <= FG_CTL_MAX_MSG);
-	CU_ASSERT_EQUAL(FG_CTL_VERSION, 5);
+	CU_ASSERT_EQUAL(FG_CTL_VERSION, 6);
 	CU_ASSERT_EQUAL(FG_CTL_MAX_MSG, sizeof(struct fg_ctl_resource_upsert) + FG_CTL_MAX_FILTERS * 8);
 	CU_ASSERT_EQUAL(sizeof(struct fg_ctl_filter), 8);
 	CU_ASSERT_EQUAL(sizeof(struct fg_ctl_lcore_stats), 144);
@@ -401,11 +401,16 @@ static void test_layout(void)
 		F(fg_ctl_stats_reply, p2p_in, 0),
 		F(fg_ctl_stats_reply, p2p_out, 0),
 		F(fg_ctl_stats_reply, tsc_hz, 0),
+		F(fg_ctl_stats_reply, heap_total, 0),
+		F(fg_ctl_stats_reply, heap_allocated, 0),
+		F(fg_ctl_stats_reply, heap_free, 0),
+		F(fg_ctl_stats_reply, heap_largest_free, 0),
 		END(fg_ctl_stats_reply, 0),
 	};
 	static const size_t stats_reply_off[] = {
 		0, 8, 24, 28, 32, 36, 40, 48, 56, 64, 72, 80, 88, 600, 2648, 2792,
 		5096, 5104, 5112, 5120, 5128, 5136, 5144, 5152, 5160, 5168, 5176, 5184, 5192, 5200, 5208,
+		5216, 5224, 5232, 5240,
 	};
 	/* Version 5 appended the load to each lcore's counters. */
 	static const struct field lcore_stats[] = {
@@ -805,6 +810,11 @@ static void test_stats(void)
 	CU_ASSERT_EQUAL(st.lcores[FG_CTL_MAX_WORKERS - 1].win_busy_polls, 3);
 	CU_ASSERT_EQUAL(st.service.polls, 12345);
 	CU_ASSERT_EQUAL(st.tsc_hz, 2400000000ull);
+	/* Version 6: the DPDK heap, at the end. */
+	CU_ASSERT_EQUAL(st.heap_total, 128ull << 20);
+	CU_ASSERT_EQUAL(st.heap_allocated, 61ull << 20);
+	CU_ASSERT_EQUAL(st.heap_free, 67ull << 20);
+	CU_ASSERT_EQUAL(st.heap_largest_free, 66ull << 20);
 	memset(&rm, 0, sizeof(rm));
 	CU_ASSERT_EQUAL(fg_dpc_request(&dpc, &rm, FG_CTL_PEER_REMOVE, NULL), -ENOENT);
 	fake_stop();

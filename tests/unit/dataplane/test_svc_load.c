@@ -172,6 +172,17 @@ static void test_service_loop_counts_itself(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nservice.cycles "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nworker0.busy_polls 0\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nworker0.busy_cycles_1s 0\n"));
+	/* The DPDK heap: the EAL's -m 128 (svc_env.c) in all, what the data plane took of it. */
+	{
+		unsigned long total = 0, alloc = 0, freeb = 0, largest = 0;
+		const char *h = strstr(text, "\nheap_total_bytes ");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+		CU_ASSERT_EQUAL(sscanf(h, "\nheap_total_bytes %lu\nheap_allocated_bytes %lu\nheap_free_bytes %lu\n"
+				       "heap_largest_free_bytes %lu", &total, &alloc, &freeb, &largest), 4);
+		CU_ASSERT_EQUAL(total, 128ul << 20);
+		CU_ASSERT(alloc > 0 && alloc + freeb == total && largest > 0 && largest <= freeb);
+	}
 	free(text);
 	fg_svc_env_fini(&g_env);
 }

@@ -722,7 +722,7 @@ int main(int argc, char **argv)
 {
 	static char *defaults[] = {
 		"test_route", "--no-pci", "--no-huge", "--no-shconf", "--no-telemetry",
-		"--iova-mode=va", "-l", "0,1", "-m", "1024", NULL,
+		"--iova-mode=va", "-l", "0,1", "-m", "128", NULL,
 	};
 	static const struct fg_cunit_test tests[] = {
 		{ "v4 longest match, del, replace", test_v4_longest_match },

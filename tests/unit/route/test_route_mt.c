@@ -5,7 +5,9 @@
  * between two known values, in deeper prefixes that come and go inside stable ones, and in
  * ranges nothing ever covers) and reports a quiescent state after each pass, while the main
  * lcore, the only writer, adds, replaces and removes thousands of other prefixes around them.
- * Every answer the reader gets must be right. Both sides are bounded by iteration counts. A
+ * Every answer the reader gets must be right, also while the writer replaces a trie's group
+ * array by a larger copy (checked to happen during the race). Both sides are bounded by
+ * iteration counts. A
  * second test holds a looked-up value and checks that removing or replacing it waits for the
  * reader's next quiescent state. The reader owns its result fields until it is joined.
  */
@@ -127,7 +129,7 @@ static void random_host(struct fg_ip *ip, const struct fg_prefix *p)
 			ip->addr[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
 }
 
-/* Churn and stable prefixes share these neighbourhoods so their LPM groups interleave. */
+/* Churn and stable prefixes share these neighbourhoods so their trie groups interleave. */
 static void gen_prefix(struct fg_prefix *p, int v6, bool for_stable)
 {
 	uint32_t kind = below(10);
@@ -197,7 +199,7 @@ static bool overlaps_toggler(const struct fg_prefix *p, int n)
 }
 
 /* Deeper prefixes inside stable ones that the writer removes and adds back: their probe sees
- * either the toggler's value or the stable cover's, and the LPM groups under them are freed
+ * either the toggler's value or the stable cover's, and the trie groups under them are freed
  * and reused all the time. */
 static void setup_togglers(void)
 {
@@ -439,6 +441,7 @@ static void test_reader_vs_writer(void)
 	size_t sz = rte_rcu_qsbr_get_memsize(1);
 	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
 	int bad = 0, flip = 0, ntoggled = 0;
+	size_t bytes_before;
 
 	CU_ASSERT_FATAL(lcore < RTE_MAX_LCORE);
 	qsbr = rte_zmalloc("route_qsbr", sz, RTE_CACHE_LINE_SIZE);
@@ -454,6 +457,7 @@ static void test_reader_vs_writer(void)
 	for (int i = 0; i < TOGGLERS; i++)
 		CU_ASSERT_FATAL(fg_route_add(tbl, &toggle[i].p, toggle[i].value) == 0);
 
+	bytes_before = fg_route_heap_bytes(tbl);
 	CU_ASSERT_FATAL(rte_eal_remote_launch(reader, NULL, lcore) == 0);
 	while (!__atomic_load_n(&reader_ready, __ATOMIC_ACQUIRE))
 		rte_pause();
@@ -465,10 +469,12 @@ static void test_reader_vs_writer(void)
 	CU_ASSERT_EQUAL(rte_eal_wait_lcore(lcore), 0);
 
 	printf("\n  %d writer ops (%d churn prefixes left), reader %" PRIu64 " passes, %" PRIu64
-	       " lookups during ops %u..%u: %" PRIu64 " wrong %s",
+	       " lookups during ops %u..%u: %" PRIu64 " wrong %s; tries %zu -> %zu KiB",
 	       WRITER_OPS, nchurn, res.passes, res.lookups, res.ops_at_first, res.ops_at_last,
-	       res.wrong, res.first_wrong);
+	       res.wrong, res.first_wrong, bytes_before >> 10, fg_route_heap_bytes(tbl) >> 10);
 	CU_ASSERT_EQUAL(res.wrong, 0);
+	/* The group arrays were replaced by larger copies while the reader walked them. */
+	CU_ASSERT(fg_route_heap_bytes(tbl) > bytes_before);
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT(res.passes > 0);
 	/* The reader was online through the churn: every op waited for one of its passes. */
@@ -611,7 +617,7 @@ int main(int argc, char **argv)
 {
 	static char *defaults[] = {
 		"test_route_mt", "--no-pci", "--no-huge", "--no-shconf", "--no-telemetry",
-		"--iova-mode=va", "-l", "0,1", "-m", "1024", NULL,
+		"--iova-mode=va", "-l", "0,1", "-m", "128", NULL,
 	};
 	static const struct fg_cunit_test tests[] = {
 		{ "reader lcore vs writer churn", test_reader_vs_writer },
