@@ -465,6 +465,34 @@ static int host_offload(struct parser *p, const char *value)
 	return 0;
 }
 
+static int host_tun_io(struct parser *p, const char *value)
+{
+	static const struct { const char *name; enum fg_tun_io v; } names[] = {
+		{ "auto", FG_TUN_IO_AUTO },
+		{ "syscall", FG_TUN_IO_SYSCALL },
+		{ "io_uring", FG_TUN_IO_URING },
+		{ "sqpoll", FG_TUN_IO_SQPOLL },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(value, names[i].name) == 0) {
+			p->cfg->host.tun_io = names[i].v;
+			return 0;
+		}
+	}
+	return fail(p, value, "invalid TunIo (auto, syscall, io_uring or sqpoll)");
+}
+
+static int host_tun_io_sqpoll_cpu(struct parser *p, const char *value)
+{
+	uint32_t cpu;
+
+	if (number(p, value, "TunIoSqpollCpu", 0, FG_CONFIG_MAX_CPU, false, &cpu) < 0)
+		return -EINVAL;
+	p->cfg->host.tun_io_sqpoll_cpu = (int32_t)cpu;
+	return 0;
+}
+
 static const struct key_def keys[] = {
 	{ SEC_INTERFACE, "PrivateKey", iface_private_key, 0 },
 	{ SEC_INTERFACE, "ListenPort", iface_listen_port, 0 },
@@ -495,6 +523,8 @@ static const struct key_def keys[] = {
 	{ SEC_HOST, "Route", host_route, KEY_LIST },
 	{ SEC_HOST, "TxQueueLen", host_tx_queue_len, 0 },
 	{ SEC_HOST, "Offload", host_offload, 0 },
+	{ SEC_HOST, "TunIo", host_tun_io, 0 },
+	{ SEC_HOST, "TunIoSqpollCpu", host_tun_io_sqpoll_cpu, 0 },
 };
 
 _Static_assert(sizeof(keys) / sizeof(keys[0]) <= 64, "keys_seen and key_line hold 64 keys");
@@ -531,6 +561,8 @@ void fg_config_defaults(struct fg_config *c)
 	snprintf(c->host.name, sizeof(c->host.name), "%s", FG_CONFIG_DEFAULT_HOST_NAME);
 	c->host.tx_queue_len = FG_CONFIG_DEFAULT_TX_QUEUE_LEN;
 	c->host.offload = true;
+	c->host.tun_io = FG_TUN_IO_AUTO;
+	c->host.tun_io_sqpoll_cpu = -1;
 }
 
 void fg_config_free(struct fg_config *c)

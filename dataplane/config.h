@@ -23,6 +23,7 @@
 
 #include "addr.h"
 #include "keys.h"
+#include "tun.h"   /* enum fg_tun_io */
 
 enum fg_config_limits {
 	FG_CONFIG_MAX_ADDRESSES = 64,        /* [Interface] Address entries */
@@ -44,6 +45,7 @@ enum fg_config_limits {
 	FG_CONFIG_MAX_HANDSHAKE_QUEUE = 1 << 20,
 	FG_CONFIG_MIN_CONNTRACK = 64,        /* ConnTrackTuples bounds (conntrack.h) */
 	FG_CONFIG_MAX_CONNTRACK = 1 << 22,
+	FG_CONFIG_MAX_CPU = 4095,            /* TunIoSqpollCpu (the kernel's CPU numbers) */
 };
 
 enum fg_config_default {
@@ -51,10 +53,10 @@ enum fg_config_default {
 	FG_CONFIG_DEFAULT_MTU = 1280,
 	FG_CONFIG_DEFAULT_WORKERS = 1,
 	FG_CONFIG_DEFAULT_DESCRIPTORS = 1024,
-	FG_CONFIG_DEFAULT_MBUFS = 16383,
+	FG_CONFIG_DEFAULT_MBUFS = 8191,         /* README "Memory": what one worker needs */
 	FG_CONFIG_DEFAULT_BURST = 32,
 	FG_CONFIG_DEFAULT_MAX_PEERS = 4096,
-	FG_CONFIG_DEFAULT_CONNTRACK = 65536,
+	FG_CONFIG_DEFAULT_CONNTRACK = 16384,    /* per worker; README "Memory" */
 	FG_CONFIG_DEFAULT_HANDSHAKE_QUEUE = 1024,
 	FG_CONFIG_DEFAULT_TX_QUEUE_LEN = 10000,
 };
@@ -121,6 +123,8 @@ struct fg_config_host {
 	char name[FG_CONFIG_IFNAME_LEN];  /* [A-Za-z0-9_.-]{1,15}, default "tun-firezone" */
 	uint32_t tx_queue_len;            /* default 10000 */
 	bool offload;                     /* virtio-net header + GRO/GSO (default on) */
+	uint32_t tun_io;                  /* enum fg_tun_io, default auto */
+	int32_t tun_io_sqpoll_cpu;        /* TunIoSqpollCpu: the SQPOLL threads' CPU, -1 = not pinned */
 	size_t n_routes;
 	struct fg_prefix routes[FG_CONFIG_MAX_ROUTES];  /* host bits cleared */
 };

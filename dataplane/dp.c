@@ -24,6 +24,7 @@
 #include "p2pctl.h"
 #include "port.h"
 #include "svc_state.h"
+#include "worker.h"
 
 static const char *const TAG = "fastgate.dp";
 
@@ -131,7 +132,8 @@ static int init_port(struct fg_dp *dp, const struct fg_config *cfg, char *err, s
 	return 0;
 }
 
-/* The peer and keypair tables and the allowed-IPs table (route.h: 128 MiB per family). */
+/* The peer and keypair tables and the allowed-IPs table (route.h: 256 KiB per family, then
+ * 1 KiB groups as the rules need them). */
 static int init_tables(struct fg_dp *dp, const struct fg_config *cfg, const struct fg_dp_options *opt, char *err,
 		       size_t errlen)
 {
@@ -235,6 +237,58 @@ static int init_workers(struct fg_dp *dp, const struct fg_dp_options *opt, char 
 	return 0;
 }
 
+static const char *tun_io_name(uint32_t mode)
+{
+	switch (mode) {
+	case FG_TUN_IO_SYSCALL:
+		return "syscall";
+	case FG_TUN_IO_URING:
+		return "io_uring";
+	case FG_TUN_IO_SQPOLL:
+		return "sqpoll";
+	default:
+		return "auto";
+	}
+}
+
+/*
+ * [Host] TunIo: a ring per worker (io_uring, sqpoll), or the syscalls. auto takes io_uring
+ * where the kernel gives one and says in one INFO line why not otherwise (ENOSYS, EPERM from
+ * kernel.io_uring_disabled or seccomp, ENOMEM from RLIMIT_MEMLOCK); an explicit io_uring or
+ * sqpoll that cannot be set up stops the start.
+ */
+static int init_tun_io(struct fg_dp *dp, const struct fg_config *cfg, char *err, size_t errlen)
+{
+	uint32_t mode = cfg->host.tun_io;
+	bool sqpoll = mode == FG_TUN_IO_SQPOLL;
+	int cpu = cfg->host.tun_io_sqpoll_cpu;
+	int ret = 0;
+
+	dp->tun_io = FG_TUN_IO_SYSCALL;
+	if (mode == FG_TUN_IO_SYSCALL)
+		return 0;
+	for (unsigned w = 0; w < dp->nworkers && ret == 0; w++)
+		if (dp->workers[w].tun_fd >= 0)
+			ret = fg_worker_tun_ring_setup(dp, &dp->workers[w], sqpoll, sqpoll ? cpu : -1);
+	if (ret < 0) {
+		for (unsigned w = 0; w < dp->nworkers; w++)
+			fg_worker_tun_ring_free(dp, &dp->workers[w]);
+		if (mode == FG_TUN_IO_AUTO) {
+			fg_info(TAG, "TUN I/O: io_uring unavailable (%s); the workers use read/write system calls",
+				fg_tun_uring_strerror(ret));
+			return 0;
+		}
+		snprintf(err, errlen, "[Host] TunIo = %s: io_uring: %s", tun_io_name(mode), fg_tun_uring_strerror(ret));
+		return ret;
+	}
+	dp->tun_io = sqpoll ? FG_TUN_IO_SQPOLL : FG_TUN_IO_URING;
+	if (sqpoll && cpu >= 0)
+		fg_info(TAG, "TUN I/O: io_uring, a ring per worker, SQPOLL thread(s) on CPU %d", cpu);
+	else
+		fg_info(TAG, "TUN I/O: io_uring, a ring per worker%s", sqpoll ? ", SQPOLL thread(s)" : "");
+	return 0;
+}
+
 int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_options *opt, char *err, size_t errlen)
 {
 	int ret;
@@ -257,7 +311,8 @@ int fg_dp_init(struct fg_dp *dp, struct fg_config *cfg, const struct fg_dp_optio
 	    (ret = init_tables(dp, cfg, opt, err, errlen)) < 0 ||
 	    (ret = init_rings(dp, cfg, err, errlen)) < 0 ||
 	    (ret = init_tun(dp, cfg, opt, err, errlen)) < 0 ||
-	    (ret = init_workers(dp, opt, err, errlen)) < 0)
+	    (ret = init_workers(dp, opt, err, errlen)) < 0 ||
+	    (ret = init_tun_io(dp, cfg, err, errlen)) < 0)
 		goto err_fini;
 	return 0;
 
@@ -385,6 +440,9 @@ void fg_dp_release_heap(struct fg_dp *dp)
 
 void fg_dp_release_host(struct fg_dp *dp)
 {
+	/* The rings go before the queues they use (their fd flags are restored). */
+	for (unsigned w = 0; w < dp->nworkers; w++)
+		fg_worker_tun_ring_free(dp, &dp->workers[w]);
 	/* Also right for a zeroed struct (fds 0 there, but no queue counted). */
 	if (dp->tun.nqueues)
 		fg_tun_close(&dp->tun);
@@ -400,6 +458,8 @@ void fg_dp_fini(struct fg_dp *dp)
 	for (unsigned w = 0; w < dp->nworkers; w++) {
 		struct rte_mbuf *m;
 
+		/* First: the ring's requests may still point into the read buffers. */
+		fg_worker_tun_ring_free(dp, &dp->workers[w]);
 		if (dp->workers[w].handoff)
 			while (rte_ring_dequeue(dp->workers[w].handoff, (void **)&m) == 0)
 				rte_pktmbuf_free(m);

@@ -96,6 +96,30 @@ static bool seen(const pid_t *tids, unsigned n, pid_t tid)
 	return false;
 }
 
+/*
+ * True for a kernel io_uring thread of this process (iou-sqp-*, iou-wrk-*: PF_IO_WORKER in
+ * the flags of its stat, which a user thread cannot set, unlike its name). Such a thread runs
+ * no user code and takes no signal; it works with the credentials io_uring gave it, and the
+ * data plane's rings are restricted to TUN reads and writes (kni/tun_uring.c).
+ */
+static bool io_thread(const char *tid)
+{
+	enum { PF_IO_WORKER_FLAG = 0x10 };
+	char path[64], buf[512];
+	unsigned flags = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%.16s/stat", tid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = 0;
+	const char *p = strrchr(buf, ')');
+	/* After "pid (comm) ": state ppid pgrp session tty_nr tpgid flags. */
+	return p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %u", &flags) == 1 && (flags & PF_IO_WORKER_FLAG);
+}
+
 /* Signals every thread not signalled yet; *n counts them. Returns how many were new. */
 static int signal_new_threads(int sig, pid_t *tids, unsigned *n)
 {
@@ -109,7 +133,7 @@ static int signal_new_threads(int sig, pid_t *tids, unsigned *n)
 	while ((de = readdir(d))) {
 		pid_t tid = (pid_t)atoi(de->d_name);
 
-		if (tid <= 0 || tid == self || seen(tids, *n, tid))
+		if (tid <= 0 || tid == self || seen(tids, *n, tid) || io_thread(de->d_name))
 			continue;
 		if (*n == MAX_THREADS) {
 			closedir(d);

@@ -466,6 +466,11 @@ static bool truncated(const uint8_t *p, size_t len)
 	return true;
 }
 
+bool fg_tun_read_ok(const uint8_t *buf, size_t len, size_t skip)
+{
+	return len > skip && !truncated(buf + skip, len - skip);
+}
+
 /*
  * One read for the burst loops: the length of a good packet, 0 for a packet dropped (or an
  * interrupted read) where the burst goes on, -1 where it ends. skip: the virtio-net header.
@@ -475,7 +480,7 @@ static ssize_t read_one(int fd, uint8_t *buf, unsigned cap, size_t skip, uint64_
 	ssize_t r = read(fd, buf, cap);
 
 	if (r > 0) {
-		if ((size_t)r <= skip || truncated(buf + skip, (size_t)r - skip)) {
+		if (!fg_tun_read_ok(buf, (size_t)r, skip)) {
 			(*errors)++;  /* the slot is reused for the next packet */
 			return 0;
 		}

@@ -11,6 +11,7 @@
 #define FG_TUN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <net/if.h>
@@ -41,6 +42,17 @@ struct fg_tun {
 	int fds[FG_TUN_MAX_QUEUES];  /* -1 when closed */
 	unsigned flags;              /* FG_TUN_VNET_HDR when opened with it */
 	unsigned offloads;           /* FG_TUN_OFFLOAD_* the kernel accepted */
+};
+
+/* How the workers read and write their TUN queues ([Host] TunIo of the configuration; the
+ * mode in force is struct fg_dp's tun_io). */
+enum fg_tun_io {
+	FG_TUN_IO_AUTO = 0,   /* io_uring where the kernel allows it, else syscall (one INFO line) */
+	FG_TUN_IO_SYSCALL,    /* read(2) / write(2) / writev(2) per packet or super-packet */
+	FG_TUN_IO_URING,      /* a ring per worker: one submission per poll pass; start-up error
+			       * when io_uring cannot be set up */
+	FG_TUN_IO_SQPOLL,     /* io_uring with a kernel thread polling the submissions
+			       * (IORING_SETUP_SQPOLL); start-up error likewise */
 };
 
 /*
@@ -121,6 +133,14 @@ unsigned fg_tun_write_burst(int fd, uint8_t *const bufs[], const uint16_t lens[]
  */
 unsigned fg_tun_read_vnet_burst(int fd, uint8_t *const bufs[], uint32_t lens[], unsigned n,
 				unsigned cap, uint64_t *errors);
+
+/*
+ * The check the read helpers make of what one read returned (len bytes at buf, the first
+ * skip of them a virtio-net header or 0): an IPv4 or IPv6 packet whose IP length field fits
+ * in what was read, so one the kernel cut to the buffer is refused. For reads done elsewhere
+ * (io_uring).
+ */
+bool fg_tun_read_ok(const uint8_t *buf, size_t len, size_t skip);
 unsigned fg_tun_writev_burst(int fd, const struct iovec *iov, const unsigned iovcnt[],
 			     unsigned n, uint64_t *errors);
 

@@ -31,6 +31,7 @@ BUILD=(
 	zlib1g-dev
 	libc-ares-dev
 	libcunit1-dev
+	liburing-dev
 )
 TEST=(
 	wireguard-go

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "service.h"
 #include "statsfile.h"
+#include "svc_heap.h"
 #include "svc_state.h"
 
 static const char *const TAG = "fastgate.stats";
@@ -119,6 +120,11 @@ static void put_lcore(FILE *f, const char *who, const struct fg_lcore_counters *
 	fprintf(f, "%s.handoffs %lu\n%s.echo_replies %lu\n", who, c->handoffs, who, c->echo_replies);
 	fprintf(f, "%s.tun_gso_splits %lu\n%s.tun_gro_writes %lu\n", who, c->tun_gso_splits, who,
 		c->tun_gro_writes);
+	/* TunIo = io_uring / sqpoll (tun_uring.h); zero with the syscalls. */
+	fprintf(f, "%s.tun_uring_enters %lu\n%s.tun_uring_sqes %lu\n%s.tun_uring_cqes %lu\n", who,
+		c->tun_uring.enters, who, c->tun_uring.sqes, who, c->tun_uring.cqes);
+	fprintf(f, "%s.tun_uring_full %lu\n%s.tun_uring_again %lu\n%s.tun_uring_short %lu\n%s.tun_uring_errors %lu\n",
+		who, c->tun_uring.full, who, c->tun_uring.again, who, c->tun_uring.short_io, who, c->tun_uring.errors);
 	fprintf(f, "%s.stun_punted %lu\n", who, c->stun_punted);
 	fprintf(f, "%s.p2p_punted %lu\n", who, c->p2p_punted);
 	fprintf(f, "%s.relay_rx_packets %lu\n%s.relay_rx_bytes %lu\n", who, c->relay_rx_packets, who,
@@ -147,12 +153,18 @@ void fg_svc_stats_write(struct fg_svc *s, FILE *f)
 	struct fg_dp *dp = s->dp;
 	struct fg_svc_load_figures since, win;
 	uint64_t drops[FG_DROP_MAX], now_tsc = rte_rdtsc();
+	struct fg_svc_heap heap;
 	char who[32];
 
 	fg_svc_drops_sum(s, drops);
+	fg_svc_heap_read(&heap);
 	fprintf(f, "aead_backend %s\n", fg_aead_backend_name());
 	fprintf(f, "workers %u\n", dp->nworkers);
+	fprintf(f, "tun_io %s\n", dp->tun_io == FG_TUN_IO_SQPOLL ? "sqpoll" :
+		dp->tun_io == FG_TUN_IO_URING ? "io_uring" : "syscall");
 	fprintf(f, "tsc_hz %lu\n", rte_get_tsc_hz());
+	fprintf(f, "heap_total_bytes %lu\nheap_allocated_bytes %lu\n", heap.total, heap.allocated);
+	fprintf(f, "heap_free_bytes %lu\nheap_largest_free_bytes %lu\n", heap.free, heap.largest_free);
 	fprintf(f, "peers %u\n", s->nlive);
 	fprintf(f, "handshakes_initiated %lu\n", s->stats.handshakes_initiated);
 	fprintf(f, "handshakes_responded %lu\n", s->stats.handshakes_responded);

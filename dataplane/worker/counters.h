@@ -49,6 +49,7 @@
 	X(TUN_NO_SESSION, "tun_no_session")                                          \
 	X(SVC_NO_SESSION, "svc_no_session")         /* keepalive/Goodbye: no session, peer gone */ \
 	X(TUN_WRITE, "tun_write_failed")                                             \
+	X(TUN_RING_FULL, "tun_ring_full")           /* io_uring: no room in the worker's ring */ \
 	X(PEER_NO_ENDPOINT, "peer_no_endpoint")                                      \
 	X(NEIGH_UNRESOLVED, "neighbour_unresolved")                                  \
 	X(NEIGH_RATELIMIT, "neighbour_ratelimited") /* ARP/ND from one source */     \

@@ -26,6 +26,7 @@
 #include "peers.h"
 #include "route.h"
 #include "tun.h"
+#include "tun_uring.h"
 
 struct fg_config;
 
@@ -65,6 +66,8 @@ struct fg_lcore_counters {
 	uint64_t echo_replies;
 	uint64_t tun_gso_splits;   /* super-packets from the host split into several */
 	uint64_t tun_gro_writes;   /* writes to the host (each one packet or a super-packet) */
+	/* TunIo = io_uring / sqpoll: the worker's ring (tun_uring.h); all zero in syscall mode. */
+	struct fg_tun_uring_stats tun_uring;
 	uint64_t stun_punted;      /* STUN handed to the service lcore for the control plane */
 	uint64_t p2p_punted;       /* AssignedIps handed to the service lcore (p2pctl.h) */
 	uint64_t relay_rx_packets; /* ChannelData from a bound relay channel (frames, bytes) */
@@ -112,6 +115,7 @@ static inline uint64_t fg_lcore_count_pass(struct fg_lcore_counters *c, uint64_t
 }
 
 struct fg_dp;
+struct fg_hostio_ring;
 
 struct fg_worker {
 	struct fg_dp *dp;            /* the shared context this worker reads */
@@ -129,6 +133,8 @@ struct fg_worker {
 	struct rte_mbuf *tx[FG_TXBUF];
 	unsigned ntx;
 	uint8_t *rdbuf[FG_TUN_READS];   /* TUN read buffers (64 KiB + header each), vnet mode */
+	struct fg_hostio_ring *ring;    /* TunIo io_uring / sqpoll: the TUN queue's ring and the
+					 * requests in flight (hostio.c); NULL: syscalls */
 	struct rte_mbuf *stash[FG_STASH];
 	unsigned nstash;
 	struct fg_lcore_counters cnt;
@@ -162,6 +168,8 @@ struct fg_dp {
 	uint32_t burst;
 	uint32_t idle_sleep_us;
 	uint32_t fastpath;              /* enum fg_fastpath_bits; 0 in the daemon */
+	uint32_t tun_io;                /* the workers' TUN I/O in force: FG_TUN_IO_SYSCALL,
+					 * _URING or _SQPOLL (config.h; auto resolved at start-up) */
 	uint16_t port_id;
 	unsigned nworkers;
 	volatile int quit;

@@ -53,19 +53,20 @@ void fg_worker_flush(struct fg_dp *dp, struct fg_worker *w)
 	w->ntx = 0;
 }
 
-/* The other stages of the encrypt direction, summed (send.c times them). */
-static inline uint64_t tx_stages(const struct fg_stage_prof *p)
+/* What fg_worker_poll_tun timed as other stages: the encrypt direction's (send.c) and the
+ * io_uring submission, the decrypt direction's IO (hostio.c). */
+static inline uint64_t timed_inside(const struct fg_lcore_counters *c)
 {
-	uint64_t c = 0;
+	uint64_t t = c->prof_rx.cycles[FG_STAGE_IO];
 
 	for (unsigned s = 0; s < FG_STAGE_MAX; s++)
 		if (s != FG_STAGE_IO)
-			c += p->cycles[s];
-	return c;
+			t += c->prof_tx.cycles[s];
+	return t;
 }
 
 /* The TUN queue; with FG_FP_PROFILE, a read that found packets adds its time, less the
- * stages send.c timed inside it, to the encrypt direction's IO stage. */
+ * stages timed inside it, to the encrypt direction's IO stage. */
 static inline unsigned poll_tun(struct fg_dp *dp, struct fg_worker *w, uint64_t now)
 {
 	struct fg_stage_prof *prof = &w->cnt.prof_tx;
@@ -74,11 +75,11 @@ static inline unsigned poll_tun(struct fg_dp *dp, struct fg_worker *w, uint64_t 
 
 	if (likely(!(dp->fastpath & FG_FP_PROFILE)))
 		return fg_worker_poll_tun(dp, w, now);
-	inner = tx_stages(prof);
+	inner = timed_inside(&w->cnt);
 	t0 = rte_rdtsc();
 	n = fg_worker_poll_tun(dp, w, now);
 	if (n) {
-		prof->cycles[FG_STAGE_IO] += rte_rdtsc() - t0 - (tx_stages(prof) - inner);
+		prof->cycles[FG_STAGE_IO] += rte_rdtsc() - t0 - (timed_inside(&w->cnt) - inner);
 		prof->packets += n;
 		prof->bursts++;
 	}

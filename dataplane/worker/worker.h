@@ -20,6 +20,18 @@ unsigned fg_worker_poll(struct fg_dp *dp, struct fg_worker *w);
 void fg_worker_flush(struct fg_dp *dp, struct fg_worker *w);
 
 /*
+ * [Host] TunIo = io_uring / sqpoll (hostio.c). Main lcore, before the worker runs: gives
+ * worker w's TUN queue an io_uring of its own (sqpoll: served by a kernel SQPOLL thread,
+ * pinned to sqpoll_cpu unless -1) and clears the fd's O_NONBLOCK (tun_uring.h). 0, or
+ * -errno of fg_tun_uring_create (-ENOSYS, -EPERM, -ENOMEM, ...) with nothing left held.
+ */
+int fg_worker_tun_ring_setup(struct fg_dp *dp, struct fg_worker *w, bool sqpoll, int sqpoll_cpu);
+/* Main lcore, once the worker has stopped: cancels what is still in flight, closes the ring
+ * (restoring the fd's flags) and frees the mbufs its requests held. Before the TUN fd is
+ * closed. Idempotent; a no-op without a ring. */
+void fg_worker_tun_ring_free(struct fg_dp *dp, struct fg_worker *w);
+
+/*
  * Service lcore -> worker, on the worker's svc_tx ring beside built frames: plaintext for a
  * peer (0 bytes: a keepalive; or a p2p control packet such as Goodbye) that the worker seals
  * with the stages the TUN's packets take, so there is one encryption path, as in the

@@ -281,6 +281,22 @@ ctl_hostile() {
 check "hostile control-socket messages: refused, the socket survives" ctl_hostile
 check "data plane logged no ERROR" fg_check_log_no_errors "$GW_LOG"
 echo "  AEAD backend of this run: $(gw_stat aead_backend)"
+# FG_TUN_IO=io_uring / sqpoll (topo.sh: [Host] TunIo): the transfers above went through the
+# worker's ring, one submission per pass, not a system call per packet.
+tun_ring_used() {
+	local sqes enters pkts
+	gw_stats_refresh
+	sqes=$(gw_stat worker0.tun_uring_sqes)
+	enters=$(gw_stat worker0.tun_uring_enters)
+	pkts=$(( $(gw_stat worker0.tun_tx_packets) + $(gw_stat worker0.tun_rx_packets) ))
+	echo "  TUN I/O $(gw_stat tun_io): $sqes requests, $enters io_uring_enter calls," \
+		"$pkts TUN packets, $(gw_stat worker0.tun_uring_errors) failed completions"
+	[ "$(gw_stat tun_io)" = "$FG_TUN_IO" ] && [ "$sqes" -gt 0 ] && [ "$enters" -lt "$pkts" ] &&
+		grep -q "TUN I/O: io_uring" "$GW_LOG"
+}
+case ${FG_TUN_IO:-} in
+io_uring | sqpoll) check "TunIo = $FG_TUN_IO: the TUN traffic went through the worker's ring" tun_ring_used ;;
+esac
 stop_clean() {
 	# A sanitizer build on a busy machine takes seconds to shut down: a clean stop, not a hang.
 	FG_GRACE=60 fg_stop "$GW_PID"

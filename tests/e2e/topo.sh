@@ -12,7 +12,8 @@
 # Tunnel addresses: client N has 100.64.0.(N+1) and fd00:2021:1111::(N+1). Links use the
 # benchmarking ranges 198.18.0.0/15 and 2001:2::/48; no namespace has a default route.
 # Exposes: NS_C1 NS_C2 NS_L NS_G NS_R, WG_C1 WG_C2 (client interfaces), GW_TUN, GW_PID,
-# GW_LOG, GW_CONF, GW_STATS, FG_BUILD (build dir), RES4 RES6.
+# GW_LOG, GW_CONF, GW_STATS, FG_BUILD (build dir), RES4 RES6. FG_TUN_IO (auto, syscall,
+# io_uring, sqpoll), when set, goes into the gateway's [Host] TunIo.
 
 FG_BUILD=${FG_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
 FG_DP_BIN=${FG_DP_BIN:-$FG_BUILD/dataplane/fastgate-dataplane}
@@ -90,13 +91,14 @@ MbufCount = 8191
 Name = $GW_TUN
 Route = 100.64.0.0/11
 Route = fd00:2021:1111::/107
+${FG_TUN_IO:+TunIo = $FG_TUN_IO}
 CONF
 }
 
 # gw_start [extra dataplane args]: start the data plane in NS_G and wait for its UAPI socket.
 gw_start() {
 	local eal=(-l "${FG_LCORES:-0,1}" --no-pci --no-huge --no-shconf --no-telemetry --iova-mode=va
-		-m 512 "--vdev=net_af_packet0,iface=gx")
+		-m 128 "--vdev=net_af_packet0,iface=gx")
 	# FG_AEAD (libsodium | ipsec-mb | auto) picks the transport AEAD backend of this run.
 	fg_bg "$GW_LOG" ip netns exec "$NS_G" env FASTGATE_AEAD="${FG_AEAD:-auto}" "$FG_DP_BIN" "${eal[@]}" -- --config "$GW_CONF" \
 		--stats-file "$GW_STATS" --idle-sleep-us "${FG_IDLE_US:-20}" "$@"

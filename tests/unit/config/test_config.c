@@ -123,7 +123,7 @@ static void test_example_file(void)
 	CU_ASSERT_EQUAL(c.dp.workers, 1);
 	CU_ASSERT_EQUAL(c.dp.rx_descriptors, 1024);
 	CU_ASSERT_EQUAL(c.dp.tx_descriptors, 1024);
-	CU_ASSERT_EQUAL(c.dp.mbuf_count, 16383);
+	CU_ASSERT_EQUAL(c.dp.mbuf_count, 8191);
 	CU_ASSERT_EQUAL(c.dp.burst, 32);
 	CU_ASSERT_EQUAL(c.dp.max_peers, 4096);
 	CU_ASSERT_EQUAL(c.dp.handshake_queue, 1024);
@@ -155,7 +155,7 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(c.uplink.address6.ip.family, 0);
 	CU_ASSERT_EQUAL(c.dp.workers, 1);
 	CU_ASSERT_EQUAL(c.dp.rx_descriptors, 1024);
-	CU_ASSERT_EQUAL(c.dp.mbuf_count, 16383);
+	CU_ASSERT_EQUAL(c.dp.mbuf_count, 8191);
 	CU_ASSERT_EQUAL(c.dp.burst, 32);
 	CU_ASSERT_EQUAL(c.dp.max_peers, 4096);
 	CU_ASSERT_EQUAL(c.dp.handshake_queue, 1024);
@@ -163,6 +163,28 @@ static void test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(c.host.name, "tun-firezone");
 	CU_ASSERT_EQUAL(c.host.tx_queue_len, 10000);
 	CU_ASSERT_EQUAL(c.host.n_routes, 0);
+	CU_ASSERT_EQUAL(c.host.tun_io, FG_TUN_IO_AUTO);
+	CU_ASSERT_EQUAL(c.host.tun_io_sqpoll_cpu, -1);
+	fg_config_free(&c);
+
+	/* TunIo: the four names case-insensitively; TunIoSqpollCpu a CPU number. */
+	static const struct { const char *text; enum fg_tun_io v; } tun_io[] = {
+		{ "auto", FG_TUN_IO_AUTO }, { "SYSCALL", FG_TUN_IO_SYSCALL },
+		{ "io_uring", FG_TUN_IO_URING }, { "SqPoll", FG_TUN_IO_SQPOLL },
+	};
+	for (size_t i = 0; i < sizeof(tun_io) / sizeof(tun_io[0]); i++) {
+		char text[256];
+
+		snprintf(text, sizeof(text), BASE "[Host]\nTunIo = %s\n", tun_io[i].text);
+		CU_ASSERT_EQUAL_FATAL(parse_str(text, &c), 0);
+		CU_ASSERT_EQUAL(c.host.tun_io, tun_io[i].v);
+		fg_config_free(&c);
+	}
+	CU_ASSERT_EQUAL_FATAL(parse_str(BASE "[Host]\nTunIo = sqpoll\nTunIoSqpollCpu = 1\n", &c), 0);
+	CU_ASSERT_EQUAL(c.host.tun_io_sqpoll_cpu, 1);
+	fg_config_free(&c);
+	CU_ASSERT_EQUAL_FATAL(parse_str(BASE "[Host]\nTunIoSqpollCpu = 0\n", &c), 0);
+	CU_ASSERT_EQUAL(c.host.tun_io_sqpoll_cpu, 0);
 	fg_config_free(&c);
 
 	/* Crypto: auto by default, the three names case-insensitively. */
@@ -388,7 +410,7 @@ static const struct error_case error_cases[] = {
 	E(BASE "[Dataplane]\nTxDescriptors = 32768\n", 6, "TxDescriptors must be a power of two", "32768"),
 	E(BASE "[Dataplane]\nMbufCount = 1022\n", 6, "MbufCount must be 1023..16777215", "1022"),
 	E(BASE "[Dataplane]\nMbufCount = 1023\n", 6, "MbufCount (1023) must exceed Workers x RxDescriptors (1 x 1024)", "MbufCount"),
-	E(BASE "[Dataplane]\nWorkers = 16\n", 5, "MbufCount (16383) must exceed Workers x RxDescriptors (16 x 1024)", "MbufCount"),
+	E(BASE "[Dataplane]\nWorkers = 8\n", 5, "MbufCount (8191) must exceed Workers x RxDescriptors (8 x 1024)", "MbufCount"),
 	E(BASE "[Dataplane]\nBurst = 0\n", 6, "Burst must be 1..64", "0"),
 	E(BASE "[Dataplane]\nBurst = 65\n", 6, "Burst must be 1..64", "65"),
 	E(BASE "[Dataplane]\nMaxPeers = 0\n", 6, "MaxPeers must be 1..1048576", "0"),
@@ -410,6 +432,15 @@ static const struct error_case error_cases[] = {
 	E(BASE "[Host]\nRoute = 10.0.0.0/8, 300.0.0.0/8\n", 6, "invalid Route", "300.0.0.0/8"),
 	E(BASE "[Host]\nTxQueueLen = 0\n", 6, "TxQueueLen must be 1..4294967295", "0"),
 	E(BASE "[Host]\nTxQueueLen = 4294967296\n", 6, "TxQueueLen must be", "4294967296"),
+	E(BASE "[Host]\nTunIo = uring\n", 6, "invalid TunIo (auto, syscall, io_uring or sqpoll)", "uring"),
+	E(BASE "[Host]\nTunIo = io_uring sqpoll\n", 6, "invalid TunIo", "io_uring sqpoll"),
+	E(BASE "[Host]\nTunIo = 1\n", 6, "invalid TunIo", "1"),
+	EN(BASE "[Host]\nTunIo = io_uring\0sqpoll\n", 6, "NUL byte in line", "TunIo = io_uring\\x00sqpoll"),
+	E(BASE "[Host]\nTunIo = auto\nTunIo = sqpoll\n", 7, "duplicate key", "TunIo"),
+	E(BASE "[Host]\nTunIoSqpollCpu = -1\n", 6, "TunIoSqpollCpu must be 0..4095", "-1"),
+	E(BASE "[Host]\nTunIoSqpollCpu = 4096\n", 6, "TunIoSqpollCpu must be", "4096"),
+	E(BASE "[Host]\nTunIoSqpollCpu = cpu1\n", 6, "TunIoSqpollCpu must be", "cpu1"),
+	E(BASE "[Host]\nTunIoSqpollCpu = 99999999999999999999\n", 6, "TunIoSqpollCpu must be", "99999999999999999999"),
 };
 
 static void check_error(const char *text, size_t len, unsigned int line, const char *message,

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,8 +17,10 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "../deny_uring.h"
 #include "dp_setup.h"
 
 /* The net_ring port; rte_eth_from_rings() names its vdev after it. */
@@ -29,7 +32,7 @@ int fg_svc_env_eal(const char *prog)
 	static int done;
 	char *argv[] = {
 		(char *)prog, "--no-pci", "--no-huge", "--no-shconf", "--no-telemetry", "--iova-mode=va",
-		"-l", "0", "-m", "512", "--log-level=lib.*:warning", NULL,
+		"-l", "0", "-m", "128", "--log-level=lib.*:warning", NULL,
 	};
 
 	if (done)
@@ -64,9 +67,38 @@ static void make_config(struct fg_config *cfg, uint32_t max_peers, uint16_t port
 	cfg->host.offload = false;
 }
 
+/* FG_TEST_TUN_IO (meson.build runs the traffic tier once per mode): the [Host] TunIo to
+ * use, or unset for the default (auto). "denied": auto in a process whose io_uring_setup a
+ * seccomp filter refuses (EPERM), which must fall back to the syscalls. -1: a name it does
+ * not know, or the filter could not be installed. */
+static int test_tun_io(bool *want_syscall)
+{
+	static bool filtered;
+	static const char *const names[] = {
+		[FG_TUN_IO_AUTO] = "auto", [FG_TUN_IO_SYSCALL] = "syscall",
+		[FG_TUN_IO_URING] = "io_uring", [FG_TUN_IO_SQPOLL] = "sqpoll",
+	};
+	const char *v = getenv("FG_TEST_TUN_IO");
+
+	*want_syscall = false;
+	if (!v)
+		return FG_TUN_IO_AUTO;
+	if (strcmp(v, "denied") == 0) {
+		if (!filtered && fg_test_deny_uring(EPERM) < 0)
+			return -1;
+		filtered = true;
+		*want_syscall = true;
+		return FG_TUN_IO_AUTO;
+	}
+	for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+		if (strcmp(v, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 int fg_svc_env_init(struct fg_svc_env *e, uint32_t max_peers)
 {
-	/* IPv4 rules only: each family costs two 64 MiB LPM tables (route.h). */
+	/* IPv4 rules only: these tests give their peers no IPv6 allowed IPs. */
 	struct fg_dp_options opt = { .caller_lcores = true, .allowed_rules_v4 = max_peers * 4 + 64 };
 	char err[256];
 	int r;
@@ -86,11 +118,30 @@ int fg_svc_env_init(struct fg_svc_env *e, uint32_t max_peers)
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, e->tun) < 0)
 		return -errno;
 	make_config(&e->cfg, max_peers, (uint16_t)r);
+	bool want_syscall;
+	int tun_io = test_tun_io(&want_syscall);
+	if (tun_io < 0) {
+		fprintf(stderr, "svc_env: FG_TEST_TUN_IO: want auto, syscall, io_uring, sqpoll or denied\n");
+		return -EINVAL;
+	}
+	e->cfg.host.tun_io = (uint32_t)tun_io;
+	/* The tests poll on the main lcore without pause: SQPOLL's thread gets another CPU. */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (tun_io == FG_TUN_IO_SQPOLL && ncpu > 1)
+		e->cfg.host.tun_io_sqpoll_cpu = (int32_t)((rte_lcore_to_cpu_id((int)rte_get_main_lcore()) + 1) % ncpu);
 	opt.tun_fds = &e->tun[0];
 	r = fg_dp_init(&e->dp, &e->cfg, &opt, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "svc_env: %s\n", err);
 		return r;
+	}
+	/* An explicit mode must be the one the worker runs; auto falls back only when denied. */
+	if (want_syscall)
+		tun_io = FG_TUN_IO_SYSCALL;
+	if (tun_io != FG_TUN_IO_AUTO && e->dp.tun_io != (uint32_t)tun_io) {
+		fprintf(stderr, "svc_env: TunIo %s asked, mode %u in force\n", getenv("FG_TEST_TUN_IO"),
+			e->dp.tun_io);
+		return -EPROTO;
 	}
 	return fg_svc_init(&e->svc, &e->dp);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
@@ -55,10 +56,19 @@ const struct fg_svc_stats *tr_svc_stats(void)
 
 void tr_step(void)
 {
-	fg_worker_poll(&tr_env.dp, &tr_env.dp.workers[0]);
+	unsigned n = fg_worker_poll(&tr_env.dp, &tr_env.dp.workers[0]);
+
 	fg_svc_poll(&tr_env.svc, fg_clock_ns());
 	if (g_ctl.srv)
 		fg_ctl_server_poll(g_ctl.srv);
+	/* TunIo = sqpoll: a kernel thread on another CPU carries the TUN I/O, and a busy
+	 * machine may not run it for milliseconds. An idle step leaves it 100 µs, so that
+	 * TR_MAX_STEPS rounds span a second or more. */
+	if (n == 0 && tr_env.dp.tun_io == FG_TUN_IO_SQPOLL) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 100 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
 }
 
 bool tr_wait_frames(unsigned n)
