@@ -2,9 +2,11 @@
 /*
  * The benchmark's data plane: the struct fg_dp of fg_dp_init(), the daemon's own
  * constructor, built from a default configuration over a net_ring port (pointer-only I/O:
- * the bench puts mbufs on the port's RX rings and takes them off its TX rings) and without
- * a TUN device: each worker's TUN queue is /dev/null (decrypt rows) or one end of an
- * AF_UNIX datagram socketpair (encrypt rows). N peers are installed straight through the
+ * the bench puts mbufs on the port's RX rings and takes them off its TX rings). The
+ * worker-only env has no TUN device: each worker's TUN queue is /dev/null (decrypt rows) or
+ * one end of an AF_UNIX datagram socketpair (encrypt rows). The host env lets fg_dp_init()
+ * open the [Host] TUN (virtio-net header, one queue per worker) and fg_dp_setup_host()
+ * configure it, as the daemon does, inside the bench's private network namespace. N peers are installed straight through the
  * writer API of peers.h with known keys, a CURRENT keypair each and one allowed IP
  * (100.64.x.y/32). Main lcore only, while no worker runs.
  */
@@ -39,6 +41,11 @@ static const uint32_t PEER_IP_BASE = (198u << 24) | (18u << 16) | (1u << 8);
 static const uint32_t INNER_IP_BASE = (100u << 24) | (64u << 16) | (1u << 8);
 static const uint32_t RESOURCE_IP = (198u << 24) | (19u << 16) | 1u;
 static const uint32_t RELAY_IP_BASE = (198u << 24) | (18u << 16) | 16u;
+/* The host env's TUN: the gateway's tunnel address, and the route that sends every peer's
+ * allowed IP (100.64.1.0 upwards) into the TUN. */
+static const uint32_t TUN_IP = (100u << 24) | (64u << 16) | 1u;
+static const uint32_t TUN_ROUTE = (100u << 24) | (64u << 16);
+enum { TUN_ROUTE_LEN = 11 };
 
 /* The net_ring port; rte_eth_from_rings() names its vdev after it. */
 #define NET_RING_NAME "fgbench"
@@ -115,6 +122,11 @@ uint32_t fg_bench_local_ip(void)
 uint32_t fg_bench_resource_ip(void)
 {
 	return RESOURCE_IP;
+}
+
+uint32_t fg_bench_tun_ip(void)
+{
+	return TUN_IP;
 }
 
 static void peer_mac(uint32_t p, struct rte_ether_addr *mac)
@@ -313,19 +325,53 @@ static void make_config(struct fg_config *cfg, uint32_t npeers, unsigned nqueues
 	cfg->dp.under_load_threshold = 128;
 	cfg->dp.crypto = fg_aead_backend() == FG_AEAD_IPSECMB ? FG_CONFIG_CRYPTO_IPSECMB : FG_CONFIG_CRYPTO_LIBSODIUM;
 	cfg->host.offload = false;
+	/* The worker-only rows swap each worker's fd between rows (/dev/null, a socketpair):
+	 * the packet-at-a-time syscalls, no ring bound to the fd of the start. */
+	cfg->host.tun_io = FG_TUN_IO_SYSCALL;
 }
 
-int fg_bench_env_init_ext(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues,
-			  const struct fg_bench_peer_id *ids, const char *vdev, char *err, size_t errlen)
+static struct fg_prefix prefix4(uint32_t ip, unsigned len)
 {
-	/* IPv4 only: a family with no rules costs no LPM (route.h). */
+	struct fg_prefix p = { .ip = { .family = AF_INET }, .len = (uint8_t)len };
+	uint32_t be = htonl(ip);
+
+	memcpy(p.ip.addr, &be, 4);
+	return p;
+}
+
+/* [Interface] Address and [Host] as the daemon's configuration file would give them: a TUN
+ * name unique to this process, the tunnel address, the route to the clients, the virtio-net
+ * header (GRO to the host, GSO from it) and, where the tree has it, TunIo. */
+static int make_host_config(struct fg_config *cfg, int tun_io, unsigned seq, char *err, size_t errlen)
+{
+	/* Unique per env: a closed TUN may outlive its fds for a moment while the kernel
+	 * unregisters it. */
+	snprintf(cfg->host.name, sizeof(cfg->host.name), "fgb%ldq%u", (long)getpid() % 10000000, seq % 1000);
+	cfg->host.offload = true;
+	cfg->iface.n_addresses = 1;
+	cfg->iface.addresses[0] = prefix4(TUN_IP, 32);
+	cfg->host.n_routes = 1;
+	cfg->host.routes[0] = prefix4(TUN_ROUTE, TUN_ROUTE_LEN);
+	cfg->host.tun_io = tun_io != FG_BENCH_TUN_IO_DEFAULT ? (uint32_t)tun_io : FG_TUN_IO_AUTO;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+/* host: the [Host] TUN instead of the caller's fds (tun_io its TunIo). */
+static int env_init(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues, const struct fg_bench_peer_id *ids,
+		    const char *vdev, bool host, int tun_io, unsigned seq, char *err, size_t errlen)
+{
+	/* IPv4 only: the peers have no IPv6 allowed IPs (route.h). */
 	struct fg_dp_options opt = { .caller_lcores = true, .allowed_rules_v4 = npeers + 64 };
 	int tun_fds[FG_BENCH_MAX_WORKERS];
 	uint16_t port = 0;
 	int ret;
 
 	memset(e, 0, sizeof(*e));
+	e->made = true;
 	e->devnull = -1;
+	e->tun_io = FG_BENCH_TUN_IO_DEFAULT;
 	for (unsigned w = 0; w < FG_BENCH_MAX_WORKERS; w++)
 		e->tun_pair[w][0] = e->tun_pair[w][1] = -1;
 	if (nqueues == 0 || nqueues > FG_BENCH_MAX_WORKERS || npeers == 0) {
@@ -336,11 +382,21 @@ int fg_bench_env_init_ext(struct fg_bench_env *e, uint32_t npeers, unsigned nque
 	    (ret = make_tun(e, nqueues, err, errlen)) < 0)
 		return ret;
 	make_config(&e->cfg, npeers, nqueues, port);
-	for (unsigned w = 0; w < nqueues; w++)
-		tun_fds[w] = e->devnull;
-	opt.tun_fds = tun_fds;
+	if (host) {
+		ret = make_host_config(&e->cfg, tun_io, seq, err, errlen);
+		if (ret < 0)
+			return ret;
+		e->host = true;
+		e->tun_io = tun_io;
+	} else {
+		for (unsigned w = 0; w < nqueues; w++)
+			tun_fds[w] = e->devnull;
+		opt.tun_fds = tun_fds;
+	}
 	ret = fg_dp_init(&e->dp, &e->cfg, &opt, err, errlen);
 	if (ret < 0)
+		return ret;
+	if (host && (ret = fg_dp_setup_host(&e->dp, err, errlen)) < 0)
 		return ret;
 
 	e->peer_slot = calloc(npeers, sizeof(*e->peer_slot));
@@ -356,6 +412,18 @@ int fg_bench_env_init_ext(struct fg_bench_env *e, uint32_t npeers, unsigned nque
 	}
 	e->npeers = npeers;
 	return 0;
+}
+
+int fg_bench_env_init_ext(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues,
+			  const struct fg_bench_peer_id *ids, const char *vdev, char *err, size_t errlen)
+{
+	return env_init(e, npeers, nqueues, ids, vdev, false, FG_BENCH_TUN_IO_DEFAULT, 0, err, errlen);
+}
+
+int fg_bench_env_init_host(struct fg_bench_env *e, uint32_t npeers, unsigned nqueues, int tun_io, unsigned seq,
+			   char *err, size_t errlen)
+{
+	return env_init(e, npeers, nqueues, NULL, NULL, true, tun_io, seq, err, errlen);
 }
 
 static void drain_ring(struct rte_ring *r, unsigned esize)
@@ -407,6 +475,8 @@ void fg_bench_env_fini(struct fg_bench_env *e)
 {
 	/* The mbufs on the bench's rings go back to the pool before fg_dp_fini frees it; the
 	 * port is closed there, and its vdev removed here, before its rings are freed. */
+	if (!e->made)
+		return;
 	if (e->dp.pool) {
 		fg_bench_env_reset(e);
 		fg_bench_env_set_nat(e, false);

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * fastgate-bench: options, EAL start-up and the matrix of rows (direction x inner size x
- * peers x workers). It starts the EAL itself (no hugepages needed), builds the data plane
- * of env.c once with the largest peer count, then for each (direction, size, peers) builds
- * the traffic and runs one row per worker count (with --relayed, each row again with the same
- * traffic wrapped in ChannelData from relays, beside it). Prints a table, and optionally writes a
- * CSV and a gnuplot PNG. Exits non-zero when a row delivered nothing, dropped packets, or
- * produced frames that do not open: the smoke test's only checks (never timings).
+ * fastgate-bench: options, EAL start-up and the rows. As root it first enters a private
+ * network namespace of its own (before the EAL starts, so every thread is inside). It starts
+ * the EAL itself (no hugepages needed), builds the worker-only data plane of env.c once with
+ * the largest peer count, and for each (direction, size, peers) builds the traffic and runs
+ * one row per worker count (with --relayed, each row again with the same traffic wrapped in
+ * ChannelData from relays, beside it). Then, as root, the host-path rows (hostrow.c) on a
+ * data plane with the daemon's own TUN, once per --tun-io mode, and --before-after's
+ * comparison. Prints tables, and optionally writes a CSV and a gnuplot PNG. Exits non-zero
+ * when a row delivered nothing, dropped packets, or produced frames that do not open: the
+ * smoke test's only checks (never timings).
  */
 #include "bench.h"
 
@@ -16,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -32,6 +37,7 @@ enum {
 	NAT_AB_ROUNDS = 4,        /* --nat: alternations of the plain and the nat row */
 	MAX_LIST = 8,
 	MAX_EAL_ARGS = 64,
+	HOST_KINDS = 4,           /* decrypt-tcp, decrypt-udp, encrypt-tcp, encrypt-udp */
 };
 
 struct matrix {
@@ -39,7 +45,15 @@ struct matrix {
 	unsigned sizes[MAX_LIST], nsizes;
 	uint32_t peers[MAX_LIST], npeers;
 	unsigned workers[MAX_LIST], nworkers;
+	bool worker_only;                   /* run the worker-only matrix */
+	bool host[HOST_KINDS];              /* host-path kinds to run */
+	uint32_t host_peers;                /* peers of the host-path UDP rows */
+	int tun_io[MAX_LIST];
+	unsigned ntun_io;
+	bool before_after;
 };
+
+static const char *const HOST_KIND_NAMES[HOST_KINDS] = { "decrypt-tcp", "decrypt-udp", "encrypt-tcp", "encrypt-udp" };
 
 static void usage(FILE *f)
 {
@@ -66,6 +80,15 @@ static void usage(FILE *f)
 		"                     FILE.png.csv)\n"
 		"  --plot-script F    gnuplot script (default %s)\n"
 		"  --handshakes       also measure responder handshakes/s and MAC1 rejections/s\n"
+		"  --host LIST        host-path rows (root: a private netns, the daemon's own TUN, kernel\n"
+		"                     sockets): decrypt-tcp,decrypt-udp,encrypt-tcp,encrypt-udp, all or none\n"
+		"                     (default all as root; the UDP rows at --sizes, the TCP rows 1420 B)\n"
+		"  --host-peers N     peers of the host-path UDP rows (default 100)\n"
+		"  --no-worker-only   skip the worker-only matrix (/dev/null and socketpair TUN stand-ins)\n"
+		"  --tun-io LIST      the host rows once per [Host] TunIo: syscall,io_uring,sqpoll,auto\n"
+		"                     (when this tree has TunIo; default: the configuration's default)\n"
+		"  --before-after     a decrypt row with every per-packet refinement on, and with each one\n"
+		"                     off (FG_FP_NO_*), alternated; prints each refinement's cost\n"
 		"  --pcap DIR         instead of the matrix: replay DIR/data-<size>-p<peers>.pcap of\n"
 		"                     fastgate-gen-pcaps through net_pcap (infinite_rx) into 1 worker,\n"
 		"                     decrypt, with the sessions of DIR/keys.txt (peers 1,100 by default)\n"
@@ -105,6 +128,82 @@ static int parse_list(const char *s, const char *what, bool sizes, unsigned *out
 		out[(*n)++] = (unsigned)v;
 	}
 	return *n ? 0 : -EINVAL;
+}
+
+static int parse_host(const char *s, struct matrix *m)
+{
+	char buf[128], *save = NULL, *tok;
+
+	memset(m->host, 0, sizeof(m->host));
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned k;
+
+		if (strcmp(tok, "none") == 0)
+			continue;
+		if (strcmp(tok, "all") == 0) {
+			for (k = 0; k < HOST_KINDS; k++)
+				m->host[k] = true;
+			continue;
+		}
+		for (k = 0; k < HOST_KINDS && strcmp(tok, HOST_KIND_NAMES[k]) != 0; k++)
+			;
+		if (k == HOST_KINDS) {
+			fprintf(stderr, "fastgate-bench: --host: '%s' is not one of decrypt-tcp, decrypt-udp, "
+				"encrypt-tcp, encrypt-udp, all, none\n", tok);
+			return -EINVAL;
+		}
+		m->host[k] = true;
+	}
+	return 0;
+}
+
+static int parse_tun_io(const char *s, struct matrix *m)
+{
+	char buf[128], *save = NULL, *tok;
+
+	m->ntun_io = 0;
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int v, ret;
+
+		if (m->ntun_io == MAX_LIST)
+			return -EINVAL;
+		ret = fg_bench_tun_io_parse(tok, &v);
+		if (ret == -ENOTSUP) {
+			fprintf(stderr, "fastgate-bench: --tun-io: this tree has no [Host] TunIo (enum fg_tun_io)\n");
+			return ret;
+		}
+		if (ret < 0) {
+			fprintf(stderr, "fastgate-bench: --tun-io: '%s' is not syscall, io_uring, sqpoll or auto\n", tok);
+			return ret;
+		}
+		m->tun_io[m->ntun_io++] = v;
+	}
+	return m->ntun_io ? 0 : -EINVAL;
+}
+
+/* The machine the figures come from, and when. */
+static void print_machine(void)
+{
+	char line[256], model[256] = "?", date[64] = "?";
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	time_t now = time(NULL);
+	struct tm tm;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "model name", 10) == 0) {
+			char *c = strchr(line, ':');
+
+			snprintf(model, sizeof(model), "%s", c ? c + 2 : line);
+			model[strcspn(model, "\n")] = 0;
+			break;
+		}
+	if (f)
+		fclose(f);
+	if (gmtime_r(&now, &tm))
+		strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", &tm);
+	printf("CPU: %s, %ld online; %s\n", model, sysconf(_SC_NPROCESSORS_ONLN), date);
 }
 
 static int parse_dirs(const char *s, struct matrix *m)
@@ -255,6 +354,12 @@ int main(int argc, char **argv)
 		{ "plot-script", required_argument, NULL, 'g' },
 		{ "handshakes", no_argument, NULL, 'H' },
 		{ "pcap", required_argument, NULL, 'C' },
+		{ "host", required_argument, NULL, 'O' },
+		{ "host-peers", required_argument, NULL, 'Q' },
+		{ "no-worker-only", no_argument, NULL, 'W' },
+		{ "tun-io", required_argument, NULL, 'I' },
+		{ "before-after", no_argument, NULL, 'B' },
+		{ "verbose", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -263,18 +368,24 @@ int main(int argc, char **argv)
 		.sizes = { 64, 512, 1420, FG_BENCH_IMIX }, .nsizes = 4,
 		.peers = { 1, 100, 10000 }, .npeers = 3,
 		.workers = { 1, 2 }, .nworkers = 2,
+		.worker_only = true,
+		.host = { true, true, true, true },
+		.host_peers = 100,
+		.tun_io = { FG_BENCH_TUN_IO_DEFAULT }, .ntun_io = 1,
 	};
 	struct fg_bench_opts o = { .seconds = 2, .raw_seconds = -1, .burst = 32, .udp_csum = true };
 	const char *csv = NULL, *png = NULL, *script = FG_BENCH_PLOT_GP, *pcap_dir = NULL;
 	enum fg_aead_backend backend = FG_AEAD_AUTO;
 	bool smoke = false, handshakes = false, got_seconds = false, got_sizes = false, got_peers = false;
-	bool relayed = false, nat = false;
+	bool relayed = false, nat = false, root = geteuid() == 0, host_rows;
 	char *eal_argv[MAX_EAL_ARGS], lcores[64], err[512], csv_auto[4096];
 	int eal_argc = 0, opt, ret, rc = 0;
 	unsigned max_workers = 1;
 	uint32_t max_peers = 1;
 
 	fg_log_init();
+	/* Before the EAL pins this thread: the sinks and senders may use every CPU. */
+	fg_bench_cpus_save();
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -347,6 +458,32 @@ int main(int argc, char **argv)
 		case 'C':
 			pcap_dir = optarg;
 			break;
+		case 'O':
+			if (parse_host(optarg, &m) < 0)
+				goto bad;
+			break;
+		case 'Q': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || v == 0 || v > 100000)
+				goto bad;
+			m.host_peers = (uint32_t)v;
+			break;
+		}
+		case 'W':
+			m.worker_only = false;
+			break;
+		case 'I':
+			if (parse_tun_io(optarg, &m) < 0)
+				goto bad;
+			break;
+		case 'B':
+			m.before_after = true;
+			break;
+		case 'V':
+			o.verbose = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -377,6 +514,20 @@ int main(int argc, char **argv)
 	}
 	if (o.raw_seconds < 0)
 		o.raw_seconds = o.seconds / 4;
+	host_rows = !pcap_dir && (m.host[0] || m.host[1] || m.host[2] || m.host[3]);
+	if ((host_rows || m.before_after) && root && !pcap_dir) {
+		/* Before the EAL: every thread it makes lives in the namespace too. */
+		if (fg_bench_netns_enter(err, sizeof(err)) < 0) {
+			fprintf(stderr, "fastgate-bench: private network namespace: %s\n", err);
+			return 1;
+		}
+	} else if (host_rows) {
+		printf("fastgate-bench: not root: no host-path rows (they need a network namespace and a TUN);\n"
+		       "the worker-only rows below do NOT include the host path (/dev/null and a socketpair stand\n"
+		       "in for the TUN).\n");
+		host_rows = false;
+		m.worker_only = true;
+	}
 	for (unsigned i = 0; i < m.npeers; i++)
 		if (m.peers[i] > max_peers)
 			max_peers = m.peers[i];
@@ -430,7 +581,8 @@ int main(int argc, char **argv)
 
 	struct fg_bench_env *env = calloc(1, sizeof(*env));
 	unsigned variants = relayed ? 2 : 1;
-	unsigned maxrows = m.ndirs * m.nsizes * m.npeers * m.nworkers * (variants + (nat ? 1 : 0)), nrows = 0;
+	unsigned maxrows = m.ndirs * m.nsizes * m.npeers * m.nworkers * (variants + (nat ? 1 : 0)) +
+			   HOST_KINDS * m.nsizes * m.nworkers * m.ntun_io, nrows = 0;
 	struct fg_bench_row *rows = calloc(maxrows, sizeof(*rows));
 
 	if (!env || !rows) {
@@ -438,7 +590,8 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
-	ret = fg_bench_env_init(env, max_peers, max_workers, err, sizeof(err));
+	ret = m.worker_only || (m.before_after && !root) ? fg_bench_env_init(env, max_peers, max_workers, err, sizeof(err))
+							   : 0;
 	if (ret < 0) {
 		fprintf(stderr, "fastgate-bench: %s\n", err);
 		rc = 1;
@@ -461,11 +614,17 @@ int main(int argc, char **argv)
 		load[strcspn(load, "\n")] = 0;
 		printf("load average before the run: %s\n", load);
 	}
-	printf("Mpps, Gbit/s (inner IP bytes) and cyc/pkt (TSC cycles) count only the time inside "
+	print_machine();
+	if (m.worker_only)
+		printf("\nworker-only rows: the host path is NOT included (/dev/null and a socketpair stand in for "
+		       "the TUN)\n");
+	if (m.worker_only)
+		printf("Mpps, Gbit/s (inner IP bytes) and cyc/pkt (TSC cycles) count only the time inside "
 	       "fg_worker_poll();\nraw = the same backend's bursts alone on the same packets; ratio = "
 	       "raw cycles / worker cycles per packet;\nio-cyc = one write(2) to /dev/null (decrypt) or read(2) from the TUN socketpair (encrypt)\nalone; ratio-io = raw / (cyc/pkt - io-cyc), \"-\" when the io sample is inconsistent.\n\n");
-	fg_bench_print_header(stdout);
-	for (unsigned d = 0; d < m.ndirs; d++)
+	if (m.worker_only)
+		fg_bench_print_header(stdout);
+	for (unsigned d = 0; d < m.ndirs && m.worker_only; d++)
 		for (unsigned s = 0; s < m.nsizes; s++)
 			for (unsigned p = 0; p < m.npeers * variants; p++) {
 				struct fg_bench_traffic tr;
@@ -501,6 +660,27 @@ int main(int argc, char **argv)
 					rc = 1;
 				fg_bench_traffic_free(&tr);
 			}
+	if (m.before_after && !root && fg_bench_before_after(env, NULL, m.sizes, m.nsizes, m.host_peers, &o) < 0)
+		rc = 1;
+	fg_bench_env_fini(env);
+	if (host_rows || (m.before_after && root)) {
+		struct fg_bench_host_plan plan = {
+			.nsizes = m.nsizes, .nworkers = 0, .peers = m.host_peers, .ntun_io = m.ntun_io,
+			.before_after = m.before_after, .max_workers = max_workers,
+		};
+
+		memcpy(plan.kinds, m.host, sizeof(plan.kinds));
+		memcpy(plan.sizes, m.sizes, sizeof(plan.sizes));
+		memcpy(plan.tun_io, m.tun_io, sizeof(plan.tun_io));
+		for (unsigned i = 0; i < m.nworkers; i++)
+			if (m.workers[i] <= max_workers)
+				plan.workers[plan.nworkers++] = m.workers[i];
+		if (!host_rows)
+			memset(plan.kinds, 0, sizeof(plan.kinds));
+		if (fg_bench_host_plan_run(&plan, &o, rows, &nrows, maxrows) < 0)
+			rc = 1;
+	}
+	fg_bench_targets(stdout, rows, nrows);
 	if (png && !csv) {
 		snprintf(csv_auto, sizeof(csv_auto), "%s.csv", png);
 		csv = csv_auto;

@@ -91,6 +91,8 @@ static void feed_decrypt(struct wctx *c)
 		rte_memcpy(rte_pktmbuf_mtod(ms[i], void *), c->tr->arena + t->off, t->len);
 		ms[i]->data_len = t->len;
 		ms[i]->pkt_len = t->len;
+		if (c->o->csum_flags)
+			ms[i]->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 	}
 	done = rte_ring_sp_enqueue_burst(rx, (void **)ms, n, NULL);
 	if (done < n) {
@@ -387,6 +389,9 @@ int fg_bench_run_row(struct fg_bench_env *e, const struct fg_bench_traffic *tr, 
 		return ret;
 	fg_bench_env_reset(e);
 	dp->burst = o->burst;
+	dp->fastpath = o->fastpath;
+	row->fastpath = o->fastpath;
+	row->csum_flags = o->csum_flags;
 	memset(ctx, 0, sizeof(ctx));
 	for (unsigned w = 0; w < workers; w++) {
 		struct wctx *c = &ctx[w];
@@ -446,8 +451,15 @@ int fg_bench_run_row(struct fg_bench_env *e, const struct fg_bench_traffic *tr, 
 	}
 
 	double rate = 0, bytes_rate = 0;
+	struct fg_stage_prof prof = { 0 };
 	for (unsigned w = 0; w < workers; w++) {
 		const struct fg_lcore_counters *a = &before[w], *b = &ctx[w].w->cnt;
+		const struct fg_stage_prof *pa = decrypt ? &a->prof_rx : &a->prof_tx;
+		const struct fg_stage_prof *pb = decrypt ? &b->prof_rx : &b->prof_tx;
+
+		for (unsigned st = 0; st < FG_STAGE_MAX; st++)
+			prof.cycles[st] += pb->cycles[st] - pa->cycles[st];
+		prof.packets += pb->packets - pa->packets;
 		uint64_t pk = decrypt ? b->tun_tx_packets - a->tun_tx_packets : b->encrypted - a->encrypted;
 		uint64_t by = decrypt ? b->tun_tx_bytes - a->tun_tx_bytes : b->tun_rx_bytes - a->tun_rx_bytes;
 
@@ -455,6 +467,15 @@ int fg_bench_run_row(struct fg_bench_env *e, const struct fg_bench_traffic *tr, 
 		row->inner_bytes += by;
 		row->busy_cycles += ctx[w].busy;
 		row->drops += drops_of(b, decrypt) - drops_of(a, decrypt);
+		if (drops_of(b, decrypt) != drops_of(a, decrypt)) {
+			/* Which counters moved: a failing row names its reasons. */
+			fprintf(stderr, "fastgate-bench: worker %u drops:", w);
+			for (unsigned d = 0; d < FG_DROP_MAX; d++)
+				if (b->drops[d] != a->drops[d] && !(decrypt && d == FG_DROP_TUN_MALFORMED))
+					fprintf(stderr, " %s %llu", fg_drop_names[d],
+						(unsigned long long)(b->drops[d] - a->drops[d]));
+			fprintf(stderr, "\n");
+		}
 		if (ctx[w].wall > row->wall_cycles)
 			row->wall_cycles = ctx[w].wall;
 		if (ctx[w].busy) {
@@ -467,6 +488,9 @@ int fg_bench_run_row(struct fg_bench_env *e, const struct fg_bench_traffic *tr, 
 	row->mpps = rate / 1e6;
 	row->gbps = bytes_rate * 8 / 1e9;
 	row->cycles_per_packet = row->packets ? (double)row->busy_cycles / (double)row->packets : 0;
+	row->stage_pkts = prof.packets;
+	for (unsigned st = 0; st < FG_STAGE_MAX && prof.packets; st++)
+		row->stage[st] = (double)prof.cycles[st] / (double)prof.packets;
 	row->raw_cycles_per_op = row->raw_ops ? (double)row->raw_cycles / (double)row->raw_ops : 0;
 	row->raw_mpps = row->raw_cycles ? (double)row->raw_ops * hz / (double)row->raw_cycles / 1e6 : 0;
 	row->ratio = row->cycles_per_packet > 0 ? row->raw_cycles_per_op / row->cycles_per_packet : 0;
@@ -480,6 +504,7 @@ out:
 		free(ctx[w].list);
 		free(ctx[w].peers);
 	}
+	dp->fastpath = 0;
 	fg_bench_env_reset(e);
 	return ret;
 }

@@ -10,6 +10,8 @@
  * windows when it wraps (run.c) never sends a replay. Relayed decrypt templates carry the
  * same message inside ChannelData, from the peer's relay (port 3478) on its channel.
  * Encrypt templates are the inner packets alone, from the far end to a peer's allowed IP.
+ * Host-path decrypt templates go to the TUN's own address instead, where kernel sockets
+ * listen, spread over the sinks' ports and 8 source ports per peer (many flows).
  * Main lcore, between rows.
  */
 #include "bench.h"
@@ -35,6 +37,7 @@ enum {
 	INNER_SPORT = 40000,
 	INNER_DPORT = 5201,
 	IMIX_CYCLE = 12,
+	HOST_SPORTS = 8,     /* source ports per peer of the host-path UDP rows */
 };
 
 unsigned fg_bench_imix_size(uint32_t i)
@@ -55,7 +58,8 @@ double fg_bench_imix_mean(void)
 
 /* An IPv4/UDP packet of len bytes (len >= 28) with valid IP and UDP checksums, from source
  * port sport. */
-static void build_inner_port(uint8_t *pkt, unsigned len, uint32_t src, uint32_t dst, uint32_t seq, uint16_t sport)
+static void build_inner_ports(uint8_t *pkt, unsigned len, uint32_t src, uint32_t dst, uint32_t seq, uint16_t sport,
+			      uint16_t dport)
 {
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)pkt;
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(pkt + sizeof(*ip));
@@ -73,12 +77,17 @@ static void build_inner_port(uint8_t *pkt, unsigned len, uint32_t src, uint32_t 
 	ip->dst_addr = htonl(dst);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	udp->src_port = htons(sport);
-	udp->dst_port = htons(INNER_DPORT);
+	udp->dst_port = htons(dport);
 	udp->dgram_len = htons((uint16_t)(len - sizeof(*ip)));
 	udp->dgram_cksum = 0;
 	for (unsigned j = 0; j < dlen; j++)
 		data[j] = (uint8_t)(seq + j);
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+}
+
+static void build_inner_port(uint8_t *pkt, unsigned len, uint32_t src, uint32_t dst, uint32_t seq, uint16_t sport)
+{
+	build_inner_ports(pkt, len, src, dst, seq, sport, INNER_DPORT);
 }
 
 static void build_inner(uint8_t *pkt, unsigned len, uint32_t src, uint32_t dst, uint32_t seq)
@@ -101,8 +110,10 @@ static size_t slot_len(enum fg_bench_dir dir, unsigned inner)
 	return (len + FG_BENCH_SLOT_ALIGN - 1) & ~(size_t)(FG_BENCH_SLOT_ALIGN - 1);
 }
 
+/* nat_sport >= 0: to the proxy IP from that port; host_flow >= 0: to the TUN's address, the
+ * flow's ports; else to the resource. */
 static uint16_t build_frame(uint8_t *frame, const struct fg_bench_env *e, uint32_t p, uint64_t counter,
-			    unsigned inner, bool udp_csum, bool relayed, int nat_sport)
+			    unsigned inner, bool udp_csum, bool relayed, int nat_sport, int host_flow)
 {
 	uint16_t hl = FG_NETPKT_UDP4_HDR_LEN + (relayed ? FG_NETPKT_CHANNEL_HDR_LEN : 0);
 	uint8_t *msg = frame + hl;
@@ -114,7 +125,11 @@ static uint16_t build_frame(uint8_t *frame, const struct fg_bench_env *e, uint32
 	uint16_t sport = relayed ? FG_NETPKT_STUN_PORT : fg_bench_peer_port(p);
 	size_t wlen;
 
-	if (nat_sport >= 0)
+	if (host_flow >= 0)
+		build_inner_ports(msg + FG_WG_DATA_HDR_LEN, inner, fg_bench_inner_ip(p), fg_bench_tun_ip(),
+				  (uint32_t)counter, (uint16_t)(INNER_SPORT + host_flow % HOST_SPORTS),
+				  (uint16_t)(FG_BENCH_SINK_PORT + host_flow / HOST_SPORTS % FG_BENCH_SINK_PORTS));
+	else if (nat_sport >= 0)
 		build_inner_port(msg + FG_WG_DATA_HDR_LEN, inner, fg_bench_inner_ip(p), fg_bench_proxy_ip(),
 				 (uint32_t)counter, (uint16_t)nat_sport);
 	else
@@ -146,7 +161,7 @@ static uint16_t build_frame(uint8_t *frame, const struct fg_bench_env *e, uint32
 }
 
 static int traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_env *e, enum fg_bench_dir dir,
-			 unsigned size, uint32_t npeers, bool udp_csum, bool relayed, bool nat)
+			 unsigned size, uint32_t npeers, bool udp_csum, bool relayed, bool nat, bool host)
 {
 	uint32_t per_peer;
 	size_t off = 0;
@@ -188,7 +203,8 @@ static int traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_env 
 		t->inner_len = (uint16_t)inner;
 		if (dir == FG_BENCH_DECRYPT) {
 			t->len = build_frame(buf, e, t->peer, i / npeers, inner, udp_csum, relayed,
-					     nat ? fg_bench_nat_sport(i, npeers) : -1);
+					     nat ? fg_bench_nat_sport(i, npeers) : -1,
+					     host ? (int)((i / npeers) % (HOST_SPORTS * FG_BENCH_SINK_PORTS)) : -1);
 		} else {
 			build_inner(buf, inner, fg_bench_resource_ip(), fg_bench_inner_ip(t->peer), i);
 			t->len = (uint16_t)inner;
@@ -202,13 +218,19 @@ static int traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_env 
 int fg_bench_traffic_build(struct fg_bench_traffic *tr, const struct fg_bench_env *e, enum fg_bench_dir dir,
 			   unsigned size, uint32_t npeers, bool udp_csum, bool relayed)
 {
-	return traffic_build(tr, e, dir, size, npeers, udp_csum, relayed, false);
+	return traffic_build(tr, e, dir, size, npeers, udp_csum, relayed, false, false);
+}
+
+int fg_bench_traffic_build_host(struct fg_bench_traffic *tr, const struct fg_bench_env *e, enum fg_bench_dir dir,
+				unsigned size, uint32_t npeers, bool udp_csum)
+{
+	return traffic_build(tr, e, dir, size, npeers, udp_csum, false, false, dir == FG_BENCH_DECRYPT);
 }
 
 int fg_bench_traffic_build_nat(struct fg_bench_traffic *tr, const struct fg_bench_env *e, unsigned size,
 			       uint32_t npeers, bool udp_csum)
 {
-	return traffic_build(tr, e, FG_BENCH_DECRYPT, size, npeers, udp_csum, false, true);
+	return traffic_build(tr, e, FG_BENCH_DECRYPT, size, npeers, udp_csum, false, true, false);
 }
 
 void fg_bench_traffic_free(struct fg_bench_traffic *tr)

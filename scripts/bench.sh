@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: MIT
 #
 # scripts/bench.sh [BUILD_DIR] [fastgate-bench options...]: builds fastgate (scripts/build.sh),
-# installs gnuplot-nox when it is missing, runs fastgate-bench's full matrix (decrypt and
-# encrypt; 64, 512, 1420 and IMIX; 1, 100 and 10,000 peers; 1 and 2 workers; 2 s a row) and
-# writes bench/results.csv and bench/throughput.png. Extra options go to fastgate-bench
-# (e.g. --seconds 5, --aead libsodium). Needs no hugepages, no root except for apt-get.
+# installs gnuplot-nox when it is missing, prints the CPU model and the date, and runs
+# fastgate-bench: the worker-only matrix (decrypt and encrypt; 64, 512, 1420 and IMIX; 1, 100
+# and 10,000 peers; 1 and 2 workers; 2 s a row) and, as root, the host-path rows in a private
+# network namespace (decrypt-tcp, decrypt-udp, encrypt-tcp, encrypt-udp through the daemon's
+# own TUN into kernel sockets). Writes bench/results.csv and bench/throughput.png (throughput
+# against size, one line per row kind). Extra options go to fastgate-bench (e.g. --seconds 5,
+# --aead libsodium, --tun-io syscall,io_uring,sqpoll, --before-after). Needs no hugepages;
+# root for the host-path rows and for apt-get.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$ROOT/build
@@ -22,4 +26,5 @@ if ! command -v gnuplot >/dev/null; then
 		echo "bench.sh: gnuplot is missing (apt-get install gnuplot-nox): no PNG" >&2
 	fi
 fi
+echo "bench.sh: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) CPU(s); $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 exec "$BUILD/bench/fastgate-bench" --csv "$ROOT/bench/results.csv" --plot "$ROOT/bench/throughput.png" "$@"
