@@ -125,6 +125,7 @@ static void put_lcore(FILE *f, const char *who, const struct fg_lcore_counters *
 		c->tun_uring.enters, who, c->tun_uring.sqes, who, c->tun_uring.cqes);
 	fprintf(f, "%s.tun_uring_full %lu\n%s.tun_uring_again %lu\n%s.tun_uring_short %lu\n%s.tun_uring_errors %lu\n",
 		who, c->tun_uring.full, who, c->tun_uring.again, who, c->tun_uring.short_io, who, c->tun_uring.errors);
+	fprintf(f, "%s.tun_backpressure %lu\n", who, c->tun_backpressure);
 	fprintf(f, "%s.stun_punted %lu\n", who, c->stun_punted);
 	fprintf(f, "%s.p2p_punted %lu\n", who, c->p2p_punted);
 	fprintf(f, "%s.relay_rx_packets %lu\n%s.relay_rx_bytes %lu\n", who, c->relay_rx_packets, who,

@@ -68,6 +68,8 @@ struct fg_lcore_counters {
 	uint64_t tun_gro_writes;   /* writes to the host (each one packet or a super-packet) */
 	/* TunIo = io_uring / sqpoll: the worker's ring (tun_uring.h); all zero in syscall mode. */
 	struct fg_tun_uring_stats tun_uring;
+	uint64_t tun_backpressure; /* passes that left the NIC queue unread: every write batch
+				    * to the TUN still in flight (io_uring) */
 	uint64_t stun_punted;      /* STUN handed to the service lcore for the control plane */
 	uint64_t p2p_punted;       /* AssignedIps handed to the service lcore (p2pctl.h) */
 	uint64_t relay_rx_packets; /* ChannelData from a bound relay channel (frames, bytes) */

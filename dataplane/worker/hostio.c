@@ -64,6 +64,7 @@ struct fg_hostio_ring {
 	bool vnet;                             /* virtio-net TUN: reads into w->rdbuf[] */
 	bool started;                          /* the read buffers have been posted once */
 	bool stopping;                         /* completions are only released, not used */
+	bool wrote;                            /* writes queued since the last submission */
 	unsigned nreads;                       /* read buffers (slots) */
 	unsigned next_batch;
 	bool posted[FG_BURST_MAX];             /* slot's read is queued or in the kernel */
@@ -122,6 +123,18 @@ static struct ring_batch *ring_batch_take(struct fg_hostio_ring *r, unsigned *id
 	return NULL;
 }
 
+bool fg_worker_tun_backlogged(const struct fg_worker *w)
+{
+	const struct fg_hostio_ring *r = w->ring;
+
+	if (!r)
+		return false;
+	for (unsigned b = 0; b < RING_BATCHES; b++)
+		if (r->batch[b].pending == 0)
+			return false;
+	return true;
+}
+
 /* The io_uring path: one write request per GRO item (virtio-net TUN) or per packet, queued
  * for the pass's single submission (fg_worker_poll_tun). An item that does not fit is
  * dropped with every item after it, so nothing behind it is written ahead of it. */
@@ -167,6 +180,7 @@ static void ring_deliver(const struct fg_dp *dp, struct fg_worker *w, uint8_t *c
 		if (!ok)
 			break;
 		b->pending++;
+		r->wrote = true;
 	}
 	for (unsigned j = i; j < m; j++)
 		w->cnt.drops[FG_DROP_TUN_RING_FULL] += r->vnet ? b->items[j].count : 1;
@@ -436,10 +450,12 @@ static unsigned ring_poll(struct fg_dp *dp, struct fg_worker *w, uint64_t now)
 		uint64_t t0 = rte_rdtsc();
 
 		(void)fg_tun_uring_submit(r->u);
-		w->cnt.prof_rx.cycles[FG_STAGE_IO] += rte_rdtsc() - t0;
+		if (r->wrote)
+			w->cnt.prof_rx.cycles[FG_STAGE_IO] += rte_rdtsc() - t0;
 	} else {
 		(void)fg_tun_uring_submit(r->u);   /* a failure is counted; the requests stay queued */
 	}
+	r->wrote = false;
 	nrd = ring_reap(w, r, slot, res);
 	total = ring_reads_done(dp, w, r, slot, res, nrd, now);
 	ring_post_reads(dp, w, r);

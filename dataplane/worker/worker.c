@@ -92,15 +92,22 @@ unsigned fg_worker_poll(struct fg_dp *dp, struct fg_worker *w)
 	uint64_t now = fg_clock_ns();
 	unsigned n, total = 0;
 
-	n = rte_eth_rx_burst(w->port, w->queue, pkts, (uint16_t)dp->burst);
-	if (n)
-		fg_worker_rx_burst(dp, w, pkts, n, now, false);
-	total += n;
+	/* Backpressure: while the host has not taken the TUN writes already in flight, the
+	 * NIC queue and the handoff ring keep their packets (the NIC counts what overflows)
+	 * instead of this pass dropping them as tun_ring_full. */
+	if (likely(!fg_worker_tun_backlogged(w))) {
+		n = rte_eth_rx_burst(w->port, w->queue, pkts, (uint16_t)dp->burst);
+		if (n)
+			fg_worker_rx_burst(dp, w, pkts, n, now, false);
+		total += n;
 
-	n = rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, dp->burst, NULL);
-	if (n)
-		fg_worker_rx_burst(dp, w, pkts, n, now, true);
-	total += n;
+		n = rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, dp->burst, NULL);
+		if (n)
+			fg_worker_rx_burst(dp, w, pkts, n, now, true);
+		total += n;
+	} else {
+		w->cnt.tun_backpressure++;
+	}
 
 	total += poll_tun(dp, w, now);
 

@@ -107,6 +107,10 @@ unsigned fg_worker_poll_tun(struct fg_dp *dp, struct fg_worker *w, uint64_t now)
 /* hostio.c: the worker leaving its loop cancels its ring's requests and harvests their
  * completions (polling, at most a second), so none holds a buffer afterwards. */
 void fg_worker_tun_stop(struct fg_dp *dp, struct fg_worker *w);
+/* hostio.c: true while every batch of TUN writes the worker's ring can hold is still in
+ * flight (never without a ring): the host is behind, and what the NIC queue holds should
+ * wait there rather than be dropped as tun_ring_full. */
+bool fg_worker_tun_backlogged(const struct fg_worker *w);
 /* send.c: the service lcore's ring: built frames to send, and seal requests. */
 void fg_worker_svc_burst(struct fg_dp *dp, struct fg_worker *w, struct rte_mbuf **ms, unsigned n, uint64_t now);
 
