@@ -9,7 +9,7 @@
 if (!exists("csv")) csv = 'bench/results.csv'
 if (!exists("out")) out = 'bench/throughput.png'
 
-set terminal pngcairo size 1400,560 font ",10"
+set terminal pngcairo noenhanced size 1400,560 font ",10"
 set output out
 set datafile separator ','
 set grid
