@@ -20,9 +20,9 @@
 #include "addr.h"
 #include "route.h"
 #include "../cunit_run.h"
+#include "route_util.h"
 
 enum {
-	MISS = -1,             /* lv() result for -ENOENT */
 	DIFF_RULES = 4096,     /* per family */
 	DIFF_STEPS = 20000,
 	DIFF_LOOKUPS = 4,      /* per step */
@@ -31,55 +31,6 @@ enum {
 	BENCH_ADDRS = 1 << 16,
 	BENCH_ROUNDS = 64,
 };
-
-static struct fg_prefix pfx(const char *s)
-{
-	struct fg_prefix p;
-
-	memset(&p, 0, sizeof(p));
-	CU_ASSERT_FATAL(fg_prefix_parse_host(s, &p) == 0);
-	return p;
-}
-
-static int lookup_ip(const struct fg_route_table *t, const struct fg_ip *ip, uint32_t *v)
-{
-	if (ip->family == AF_INET) {
-		uint32_t be;
-
-		memcpy(&be, ip->addr, 4);
-		return fg_route_lookup4(t, be, v);
-	}
-	return fg_route_lookup6(t, ip->addr, v);
-}
-
-/* Looks up a literal address: the value, or MISS. */
-static long lv(const struct fg_route_table *t, const char *addr)
-{
-	struct fg_ip ip;
-	uint32_t v = 0xdeadbeef;
-	int rc;
-
-	CU_ASSERT_FATAL(fg_ip_parse(addr, &ip) == 0);
-	rc = lookup_ip(t, &ip, &v);
-	if (rc == -ENOENT)
-		return MISS;
-	CU_ASSERT_EQUAL(rc, 0);
-	return rc == 0 ? (long)v : -2;
-}
-
-static int add(struct fg_route_table *t, const char *prefix, uint32_t value)
-{
-	struct fg_prefix p = pfx(prefix);
-
-	return fg_route_add(t, &p, value);
-}
-
-static int del(struct fg_route_table *t, const char *prefix)
-{
-	struct fg_prefix p = pfx(prefix);
-
-	return fg_route_del(t, &p);
-}
 
 /* --- functional ------------------------------------------------------------------- */
 

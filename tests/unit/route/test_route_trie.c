@@ -23,9 +23,9 @@
 #include "addr.h"
 #include "route.h"
 #include "../cunit_run.h"
+#include "route_util.h"
 
 enum {
-	MISS = -1,
 	DEEP_RULES = 160,      /* per family: small, so the rule limit is reached */
 	DEEP_STEPS = 6000,
 	DEEP_VALUES = 24,
@@ -47,55 +47,6 @@ static uint64_t rnd(void)
 static uint32_t below(uint32_t n)
 {
 	return (uint32_t)(rnd() % n);
-}
-
-static struct fg_prefix pfx(const char *s)
-{
-	struct fg_prefix p;
-
-	memset(&p, 0, sizeof(p));
-	CU_ASSERT_FATAL(fg_prefix_parse_host(s, &p) == 0);
-	return p;
-}
-
-static long look(const struct fg_route_table *t, const struct fg_ip *ip)
-{
-	uint32_t v = 0xdeadbeef;
-	int rc;
-
-	if (ip->family == AF_INET) {
-		uint32_t be;
-
-		memcpy(&be, ip->addr, 4);
-		rc = fg_route_lookup4(t, be, &v);
-	} else {
-		rc = fg_route_lookup6(t, ip->addr, &v);
-	}
-	if (rc == -ENOENT)
-		return MISS;
-	return rc == 0 ? (long)v : -2;
-}
-
-static long lv(const struct fg_route_table *t, const char *addr)
-{
-	struct fg_ip ip;
-
-	CU_ASSERT_FATAL(fg_ip_parse(addr, &ip) == 0);
-	return look(t, &ip);
-}
-
-static int add(struct fg_route_table *t, const char *prefix, uint32_t value)
-{
-	struct fg_prefix p = pfx(prefix);
-
-	return fg_route_add(t, &p, value);
-}
-
-static int del(struct fg_route_table *t, const char *prefix)
-{
-	struct fg_prefix p = pfx(prefix);
-
-	return fg_route_del(t, &p);
 }
 
 /* --- the naive reference -------------------------------------------------------- */
