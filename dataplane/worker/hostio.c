@@ -65,6 +65,7 @@ struct fg_hostio_ring {
 	bool started;                          /* the read buffers have been posted once */
 	bool stopping;                         /* completions are only released, not used */
 	bool wrote;                            /* writes queued since the last submission */
+	unsigned busy;                         /* batches with writes in flight */
 	unsigned nreads;                       /* read buffers (slots) */
 	unsigned next_batch;
 	bool posted[FG_BURST_MAX];             /* slot's read is queued or in the kernel */
@@ -127,12 +128,7 @@ bool fg_worker_tun_backlogged(const struct fg_worker *w)
 {
 	const struct fg_hostio_ring *r = w->ring;
 
-	if (!r)
-		return false;
-	for (unsigned b = 0; b < RING_BATCHES; b++)
-		if (r->batch[b].pending == 0)
-			return false;
-	return true;
+	return r && r->busy == RING_BATCHES;
 }
 
 /* The io_uring path: one write request per GRO item (virtio-net TUN) or per packet, queued
@@ -188,6 +184,8 @@ static void ring_deliver(const struct fg_dp *dp, struct fg_worker *w, uint8_t *c
 	b->nmbufs = n;
 	if (b->pending == 0)
 		rte_pktmbuf_free_bulk(b->mbufs, n);
+	else
+		r->busy++;
 }
 
 /* A write's completion: counted, and its batch's mbufs released with the last one. */
@@ -206,8 +204,10 @@ static void ring_write_done(struct fg_worker *w, struct fg_hostio_ring *r, uint6
 			w->cnt.tun_uring.short_io++;
 		w->cnt.drops[FG_DROP_TUN_WRITE] += b->pkts[i];
 	}
-	if (--b->pending == 0)
+	if (--b->pending == 0) {
 		rte_pktmbuf_free_bulk(b->mbufs, b->nmbufs);
+		r->busy--;
+	}
 }
 
 /* The admitted inner packets to the host: GRO super-packets on a virtio-net-header TUN,
